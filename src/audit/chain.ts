@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto'
+import type { AuditRow } from '../store/schema.js'
+
+/** What a caller records; the store adds the sequence number and the chain. */
+export interface AuditEntry {
+  at: string
+  /** The user id acting, or `bootstrap`, `system`, `anonymous`. */
+  actor: string
+  /** Dotted verb, for example `permission.define`, `access.check`, `login.password`. */
+  action: string
+  /** What was acted on, as the command named it. */
+  resource: string
+  /** `ok`, `allowed`, `denied` or an error code. */
+  outcome: string
+  reason: string
+}
+
+/** The hash of the empty chain, so that the first record has a predecessor like every other. */
+export const GENESIS_HASH = '0'.repeat(64)
+
+/** The hash of one record: it covers every field and the previous record's hash. */
+export function hashAuditRecord(seq: number, entry: AuditEntry, prevHash: string): string {
+  const canonical = JSON.stringify([
+    seq,
+    entry.at,
+    entry.actor,
+    entry.action,
+    entry.resource,
+    entry.outcome,
+    entry.reason,
+    prevHash,
+  ])
+  return createHash('sha256').update(canonical).digest('hex')
+}
+
+export function chainAuditEntries(
+  entries: readonly AuditEntry[],
+  head: { seq: number; hash: string },
+): AuditRow[] {
+  let { seq, hash } = head
+  return entries.map((entry) => {
+    seq += 1
+    const prev = hash
+    hash = hashAuditRecord(seq, entry, prev)
+    return { seq, ...entry, prev_hash: prev, hash }
+  })
+}
+
+export interface AuditProblem {
+  seq: number
+  problem: string
+}
+
+/**
+ * Checks a run of records read in `seq` order: each must follow the previous one without a gap, point at its
+ * hash, and hash to what it says. `expectedHead` is the head the store recorded on its last append, which
+ * catches records removed from the end.
+ */
+export function verifyAuditChain(
+  rows: Iterable<AuditRow>,
+  previous: { seq: number; hash: string },
+): { problems: AuditProblem[]; last: { seq: number; hash: string }; count: number } {
+  const problems: AuditProblem[] = []
+  let last = previous
+  let count = 0
+  for (const row of rows) {
+    count += 1
+    if (row.seq !== last.seq + 1) {
+      problems.push({
+        seq: row.seq,
+        problem: `record(s) ${last.seq + 1}..${row.seq - 1} missing: sequence jumps from ${last.seq} to ${row.seq}`,
+      })
+    } else if (row.prev_hash !== last.hash) {
+      problems.push({ seq: row.seq, problem: `previous-hash does not match record ${last.seq}'s hash` })
+    }
+    const recomputed = hashAuditRecord(row.seq, row, row.prev_hash)
+    if (recomputed !== row.hash) {
+      problems.push({ seq: row.seq, problem: 'record content does not match its hash: it was changed' })
+    }
+    last = { seq: row.seq, hash: row.hash }
+  }
+  return { problems, last, count }
+}

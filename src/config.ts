@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { CustodianError } from './errors.js'
+
+/**
+ * Every setting Custodian reads, with its default, its environment variable and its flag. This table is
+ * the one documented place for defaults: the README points here and `custodian help` prints it.
+ * Precedence, lowest first: default, config file (`--config` / CUSTODIAN_CONFIG, JSON), environment, flag.
+ */
+export const settings = {
+  db: {
+    env: 'CUSTODIAN_DB',
+    flag: 'db',
+    default: 'data/custodian.db',
+    kind: 'string',
+    help: 'SQLite file path (relative to the current directory) or postgres:// URL',
+  },
+  host: { env: 'HOST', flag: 'host', default: '127.0.0.1', kind: 'string', help: 'address to listen on' },
+  port: { env: 'PORT', flag: 'port', default: 8080, kind: 'integer', help: 'port to listen on (0: any free port)' },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    flag: 'log-level',
+    default: 'info',
+    kind: 'string',
+    help: 'pino level: fatal, error, warn, info, debug, trace, silent',
+  },
+  tokenLifetimeSeconds: {
+    env: 'CUSTODIAN_TOKEN_LIFETIME',
+    flag: 'token-lifetime',
+    default: 86_400,
+    kind: 'integer',
+    help: 'seconds an access token lives at most',
+  },
+  idleTimeoutSeconds: {
+    env: 'CUSTODIAN_IDLE_TIMEOUT',
+    flag: 'idle-timeout',
+    default: 3_600,
+    kind: 'integer',
+    help: 'seconds of inactivity after which an access token is refused',
+  },
+  loginMaxFailuresPerUser: {
+    env: 'CUSTODIAN_LOGIN_MAX_FAILURES_USER',
+    flag: 'login-max-failures-user',
+    default: 5,
+    kind: 'integer',
+    help: 'failed logins for one user before it is throttled',
+  },
+  loginMaxFailuresPerAddress: {
+    env: 'CUSTODIAN_LOGIN_MAX_FAILURES_ADDRESS',
+    flag: 'login-max-failures-address',
+    default: 20,
+    kind: 'integer',
+    help: 'failed logins from one address before it is throttled',
+  },
+  loginLockoutSeconds: {
+    env: 'CUSTODIAN_LOGIN_LOCKOUT',
+    flag: 'login-lockout',
+    default: 30,
+    kind: 'integer',
+    help: 'first lockout after too many failures; doubles on each further failure, up to 15 minutes',
+  },
+  changePollMs: {
+    env: 'CUSTODIAN_CHANGE_POLL_MS',
+    flag: 'change-poll-ms',
+    default: 250,
+    kind: 'integer',
+    help: 'how often a node reads the change log written by other processes (PostgreSQL also uses LISTEN)',
+  },
+  auditFlushMs: {
+    env: 'CUSTODIAN_AUDIT_FLUSH_MS',
+    flag: 'audit-flush-ms',
+    default: 50,
+    kind: 'integer',
+    help: 'longest time an access decision waits in memory before its audit record is written',
+  },
+} as const
+
+export type SettingName = keyof typeof settings
+type ValueOf<S> = S extends { kind: 'integer' } ? number : string
+export type Config = { -readonly [K in SettingName]: ValueOf<(typeof settings)[K]> }
+
+export const defaultConfig = (): Config =>
+  Object.fromEntries(Object.entries(settings).map(([name, s]) => [name, s.default])) as Config
+
+function coerce(name: SettingName, raw: unknown, source: string): string | number {
+  const setting = settings[name]
+  if (setting.kind === 'integer') {
+    const value = typeof raw === 'number' ? raw : Number(String(raw).trim())
+    if (!Number.isInteger(value) || value < 0) {
+      throw new CustodianError('Validation', `${source}: ${name} must be a whole number >= 0, got "${String(raw)}"`)
+    }
+    return value
+  }
+  if (typeof raw !== 'string' || raw === '') {
+    throw new CustodianError('Validation', `${source}: ${name} must be a non-empty string`)
+  }
+  return raw
+}
+
+export interface ConfigSources {
+  flags?: Partial<Record<string, string | boolean | undefined>>
+  env?: Record<string, string | undefined>
+  /** Path of a JSON file whose keys are setting names; `flags.config` or CUSTODIAN_CONFIG name it otherwise. */
+  file?: string
+}
+
+/** Builds the configuration from defaults, an optional JSON file, the environment and flags. */
+export function loadConfig({ flags = {}, env = process.env, file }: ConfigSources = {}): Config {
+  const config = defaultConfig() as Record<SettingName, string | number>
+  const path = file ?? (typeof flags.config === 'string' ? flags.config : undefined) ?? env.CUSTODIAN_CONFIG
+  if (path) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(readFileSync(resolve(path), 'utf8'))
+    } catch (error) {
+      throw new CustodianError('Validation', `config file ${path}: ${(error as Error).message}`)
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new CustodianError('Validation', `config file ${path}: expected a JSON object of settings`)
+    }
+    for (const [key, value] of Object.entries(parsed)) {
+      if (!(key in settings)) {
+        throw new CustodianError(
+          'Validation',
+          `config file ${path}: unknown setting "${key}" (known: ${Object.keys(settings).join(', ')})`,
+        )
+      }
+      config[key as SettingName] = coerce(key as SettingName, value, `config file ${path}`)
+    }
+  }
+  for (const name of Object.keys(settings) as SettingName[]) {
+    const { env: envName, flag } = settings[name]
+    const fromEnv = env[envName]
+    if (fromEnv !== undefined && fromEnv !== '') config[name] = coerce(name, fromEnv, `environment ${envName}`)
+    const fromFlag = flags[flag]
+    if (fromFlag !== undefined && typeof fromFlag === 'string') config[name] = coerce(name, fromFlag, `--${flag}`)
+  }
+  return config as Config
+}
+
+/** The settings table as text, for `custodian help`. */
+export function describeSettings(): string {
+  return Object.entries(settings)
+    .map(([name, s]) => `  --${s.flag.padEnd(28)} ${s.env.padEnd(36)} default ${JSON.stringify(s.default)}\n      ${name}: ${s.help}`)
+    .join('\n')
+}

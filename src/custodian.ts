@@ -1,0 +1,556 @@
+import { randomBytes } from 'node:crypto'
+import type { AuditEntry } from './audit/chain.js'
+import { verifyAuditChain } from './audit/chain.js'
+import { type Config, defaultConfig } from './config.js'
+import type { Decision } from './decision/decision.js'
+import { decideAccess } from './entitlements/check.js'
+import { decoyPasswordHash, digestVoicePrint, hashPassword, verifyPassword } from './entitlements/credentials.js'
+import { EntitlementIndex } from './entitlements/entitlement-index.js'
+import * as plans from './entitlements/plans.js'
+import { LoginThrottle } from './entitlements/throttle.js'
+import { issueToken, matchToken, parseToken, type TokenCheck, validateToken } from './entitlements/tokens.js'
+import {
+  AccessDeniedError,
+  AuthenticationError,
+  CustodianError,
+  InvalidAccessTokenError,
+  invalid,
+  isCustodianError,
+} from './errors.js'
+import { createLogger, type Logger } from './logger.js'
+import { ADMIN_PERMISSION } from './store/migrations.js'
+import type { AccessTokenRow, CredentialKind, GrantKind } from './store/schema.js'
+import { openStore, type Store } from './store/store.js'
+
+export interface CustodianOptions {
+  /** SQLite file path or postgres:// URL; defaults to config.db. */
+  db?: string
+  config?: Partial<Config>
+  logger?: Logger
+  /** Milliseconds since the epoch; tests move time with it. */
+  clock?: () => number
+  /** Follow the change log written by other processes (default true). */
+  follow?: boolean
+}
+
+/** The result of an administrative change. */
+export interface ChangeResult {
+  revision: number
+  summary: string
+  details?: Record<string, unknown>
+}
+
+export interface LoginResult {
+  token: string
+  tokenId: string
+  userId: string
+  expiresAt: string
+  idleTimeoutSeconds: number
+  revision: number
+}
+
+/** The answer to check_access: a Decision, and on refusal which error the edges should raise. */
+export interface AccessCheck extends Decision {
+  userId?: string
+  error?: 'InvalidAccessToken' | 'AccessDenied'
+}
+
+export interface CallContext {
+  /** Client network address, for login throttling and the audit log. */
+  address?: string
+}
+
+const MAX_SECRET_LENGTH = 1_024
+
+/**
+ * One Custodian node: the store, the Index built from it and kept fresh from the change log, the audit
+ * log, and sessions. Decisions are taken by the pure functions in entitlements/ over `index`; this class
+ * does the I/O around them.
+ */
+export class Custodian {
+  readonly config: Config
+  readonly log: Logger
+  readonly store: Store
+  readonly index: EntitlementIndex
+  readonly #clock: () => number
+  readonly #throttle: LoginThrottle
+  /** Token id -> latest use on this node, written back to the store lazily. */
+  readonly #activity = new Map<string, number>()
+  #pendingAudit: AuditEntry[] = []
+  #flushTimer: NodeJS.Timeout | undefined
+  #flushing: Promise<void> = Promise.resolve()
+  #catchingUp: Promise<number> | undefined
+  #pollTimer: NodeJS.Timeout | undefined
+  #unsubscribe: (() => Promise<void>) | undefined
+  #closed = false
+
+  private constructor(store: Store, index: EntitlementIndex, config: Config, log: Logger, clock: () => number) {
+    this.store = store
+    this.index = index
+    this.config = config
+    this.log = log
+    this.#clock = clock
+    const policy = (maxFailures: number) => ({
+      maxFailures,
+      lockoutSeconds: config.loginLockoutSeconds,
+      maxLockoutSeconds: 900,
+      windowSeconds: 900,
+    })
+    this.#throttle = new LoginThrottle({
+      user: policy(config.loginMaxFailuresPerUser),
+      address: policy(config.loginMaxFailuresPerAddress),
+    })
+  }
+
+  static async open(options: CustodianOptions = {}): Promise<Custodian> {
+    const config = { ...defaultConfig(), ...options.config }
+    const log = options.logger ?? createLogger(config.logLevel)
+    const store = await openStore(options.db ?? config.db)
+    const index = EntitlementIndex.fromSnapshot(await store.loadSnapshot())
+    const custodian = new Custodian(store, index, config, log, options.clock ?? Date.now)
+    if (options.follow !== false) await custodian.#follow()
+    return custodian
+  }
+
+  get revision(): number {
+    return this.index.revision
+  }
+
+  now(): number {
+    return this.#clock()
+  }
+
+  // --- keeping the Index fresh -------------------------------------------------------------------------
+
+  async #follow(): Promise<void> {
+    const poll = () => {
+      this.catchUp().catch((error) => this.log.warn({ err: error }, 'reading the change log failed; will retry'))
+    }
+    this.#pollTimer = setInterval(poll, this.config.changePollMs)
+    this.#pollTimer.unref()
+    this.#unsubscribe = await this.store.subscribe(poll, (error) =>
+      this.log.warn({ err: error }, 'change notifications lost; polling continues'),
+    )
+  }
+
+  /** Applies every change committed since the Index's revision; resolves to the new revision. */
+  catchUp(): Promise<number> {
+    this.#catchingUp ??= (async () => {
+      try {
+        for (;;) {
+          const changes = await this.store.changesSince(this.index.revision)
+          if (changes.length === 0) return this.index.revision
+          this.index.apply(changes)
+        }
+      } finally {
+        this.#catchingUp = undefined
+      }
+    })()
+    return this.#catchingUp
+  }
+
+  /** Waits until the Index has reached `revision` (a caller's own earlier write, say). */
+  async atLeast(revision: number): Promise<void> {
+    if (this.index.revision >= revision) return
+    await this.catchUp()
+    if (this.index.revision < revision) {
+      throw new CustodianError(
+        'Validation',
+        `revision ${revision} has not been written yet; the store is at revision ${this.index.revision}`,
+      )
+    }
+  }
+
+  // --- audit -------------------------------------------------------------------------------------------
+
+  /** Queues an audit record; decisions are written in batches within `auditFlushMs`. */
+  audit(entry: Omit<AuditEntry, 'at'>): void {
+    this.#pendingAudit.push({ at: new Date(this.now()).toISOString(), ...entry })
+    this.#scheduleFlush()
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushTimer || this.#closed) return
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined
+      this.flush().catch((error) => this.log.error({ err: error }, 'writing audit records failed'))
+    }, this.config.auditFlushMs)
+  }
+
+  /** Writes queued audit records and token activity now; resolves once they are committed. */
+  flush(): Promise<void> {
+    this.#flushing = this.#flushing.then(
+      () => this.#flushOnce(),
+      () => this.#flushOnce(),
+    )
+    return this.#flushing
+  }
+
+  async #flushOnce(): Promise<void> {
+    const entries = this.#pendingAudit
+    const touches = this.#dueTouches(true)
+    if (entries.length === 0 && touches.length === 0) return
+    this.#pendingAudit = []
+    try {
+      const outcome = await this.store.write(this.index.revision, (pending) => {
+        this.index.apply(pending)
+        return { changes: touches.map((row) => ({ tbl: 'access_tokens', op: 'put', row }) as const), audit: entries, result: null }
+      })
+      this.index.apply(outcome.changes)
+    } catch (error) {
+      this.#pendingAudit = entries.concat(this.#pendingAudit)
+      throw error
+    }
+  }
+
+  /** Tokens whose last use on this node is far enough past the stored one to be worth writing back. */
+  #dueTouches(all: boolean): AccessTokenRow[] {
+    const rows: AccessTokenRow[] = []
+    for (const [id, usedMs] of this.#activity) {
+      const row = this.index.tokens.get(id)
+      if (!row || row.ended_at) {
+        this.#activity.delete(id)
+        continue
+      }
+      const storedMs = Date.parse(row.last_used_at)
+      const slackMs = Math.min(60_000, row.idle_timeout_seconds * 100)
+      if (usedMs > storedMs && (all || usedMs - storedMs >= slackMs)) {
+        rows.push({ ...row, last_used_at: new Date(usedMs).toISOString() })
+      }
+      if (usedMs <= storedMs) this.#activity.delete(id)
+    }
+    return rows
+  }
+
+  /** Checks the whole audit chain and the head recorded with the last append. */
+  async verifyAudit(): Promise<{ count: number; problems: { seq: number; problem: string }[] }> {
+    await this.flush()
+    let last = { seq: 0, hash: '0'.repeat(64) }
+    let count = 0
+    const problems: { seq: number; problem: string }[] = []
+    for (;;) {
+      const rows = await this.store.readAudit(last.seq, 5_000)
+      if (rows.length === 0) break
+      const result = verifyAuditChain(rows, last)
+      problems.push(...result.problems)
+      count += result.count
+      last = result.last
+    }
+    const head = await this.store.auditHead()
+    if (head.seq > last.seq) problems.push({ seq: head.seq, problem: `records ${last.seq + 1}..${head.seq} were removed from the end` })
+    else if (head.seq === last.seq && head.hash !== last.hash) problems.push({ seq: head.seq, problem: 'the last record does not match the recorded head' })
+    return { count, problems }
+  }
+
+  // --- administrative changes --------------------------------------------------------------------------
+
+  /**
+   * Runs one administrative change: authorizes `token` (or bootstrap mode) and plans the change against the
+   * Index caught up under the store's write lock, then commits rows, change records and the audit record.
+   */
+  async change(
+    token: string | undefined,
+    action: string,
+    resource: string,
+    plan: (index: EntitlementIndex, now: string) => plans.Plan,
+  ): Promise<ChangeResult> {
+    let actor = 'anonymous'
+    try {
+      const outcome = await this.store.write(this.index.revision, (pending) => {
+        this.index.apply(pending)
+        actor = this.#authorizeAdmin(token, action)
+        const planned = plan(this.index, new Date(this.now()).toISOString())
+        const at = new Date(this.now()).toISOString()
+        return {
+          changes: planned.changes,
+          audit: [{ at, actor, action, resource, outcome: 'ok', reason: planned.summary }],
+          result: planned,
+        }
+      })
+      this.index.apply(outcome.changes)
+      const { summary, details } = outcome.result
+      return details ? { revision: outcome.revision, summary, details } : { revision: outcome.revision, summary }
+    } catch (error) {
+      if (isCustodianError(error)) this.audit({ actor, action, resource, outcome: error.code, reason: error.message })
+      throw error
+    }
+  }
+
+  #authorizeAdmin(token: string | undefined, action: string): string {
+    if (this.index.isBootstrap()) return 'bootstrap'
+    if (token === undefined || token === '') {
+      throw new AccessDeniedError(
+        `${action} needs the access token of a user holding the ${ADMIN_PERMISSION} permission, and none was given: log in as an administrator first`,
+      )
+    }
+    const check = this.#useToken(token)
+    if (!check.ok) throw new InvalidAccessTokenError(check.reason)
+    const userId = check.token.user_id
+    if (!this.index.effective(userId).global.has(ADMIN_PERMISSION)) {
+      throw new AccessDeniedError(`${userId} may not ${action}: it needs the ${ADMIN_PERMISSION} permission, which ${userId} does not hold`)
+    }
+    return userId
+  }
+
+  /** Authorizes a read of administrative data (lists, the audit log) and returns who asked. */
+  authorizeAdminRead(token: string | undefined, action: string): string {
+    try {
+      return this.#authorizeAdmin(token, action)
+    } catch (error) {
+      if (isCustodianError(error)) this.audit({ actor: 'anonymous', action, resource: '-', outcome: error.code, reason: error.message })
+      throw error
+    }
+  }
+
+  definePermission(token: string | undefined, input: { id: string; name: string; description: string }) {
+    return this.change(token, 'permission.define', input.id, (index) => plans.definePermission(index, input))
+  }
+  deletePermission(token: string | undefined, id: string) {
+    return this.change(token, 'permission.delete', id, (index) => plans.deletePermission(index, id))
+  }
+  defineRole(token: string | undefined, input: { id: string; name: string; description: string }) {
+    return this.change(token, 'role.define', input.id, (index) => plans.defineRole(index, input))
+  }
+  deleteRole(token: string | undefined, id: string) {
+    return this.change(token, 'role.delete', id, (index) => plans.deleteRole(index, id))
+  }
+  addEntitlementToRole(token: string | undefined, roleId: string, entitlementId: string) {
+    return this.change(token, 'role.add_entitlement', roleId, (index) =>
+      plans.addEntitlementToRole(index, roleId, entitlementId),
+    )
+  }
+  removeEntitlementFromRole(token: string | undefined, roleId: string, entitlementId: string) {
+    return this.change(token, 'role.remove_entitlement', roleId, (index) =>
+      plans.removeEntitlementFromRole(index, roleId, entitlementId),
+    )
+  }
+  createUser(token: string | undefined, input: { id: string; name: string }) {
+    return this.change(token, 'user.create', input.id, (index) => plans.createUser(index, input))
+  }
+  deleteUser(token: string | undefined, id: string) {
+    return this.change(token, 'user.delete', id, (index, now) => plans.deleteUser(index, id, now))
+  }
+  async addUserCredential(token: string | undefined, userId: string, kind: CredentialKind, value: string) {
+    if (kind !== 'password' && kind !== 'voice_print') throw invalid(`credential kind must be password or voice_print, not "${kind}"`)
+    if (value === '' || value.length > MAX_SECRET_LENGTH) throw invalid(`the ${kind} must be 1 to ${MAX_SECRET_LENGTH} characters`)
+    const secret = kind === 'password' ? await hashPassword(value) : digestVoicePrint(value)
+    return this.change(token, 'user.set_credential', `${userId}/${kind}`, (index) => plans.setCredential(index, userId, kind, secret))
+  }
+  removeUserCredential(token: string | undefined, userId: string, kind: CredentialKind) {
+    return this.change(token, 'user.remove_credential', `${userId}/${kind}`, (index) => plans.removeCredential(index, userId, kind))
+  }
+  /** Grants a role or a permission, whichever the id names. */
+  grantToUser(token: string | undefined, userId: string, entitlementId: string) {
+    return this.change(token, 'user.grant', `${userId}/${entitlementId}`, (index) =>
+      plans.grantEntitlement(index, userId, entitlementId),
+    )
+  }
+  grantResourceRoleToUser(token: string | undefined, userId: string, resourceRoleId: string) {
+    return this.change(token, 'user.grant', `${userId}/${resourceRoleId}`, (index) =>
+      plans.grantResourceRole(index, userId, resourceRoleId),
+    )
+  }
+  revokeFromUser(token: string | undefined, userId: string, kind: GrantKind, targetId: string) {
+    return this.change(token, 'user.revoke', `${userId}/${targetId}`, (index) => plans.revokeGrant(index, userId, kind, targetId))
+  }
+  createResource(token: string | undefined, input: { id: string; description: string; parentId?: string | null }) {
+    return this.change(token, 'resource.create', input.id, (index) => plans.createResource(index, input))
+  }
+  deleteResource(token: string | undefined, id: string) {
+    return this.change(token, 'resource.delete', id, (index) => plans.deleteResource(index, id))
+  }
+  createResourceRole(token: string | undefined, input: { id: string; roleId: string; resourceId: string }) {
+    return this.change(token, 'resource_role.create', input.id, (index) => plans.createResourceRole(index, input))
+  }
+  deleteResourceRole(token: string | undefined, id: string) {
+    return this.change(token, 'resource_role.delete', id, (index) => plans.deleteResourceRole(index, id))
+  }
+
+  /**
+   * For `serve` on a store with no administrator: creates one with a random password, returned once so
+   * it can be printed. Decided under the write lock, so two nodes starting together make only one.
+   */
+  async ensureAdmin(): Promise<{ userId: string; password: string } | undefined> {
+    if (!this.index.isBootstrap()) await this.catchUp()
+    if (!this.index.isBootstrap()) return undefined
+    const password = randomBytes(18).toString('base64url')
+    const secret = await hashPassword(password)
+    const outcome = await this.store.write(this.index.revision, (pending) => {
+      this.index.apply(pending)
+      if (!this.index.isBootstrap()) return { changes: [], audit: [], result: undefined }
+      let userId = 'admin'
+      while (this.index.users.has(userId)) userId = `admin-${randomBytes(3).toString('hex')}`
+      const at = new Date(this.now()).toISOString()
+      return {
+        changes: [
+          { tbl: 'users', op: 'put', row: { id: userId, name: 'Administrator' } },
+          { tbl: 'credentials', op: 'put', row: { user_id: userId, kind: 'password', secret_hash: secret } },
+          { tbl: 'user_grants', op: 'put', row: { user_id: userId, grant_kind: 'permission', target_id: ADMIN_PERMISSION } },
+        ],
+        audit: [{ at, actor: 'system', action: 'user.create', resource: userId, outcome: 'ok', reason: `created first administrator ${userId}` }],
+        result: userId,
+      }
+    })
+    this.index.apply(outcome.changes)
+    return outcome.result ? { userId: outcome.result, password } : undefined
+  }
+
+  // --- sessions ----------------------------------------------------------------------------------------
+
+  async login(userId: string, password: string, context: CallContext = {}): Promise<LoginResult> {
+    const keys = { user: userId, address: context.address }
+    this.#refuseIfThrottled(keys, `user ${userId}`, 'login.password', userId)
+    const stored = this.index.passwordHashes.get(userId)
+    const matches = await verifyPassword(stored ?? (await decoyPasswordHash()), password.slice(0, MAX_SECRET_LENGTH))
+    if (!stored || !matches || !this.index.users.has(userId)) {
+      this.#throttle.failed(keys, this.now())
+      const why = !this.index.users.has(userId) ? 'unknown user' : !stored ? 'user has no password credential' : 'wrong password'
+      this.audit({ actor: userId, action: 'login.password', resource: userId, outcome: 'Authentication', reason: why })
+      // One message for all three, so that a caller cannot tell which users exist.
+      throw new AuthenticationError(`login failed for user ${userId}: unknown user or wrong password`)
+    }
+    this.#throttle.succeeded(keys)
+    return this.#startSession(userId, 'password', context)
+  }
+
+  async loginVoicePrint(voicePrint: string, context: CallContext = {}): Promise<LoginResult> {
+    const keys = { address: context.address }
+    this.#refuseIfThrottled(keys, `address ${context.address}`, 'login.voice_print', '-')
+    const userId = this.index.voicePrints.get(digestVoicePrint(voicePrint))
+    if (!userId || !this.index.users.has(userId)) {
+      this.#throttle.failed(keys, this.now())
+      this.audit({ actor: 'anonymous', action: 'login.voice_print', resource: '-', outcome: 'Authentication', reason: 'no user has this voice print' })
+      throw new AuthenticationError('voice print login failed: no user has this voice print')
+    }
+    return this.#startSession(userId, 'voice_print', context)
+  }
+
+  #refuseIfThrottled(keys: { user?: string; address?: string | undefined }, who: string, action: string, resource: string) {
+    const wait = this.#throttle.wait(keys as { user?: string; address?: string }, this.now())
+    if (!wait) return
+    const retryAfterSeconds = Math.ceil(wait.ms / 1000)
+    const message = `too many failed logins for ${wait.key.startsWith('user:') ? who : `address ${keys.address}`}; try again in ${retryAfterSeconds} s`
+    this.audit({ actor: keys.user ?? 'anonymous', action, resource, outcome: 'Throttled', reason: message })
+    throw new CustodianError('Throttled', message, { retryAfterSeconds })
+  }
+
+  async #startSession(userId: string, method: AccessTokenRow['method'], context: CallContext): Promise<LoginResult> {
+    const issued = issueToken()
+    const nowMs = this.now()
+    const created = new Date(nowMs).toISOString()
+    const row: AccessTokenRow = {
+      id: issued.id,
+      user_id: userId,
+      secret_hash: issued.secretHash,
+      method,
+      created_at: created,
+      expires_at: new Date(nowMs + this.config.tokenLifetimeSeconds * 1000).toISOString(),
+      idle_timeout_seconds: this.config.idleTimeoutSeconds,
+      last_used_at: created,
+      ended_at: null,
+    }
+    const outcome = await this.store.write(this.index.revision, (pending) => {
+      this.index.apply(pending)
+      const plan = plans.startToken(row)
+      const reason = `${plan.summary}${context.address ? ` from ${context.address}` : ''}`
+      return {
+        changes: plan.changes,
+        audit: [{ at: created, actor: userId, action: `login.${method}`, resource: userId, outcome: 'ok', reason }],
+        result: null,
+      }
+    })
+    this.index.apply(outcome.changes)
+    return {
+      token: issued.token,
+      tokenId: row.id,
+      userId,
+      expiresAt: row.expires_at,
+      idleTimeoutSeconds: row.idle_timeout_seconds,
+      revision: outcome.revision,
+    }
+  }
+
+  /** Ends the session of `token`. A token that is unknown or does not match is refused. */
+  async logout(token: string): Promise<ChangeResult> {
+    const row = matchToken(this.index, token)
+    if ('error' in row) {
+      this.audit({ actor: 'anonymous', action: 'logout', resource: '-', outcome: 'InvalidAccessToken', reason: row.error })
+      throw new InvalidAccessTokenError(`logout refused: ${row.error}`)
+    }
+    const outcome = await this.store.write(this.index.revision, (pending) => {
+      this.index.apply(pending)
+      const at = new Date(this.now()).toISOString()
+      const plan = plans.endToken(this.index, row.id, at)
+      return {
+        changes: plan.changes,
+        audit: [{ at, actor: row.user_id, action: 'logout', resource: row.id, outcome: 'ok', reason: plan.summary }],
+        result: plan.summary,
+      }
+    })
+    this.index.apply(outcome.changes)
+    this.#activity.delete(row.id)
+    return { revision: outcome.revision, summary: outcome.result }
+  }
+
+  /** Validates a token and, when it is good, counts this as a use (extending its idle window). */
+  #useToken(token: string): TokenCheck {
+    const parsed = parseToken(token)
+    const nowMs = this.now()
+    const check = validateToken(this.index, token, nowMs, parsed ? this.#activity.get(parsed.id) : undefined)
+    if (check.ok) {
+      this.#activity.set(check.token.id, nowMs)
+      if (nowMs - Date.parse(check.token.last_used_at) >= Math.min(60_000, check.token.idle_timeout_seconds * 100)) {
+        this.#scheduleFlush() // written back with the next batch, so other nodes see the token in use
+      }
+    }
+    return check
+  }
+
+  // --- the check ---------------------------------------------------------------------------------------
+
+  /**
+   * check_access(token, permission, resource) as a value: never throws for a refusal. Every decision is
+   * recorded in the audit log.
+   */
+  checkAccess(token: string, permission: string, resourceId: string): AccessCheck {
+    const check = this.#useToken(token)
+    if (!check.ok) {
+      const result: AccessCheck = { allowed: false, reason: check.reason, obligations: [], revision: this.index.revision, error: 'InvalidAccessToken' }
+      this.audit({ actor: 'anonymous', action: `check:${permission}`, resource: resourceId, outcome: 'InvalidAccessToken', reason: check.reason })
+      return result
+    }
+    const userId = check.token.user_id
+    const decision = decideAccess(this.index, userId, permission, resourceId)
+    this.audit({ actor: userId, action: `check:${permission}`, resource: resourceId, outcome: decision.allowed ? 'allowed' : 'denied', reason: decision.reason })
+    return decision.allowed ? { ...decision, userId } : { ...decision, userId, error: 'AccessDenied' }
+  }
+
+  /** check_access as the seed's exceptions: returns the allowing decision or throws. */
+  assertAccess(token: string | null | undefined, permission: string, resourceId: string): AccessCheck {
+    const result = this.checkAccess(token ?? '', permission, resourceId)
+    if (result.error === 'InvalidAccessToken') {
+      throw new InvalidAccessTokenError(`${permission} on ${resourceId} refused: ${result.reason}`, { permission, resource: resourceId })
+    }
+    if (result.error === 'AccessDenied') {
+      throw new AccessDeniedError(`${permission} on ${resourceId} refused: ${result.reason}`, { permission, resource: resourceId, user: result.userId })
+    }
+    return result
+  }
+
+  /** Who holds this token, if it is usable now (without counting as a use). */
+  whoHolds(token: string): TokenCheck {
+    return validateToken(this.index, token, this.now(), this.#activity.get(parseToken(token)?.id ?? ''))
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#pollTimer) clearInterval(this.#pollTimer)
+    if (this.#flushTimer) clearTimeout(this.#flushTimer)
+    await this.#unsubscribe?.()
+    await this.flush().catch((error) => this.log.error({ err: error }, 'writing the last audit records failed'))
+    await this.store.close()
+  }
+}
+
+export const openCustodian = (options?: CustodianOptions) => Custodian.open(options)

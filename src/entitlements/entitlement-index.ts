@@ -1,0 +1,234 @@
+import { ADMIN_PERMISSION } from '../store/migrations.js'
+import type {
+  AccessTokenRow,
+  PermissionRow,
+  ReplicatedTable,
+  ResourceRoleRow,
+  ResourceRow,
+  RoleRow,
+  UserRow,
+} from '../store/schema.js'
+import type { Change, PlannedChange, Snapshot } from '../store/store.js'
+
+/** What one user holds, with roles expanded: permissions everywhere, and per resource. */
+export interface EffectiveEntitlements {
+  global: ReadonlySet<string>
+  byResource: ReadonlyMap<string, ReadonlySet<string>>
+}
+
+const EMPTY: ReadonlySet<string> = new Set()
+
+/**
+ * The in-memory projection of the entitlement tables. It changes only by `apply`, which runs synchronously
+ * between decisions, so every decision sees one revision whole. Decisions read it through the read-only
+ * members; expanded role closures and per-user entitlements are cached and dropped on any change that could
+ * alter them.
+ */
+export class EntitlementIndex {
+  revision = 0
+  readonly permissions = new Map<string, PermissionRow>()
+  readonly roles = new Map<string, RoleRow>()
+  /** role id -> its direct entitlements (`role:<id>` / `permission:<id>` kept apart by kind). */
+  readonly roleRoles = new Map<string, Set<string>>()
+  readonly rolePermissions = new Map<string, Set<string>>()
+  readonly users = new Map<string, UserRow>()
+  readonly passwordHashes = new Map<string, string>()
+  /** voice print digest -> user id, and back. */
+  readonly voicePrints = new Map<string, string>()
+  readonly voicePrintOf = new Map<string, string>()
+  readonly userRoles = new Map<string, Set<string>>()
+  readonly userPermissions = new Map<string, Set<string>>()
+  readonly userResourceRoles = new Map<string, Set<string>>()
+  readonly resources = new Map<string, ResourceRow>()
+  readonly resourceRoles = new Map<string, ResourceRoleRow>()
+  readonly tokens = new Map<string, AccessTokenRow>()
+
+  #roleClosure = new Map<string, ReadonlySet<string>>()
+  #effective = new Map<string, EffectiveEntitlements>()
+  #adminCount: number | undefined
+
+  static fromSnapshot(snapshot: Snapshot): EntitlementIndex {
+    const index = new EntitlementIndex()
+    for (const [tbl, rows] of Object.entries(snapshot.rows)) {
+      for (const row of rows) index.#put({ tbl, op: 'put', row } as PlannedChange)
+    }
+    index.revision = snapshot.revision
+    return index
+  }
+
+  /** Applies committed changes in revision order; ones already applied are skipped. */
+  apply(changes: readonly Change[]): void {
+    let touched = false
+    for (const change of changes) {
+      if (change.revision <= this.revision) continue
+      if (change.op === 'put') this.#put(change)
+      else this.#delete(change)
+      if (change.tbl !== 'access_tokens') touched = true
+      this.revision = change.revision
+    }
+    if (touched) {
+      this.#roleClosure = new Map()
+      this.#effective = new Map()
+      this.#adminCount = undefined
+    }
+  }
+
+  #put(change: PlannedChange): void {
+    switch (change.tbl) {
+      case 'permissions':
+        this.permissions.set(change.row.id as string, change.row as PermissionRow)
+        break
+      case 'roles':
+        this.roles.set(change.row.id as string, change.row as RoleRow)
+        break
+      case 'role_entitlements': {
+        const { role_id, entitlement_kind, entitlement_id } = change.row as Required<typeof change.row>
+        addTo(entitlement_kind === 'role' ? this.roleRoles : this.rolePermissions, role_id, entitlement_id)
+        break
+      }
+      case 'users':
+        this.users.set(change.row.id as string, change.row as UserRow)
+        break
+      case 'credentials': {
+        const { user_id, kind, secret_hash } = change.row as Required<typeof change.row>
+        if (kind === 'password') this.passwordHashes.set(user_id, secret_hash)
+        else {
+          const previous = this.voicePrintOf.get(user_id)
+          if (previous) this.voicePrints.delete(previous)
+          this.voicePrints.set(secret_hash, user_id)
+          this.voicePrintOf.set(user_id, secret_hash)
+        }
+        break
+      }
+      case 'user_grants': {
+        const { user_id, grant_kind, target_id } = change.row as Required<typeof change.row>
+        addTo(this.#grantMap(grant_kind), user_id, target_id)
+        break
+      }
+      case 'resources':
+        this.resources.set(change.row.id as string, change.row as ResourceRow)
+        break
+      case 'resource_roles':
+        this.resourceRoles.set(change.row.id as string, change.row as ResourceRoleRow)
+        break
+      case 'access_tokens':
+        this.tokens.set(change.row.id as string, change.row as AccessTokenRow)
+        break
+    }
+  }
+
+  #delete(change: PlannedChange): void {
+    const row = change.row as Record<string, string>
+    switch (change.tbl) {
+      case 'role_entitlements':
+        removeFrom(
+          row.entitlement_kind === 'role' ? this.roleRoles : this.rolePermissions,
+          row.role_id as string,
+          row.entitlement_id as string,
+        )
+        break
+      case 'credentials':
+        if (row.kind === 'password') this.passwordHashes.delete(row.user_id as string)
+        else {
+          const digest = this.voicePrintOf.get(row.user_id as string)
+          if (digest) this.voicePrints.delete(digest)
+          this.voicePrintOf.delete(row.user_id as string)
+        }
+        break
+      case 'user_grants':
+        removeFrom(this.#grantMap(row.grant_kind as string), row.user_id as string, row.target_id as string)
+        break
+      default:
+        this.#byId(change.tbl).delete(row.id as string)
+    }
+  }
+
+  #grantMap(kind: string): Map<string, Set<string>> {
+    if (kind === 'role') return this.userRoles
+    if (kind === 'permission') return this.userPermissions
+    return this.userResourceRoles
+  }
+
+  #byId(tbl: Exclude<ReplicatedTable, 'role_entitlements' | 'credentials' | 'user_grants'>): Map<string, unknown> {
+    return {
+      permissions: this.permissions,
+      roles: this.roles,
+      users: this.users,
+      resources: this.resources,
+      resource_roles: this.resourceRoles,
+      access_tokens: this.tokens,
+    }[tbl]
+  }
+
+  /** Every permission a role holds, through nested roles too. Cycles are refused on write, but tolerated here. */
+  permissionsOfRole(roleId: string): ReadonlySet<string> {
+    const cached = this.#roleClosure.get(roleId)
+    if (cached) return cached
+    const result = new Set<string>()
+    const seen = new Set<string>()
+    const stack = [roleId]
+    while (stack.length > 0) {
+      const id = stack.pop() as string
+      if (seen.has(id)) continue
+      seen.add(id)
+      for (const p of this.rolePermissions.get(id) ?? EMPTY) result.add(p)
+      for (const r of this.roleRoles.get(id) ?? EMPTY) stack.push(r)
+    }
+    this.#roleClosure.set(roleId, result)
+    return result
+  }
+
+  effective(userId: string): EffectiveEntitlements {
+    const cached = this.#effective.get(userId)
+    if (cached) return cached
+    const global = new Set<string>(this.userPermissions.get(userId) ?? EMPTY)
+    for (const roleId of this.userRoles.get(userId) ?? EMPTY) {
+      for (const p of this.permissionsOfRole(roleId)) global.add(p)
+    }
+    const byResource = new Map<string, Set<string>>()
+    for (const rrId of this.userResourceRoles.get(userId) ?? EMPTY) {
+      const rr = this.resourceRoles.get(rrId)
+      if (!rr) continue
+      let set = byResource.get(rr.resource_id)
+      if (!set) byResource.set(rr.resource_id, (set = new Set()))
+      for (const p of this.permissionsOfRole(rr.role_id)) set.add(p)
+    }
+    const result = { global, byResource }
+    this.#effective.set(userId, result)
+    return result
+  }
+
+  /** True while no user holds the `admin` permission: the store can then be set up without a token. */
+  isBootstrap(): boolean {
+    if (this.#adminCount === undefined) {
+      let count = 0
+      for (const userId of this.users.keys()) if (this.effective(userId).global.has(ADMIN_PERMISSION)) count += 1
+      this.#adminCount = count
+    }
+    return this.#adminCount === 0
+  }
+
+  /** The resource and its ancestors, nearest first; stops on a loop so bad data cannot hang a check. */
+  *lineage(resourceId: string): Generator<string> {
+    let id: string | null | undefined = resourceId
+    let steps = 0
+    while (id != null && steps < 1_000) {
+      yield id
+      id = this.resources.get(id)?.parent_id
+      steps += 1
+    }
+  }
+}
+
+function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
+  let set = map.get(key)
+  if (!set) map.set(key, (set = new Set()))
+  set.add(value)
+}
+
+function removeFrom(map: Map<string, Set<string>>, key: string, value: string): void {
+  const set = map.get(key)
+  if (!set) return
+  set.delete(value)
+  if (set.size === 0) map.delete(key)
+}

@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import BetterSqlite3 from 'better-sqlite3'
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  type TransactionSettings,
+} from 'kysely'
+import pg from 'pg'
+import type { Database } from './schema.js'
+
+export type StoreKind = 'sqlite' | 'postgres'
+
+export interface Connection {
+  kind: StoreKind
+  db: Kysely<Database>
+  /** Where the store is, with any password removed: safe to print and log. */
+  location: string
+  /** For PostgreSQL: a fresh client for LISTEN. */
+  connectListener?: () => Promise<pg.Client>
+}
+
+export const isPostgresUrl = (target: string) => /^postgres(ql)?:\/\//i.test(target)
+
+/**
+ * Write transactions on SQLite must take the write lock at BEGIN: a deferred transaction that reads first
+ * and writes later fails with SQLITE_BUSY_SNAPSHOT when another process wrote in between, instead of waiting.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection, settings?: TransactionSettings): Promise<void> {
+    const mode = settings?.accessMode === 'read only' ? 'begin' : 'begin immediate'
+    await connection.executeQuery(CompiledQuery.raw(mode))
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0]
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config)
+    this.#config = config
+  }
+  override createDriver() {
+    return new ImmediateSqliteDriver(this.#config)
+  }
+}
+
+// pg returns int8 as a string; revisions and sequence numbers stay far below 2^53.
+const pgTypes = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text'),
+} as pg.CustomTypesConfig
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return 'postgres://(unparseable URL)'
+  }
+}
+
+/** Opens a connection for a file path (SQLite, created with its folder if missing) or a postgres:// URL. */
+export function connect(target: string): Connection {
+  if (isPostgresUrl(target)) {
+    const pool = new pg.Pool({ connectionString: target, max: 10, types: pgTypes })
+    const dialect: Dialect = new PostgresDialect({ pool })
+    return {
+      kind: 'postgres',
+      db: new Kysely<Database>({ dialect }),
+      location: redactUrl(target),
+      connectListener: async () => {
+        const client = new pg.Client({ connectionString: target, types: pgTypes })
+        await client.connect()
+        return client
+      },
+    }
+  }
+  const file = resolve(target)
+  mkdirSync(dirname(file), { recursive: true })
+  const sqlite = new BetterSqlite3(file)
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('synchronous = FULL')
+  sqlite.pragma('busy_timeout = 10000')
+  return {
+    kind: 'sqlite',
+    db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) }),
+    location: file,
+  }
+}

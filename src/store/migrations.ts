@@ -1,0 +1,120 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
+import { CustodianError } from '../errors.js'
+
+/** The permission that makes a user an administrator of Custodian itself. */
+export const ADMIN_PERMISSION = 'admin'
+
+/**
+ * Versioned migrations, applied in name order on every start. Written once with Kysely's schema builder so
+ * that the same text creates the same tables on SQLite and PostgreSQL. Never edit a released migration:
+ * add a new one.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_entitlements': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('permissions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('builtin', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute()
+      await db.schema
+        .createTable('roles')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('role_entitlements')
+        .addColumn('role_id', 'text', (c) => c.notNull())
+        .addColumn('entitlement_kind', 'text', (c) => c.notNull())
+        .addColumn('entitlement_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('role_entitlements_pk', ['role_id', 'entitlement_kind', 'entitlement_id'])
+        .execute()
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('credentials')
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('credentials_pk', ['user_id', 'kind'])
+        .execute()
+      await db.schema
+        .createTable('user_grants')
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('grant_kind', 'text', (c) => c.notNull())
+        .addColumn('target_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('user_grants_pk', ['user_id', 'grant_kind', 'target_id'])
+        .execute()
+      await db.schema
+        .createTable('resources')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('parent_id', 'text')
+        .execute()
+      await db.schema
+        .createTable('resource_roles')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('role_id', 'text', (c) => c.notNull())
+        .addColumn('resource_id', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('access_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('idle_timeout_seconds', 'integer', (c) => c.notNull())
+        .addColumn('last_used_at', 'text', (c) => c.notNull())
+        .addColumn('ended_at', 'text')
+        .execute()
+      await db.schema
+        .createTable('changes')
+        .addColumn('revision', 'bigint', (c) => c.primaryKey())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('tbl', 'text', (c) => c.notNull())
+        .addColumn('op', 'text', (c) => c.notNull())
+        .addColumn('row', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('seq', 'bigint', (c) => c.primaryKey())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('resource', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('meta')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute()
+      await sql`insert into permissions (id, name, description, builtin)
+        values (${ADMIN_PERMISSION}, 'Custodian Administrator', 'Administer Custodian: every permission on every resource', 1)`.execute(
+        db,
+      )
+    },
+  },
+}
+
+const provider: MigrationProvider = { getMigrations: async () => migrations }
+
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  const migrator = new Migrator({ db, provider })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
+    throw new CustodianError('Unavailable', `migration ${failed} failed: ${(error as Error).message ?? error}`)
+  }
+}

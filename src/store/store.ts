@@ -1,0 +1,246 @@
+import { type Kysely, sql, type Transaction } from 'kysely'
+import { type AuditEntry, chainAuditEntries, GENESIS_HASH } from '../audit/chain.js'
+import { connect, type StoreKind } from './dialects.js'
+import { migrateToLatest } from './migrations.js'
+import {
+  type AuditRow,
+  type Database,
+  type ReplicatedRows,
+  type ReplicatedTable,
+  replicatedTables,
+} from './schema.js'
+
+/** A change to one replicated row. `row` holds the whole row for `put`, the key columns for `delete`. */
+export type PlannedChange = {
+  [T in ReplicatedTable]: { tbl: T; op: 'put'; row: ReplicatedRows[T] } | { tbl: T; op: 'delete'; row: Partial<ReplicatedRows[T]> }
+}[ReplicatedTable]
+
+export type Change = PlannedChange & { revision: number; at: string }
+
+export type Snapshot = { revision: number; rows: { [T in ReplicatedTable]: ReplicatedRows[T][] } }
+
+/** What a write decided, given the changes other processes committed since the caller's revision. */
+export interface WritePlan<T> {
+  changes: PlannedChange[]
+  audit: AuditEntry[]
+  result: T
+}
+
+export interface WriteOutcome<T> {
+  result: T
+  /** The committed changes, with their revisions, in order. */
+  changes: Change[]
+  /** The store's revision after this write. */
+  revision: number
+}
+
+/**
+ * The one narrow interface between Custodian and its database. Everything above it is the same for SQLite
+ * and PostgreSQL.
+ */
+export interface Store {
+  readonly kind: StoreKind
+  readonly location: string
+  /** Every replicated row and the revision they stand at, read in one consistent snapshot. */
+  loadSnapshot(): Promise<Snapshot>
+  /** Committed changes after `revision`, oldest first. */
+  changesSince(revision: number, limit?: number): Promise<Change[]>
+  /**
+   * Runs one write under the store's write lock: `plan` receives the changes committed by others since
+   * `since`, returns the rows to change and the audit records to append, and all of it commits together.
+   * `plan` may throw to abort; nothing is written then.
+   */
+  write<T>(since: number, plan: (pending: Change[]) => WritePlan<T>): Promise<WriteOutcome<T>>
+  /** Audit records after `afterSeq`, in order. */
+  readAudit(afterSeq: number, limit: number): Promise<AuditRow[]>
+  /** The head the store recorded with its last audit append. */
+  auditHead(): Promise<{ seq: number; hash: string }>
+  /** Calls `listener` when another process announces a new revision (PostgreSQL NOTIFY); else never. */
+  subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>>
+  close(): Promise<void>
+}
+
+const NOTIFY_CHANNEL = 'custodian_changes'
+const WRITE_LOCK_KEY = 0x63757374 // 'cust': one advisory lock serialises writers, so revisions commit in order
+
+const keyOf = (tbl: ReplicatedTable) => replicatedTables[tbl] as readonly string[]
+
+// Generic row operations go through an untyped view: the table is chosen at run time.
+// biome-ignore lint/suspicious/noExplicitAny: the table name is dynamic
+type Loose = Kysely<any> | Transaction<any>
+
+async function applyChange(trx: Loose, change: PlannedChange): Promise<void> {
+  const keys = keyOf(change.tbl)
+  const row = change.row as Record<string, unknown>
+  if (change.op === 'put') {
+    const rest = Object.keys(row).filter((column) => !keys.includes(column))
+    await trx
+      .insertInto(change.tbl)
+      .values(row)
+      .onConflict((oc) => {
+        const target = oc.columns(keys as string[])
+        return rest.length === 0
+          ? target.doNothing()
+          : target.doUpdateSet(Object.fromEntries(rest.map((c) => [c, row[c]])))
+      })
+      .execute()
+  } else {
+    let query = trx.deleteFrom(change.tbl)
+    for (const key of keys) query = query.where(key, '=', row[key])
+    await query.execute()
+  }
+}
+
+const toChange = (row: { revision: number; at: string; tbl: string; op: string; row: string }): Change =>
+  ({
+    revision: Number(row.revision),
+    at: row.at,
+    tbl: row.tbl,
+    op: row.op,
+    row: JSON.parse(row.row),
+  }) as Change
+
+class KyselyStore implements Store {
+  readonly kind: StoreKind
+  readonly location: string
+  readonly #db: Kysely<Database>
+  readonly #connectListener: (() => Promise<import('pg').Client>) | undefined
+
+  constructor(connection: ReturnType<typeof connect>) {
+    this.kind = connection.kind
+    this.location = connection.location
+    this.#db = connection.db
+    this.#connectListener = connection.connectListener
+  }
+
+  async loadSnapshot(): Promise<Snapshot> {
+    let tx = this.#db.transaction().setAccessMode('read only')
+    if (this.kind === 'postgres') tx = tx.setIsolationLevel('repeatable read')
+    return tx.execute(async (trx) => {
+      const head = await trx
+        .selectFrom('changes')
+        .select((eb) => eb.fn.max('revision').as('revision'))
+        .executeTakeFirst()
+      const rows = {} as Record<ReplicatedTable, unknown[]>
+      for (const tbl of Object.keys(replicatedTables) as ReplicatedTable[]) {
+        rows[tbl] = await trx.selectFrom(tbl).selectAll().execute()
+      }
+      return { revision: Number(head?.revision ?? 0), rows } as Snapshot
+    })
+  }
+
+  async changesSince(revision: number, limit = 10_000): Promise<Change[]> {
+    const rows = await this.#db
+      .selectFrom('changes')
+      .selectAll()
+      .where('revision', '>', revision)
+      .orderBy('revision')
+      .limit(limit)
+      .execute()
+    return rows.map(toChange)
+  }
+
+  async write<T>(since: number, plan: (pending: Change[]) => WritePlan<T>): Promise<WriteOutcome<T>> {
+    return this.#db.transaction().execute(async (trx) => {
+      if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`.execute(trx)
+      const pendingRows = await trx
+        .selectFrom('changes')
+        .selectAll()
+        .where('revision', '>', since)
+        .orderBy('revision')
+        .execute()
+      const pending = pendingRows.map(toChange)
+      const head = pending.at(-1)?.revision ?? (await this.#maxRevision(trx))
+      const { changes, audit, result } = plan(pending)
+      const at = new Date().toISOString()
+      const committed = changes.map((change, i) => ({ ...change, revision: head + i + 1, at }) as Change)
+      for (const change of committed) await applyChange(trx as Loose, change)
+      for (let i = 0; i < committed.length; i += 200) {
+        const batch = committed.slice(i, i + 200)
+        await trx
+          .insertInto('changes')
+          .values(batch.map((c) => ({ revision: c.revision, at: c.at, tbl: c.tbl, op: c.op, row: JSON.stringify(c.row) })))
+          .execute()
+      }
+      if (audit.length > 0) await this.#appendAudit(trx, audit)
+      const revision = committed.at(-1)?.revision ?? head
+      if (this.kind === 'postgres' && committed.length > 0) {
+        await sql`select pg_notify(${NOTIFY_CHANNEL}, ${String(revision)})`.execute(trx)
+      }
+      return { result, changes: committed, revision }
+    })
+  }
+
+  async #maxRevision(trx: Transaction<Database>): Promise<number> {
+    const row = await trx
+      .selectFrom('changes')
+      .select((eb) => eb.fn.max('revision').as('revision'))
+      .executeTakeFirst()
+    return Number(row?.revision ?? 0)
+  }
+
+  async #appendAudit(trx: Transaction<Database>, entries: AuditEntry[]): Promise<void> {
+    const last = await trx.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst()
+    const rows = chainAuditEntries(entries, last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH })
+    for (let i = 0; i < rows.length; i += 200) {
+      await trx
+        .insertInto('audit_log')
+        .values(rows.slice(i, i + 200))
+        .execute()
+    }
+    const head = rows.at(-1)
+    if (head) {
+      const value = JSON.stringify({ seq: head.seq, hash: head.hash })
+      await trx
+        .insertInto('meta')
+        .values({ key: 'audit_head', value })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+        .execute()
+    }
+  }
+
+  async readAudit(afterSeq: number, limit: number): Promise<AuditRow[]> {
+    const rows = await this.#db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute()
+    return rows.map((row) => ({ ...row, seq: Number(row.seq) }))
+  }
+
+  async auditHead(): Promise<{ seq: number; hash: string }> {
+    const row = await this.#db.selectFrom('meta').select('value').where('key', '=', 'audit_head').executeTakeFirst()
+    return row ? (JSON.parse(row.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH }
+  }
+
+  async subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>> {
+    if (!this.#connectListener) return async () => {}
+    const client = await this.#connectListener()
+    client.on('notification', (message) => {
+      if (message.channel === NOTIFY_CHANNEL) listener()
+    })
+    client.on('error', onError)
+    await client.query(`LISTEN ${NOTIFY_CHANNEL}`)
+    return async () => {
+      await client.end().catch(() => {})
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy()
+  }
+}
+
+/** Opens the store at `target` (file path or postgres:// URL) and brings its schema up to date. */
+export async function openStore(target: string): Promise<Store> {
+  const connection = connect(target)
+  try {
+    await migrateToLatest(connection.db as unknown as Kysely<unknown>)
+  } catch (error) {
+    await connection.db.destroy()
+    throw error
+  }
+  return new KyselyStore(connection)
+}
