@@ -1,0 +1,234 @@
+import { existsSync, statSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { parseArgs } from 'node:util'
+import { type Config, describeSettings, loadConfig, settings } from '../config.js'
+import { Custodian } from '../custodian.js'
+import { entityViews, type EntityKind, listEntities } from '../entitlements/views.js'
+import { isCustodianError } from '../errors.js'
+import { buildApp } from '../http/app.js'
+import { createLogger } from '../logger.js'
+import { commands, runCommand } from '../script/commands.js'
+import type { Field } from '../script/parse-line.js'
+import { formatReport, jsonReport, runScriptFile } from '../script/run-script.js'
+
+const usage = `custodian: authorization server for consented data sharing
+
+usage:
+  custodian serve                      serve the HTTP API (prints its URL; first start prints an admin password)
+  custodian script FILE [--json]       run a command script (FILE or - for stdin); exit 1 if any line failed
+  custodian audit verify               check the audit log's hash chain
+  custodian audit list [--after N] [--limit N] [--json]
+  custodian login --user ID            log in (password on stdin or in CUSTODIAN_PASSWORD); prints a token
+  custodian login --voice-print VP     log in by voice print; prints a token
+  custodian logout --token T           end a session
+  custodian show KIND [ID] [--json]    KIND: ${Object.keys(entityViews).join(', ')}
+  custodian COMMAND ARG...             any script command, one argument per field, for example
+                                         custodian define_permission control_oven "Control Oven" "Full control"
+                                       administrative commands take --token T (or CUSTODIAN_TOKEN)
+  custodian help                       this text, the script commands and every setting
+
+Every command takes --db (file path or postgres:// URL; default data/custodian.db under the current
+directory) and --config FILE (JSON settings).`
+
+const cliOptions = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  token: { type: 'string' },
+  user: { type: 'string' },
+  'voice-print': { type: 'string' },
+  after: { type: 'string' },
+  limit: { type: 'string' },
+  config: { type: 'string' },
+  ...Object.fromEntries(Object.values(settings).map((s) => [s.flag, { type: 'string' }])),
+} as const
+
+class UsageError extends Error {}
+
+type Flags = Record<string, string | boolean | undefined>
+
+function integerFlag(flags: Flags, name: string, fallback: number): number {
+  const raw = flags[name]
+  if (raw === undefined) return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 0) throw new UsageError(`--${name} must be a whole number, got "${String(raw)}"`)
+  return value
+}
+
+async function open(config: Config, follow = false): Promise<Custodian> {
+  return Custodian.open({ config, follow, logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel) })
+}
+
+async function readSecretFromStdin(): Promise<string> {
+  const lines = createInterface({ input: process.stdin })
+  for await (const line of lines) return line
+  return ''
+}
+
+async function serve(config: Config, out: NodeJS.WritableStream): Promise<number> {
+  const logger = createLogger(config.logLevel)
+  const custodian = await Custodian.open({ config, logger })
+  const admin = await custodian.ensureAdmin()
+  const app = await buildApp(custodian, { logger })
+  const address = await app.listen({ port: config.port, host: config.host })
+  const url = address.replace('[::1]', 'localhost')
+  out.write(`Custodian is serving at ${url} (store: ${custodian.store.location}, revision ${custodian.revision})\n`)
+  out.write(`  API description: ${url}/openapi.json\n`)
+  if (admin) {
+    out.write(`  First administrator created: user "${admin.userId}", password "${admin.password}"\n`)
+    out.write('  This password is shown only once. Log in with POST /v1/sessions or `custodian login`.\n')
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve()
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+  await app.close()
+  await custodian.close()
+  return 0
+}
+
+async function script(config: Config, flags: Flags, file: string | undefined, out: NodeJS.WritableStream): Promise<number> {
+  if (!file) throw new UsageError('script needs a FILE (or - for standard input)')
+  if (file !== '-' && (!existsSync(file) || !statSync(file).isFile())) throw new UsageError(`script file ${file} does not exist`)
+  const custodian = await open(config)
+  try {
+    const summary = await runScriptFile(custodian, file, (entry) =>
+      out.write(`${flags.json ? jsonReport(entry) : formatReport(file, entry)}\n`),
+    )
+    if (!flags.json) {
+      process.stderr.write(`${summary.commands} command(s), ${summary.failed} failed; store at revision ${custodian.revision}\n`)
+    }
+    return summary.failed > 0 ? 1 : 0
+  } finally {
+    await custodian.close()
+  }
+}
+
+async function audit(config: Config, flags: Flags, action: string | undefined, out: NodeJS.WritableStream): Promise<number> {
+  const custodian = await open(config)
+  try {
+    if (action === 'verify') {
+      const { count, problems } = await custodian.verifyAudit()
+      if (flags.json) out.write(`${JSON.stringify({ ok: problems.length === 0, records: count, problems })}\n`)
+      else if (problems.length === 0) out.write(`audit log intact: ${count} record(s), hash chain verified\n`)
+      else {
+        for (const p of problems) out.write(`record ${p.seq}: ${p.problem}\n`)
+        out.write(`audit log damaged: ${problems.length} problem(s) in ${count} record(s)\n`)
+      }
+      return problems.length === 0 ? 0 : 1
+    }
+    if (action === 'list') {
+      const rows = await custodian.store.readAudit(integerFlag(flags, 'after', 0), integerFlag(flags, 'limit', 100))
+      for (const r of rows) {
+        out.write(
+          flags.json
+            ? `${JSON.stringify(r)}\n`
+            : `${r.seq} ${r.at} ${r.actor} ${r.action} ${r.resource} ${r.outcome}: ${r.reason}\n`,
+        )
+      }
+      return 0
+    }
+    throw new UsageError('audit takes verify or list')
+  } finally {
+    await custodian.close()
+  }
+}
+
+async function login(config: Config, flags: Flags, out: NodeJS.WritableStream): Promise<number> {
+  const custodian = await open(config)
+  try {
+    const voicePrint = flags['voice-print']
+    const result =
+      typeof voicePrint === 'string'
+        ? await custodian.loginVoicePrint(voicePrint, { address: 'cli' })
+        : typeof flags.user === 'string'
+          ? await custodian.login(flags.user, process.env.CUSTODIAN_PASSWORD ?? (await readSecretFromStdin()), { address: 'cli' })
+          : undefined
+    if (!result) throw new UsageError('login needs --user ID (password on stdin) or --voice-print VP')
+    out.write(flags.json ? `${JSON.stringify(result)}\n` : `${result.token}\n`)
+    return 0
+  } finally {
+    await custodian.close()
+  }
+}
+
+async function show(config: Config, flags: Flags, kind: string | undefined, id: string | undefined, out: NodeJS.WritableStream) {
+  if (!kind || !Object.hasOwn(entityViews, kind)) throw new UsageError(`show takes one of: ${Object.keys(entityViews).join(', ')}`)
+  const custodian = await open(config)
+  try {
+    custodian.authorizeAdminRead(tokenOf(flags), `show ${kind}`)
+    const items = id ? [entityViews[kind as EntityKind].one(custodian.index, id)] : listEntities(custodian.index, kind as EntityKind)
+    for (const item of items) out.write(flags.json ? `${JSON.stringify(item)}\n` : `${describe(item as Record<string, unknown>)}\n`)
+    return 0
+  } finally {
+    await custodian.close()
+  }
+}
+
+const describe = (item: Record<string, unknown>) =>
+  Object.entries(item)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+    .join(' ')
+
+const tokenOf = (flags: Flags) => (typeof flags.token === 'string' ? flags.token : process.env.CUSTODIAN_TOKEN)
+
+async function command(config: Config, flags: Flags, name: string, args: string[], out: NodeJS.WritableStream) {
+  const custodian = await open(config)
+  try {
+    const fields: Field[] = args.map((text, i) => ({ text, words: text.split(/\s+/), column: i + 1 }))
+    const token = tokenOf(flags)
+    const state = { custodian, logins: new Map<string, string>(), address: 'cli', ...(token ? { adminToken: token } : {}) }
+    const outcome = await runCommand(state, name, fields)
+    out.write(flags.json ? `${JSON.stringify({ command: name, ok: true, result: outcome.result })}\n` : `${outcome.message}\n`)
+    return 0
+  } finally {
+    await custodian.close()
+  }
+}
+
+function help(out: NodeJS.WritableStream): number {
+  out.write(`${usage}\n\nscript commands:\n`)
+  for (const spec of Object.values(commands)) out.write(`  ${spec.usage}\n      ${spec.help}\n`)
+  out.write(`\nsettings (flag, environment variable, default):\n${describeSettings()}\n`)
+  return 0
+}
+
+export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: cliOptions, allowPositionals: true, strict: true })
+    const flags = values as Flags
+    const [verb, ...rest] = positionals
+    if (!verb || verb === 'help' || flags.help) return help(out)
+    const config = loadConfig({ flags })
+    switch (verb) {
+      case 'serve':
+        return await serve(config, out)
+      case 'script':
+        return await script(config, flags, rest[0], out)
+      case 'audit':
+        return await audit(config, flags, rest[0], out)
+      case 'login':
+        return await login(config, flags, out)
+      case 'logout': {
+        const token = tokenOf(flags)
+        if (!token) throw new UsageError('logout needs --token T (or CUSTODIAN_TOKEN)')
+        return await command(config, flags, 'logout', [token], out)
+      }
+      case 'show':
+        return await show(config, flags, rest[0], rest[1], out)
+      default:
+        if (!Object.hasOwn(commands, verb)) throw new UsageError(`unknown command "${verb}"; run custodian help`)
+        return await command(config, flags, verb, rest, out)
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`custodian: ${(error as Error).message}\n`)
+      return 2
+    }
+    if (isCustodianError(error)) {
+      process.stderr.write(`custodian: ${error.code}: ${error.message}\n`)
+      return 1
+    }
+    throw error
+  }
+}
