@@ -276,7 +276,7 @@ function verify(engines) {
   return answers.map((a) => a.reduce((sum, v) => sum + v, 0))
 }
 
-function time(engine, n) {
+function time(engine, n) { console.error("time", engine.name)
   globalThis.gc()
   const start = performance.now()
   const allowed = engine.run(n)

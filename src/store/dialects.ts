@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import BetterSqlite3 from 'better-sqlite3'
 import {
   CompiledQuery,
@@ -28,13 +29,29 @@ export interface Connection {
 export const isPostgresUrl = (target: string) => /^postgres(ql)?:\/\//i.test(target)
 
 /**
- * Write transactions on SQLite must take the write lock at BEGIN: a deferred transaction that reads first
- * and writes later fails with SQLITE_BUSY_SNAPSHOT when another process wrote in between, instead of waiting.
+ * Write transactions on SQLite take the write lock at BEGIN: a deferred transaction that reads first and
+ * writes later fails with SQLITE_BUSY_SNAPSHOT when another process wrote in between, instead of waiting.
+ * better-sqlite3 is synchronous, so waiting inside SQLite (busy_timeout) would stall the event loop, and
+ * deadlock two connections of one process; the lock is retried asynchronously instead.
  */
+const LOCK_WAIT_MS = 15_000
+
 class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection, settings?: TransactionSettings): Promise<void> {
-    const mode = settings?.accessMode === 'read only' ? 'begin' : 'begin immediate'
-    await connection.executeQuery(CompiledQuery.raw(mode))
+    if (settings?.accessMode === 'read only') {
+      await connection.executeQuery(CompiledQuery.raw('begin'))
+      return
+    }
+    const deadline = Date.now() + LOCK_WAIT_MS
+    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+      try {
+        await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+        return
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error
+        await sleep(pause)
+      }
+    }
   }
 }
 
@@ -86,7 +103,7 @@ export function connect(target: string): Connection {
   const sqlite = new BetterSqlite3(file)
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('synchronous = FULL')
-  sqlite.pragma('busy_timeout = 10000')
+  sqlite.pragma('busy_timeout = 20')
   return {
     kind: 'sqlite',
     db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) }),

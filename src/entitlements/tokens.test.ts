@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest'
+import type { AccessTokenRow } from '../store/schema.js'
+import type { Change, PlannedChange } from '../store/store.js'
+import { EntitlementIndex } from './entitlement-index.js'
+import {
+  describeToken,
+  hashTokenSecret,
+  issueToken,
+  matchToken,
+  parseToken,
+  validateToken,
+} from './tokens.js'
+
+const CREATED = '2026-11-23T10:00:00.000Z'
+const T0 = Date.parse(CREATED)
+const s = (seconds: number) => seconds * 1000
+
+/** An Index holding the given rows, applied as changes with revisions 1, 2, ... */
+function indexOf(changes: PlannedChange[]): EntitlementIndex {
+  const index = new EntitlementIndex()
+  index.apply(changes.map((change, i) => ({ ...change, revision: i + 1, at: CREATED }) as Change))
+  return index
+}
+
+/** A token issued to `userId` at T0, living an hour, timing out after ten idle minutes. */
+function tokenFor(userId: string, overrides: Partial<AccessTokenRow> = {}) {
+  const issued = issueToken()
+  const row: AccessTokenRow = {
+    id: issued.id,
+    user_id: userId,
+    secret_hash: issued.secretHash,
+    method: 'password',
+    created_at: CREATED,
+    expires_at: new Date(T0 + s(3600)).toISOString(),
+    idle_timeout_seconds: 600,
+    last_used_at: CREATED,
+    ended_at: null,
+    ...overrides,
+  }
+  const secret = parseToken(issued.token)?.secret as string
+  return { token: issued.token, id: issued.id, secret, row }
+}
+
+function setup(overrides: Partial<AccessTokenRow> = {}) {
+  const t = tokenFor('sam', overrides)
+  const index = indexOf([
+    { tbl: 'users', op: 'put', row: { id: 'sam', name: 'Sam' } },
+    { tbl: 'access_tokens', op: 'put', row: t.row },
+  ])
+  return { ...t, index }
+}
+
+/** The refusal reason, failing the test when the token was accepted; never contains the secret. */
+function refusal(check: ReturnType<typeof validateToken>, secret: string): string {
+  if (check.ok) throw new Error('expected the token to be refused')
+  expect(check.reason).not.toContain(secret)
+  return check.reason
+}
+
+describe('issueToken and parseToken', () => {
+  it('round-trips: the parsed id is the issued id and the secret hashes to the issued hash', () => {
+    const issued = issueToken()
+    expect(issued.token).toMatch(/^cst_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/)
+    const parsed = parseToken(issued.token)
+    expect(parsed?.id).toBe(issued.id)
+    expect(hashTokenSecret(parsed?.secret as string)).toBe(issued.secretHash)
+    expect(issued.secretHash).toMatch(/^[0-9a-f]{64}$/)
+    expect(issued.token).not.toContain(issued.secretHash)
+  })
+
+  it('issues a different id and secret every time', () => {
+    const a = issueToken()
+    const b = issueToken()
+    expect(a.id).not.toBe(b.id)
+    expect(a.secretHash).not.toBe(b.secretHash)
+  })
+
+  it.each([
+    [''],
+    ['abc.def'],
+    ['cst_'],
+    ['cst_abc'],
+    ['cst_.secret'],
+    ['cst_abc.'],
+    ['CST_abc.def'],
+    [' cst_abc.def'],
+  ])('refuses the malformed token %j', (token) => {
+    expect(parseToken(token)).toBeUndefined()
+    expect(describeToken(token)).toBe('the token given')
+  })
+
+  it('names a well-formed token by its id alone', () => {
+    const issued = issueToken()
+    const secret = parseToken(issued.token)?.secret as string
+    expect(describeToken(issued.token)).toBe(`token ${issued.id}`)
+    expect(describeToken(issued.token)).not.toContain(secret)
+  })
+})
+
+describe('matchToken', () => {
+  it('finds the stored row for a token whose secret matches', () => {
+    const { index, token, row } = setup()
+    expect(matchToken(index, token)).toEqual(row)
+  })
+
+  it('says an empty token is empty and a malformed one is malformed', () => {
+    const { index } = setup()
+    expect(matchToken(index, '')).toEqual({ error: 'no access token was given (it is empty)' })
+    expect(matchToken(index, 'Bearer xyz')).toEqual({
+      error: 'the access token is malformed: expected cst_<id>.<secret>',
+    })
+  })
+
+  it('says a token whose secret does not match is not known, naming the id only', () => {
+    const { index, id } = setup()
+    const forged = `cst_${id}.not-the-secret`
+    expect(matchToken(index, forged)).toEqual({ error: `token ${id} is not known` })
+  })
+
+  it('says a token with an unknown id is not known', () => {
+    const { index } = setup()
+    const other = issueToken()
+    expect(matchToken(index, other.token)).toEqual({ error: `token ${other.id} is not known` })
+  })
+})
+
+describe('validateToken', () => {
+  it('accepts a fresh token and reports when it was last used', () => {
+    const { index, token, row } = setup()
+    const check = validateToken(index, token, T0 + s(60))
+    expect(check).toEqual({ ok: true, token: row, lastUsedMs: T0 })
+  })
+
+  it('refuses a forged secret as not known, without echoing the secret', () => {
+    const { index, id } = setup()
+    const reason = refusal(validateToken(index, `cst_${id}.forged-secret-value`, T0), 'forged-secret-value')
+    expect(reason).toBe(`token ${id} is not known`)
+  })
+
+  it('refuses a logged-out token, naming its id and user', () => {
+    const ended = '2026-11-23T10:05:00.000Z'
+    const { index, token, id, secret } = setup({ ended_at: ended })
+    const reason = refusal(validateToken(index, token, T0 + s(360)), secret)
+    expect(reason).toBe(`token ${id} of sam was logged out at ${ended}`)
+  })
+
+  it('refuses a token whose user no longer exists', () => {
+    const { index, token, id, secret } = setup()
+    index.apply([{ revision: 3, at: CREATED, tbl: 'users', op: 'delete', row: { id: 'sam' } }])
+    const reason = refusal(validateToken(index, token, T0 + s(60)), secret)
+    expect(reason).toBe(`token ${id} of sam: the user no longer exists`)
+  })
+
+  it('refuses an expired token from the moment it expires', () => {
+    const { index, token, id, secret, row } = setup({ idle_timeout_seconds: 100_000 })
+    expect(validateToken(index, token, T0 + s(3600) - 1).ok).toBe(true)
+    const reason = refusal(validateToken(index, token, T0 + s(3600)), secret)
+    expect(reason).toBe(`token ${id} of sam expired at ${row.expires_at}`)
+  })
+
+  it('refuses a token idle for its idle timeout, saying when it was last used', () => {
+    const { index, token, id, secret } = setup()
+    expect(validateToken(index, token, T0 + s(600) - 1).ok).toBe(true)
+    const reason = refusal(validateToken(index, token, T0 + s(600)), secret)
+    expect(reason).toBe(`token ${id} of sam timed out after 600 s without use (last used ${CREATED})`)
+  })
+
+  it('extends the idle window from a fresher in-memory last use', () => {
+    const { index, token, id, secret } = setup()
+    const usedAt = T0 + s(500)
+    const check = validateToken(index, token, T0 + s(900), usedAt)
+    expect(check).toMatchObject({ ok: true, lastUsedMs: usedAt })
+    const reason = refusal(validateToken(index, token, usedAt + s(600), usedAt), secret)
+    expect(reason).toContain(`token ${id} of sam timed out`)
+    expect(reason).toContain(`last used ${new Date(usedAt).toISOString()}`)
+  })
+
+  it('ignores an in-memory last use older than the stored one', () => {
+    const storedUse = T0 + s(300)
+    const { index, token } = setup({ last_used_at: new Date(storedUse).toISOString() })
+    const check = validateToken(index, token, T0 + s(800), T0)
+    expect(check).toMatchObject({ ok: true, lastUsedMs: storedUse })
+  })
+
+  it('never puts the secret in any refusal reason', () => {
+    const cases = [
+      setup({ ended_at: CREATED }),
+      setup({ expires_at: CREATED }),
+      setup({ idle_timeout_seconds: 0 }),
+    ]
+    for (const { index, token, secret } of cases) {
+      const check = validateToken(index, token, T0 + s(1))
+      expect(check.ok).toBe(false)
+      refusal(check, secret)
+    }
+  })
+})

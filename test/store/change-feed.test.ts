@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { Custodian } from '../../src/custodian.js'
+import { tempPostgres, tempSqlite } from '../support/temp-store.js'
+
+const backends = [
+  {
+    name: 'SQLite',
+    make: async () => {
+      const t = tempSqlite()
+      return { target: t.target, remove: async () => t.remove() }
+    },
+  },
+  { name: 'PostgreSQL', make: tempPostgres },
+]
+
+describe.each(backends)('two nodes on one $name store', ({ make }) => {
+  let remove: () => Promise<void>
+  let first: Custodian
+  let second: Custodian
+
+  beforeAll(async () => {
+    const temp = await make()
+    remove = temp.remove
+    const config = { logLevel: 'silent', changePollMs: 20 }
+    first = await Custodian.open({ db: temp.target, config })
+    second = await Custodian.open({ db: temp.target, config })
+  })
+  afterAll(async () => {
+    await first.close()
+    await second.close()
+    await remove()
+  })
+
+  it('the second sees a change made by the first once it has caught up with the change log', async () => {
+    await first.definePermission(undefined, { id: 'control_oven', name: 'Control Oven', description: 'oven' })
+    await first.createUser(undefined, { id: 'sam', name: 'Sam' })
+    await first.addUserCredential(undefined, 'sam', 'voice_print', '--sam--')
+    const grant = await first.grantToUser(undefined, 'sam', 'control_oven')
+    await second.atLeast(grant.revision)
+    const sam = await second.loginVoicePrint('--sam--')
+    expect(second.checkAccess(sam.token, 'control_oven', 'house1')).toMatchObject({ allowed: true, revision: sam.revision })
+  })
+
+  it('follows on its own, without being asked', async () => {
+    const revoke = await first.revokeFromUser(undefined, 'sam', 'permission', 'control_oven')
+    await vi.waitFor(() => expect(second.revision).toBeGreaterThanOrEqual(revoke.revision), { timeout: 5_000, interval: 10 })
+    expect(second.index.userPermissions.get('sam')).toBeUndefined()
+  })
+
+  it('a token issued by one node is honoured and ended on the other', async () => {
+    const sam = await first.loginVoicePrint('--sam--')
+    await first.grantToUser(undefined, 'sam', 'control_oven')
+    await second.atLeast(first.revision)
+    expect(second.checkAccess(sam.token, 'control_oven', 'house1').allowed).toBe(true)
+    const out = await second.logout(sam.token)
+    await first.atLeast(out.revision)
+    expect(first.checkAccess(sam.token, 'control_oven', 'house1').error).toBe('InvalidAccessToken')
+  })
+
+  it('refuses to wait for a revision that was never written', async () => {
+    await expect(second.atLeast(first.revision + 100)).rejects.toThrow(/has not been written yet/)
+  })
+})
