@@ -142,15 +142,22 @@ describe('loadConfig', () => {
     }
   })
 
-  it('refuses an empty or whitespace-only integer rather than reading it as 0', () => {
-    expect(validationError(() => loadConfig({ env: {}, flags: { port: '' } }))).toMatch(
-      /^--port: port must be a whole number/,
+  it('refuses an empty integer flag rather than reading it as 0', () => {
+    expect(validationError(() => loadConfig({ env: {}, flags: { port: '' } }))).toBe(
+      '--port: port must be a whole number >= 0, got ""',
     )
-    expect(validationError(() => loadConfig({ env: { PORT: '   ' } }))).toMatch(
-      /^environment PORT: port must be a whole number/,
+  })
+
+  it('refuses a whitespace-only integer environment variable rather than reading it as 0', () => {
+    expect(validationError(() => loadConfig({ env: { PORT: '   ' } }))).toBe(
+      'environment PORT: port must be a whole number >= 0, got "   "',
     )
-    expect(validationError(() => loadConfig({ env: {}, file: configFile({ port: '' }) }))).toMatch(
-      /: port must be a whole number/,
+  })
+
+  it('refuses an empty integer string in the file rather than reading it as 0', () => {
+    const file = configFile({ port: '' })
+    expect(validationError(() => loadConfig({ env: {}, file }))).toBe(
+      `config file ${file}: port must be a whole number >= 0, got ""`,
     )
   })
 

@@ -16,7 +16,13 @@ export const settings = {
     help: 'SQLite file path (relative to the current directory) or postgres:// URL',
   },
   host: { env: 'HOST', flag: 'host', default: '127.0.0.1', kind: 'string', help: 'address to listen on' },
-  port: { env: 'PORT', flag: 'port', default: 8080, kind: 'integer', help: 'port to listen on (0: any free port)' },
+  port: {
+    env: 'PORT',
+    flag: 'port',
+    default: 8080,
+    kind: 'integer',
+    help: 'port to listen on (0: any free port)',
+  },
   logLevel: {
     env: 'LOG_LEVEL',
     flag: 'log-level',
@@ -85,9 +91,13 @@ export const defaultConfig = (): Config =>
 function coerce(name: SettingName, raw: unknown, source: string): string | number {
   const setting = settings[name]
   if (setting.kind === 'integer') {
-    const value = typeof raw === 'number' ? raw : Number(String(raw).trim())
+    const text = String(raw).trim()
+    const value = typeof raw === 'number' ? raw : text === '' ? Number.NaN : Number(text)
     if (!Number.isInteger(value) || value < 0) {
-      throw new CustodianError('Validation', `${source}: ${name} must be a whole number >= 0, got "${String(raw)}"`)
+      throw new CustodianError(
+        'Validation',
+        `${source}: ${name} must be a whole number >= 0, got "${String(raw)}"`,
+      )
     }
     return value
   }
@@ -119,7 +129,7 @@ export function loadConfig({ flags = {}, env = process.env, file }: ConfigSource
       throw new CustodianError('Validation', `config file ${path}: expected a JSON object of settings`)
     }
     for (const [key, value] of Object.entries(parsed)) {
-      if (!(key in settings)) {
+      if (!Object.hasOwn(settings, key)) {
         throw new CustodianError(
           'Validation',
           `config file ${path}: unknown setting "${key}" (known: ${Object.keys(settings).join(', ')})`,
@@ -131,9 +141,11 @@ export function loadConfig({ flags = {}, env = process.env, file }: ConfigSource
   for (const name of Object.keys(settings) as SettingName[]) {
     const { env: envName, flag } = settings[name]
     const fromEnv = env[envName]
-    if (fromEnv !== undefined && fromEnv !== '') config[name] = coerce(name, fromEnv, `environment ${envName}`)
+    if (fromEnv !== undefined && fromEnv !== '')
+      config[name] = coerce(name, fromEnv, `environment ${envName}`)
     const fromFlag = flags[flag]
-    if (fromFlag !== undefined && typeof fromFlag === 'string') config[name] = coerce(name, fromFlag, `--${flag}`)
+    if (fromFlag !== undefined && typeof fromFlag === 'string')
+      config[name] = coerce(name, fromFlag, `--${flag}`)
   }
   return config as Config
 }
@@ -141,6 +153,9 @@ export function loadConfig({ flags = {}, env = process.env, file }: ConfigSource
 /** The settings table as text, for `custodian help`. */
 export function describeSettings(): string {
   return Object.entries(settings)
-    .map(([name, s]) => `  --${s.flag.padEnd(28)} ${s.env.padEnd(36)} default ${JSON.stringify(s.default)}\n      ${name}: ${s.help}`)
+    .map(
+      ([name, s]) =>
+        `  --${s.flag.padEnd(28)} ${s.env.padEnd(36)} default ${JSON.stringify(s.default)}\n      ${name}: ${s.help}`,
+    )
     .join('\n')
 }

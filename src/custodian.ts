@@ -4,7 +4,12 @@ import { verifyAuditChain } from './audit/chain.js'
 import { type Config, defaultConfig } from './config.js'
 import type { Decision } from './decision/decision.js'
 import { decideAccess } from './entitlements/check.js'
-import { decoyPasswordHash, digestVoicePrint, hashPassword, verifyPassword } from './entitlements/credentials.js'
+import {
+  decoyPasswordHash,
+  digestVoicePrint,
+  hashPassword,
+  verifyPassword,
+} from './entitlements/credentials.js'
 import { EntitlementIndex } from './entitlements/entitlement-index.js'
 import * as plans from './entitlements/plans.js'
 import { LoginThrottle } from './entitlements/throttle.js'
@@ -84,7 +89,13 @@ export class Custodian {
   #unsubscribe: (() => Promise<void>) | undefined
   #closed = false
 
-  private constructor(store: Store, index: EntitlementIndex, config: Config, log: Logger, clock: () => number) {
+  private constructor(
+    store: Store,
+    index: EntitlementIndex,
+    config: Config,
+    log: Logger,
+    clock: () => number,
+  ) {
     this.store = store
     this.index = index
     this.config = config
@@ -124,7 +135,9 @@ export class Custodian {
 
   async #follow(): Promise<void> {
     const poll = () => {
-      this.catchUp().catch((error) => this.log.warn({ err: error }, 'reading the change log failed; will retry'))
+      this.catchUp().catch((error) =>
+        this.log.warn({ err: error }, 'reading the change log failed; will retry'),
+      )
     }
     this.#pollTimer = setInterval(poll, this.config.changePollMs)
     this.#pollTimer.unref()
@@ -194,7 +207,11 @@ export class Custodian {
     try {
       const outcome = await this.store.write(this.index.revision, (pending) => {
         this.index.apply(pending)
-        return { changes: touches.map((row) => ({ tbl: 'access_tokens', op: 'put', row }) as const), audit: entries, result: null }
+        return {
+          changes: touches.map((row) => ({ tbl: 'access_tokens', op: 'put', row }) as const),
+          audit: entries,
+          result: null,
+        }
       })
       this.index.apply(outcome.changes)
     } catch (error) {
@@ -237,8 +254,13 @@ export class Custodian {
       last = result.last
     }
     const head = await this.store.auditHead()
-    if (head.seq > last.seq) problems.push({ seq: head.seq, problem: `records ${last.seq + 1}..${head.seq} were removed from the end` })
-    else if (head.seq === last.seq && head.hash !== last.hash) problems.push({ seq: head.seq, problem: 'the last record does not match the recorded head' })
+    if (head.seq > last.seq)
+      problems.push({
+        seq: head.seq,
+        problem: `records ${last.seq + 1}..${head.seq} were removed from the end`,
+      })
+    else if (head.seq === last.seq && head.hash !== last.hash)
+      problems.push({ seq: head.seq, problem: 'the last record does not match the recorded head' })
     return { count, problems }
   }
 
@@ -269,9 +291,12 @@ export class Custodian {
       })
       this.index.apply(outcome.changes)
       const { summary, details } = outcome.result
-      return details ? { revision: outcome.revision, summary, details } : { revision: outcome.revision, summary }
+      return details
+        ? { revision: outcome.revision, summary, details }
+        : { revision: outcome.revision, summary }
     } catch (error) {
-      if (isCustodianError(error)) this.audit({ actor, action, resource, outcome: error.code, reason: error.message })
+      if (isCustodianError(error))
+        this.audit({ actor, action, resource, outcome: error.code, reason: error.message })
       throw error
     }
   }
@@ -287,7 +312,9 @@ export class Custodian {
     if (!check.ok) throw new InvalidAccessTokenError(check.reason)
     const userId = check.token.user_id
     if (!this.index.effective(userId).global.has(ADMIN_PERMISSION)) {
-      throw new AccessDeniedError(`${userId} may not ${action}: it needs the ${ADMIN_PERMISSION} permission, which ${userId} does not hold`)
+      throw new AccessDeniedError(
+        `${userId} may not ${action}: it needs the ${ADMIN_PERMISSION} permission, which ${userId} does not hold`,
+      )
     }
     return userId
   }
@@ -297,7 +324,8 @@ export class Custodian {
     try {
       return this.#authorizeAdmin(token, action)
     } catch (error) {
-      if (isCustodianError(error)) this.audit({ actor: 'anonymous', action, resource: '-', outcome: error.code, reason: error.message })
+      if (isCustodianError(error))
+        this.audit({ actor: 'anonymous', action, resource: '-', outcome: error.code, reason: error.message })
       throw error
     }
   }
@@ -331,13 +359,19 @@ export class Custodian {
     return this.change(token, 'user.delete', id, (index, now) => plans.deleteUser(index, id, now))
   }
   async addUserCredential(token: string | undefined, userId: string, kind: CredentialKind, value: string) {
-    if (kind !== 'password' && kind !== 'voice_print') throw invalid(`credential kind must be password or voice_print, not "${kind}"`)
-    if (value === '' || value.length > MAX_SECRET_LENGTH) throw invalid(`the ${kind} must be 1 to ${MAX_SECRET_LENGTH} characters`)
+    if (kind !== 'password' && kind !== 'voice_print')
+      throw invalid(`credential kind must be password or voice_print, not "${kind}"`)
+    if (value === '' || value.length > MAX_SECRET_LENGTH)
+      throw invalid(`the ${kind} must be 1 to ${MAX_SECRET_LENGTH} characters`)
     const secret = kind === 'password' ? await hashPassword(value) : digestVoicePrint(value)
-    return this.change(token, 'user.set_credential', `${userId}/${kind}`, (index) => plans.setCredential(index, userId, kind, secret))
+    return this.change(token, 'user.set_credential', `${userId}/${kind}`, (index) =>
+      plans.setCredential(index, userId, kind, secret),
+    )
   }
   removeUserCredential(token: string | undefined, userId: string, kind: CredentialKind) {
-    return this.change(token, 'user.remove_credential', `${userId}/${kind}`, (index) => plans.removeCredential(index, userId, kind))
+    return this.change(token, 'user.remove_credential', `${userId}/${kind}`, (index) =>
+      plans.removeCredential(index, userId, kind),
+    )
   }
   /** Grants a role or a permission, whichever the id names. */
   grantToUser(token: string | undefined, userId: string, entitlementId: string) {
@@ -351,16 +385,23 @@ export class Custodian {
     )
   }
   revokeFromUser(token: string | undefined, userId: string, kind: GrantKind, targetId: string) {
-    return this.change(token, 'user.revoke', `${userId}/${targetId}`, (index) => plans.revokeGrant(index, userId, kind, targetId))
+    return this.change(token, 'user.revoke', `${userId}/${targetId}`, (index) =>
+      plans.revokeGrant(index, userId, kind, targetId),
+    )
   }
-  createResource(token: string | undefined, input: { id: string; description: string; parentId?: string | null }) {
+  createResource(
+    token: string | undefined,
+    input: { id: string; description: string; parentId?: string | null },
+  ) {
     return this.change(token, 'resource.create', input.id, (index) => plans.createResource(index, input))
   }
   deleteResource(token: string | undefined, id: string) {
     return this.change(token, 'resource.delete', id, (index) => plans.deleteResource(index, id))
   }
   createResourceRole(token: string | undefined, input: { id: string; roleId: string; resourceId: string }) {
-    return this.change(token, 'resource_role.create', input.id, (index) => plans.createResourceRole(index, input))
+    return this.change(token, 'resource_role.create', input.id, (index) =>
+      plans.createResourceRole(index, input),
+    )
   }
   deleteResourceRole(token: string | undefined, id: string) {
     return this.change(token, 'resource_role.delete', id, (index) => plans.deleteResourceRole(index, id))
@@ -385,9 +426,22 @@ export class Custodian {
         changes: [
           { tbl: 'users', op: 'put', row: { id: userId, name: 'Administrator' } },
           { tbl: 'credentials', op: 'put', row: { user_id: userId, kind: 'password', secret_hash: secret } },
-          { tbl: 'user_grants', op: 'put', row: { user_id: userId, grant_kind: 'permission', target_id: ADMIN_PERMISSION } },
+          {
+            tbl: 'user_grants',
+            op: 'put',
+            row: { user_id: userId, grant_kind: 'permission', target_id: ADMIN_PERMISSION },
+          },
         ],
-        audit: [{ at, actor: 'system', action: 'user.create', resource: userId, outcome: 'ok', reason: `created first administrator ${userId}` }],
+        audit: [
+          {
+            at,
+            actor: 'system',
+            action: 'user.create',
+            resource: userId,
+            outcome: 'ok',
+            reason: `created first administrator ${userId}`,
+          },
+        ],
         result: userId,
       }
     })
@@ -401,11 +455,24 @@ export class Custodian {
     const keys = { user: userId, address: context.address }
     this.#refuseIfThrottled(keys, `user ${userId}`, 'login.password', userId)
     const stored = this.index.passwordHashes.get(userId)
-    const matches = await verifyPassword(stored ?? (await decoyPasswordHash()), password.slice(0, MAX_SECRET_LENGTH))
+    const matches = await verifyPassword(
+      stored ?? (await decoyPasswordHash()),
+      password.slice(0, MAX_SECRET_LENGTH),
+    )
     if (!stored || !matches || !this.index.users.has(userId)) {
       this.#throttle.failed(keys, this.now())
-      const why = !this.index.users.has(userId) ? 'unknown user' : !stored ? 'user has no password credential' : 'wrong password'
-      this.audit({ actor: userId, action: 'login.password', resource: userId, outcome: 'Authentication', reason: why })
+      const why = !this.index.users.has(userId)
+        ? 'unknown user'
+        : !stored
+          ? 'user has no password credential'
+          : 'wrong password'
+      this.audit({
+        actor: userId,
+        action: 'login.password',
+        resource: userId,
+        outcome: 'Authentication',
+        reason: why,
+      })
       // One message for all three, so that a caller cannot tell which users exist.
       throw new AuthenticationError(`login failed for user ${userId}: unknown user or wrong password`)
     }
@@ -419,13 +486,24 @@ export class Custodian {
     const userId = this.index.voicePrints.get(digestVoicePrint(voicePrint))
     if (!userId || !this.index.users.has(userId)) {
       this.#throttle.failed(keys, this.now())
-      this.audit({ actor: 'anonymous', action: 'login.voice_print', resource: '-', outcome: 'Authentication', reason: 'no user has this voice print' })
+      this.audit({
+        actor: 'anonymous',
+        action: 'login.voice_print',
+        resource: '-',
+        outcome: 'Authentication',
+        reason: 'no user has this voice print',
+      })
       throw new AuthenticationError('voice print login failed: no user has this voice print')
     }
     return this.#startSession(userId, 'voice_print', context)
   }
 
-  #refuseIfThrottled(keys: { user?: string; address?: string | undefined }, who: string, action: string, resource: string) {
+  #refuseIfThrottled(
+    keys: { user?: string; address?: string | undefined },
+    who: string,
+    action: string,
+    resource: string,
+  ) {
     const wait = this.#throttle.wait(keys as { user?: string; address?: string }, this.now())
     if (!wait) return
     const retryAfterSeconds = Math.ceil(wait.ms / 1000)
@@ -434,7 +512,11 @@ export class Custodian {
     throw new CustodianError('Throttled', message, { retryAfterSeconds })
   }
 
-  async #startSession(userId: string, method: AccessTokenRow['method'], context: CallContext): Promise<LoginResult> {
+  async #startSession(
+    userId: string,
+    method: AccessTokenRow['method'],
+    context: CallContext,
+  ): Promise<LoginResult> {
     const issued = issueToken()
     const nowMs = this.now()
     const created = new Date(nowMs).toISOString()
@@ -455,7 +537,9 @@ export class Custodian {
       const reason = `${plan.summary}${context.address ? ` from ${context.address}` : ''}`
       return {
         changes: plan.changes,
-        audit: [{ at: created, actor: userId, action: `login.${method}`, resource: userId, outcome: 'ok', reason }],
+        audit: [
+          { at: created, actor: userId, action: `login.${method}`, resource: userId, outcome: 'ok', reason },
+        ],
         result: null,
       }
     })
@@ -474,7 +558,13 @@ export class Custodian {
   async logout(token: string): Promise<ChangeResult> {
     const row = matchToken(this.index, token)
     if ('error' in row) {
-      this.audit({ actor: 'anonymous', action: 'logout', resource: '-', outcome: 'InvalidAccessToken', reason: row.error })
+      this.audit({
+        actor: 'anonymous',
+        action: 'logout',
+        resource: '-',
+        outcome: 'InvalidAccessToken',
+        reason: row.error,
+      })
       throw new InvalidAccessTokenError(`logout refused: ${row.error}`)
     }
     const outcome = await this.store.write(this.index.revision, (pending) => {
@@ -483,7 +573,9 @@ export class Custodian {
       const plan = plans.endToken(this.index, row.id, at)
       return {
         changes: plan.changes,
-        audit: [{ at, actor: row.user_id, action: 'logout', resource: row.id, outcome: 'ok', reason: plan.summary }],
+        audit: [
+          { at, actor: row.user_id, action: 'logout', resource: row.id, outcome: 'ok', reason: plan.summary },
+        ],
         result: plan.summary,
       }
     })
@@ -499,7 +591,10 @@ export class Custodian {
     const check = validateToken(this.index, token, nowMs, parsed ? this.#activity.get(parsed.id) : undefined)
     if (check.ok) {
       this.#activity.set(check.token.id, nowMs)
-      if (nowMs - Date.parse(check.token.last_used_at) >= Math.min(60_000, check.token.idle_timeout_seconds * 100)) {
+      if (
+        nowMs - Date.parse(check.token.last_used_at) >=
+        Math.min(60_000, check.token.idle_timeout_seconds * 100)
+      ) {
         this.#scheduleFlush() // written back with the next batch, so other nodes see the token in use
       }
     }
@@ -515,13 +610,31 @@ export class Custodian {
   checkAccess(token: string, permission: string, resourceId: string): AccessCheck {
     const check = this.#useToken(token)
     if (!check.ok) {
-      const result: AccessCheck = { allowed: false, reason: check.reason, obligations: [], revision: this.index.revision, error: 'InvalidAccessToken' }
-      this.audit({ actor: 'anonymous', action: `check:${permission}`, resource: resourceId, outcome: 'InvalidAccessToken', reason: check.reason })
+      const result: AccessCheck = {
+        allowed: false,
+        reason: check.reason,
+        obligations: [],
+        revision: this.index.revision,
+        error: 'InvalidAccessToken',
+      }
+      this.audit({
+        actor: 'anonymous',
+        action: `check:${permission}`,
+        resource: resourceId,
+        outcome: 'InvalidAccessToken',
+        reason: check.reason,
+      })
       return result
     }
     const userId = check.token.user_id
     const decision = decideAccess(this.index, userId, permission, resourceId)
-    this.audit({ actor: userId, action: `check:${permission}`, resource: resourceId, outcome: decision.allowed ? 'allowed' : 'denied', reason: decision.reason })
+    this.audit({
+      actor: userId,
+      action: `check:${permission}`,
+      resource: resourceId,
+      outcome: decision.allowed ? 'allowed' : 'denied',
+      reason: decision.reason,
+    })
     return decision.allowed ? { ...decision, userId } : { ...decision, userId, error: 'AccessDenied' }
   }
 
@@ -529,10 +642,17 @@ export class Custodian {
   assertAccess(token: string | null | undefined, permission: string, resourceId: string): AccessCheck {
     const result = this.checkAccess(token ?? '', permission, resourceId)
     if (result.error === 'InvalidAccessToken') {
-      throw new InvalidAccessTokenError(`${permission} on ${resourceId} refused: ${result.reason}`, { permission, resource: resourceId })
+      throw new InvalidAccessTokenError(`${permission} on ${resourceId} refused: ${result.reason}`, {
+        permission,
+        resource: resourceId,
+      })
     }
     if (result.error === 'AccessDenied') {
-      throw new AccessDeniedError(`${permission} on ${resourceId} refused: ${result.reason}`, { permission, resource: resourceId, user: result.userId })
+      throw new AccessDeniedError(`${permission} on ${resourceId} refused: ${result.reason}`, {
+        permission,
+        resource: resourceId,
+        user: result.userId,
+      })
     }
     return result
   }
@@ -548,7 +668,9 @@ export class Custodian {
     if (this.#pollTimer) clearInterval(this.#pollTimer)
     if (this.#flushTimer) clearTimeout(this.#flushTimer)
     await this.#unsubscribe?.()
-    await this.flush().catch((error) => this.log.error({ err: error }, 'writing the last audit records failed'))
+    await this.flush().catch((error) =>
+      this.log.error({ err: error }, 'writing the last audit records failed'),
+    )
     await this.store.close()
   }
 }

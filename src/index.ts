@@ -9,7 +9,7 @@ export {
   type LoginResult,
   openCustodian,
 } from './custodian.js'
-export { type Decision } from './decision/decision.js'
+export type { Decision } from './decision/decision.js'
 export { decideAccess, explainDenial } from './entitlements/check.js'
 export { EntitlementIndex } from './entitlements/entitlement-index.js'
 export {

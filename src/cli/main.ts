@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { type Config, describeSettings, loadConfig, settings } from '../config.js'
 import { Custodian } from '../custodian.js'
-import { entityViews, type EntityKind, listEntities } from '../entitlements/views.js'
+import { type EntityKind, entityViews, listEntities } from '../entitlements/views.js'
 import { isCustodianError } from '../errors.js'
 import { buildApp } from '../http/app.js'
 import { createLogger } from '../logger.js'
@@ -50,12 +50,17 @@ function integerFlag(flags: Flags, name: string, fallback: number): number {
   const raw = flags[name]
   if (raw === undefined) return fallback
   const value = Number(raw)
-  if (!Number.isInteger(value) || value < 0) throw new UsageError(`--${name} must be a whole number, got "${String(raw)}"`)
+  if (!Number.isInteger(value) || value < 0)
+    throw new UsageError(`--${name} must be a whole number, got "${String(raw)}"`)
   return value
 }
 
 async function open(config: Config, follow = false): Promise<Custodian> {
-  return Custodian.open({ config, follow, logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel) })
+  return Custodian.open({
+    config,
+    follow,
+    logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
+  })
 }
 
 async function readSecretFromStdin(): Promise<string> {
@@ -71,12 +76,14 @@ async function serve(config: Config, out: NodeJS.WritableStream): Promise<number
   const app = await buildApp(custodian, { logger })
   const address = await app.listen({ port: config.port, host: config.host })
   const url = address.replace('[::1]', 'localhost')
-  out.write(`Custodian is serving at ${url} (store: ${custodian.store.location}, revision ${custodian.revision})\n`)
-  out.write(`  API description: ${url}/openapi.json\n`)
+  // One write, so that a reader of the pipe gets the whole banner at once.
+  let banner = `Custodian is serving at ${url} (store: ${custodian.store.location}, revision ${custodian.revision})\n`
+  banner += `  API description: ${url}/openapi.json\n`
   if (admin) {
-    out.write(`  First administrator created: user "${admin.userId}", password "${admin.password}"\n`)
-    out.write('  This password is shown only once. Log in with POST /v1/sessions or `custodian login`.\n')
+    banner += `  First administrator created: user "${admin.userId}", password "${admin.password}"\n`
+    banner += '  This password is shown only once. Log in with POST /v1/sessions or `custodian login`.\n'
   }
+  out.write(banner)
   await new Promise<void>((resolve) => {
     const stop = () => resolve()
     process.once('SIGINT', stop)
@@ -87,16 +94,24 @@ async function serve(config: Config, out: NodeJS.WritableStream): Promise<number
   return 0
 }
 
-async function script(config: Config, flags: Flags, file: string | undefined, out: NodeJS.WritableStream): Promise<number> {
+async function script(
+  config: Config,
+  flags: Flags,
+  file: string | undefined,
+  out: NodeJS.WritableStream,
+): Promise<number> {
   if (!file) throw new UsageError('script needs a FILE (or - for standard input)')
-  if (file !== '-' && (!existsSync(file) || !statSync(file).isFile())) throw new UsageError(`script file ${file} does not exist`)
+  if (file !== '-' && (!existsSync(file) || !statSync(file).isFile()))
+    throw new UsageError(`script file ${file} does not exist`)
   const custodian = await open(config)
   try {
     const summary = await runScriptFile(custodian, file, (entry) =>
       out.write(`${flags.json ? jsonReport(entry) : formatReport(file, entry)}\n`),
     )
     if (!flags.json) {
-      process.stderr.write(`${summary.commands} command(s), ${summary.failed} failed; store at revision ${custodian.revision}\n`)
+      process.stderr.write(
+        `${summary.commands} command(s), ${summary.failed} failed; store at revision ${custodian.revision}\n`,
+      )
     }
     return summary.failed > 0 ? 1 : 0
   } finally {
@@ -104,12 +119,18 @@ async function script(config: Config, flags: Flags, file: string | undefined, ou
   }
 }
 
-async function audit(config: Config, flags: Flags, action: string | undefined, out: NodeJS.WritableStream): Promise<number> {
+async function audit(
+  config: Config,
+  flags: Flags,
+  action: string | undefined,
+  out: NodeJS.WritableStream,
+): Promise<number> {
   const custodian = await open(config)
   try {
     if (action === 'verify') {
       const { count, problems } = await custodian.verifyAudit()
-      if (flags.json) out.write(`${JSON.stringify({ ok: problems.length === 0, records: count, problems })}\n`)
+      if (flags.json)
+        out.write(`${JSON.stringify({ ok: problems.length === 0, records: count, problems })}\n`)
       else if (problems.length === 0) out.write(`audit log intact: ${count} record(s), hash chain verified\n`)
       else {
         for (const p of problems) out.write(`record ${p.seq}: ${p.problem}\n`)
@@ -118,7 +139,10 @@ async function audit(config: Config, flags: Flags, action: string | undefined, o
       return problems.length === 0 ? 0 : 1
     }
     if (action === 'list') {
-      const rows = await custodian.store.readAudit(integerFlag(flags, 'after', 0), integerFlag(flags, 'limit', 100))
+      const rows = await custodian.store.readAudit(
+        integerFlag(flags, 'after', 0),
+        integerFlag(flags, 'limit', 100),
+      )
       for (const r of rows) {
         out.write(
           flags.json
@@ -142,7 +166,11 @@ async function login(config: Config, flags: Flags, out: NodeJS.WritableStream): 
       typeof voicePrint === 'string'
         ? await custodian.loginVoicePrint(voicePrint, { address: 'cli' })
         : typeof flags.user === 'string'
-          ? await custodian.login(flags.user, process.env.CUSTODIAN_PASSWORD ?? (await readSecretFromStdin()), { address: 'cli' })
+          ? await custodian.login(
+              flags.user,
+              process.env.CUSTODIAN_PASSWORD ?? (await readSecretFromStdin()),
+              { address: 'cli' },
+            )
           : undefined
     if (!result) throw new UsageError('login needs --user ID (password on stdin) or --voice-print VP')
     out.write(flags.json ? `${JSON.stringify(result)}\n` : `${result.token}\n`)
@@ -152,13 +180,23 @@ async function login(config: Config, flags: Flags, out: NodeJS.WritableStream): 
   }
 }
 
-async function show(config: Config, flags: Flags, kind: string | undefined, id: string | undefined, out: NodeJS.WritableStream) {
-  if (!kind || !Object.hasOwn(entityViews, kind)) throw new UsageError(`show takes one of: ${Object.keys(entityViews).join(', ')}`)
+async function show(
+  config: Config,
+  flags: Flags,
+  kind: string | undefined,
+  id: string | undefined,
+  out: NodeJS.WritableStream,
+) {
+  if (!kind || !Object.hasOwn(entityViews, kind))
+    throw new UsageError(`show takes one of: ${Object.keys(entityViews).join(', ')}`)
   const custodian = await open(config)
   try {
     custodian.authorizeAdminRead(tokenOf(flags), `show ${kind}`)
-    const items = id ? [entityViews[kind as EntityKind].one(custodian.index, id)] : listEntities(custodian.index, kind as EntityKind)
-    for (const item of items) out.write(flags.json ? `${JSON.stringify(item)}\n` : `${describe(item as Record<string, unknown>)}\n`)
+    const items = id
+      ? [entityViews[kind as EntityKind].one(custodian.index, id)]
+      : listEntities(custodian.index, kind as EntityKind)
+    for (const item of items)
+      out.write(flags.json ? `${JSON.stringify(item)}\n` : `${describe(item as Record<string, unknown>)}\n`)
     return 0
   } finally {
     await custodian.close()
@@ -170,16 +208,32 @@ const describe = (item: Record<string, unknown>) =>
     .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
     .join(' ')
 
-const tokenOf = (flags: Flags) => (typeof flags.token === 'string' ? flags.token : process.env.CUSTODIAN_TOKEN)
+const tokenOf = (flags: Flags) =>
+  typeof flags.token === 'string' ? flags.token : process.env.CUSTODIAN_TOKEN
 
-async function command(config: Config, flags: Flags, name: string, args: string[], out: NodeJS.WritableStream) {
+async function command(
+  config: Config,
+  flags: Flags,
+  name: string,
+  args: string[],
+  out: NodeJS.WritableStream,
+) {
   const custodian = await open(config)
   try {
     const fields: Field[] = args.map((text, i) => ({ text, words: text.split(/\s+/), column: i + 1 }))
     const token = tokenOf(flags)
-    const state = { custodian, logins: new Map<string, string>(), address: 'cli', ...(token ? { adminToken: token } : {}) }
+    const state = {
+      custodian,
+      logins: new Map<string, string>(),
+      address: 'cli',
+      ...(token ? { adminToken: token } : {}),
+    }
     const outcome = await runCommand(state, name, fields)
-    out.write(flags.json ? `${JSON.stringify({ command: name, ok: true, result: outcome.result })}\n` : `${outcome.message}\n`)
+    out.write(
+      flags.json
+        ? `${JSON.stringify({ command: name, ok: true, result: outcome.result })}\n`
+        : `${outcome.message}\n`,
+    )
     return 0
   } finally {
     await custodian.close()
@@ -195,7 +249,12 @@ function help(out: NodeJS.WritableStream): number {
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: cliOptions, allowPositionals: true, strict: true })
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: cliOptions,
+      allowPositionals: true,
+      strict: true,
+    })
     const flags = values as Flags
     const [verb, ...rest] = positionals
     if (!verb || verb === 'help' || flags.help) return help(out)
@@ -217,7 +276,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
       case 'show':
         return await show(config, flags, rest[0], rest[1], out)
       default:
-        if (!Object.hasOwn(commands, verb)) throw new UsageError(`unknown command "${verb}"; run custodian help`)
+        if (!Object.hasOwn(commands, verb))
+          throw new UsageError(`unknown command "${verb}"; run custodian help`)
         return await command(config, flags, verb, rest, out)
     }
   } catch (error) {

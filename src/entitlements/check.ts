@@ -7,7 +7,12 @@ import type { EntitlementIndex } from './entitlement-index.js'
  * or permission (on any resource), holds `admin`, or holds it through a resource role bound to the resource
  * or to one that contains it. Pure: reads only the Index.
  */
-export function decideAccess(index: EntitlementIndex, userId: string, permission: string, resourceId: string): Decision {
+export function decideAccess(
+  index: EntitlementIndex,
+  userId: string,
+  permission: string,
+  resourceId: string,
+): Decision {
   const revision = index.revision
   if (!index.users.has(userId)) return deny(`user ${userId} does not exist`, revision)
   const held = index.effective(userId)
@@ -33,7 +38,12 @@ export function decideAccess(index: EntitlementIndex, userId: string, permission
 }
 
 /** "jimmy holds control_door, control_window on house1; control_oven is not among them", and the like. */
-export function explainDenial(index: EntitlementIndex, userId: string, permission: string, resourceId: string): string {
+export function explainDenial(
+  index: EntitlementIndex,
+  userId: string,
+  permission: string,
+  resourceId: string,
+): string {
   const held = index.effective(userId)
   const parts: string[] = []
   if (held.global.size > 0) parts.push(`${[...held.global].sort().join(', ')} on every resource`)
@@ -47,6 +57,7 @@ export function explainDenial(index: EntitlementIndex, userId: string, permissio
   if (!index.permissions.has(permission)) notes.push(`${permission} is not a defined permission`)
   if (!index.resources.has(resourceId)) notes.push(`${resourceId} is not a registered resource`)
   const suffix = notes.length > 0 ? ` (${notes.join('; ')})` : ''
-  if (parts.length === 0) return `${userId} holds no permission that applies to ${resourceId}, so not ${permission}${suffix}`
+  if (parts.length === 0)
+    return `${userId} holds no permission that applies to ${resourceId}, so not ${permission}${suffix}`
   return `${userId} holds ${parts.join(' and ')}; ${permission} is not among them${suffix}`
 }

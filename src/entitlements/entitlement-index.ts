@@ -149,7 +149,9 @@ export class EntitlementIndex {
     return this.userResourceRoles
   }
 
-  #byId(tbl: Exclude<ReplicatedTable, 'role_entitlements' | 'credentials' | 'user_grants'>): Map<string, unknown> {
+  #byId(
+    tbl: Exclude<ReplicatedTable, 'role_entitlements' | 'credentials' | 'user_grants'>,
+  ): Map<string, unknown> {
     return {
       permissions: this.permissions,
       roles: this.roles,
@@ -190,7 +192,10 @@ export class EntitlementIndex {
       const rr = this.resourceRoles.get(rrId)
       if (!rr) continue
       let set = byResource.get(rr.resource_id)
-      if (!set) byResource.set(rr.resource_id, (set = new Set()))
+      if (!set) {
+        set = new Set()
+        byResource.set(rr.resource_id, set)
+      }
       for (const p of this.permissionsOfRole(rr.role_id)) set.add(p)
     }
     const result = { global, byResource }
@@ -202,27 +207,33 @@ export class EntitlementIndex {
   isBootstrap(): boolean {
     if (this.#adminCount === undefined) {
       let count = 0
-      for (const userId of this.users.keys()) if (this.effective(userId).global.has(ADMIN_PERMISSION)) count += 1
+      for (const userId of this.users.keys())
+        if (this.effective(userId).global.has(ADMIN_PERMISSION)) count += 1
       this.#adminCount = count
     }
     return this.#adminCount === 0
   }
 
-  /** The resource and its ancestors, nearest first; stops on a loop so bad data cannot hang a check. */
+  /** The resource and its ancestors, nearest first; stops at a parent loop so bad data cannot hang a check. */
   *lineage(resourceId: string): Generator<string> {
-    let id: string | null | undefined = resourceId
-    let steps = 0
-    while (id != null && steps < 1_000) {
-      yield id
+    const seen = new Set<string>()
+    for (
+      let id: string | null | undefined = resourceId;
+      id != null && !seen.has(id);
       id = this.resources.get(id)?.parent_id
-      steps += 1
+    ) {
+      seen.add(id)
+      yield id
     }
   }
 }
 
 function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
   let set = map.get(key)
-  if (!set) map.set(key, (set = new Set()))
+  if (!set) {
+    set = new Set()
+    map.set(key, set)
+  }
   set.add(value)
 }
 

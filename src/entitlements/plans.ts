@@ -1,8 +1,8 @@
 import { conflict, invalid, notFound } from '../errors.js'
 import { ADMIN_PERMISSION } from '../store/migrations.js'
 import type { AccessTokenRow, CredentialKind, GrantKind } from '../store/schema.js'
-import type { PlannedChange } from '../store/store.js'
-import type { EntitlementIndex } from './entitlement-index.js'
+import type { Change, PlannedChange } from '../store/store.js'
+import { EntitlementIndex } from './entitlement-index.js'
 
 /**
  * Pure write planners: each checks a request against the Index (caught up to the store under the write
@@ -79,13 +79,20 @@ export function deletePermission(index: EntitlementIndex, id: string): Plan {
   }
   for (const [userId, held] of index.userPermissions) {
     if (held.has(id)) {
-      changes.push({ tbl: 'user_grants', op: 'delete', row: { user_id: userId, grant_kind: 'permission', target_id: id } })
+      changes.push({
+        tbl: 'user_grants',
+        op: 'delete',
+        row: { user_id: userId, grant_kind: 'permission', target_id: id },
+      })
     }
   }
   return { changes, summary: `deleted permission ${id} (and ${changes.length - 1} grant(s) of it)` }
 }
 
-export function defineRole(index: EntitlementIndex, input: { id: string; name: string; description: string }): Plan {
+export function defineRole(
+  index: EntitlementIndex,
+  input: { id: string; name: string; description: string },
+): Plan {
   checkId('role', input.id)
   checkText('name', input.name)
   checkText('description', input.description)
@@ -125,19 +132,31 @@ export function addEntitlementToRole(index: EntitlementIndex, roleId: string, en
   const kind = entitlementKind(index, entitlementId)
   if (kind === 'role') {
     const back = rolePath(index, entitlementId, roleId)
-    if (back) throw conflict(`adding role ${entitlementId} to role ${roleId} would make a cycle: ${[roleId, ...back].join(' -> ')}`)
+    if (back)
+      throw conflict(
+        `adding role ${entitlementId} to role ${roleId} would make a cycle: ${[roleId, ...back].join(' -> ')}`,
+      )
   }
   const held = (kind === 'role' ? index.roleRoles : index.rolePermissions).get(roleId)
-  if (held?.has(entitlementId)) return { changes: [], summary: `role ${roleId} already holds ${kind} ${entitlementId}` }
+  if (held?.has(entitlementId))
+    return { changes: [], summary: `role ${roleId} already holds ${kind} ${entitlementId}` }
   return {
     changes: [
-      { tbl: 'role_entitlements', op: 'put', row: { role_id: roleId, entitlement_kind: kind, entitlement_id: entitlementId } },
+      {
+        tbl: 'role_entitlements',
+        op: 'put',
+        row: { role_id: roleId, entitlement_kind: kind, entitlement_id: entitlementId },
+      },
     ],
     summary: `added ${kind} ${entitlementId} to role ${roleId}`,
   }
 }
 
-export function removeEntitlementFromRole(index: EntitlementIndex, roleId: string, entitlementId: string): Plan {
+export function removeEntitlementFromRole(
+  index: EntitlementIndex,
+  roleId: string,
+  entitlementId: string,
+): Plan {
   requireRole(index, roleId)
   const kind = index.roleRoles.get(roleId)?.has(entitlementId)
     ? 'role'
@@ -145,12 +164,16 @@ export function removeEntitlementFromRole(index: EntitlementIndex, roleId: strin
       ? 'permission'
       : undefined
   if (!kind) throw notFound(`role ${roleId} does not hold ${entitlementId}`)
-  return {
+  return keepingAnAdministrator(index, {
     changes: [
-      { tbl: 'role_entitlements', op: 'delete', row: { role_id: roleId, entitlement_kind: kind, entitlement_id: entitlementId } },
+      {
+        tbl: 'role_entitlements',
+        op: 'delete',
+        row: { role_id: roleId, entitlement_kind: kind, entitlement_id: entitlementId },
+      },
     ],
     summary: `removed ${kind} ${entitlementId} from role ${roleId}`,
-  }
+  })
 }
 
 export function deleteRole(index: EntitlementIndex, id: string): Plan {
@@ -165,18 +188,31 @@ export function deleteRole(index: EntitlementIndex, id: string): Plan {
     ['permission', index.rolePermissions],
   ] as const) {
     for (const entitlementId of map.get(id) ?? []) {
-      changes.push({ tbl: 'role_entitlements', op: 'delete', row: { role_id: id, entitlement_kind: kind, entitlement_id: entitlementId } })
+      changes.push({
+        tbl: 'role_entitlements',
+        op: 'delete',
+        row: { role_id: id, entitlement_kind: kind, entitlement_id: entitlementId },
+      })
     }
   }
   for (const [roleId, held] of index.roleRoles) {
     if (held.has(id)) {
-      changes.push({ tbl: 'role_entitlements', op: 'delete', row: { role_id: roleId, entitlement_kind: 'role', entitlement_id: id } })
+      changes.push({
+        tbl: 'role_entitlements',
+        op: 'delete',
+        row: { role_id: roleId, entitlement_kind: 'role', entitlement_id: id },
+      })
     }
   }
   for (const [userId, held] of index.userRoles) {
-    if (held.has(id)) changes.push({ tbl: 'user_grants', op: 'delete', row: { user_id: userId, grant_kind: 'role', target_id: id } })
+    if (held.has(id))
+      changes.push({
+        tbl: 'user_grants',
+        op: 'delete',
+        row: { user_id: userId, grant_kind: 'role', target_id: id },
+      })
   }
-  return { changes, summary: `deleted role ${id}` }
+  return keepingAnAdministrator(index, { changes, summary: `deleted role ${id}` })
 }
 
 export function createUser(index: EntitlementIndex, input: { id: string; name: string }): Plan {
@@ -188,21 +224,26 @@ export function createUser(index: EntitlementIndex, input: { id: string; name: s
 
 export function deleteUser(index: EntitlementIndex, id: string, now: string): Plan {
   requireUser(index, id)
-  refuseIfLastAdmin(index, id)
   const changes: PlannedChange[] = [{ tbl: 'users', op: 'delete', row: { id } }]
-  if (index.passwordHashes.has(id)) changes.push({ tbl: 'credentials', op: 'delete', row: { user_id: id, kind: 'password' } })
-  if (index.voicePrintOf.has(id)) changes.push({ tbl: 'credentials', op: 'delete', row: { user_id: id, kind: 'voice_print' } })
+  if (index.passwordHashes.has(id))
+    changes.push({ tbl: 'credentials', op: 'delete', row: { user_id: id, kind: 'password' } })
+  if (index.voicePrintOf.has(id))
+    changes.push({ tbl: 'credentials', op: 'delete', row: { user_id: id, kind: 'voice_print' } })
   for (const [kind, map] of [
     ['role', index.userRoles],
     ['permission', index.userPermissions],
     ['resource_role', index.userResourceRoles],
   ] as const) {
     for (const target of map.get(id) ?? []) {
-      changes.push({ tbl: 'user_grants', op: 'delete', row: { user_id: id, grant_kind: kind, target_id: target } })
+      changes.push({
+        tbl: 'user_grants',
+        op: 'delete',
+        row: { user_id: id, grant_kind: kind, target_id: target },
+      })
     }
   }
   changes.push(...endTokensOf(index, id, now))
-  return { changes, summary: `deleted user ${id}` }
+  return keepingAnAdministrator(index, { changes, summary: `deleted user ${id}` })
 }
 
 function endTokensOf(index: EntitlementIndex, userId: string, now: string): PlannedChange[] {
@@ -212,11 +253,17 @@ function endTokensOf(index: EntitlementIndex, userId: string, now: string): Plan
 }
 
 /** `secretHash` is the argon2id hash (password) or the digest (voice print), made before the write. */
-export function setCredential(index: EntitlementIndex, userId: string, kind: CredentialKind, secretHash: string): Plan {
+export function setCredential(
+  index: EntitlementIndex,
+  userId: string,
+  kind: CredentialKind,
+  secretHash: string,
+): Plan {
   requireUser(index, userId)
   if (kind === 'voice_print') {
     const owner = index.voicePrints.get(secretHash)
-    if (owner && owner !== userId) throw conflict(`this voice print already identifies user ${owner}; voice prints must be unique`)
+    if (owner && owner !== userId)
+      throw conflict(`this voice print already identifies user ${owner}; voice prints must be unique`)
   }
   const replaced = kind === 'password' ? index.passwordHashes.has(userId) : index.voicePrintOf.has(userId)
   return {
@@ -235,17 +282,60 @@ export function removeCredential(index: EntitlementIndex, userId: string, kind: 
   }
 }
 
-/** A store whose last administrator lost `admin` would fall back to bootstrap mode, open to anyone. */
-function refuseIfLastAdmin(index: EntitlementIndex, userId: string): void {
-  if (!index.effective(userId).global.has(ADMIN_PERMISSION)) return
-  for (const other of index.users.keys()) {
-    if (other !== userId && index.effective(other).global.has(ADMIN_PERMISSION)) return
+/**
+ * Refuses a plan after which no user would hold `admin`: the store would fall back to bootstrap mode, open
+ * to anyone with a script. Decided on a small copy of the rows that make administrators, with the plan
+ * applied.
+ */
+function keepingAnAdministrator(index: EntitlementIndex, plan: Plan): Plan {
+  if (index.isBootstrap()) return plan
+  const rows: PlannedChange[] = []
+  for (const row of index.users.values()) rows.push({ tbl: 'users', op: 'put', row })
+  for (const [kind, map] of [
+    ['role', index.roleRoles],
+    ['permission', index.rolePermissions],
+  ] as const) {
+    for (const [roleId, held] of map) {
+      for (const id of held)
+        rows.push({
+          tbl: 'role_entitlements',
+          op: 'put',
+          row: { role_id: roleId, entitlement_kind: kind, entitlement_id: id },
+        })
+    }
   }
-  throw conflict(`user ${userId} is the last administrator; grant ${ADMIN_PERMISSION} to another user first`)
+  for (const [kind, map] of [
+    ['role', index.userRoles],
+    ['permission', index.userPermissions],
+  ] as const) {
+    for (const [userId, held] of map) {
+      for (const id of held)
+        rows.push({
+          tbl: 'user_grants',
+          op: 'put',
+          row: { user_id: userId, grant_kind: kind, target_id: id },
+        })
+    }
+  }
+  const after = new EntitlementIndex()
+  after.apply(
+    [...rows, ...plan.changes].map((change, i) => ({ ...change, revision: i + 1, at: '' }) as Change),
+  )
+  if (!after.isBootstrap()) return plan
+  const admins = [...index.users.keys()].filter((id) => index.effective(id).global.has(ADMIN_PERMISSION))
+  throw conflict(
+    admins.length === 1
+      ? `user ${admins[0]} is the last administrator; grant ${ADMIN_PERMISSION} to another user first`
+      : `this would leave no administrator (${admins.join(', ')} would all lose ${ADMIN_PERMISSION}); grant ${ADMIN_PERMISSION} to another user first`,
+  )
 }
 
 function grantMap(index: EntitlementIndex, kind: GrantKind) {
-  return kind === 'role' ? index.userRoles : kind === 'permission' ? index.userPermissions : index.userResourceRoles
+  return kind === 'role'
+    ? index.userRoles
+    : kind === 'permission'
+      ? index.userPermissions
+      : index.userResourceRoles
 }
 
 /** Grants a role or a permission (whichever `entitlementId` names) to a user. */
@@ -256,15 +346,19 @@ export function grantEntitlement(index: EntitlementIndex, userId: string, entitl
 
 export function grantResourceRole(index: EntitlementIndex, userId: string, resourceRoleId: string): Plan {
   requireUser(index, userId)
-  if (!index.resourceRoles.has(resourceRoleId)) throw notFound(`resource role ${resourceRoleId} does not exist`)
+  if (!index.resourceRoles.has(resourceRoleId))
+    throw notFound(`resource role ${resourceRoleId} does not exist`)
   return grant(index, userId, 'resource_role', resourceRoleId)
 }
 
 function grant(index: EntitlementIndex, userId: string, kind: GrantKind, target: string): Plan {
   const label = kind.replace('_', ' ')
-  if (grantMap(index, kind).get(userId)?.has(target)) return { changes: [], summary: `user ${userId} already holds ${label} ${target}` }
+  if (grantMap(index, kind).get(userId)?.has(target))
+    return { changes: [], summary: `user ${userId} already holds ${label} ${target}` }
   return {
-    changes: [{ tbl: 'user_grants', op: 'put', row: { user_id: userId, grant_kind: kind, target_id: target } }],
+    changes: [
+      { tbl: 'user_grants', op: 'put', row: { user_id: userId, grant_kind: kind, target_id: target } },
+    ],
     summary: `granted ${label} ${target} to user ${userId}`,
   }
 }
@@ -272,13 +366,14 @@ function grant(index: EntitlementIndex, userId: string, kind: GrantKind, target:
 export function revokeGrant(index: EntitlementIndex, userId: string, kind: GrantKind, target: string): Plan {
   requireUser(index, userId)
   const label = kind.replace('_', ' ')
-  if (!grantMap(index, kind).get(userId)?.has(target)) throw notFound(`user ${userId} does not hold ${label} ${target}`)
-  const givesAdmin = kind === 'permission' ? target === ADMIN_PERMISSION : kind === 'role' && index.permissionsOfRole(target).has(ADMIN_PERMISSION)
-  if (givesAdmin) refuseIfLastAdmin(index, userId)
-  return {
-    changes: [{ tbl: 'user_grants', op: 'delete', row: { user_id: userId, grant_kind: kind, target_id: target } }],
+  if (!grantMap(index, kind).get(userId)?.has(target))
+    throw notFound(`user ${userId} does not hold ${label} ${target}`)
+  return keepingAnAdministrator(index, {
+    changes: [
+      { tbl: 'user_grants', op: 'delete', row: { user_id: userId, grant_kind: kind, target_id: target } },
+    ],
     summary: `revoked ${label} ${target} from user ${userId}`,
-  }
+  })
 }
 
 export function createResource(
@@ -289,9 +384,16 @@ export function createResource(
   checkText('description', input.description)
   if (index.resources.has(input.id)) throw conflict(`resource ${input.id} already exists`)
   const parent = input.parentId || null
-  if (parent !== null && !index.resources.has(parent)) throw notFound(`parent resource ${parent} does not exist`)
+  if (parent !== null && !index.resources.has(parent))
+    throw notFound(`parent resource ${parent} does not exist`)
   return {
-    changes: [{ tbl: 'resources', op: 'put', row: { id: input.id, description: input.description, parent_id: parent } }],
+    changes: [
+      {
+        tbl: 'resources',
+        op: 'put',
+        row: { id: input.id, description: input.description, parent_id: parent },
+      },
+    ],
     summary: parent ? `created resource ${input.id} inside ${parent}` : `created resource ${input.id}`,
   }
 }
@@ -299,14 +401,19 @@ export function createResource(
 export function deleteResource(index: EntitlementIndex, id: string): Plan {
   if (!index.resources.has(id)) throw notFound(`resource ${id} does not exist`)
   const children = [...index.resources.values()].filter((r) => r.parent_id === id).map((r) => r.id)
-  if (children.length > 0) throw conflict(`resource ${id} contains ${children.join(', ')}: delete or move those first`)
+  if (children.length > 0)
+    throw conflict(`resource ${id} contains ${children.join(', ')}: delete or move those first`)
   const bound = [...index.resourceRoles.values()].filter((rr) => rr.resource_id === id).map((rr) => rr.id)
-  if (bound.length > 0) throw conflict(`resource ${id} is bound by resource role(s) ${bound.join(', ')}: delete those first`)
+  if (bound.length > 0)
+    throw conflict(`resource ${id} is bound by resource role(s) ${bound.join(', ')}: delete those first`)
   return { changes: [{ tbl: 'resources', op: 'delete', row: { id } }], summary: `deleted resource ${id}` }
 }
 
 /** Binds a role to a resource; a resource not registered yet is created (and the summary says so). */
-export function createResourceRole(index: EntitlementIndex, input: { id: string; roleId: string; resourceId: string }): Plan {
+export function createResourceRole(
+  index: EntitlementIndex,
+  input: { id: string; roleId: string; resourceId: string },
+): Plan {
   checkId('resource role', input.id)
   if (index.resourceRoles.has(input.id)) throw conflict(`resource role ${input.id} already exists`)
   requireRole(index, input.roleId)
@@ -314,10 +421,18 @@ export function createResourceRole(index: EntitlementIndex, input: { id: string;
   let created = ''
   if (!index.resources.has(input.resourceId)) {
     checkId('resource', input.resourceId)
-    changes.push({ tbl: 'resources', op: 'put', row: { id: input.resourceId, description: input.resourceId, parent_id: null } })
+    changes.push({
+      tbl: 'resources',
+      op: 'put',
+      row: { id: input.resourceId, description: input.resourceId, parent_id: null },
+    })
     created = ` (resource ${input.resourceId} did not exist and was created)`
   }
-  changes.push({ tbl: 'resource_roles', op: 'put', row: { id: input.id, role_id: input.roleId, resource_id: input.resourceId } })
+  changes.push({
+    tbl: 'resource_roles',
+    op: 'put',
+    row: { id: input.id, role_id: input.roleId, resource_id: input.resourceId },
+  })
   return {
     changes,
     summary: `created resource role ${input.id}: role ${input.roleId} on ${input.resourceId}${created}`,
@@ -329,18 +444,30 @@ export function deleteResourceRole(index: EntitlementIndex, id: string): Plan {
   if (!index.resourceRoles.has(id)) throw notFound(`resource role ${id} does not exist`)
   const changes: PlannedChange[] = [{ tbl: 'resource_roles', op: 'delete', row: { id } }]
   for (const [userId, held] of index.userResourceRoles) {
-    if (held.has(id)) changes.push({ tbl: 'user_grants', op: 'delete', row: { user_id: userId, grant_kind: 'resource_role', target_id: id } })
+    if (held.has(id))
+      changes.push({
+        tbl: 'user_grants',
+        op: 'delete',
+        row: { user_id: userId, grant_kind: 'resource_role', target_id: id },
+      })
   }
   return { changes, summary: `deleted resource role ${id}` }
 }
 
 export function startToken(row: AccessTokenRow): Plan {
-  return { changes: [{ tbl: 'access_tokens', op: 'put', row }], summary: `issued token ${row.id} to ${row.user_id}` }
+  return {
+    changes: [{ tbl: 'access_tokens', op: 'put', row }],
+    summary: `issued token ${row.id} to ${row.user_id}`,
+  }
 }
 
 export function endToken(index: EntitlementIndex, tokenId: string, now: string): Plan {
   const row = index.tokens.get(tokenId)
   if (!row) throw notFound(`token ${tokenId} is not known`)
-  if (row.ended_at) return { changes: [], summary: `token ${tokenId} was already logged out at ${row.ended_at}` }
-  return { changes: [{ tbl: 'access_tokens', op: 'put', row: { ...row, ended_at: now } }], summary: `logged out token ${tokenId} of ${row.user_id}` }
+  if (row.ended_at)
+    return { changes: [], summary: `token ${tokenId} was already logged out at ${row.ended_at}` }
+  return {
+    changes: [{ tbl: 'access_tokens', op: 'put', row: { ...row, ended_at: now } }],
+    summary: `logged out token ${tokenId} of ${row.user_id}`,
+  }
 }

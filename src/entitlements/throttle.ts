@@ -20,7 +20,11 @@ export function lockedFor(entry: ThrottleEntry | undefined, nowMs: number): numb
   return entry && entry.lockedUntilMs > nowMs ? entry.lockedUntilMs - nowMs : 0
 }
 
-export function recordFailure(entry: ThrottleEntry | undefined, policy: ThrottlePolicy, nowMs: number): ThrottleEntry {
+export function recordFailure(
+  entry: ThrottleEntry | undefined,
+  policy: ThrottlePolicy,
+  nowMs: number,
+): ThrottleEntry {
   const fresh = !entry || nowMs - entry.firstFailureMs > policy.windowSeconds * 1000
   const failures = fresh ? 1 : entry.failures + 1
   const firstFailureMs = fresh ? nowMs : entry.firstFailureMs

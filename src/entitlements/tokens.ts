@@ -39,7 +39,9 @@ export function describeToken(token: string): string {
   return parsed ? `token ${parsed.id}` : 'the token given'
 }
 
-export type TokenCheck = { ok: true; token: AccessTokenRow; lastUsedMs: number } | { ok: false; reason: string }
+export type TokenCheck =
+  | { ok: true; token: AccessTokenRow; lastUsedMs: number }
+  | { ok: false; reason: string }
 
 /** The stored record `token` belongs to, if its secret matches; compared in constant time. */
 export function matchToken(index: EntitlementIndex, token: string): AccessTokenRow | { error: string } {
@@ -58,13 +60,19 @@ export function matchToken(index: EntitlementIndex, token: string): AccessTokenR
  * Is `token` usable at `nowMs`? `lastUsedMs` is this node's memory of the token's latest use, which may be
  * fresher than the stored `last_used_at` (uses are written back lazily).
  */
-export function validateToken(index: EntitlementIndex, token: string, nowMs: number, lastUsedMs = 0): TokenCheck {
+export function validateToken(
+  index: EntitlementIndex,
+  token: string,
+  nowMs: number,
+  lastUsedMs = 0,
+): TokenCheck {
   const row = matchToken(index, token)
   if ('error' in row) return { ok: false, reason: row.error }
   const name = `token ${row.id} of ${row.user_id}`
   if (row.ended_at) return { ok: false, reason: `${name} was logged out at ${row.ended_at}` }
   if (!index.users.has(row.user_id)) return { ok: false, reason: `${name}: the user no longer exists` }
-  if (nowMs >= Date.parse(row.expires_at)) return { ok: false, reason: `${name} expired at ${row.expires_at}` }
+  if (nowMs >= Date.parse(row.expires_at))
+    return { ok: false, reason: `${name} expired at ${row.expires_at}` }
   const lastUsed = Math.max(Date.parse(row.last_used_at), lastUsedMs)
   if (nowMs >= lastUsed + row.idle_timeout_seconds * 1000) {
     return {

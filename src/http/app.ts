@@ -16,7 +16,13 @@ const Text = Type.String({ maxLength: 2000 })
 const Revision = Type.Integer({ minimum: 0, description: 'Store revision after the write' })
 const Changed = Type.Object({ revision: Revision, summary: Type.String() })
 const ProblemSchema = Type.Object(
-  { type: Type.String(), title: Type.String(), status: Type.Integer(), detail: Type.String(), code: Type.String() },
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String(),
+  },
   { additionalProperties: true, description: 'RFC 9457 problem details' },
 )
 const errors = { '4xx': ProblemSchema }
@@ -41,10 +47,20 @@ export interface AppOptions {
 }
 
 export async function buildApp(custodian: Custodian, options: AppOptions) {
-  const app = Fastify({ loggerInstance: options.logger, trustProxy: false }).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify({
+    loggerInstance: options.logger,
+    trustProxy: false,
+  }).withTypeProvider<TypeBoxTypeProvider>()
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problem('NotFound', 404, `no route ${request.method} ${request.url}; the API is described at /openapi.json`)),
+    sendProblem(
+      reply,
+      problem(
+        'NotFound',
+        404,
+        `no route ${request.method} ${request.url}; the API is described at /openapi.json`,
+      ),
+    ),
   )
   await app.register(swagger, {
     openapi: {
@@ -52,13 +68,15 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
       info: {
         title: 'Custodian',
         version: '0.1.0',
-        description: 'Authorization server for consented data sharing: entitlements, sessions and access checks.',
+        description:
+          'Authorization server for consented data sharing: entitlements, sessions and access checks.',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
   })
 
-  const adminOf = (request: FastifyRequest, action: string) => custodian.authorizeAdminRead(bearerToken(request), action)
+  const adminOf = (request: FastifyRequest, action: string) =>
+    custodian.authorizeAdminRead(bearerToken(request), action)
   const token = (request: FastifyRequest) => bearerToken(request)
 
   // Unauthenticated: load balancers probe it, and it reveals only liveness and the revision.
@@ -76,8 +94,14 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
         summary: 'Log in with a password or a voice print; answers an access token',
         tags: ['sessions'],
         body: Type.Union([
-          Type.Object({ user: Id, password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false }),
-          Type.Object({ voice_print: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false }),
+          Type.Object(
+            { user: Id, password: Type.String({ minLength: 1, maxLength: 1024 }) },
+            { additionalProperties: false },
+          ),
+          Type.Object(
+            { voice_print: Type.String({ minLength: 1, maxLength: 1024 }) },
+            { additionalProperties: false },
+          ),
         ]),
         response: {
           201: Type.Object({
@@ -94,9 +118,10 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     async (request, reply) => {
       const body = request.body
       const context = { address: request.ip }
-      const login = 'voice_print' in body
-        ? await custodian.loginVoicePrint(body.voice_print, context)
-        : await custodian.login(body.user, body.password, context)
+      const login =
+        'voice_print' in body
+          ? await custodian.loginVoicePrint(body.voice_print, context)
+          : await custodian.login(body.user, body.password, context)
       reply.code(201).header('cache-control', 'no-store')
       return {
         token: login.token,
@@ -110,7 +135,14 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
 
   app.delete(
     '/v1/sessions/current',
-    { schema: { summary: 'Log out: the bearer token is refused from now on', tags: ['sessions'], security: bearer, response: { 200: Changed, ...errors } } },
+    {
+      schema: {
+        summary: 'Log out: the bearer token is refused from now on',
+        tags: ['sessions'],
+        security: bearer,
+        response: { 200: Changed, ...errors },
+      },
+    },
     async (request, reply) => withRevision(reply, await custodian.logout(token(request) ?? '')),
   )
 
@@ -120,15 +152,23 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     '/v1/check',
     {
       schema: {
-        summary: 'check_access: may the bearer token\'s user use this permission on this resource?',
+        summary: "check_access: may the bearer token's user use this permission on this resource?",
         description:
           'Answers 200 when allowed, 403 AccessDenied or 401 InvalidAccessToken otherwise, always with the reason. ' +
           'min_revision makes the answer at least as fresh as a write that returned that revision.',
         tags: ['check'],
         security: bearer,
-        body: Type.Object({ permission: Id, resource: Id, min_revision: Type.Optional(Revision) }, { additionalProperties: false }),
+        body: Type.Object(
+          { permission: Id, resource: Id, min_revision: Type.Optional(Revision) },
+          { additionalProperties: false },
+        ),
         response: {
-          200: Type.Object({ allowed: Type.Literal(true), user: Type.String(), reason: Type.String(), revision: Revision }),
+          200: Type.Object({
+            allowed: Type.Literal(true),
+            user: Type.String(),
+            reason: Type.String(),
+            revision: Revision,
+          }),
           ...errors,
         },
       },
@@ -138,7 +178,12 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
       if (min_revision !== undefined) await custodian.atLeast(min_revision)
       try {
         const decision = custodian.assertAccess(token(request), permission, resource)
-        return { allowed: true as const, user: decision.userId as string, reason: decision.reason, revision: decision.revision }
+        return {
+          allowed: true as const,
+          user: decision.userId as string,
+          reason: decision.reason,
+          revision: decision.revision,
+        }
       } finally {
         await custodian.flush() // the decision is in the audit log before the caller hears it
       }
@@ -153,13 +198,25 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     remove: (t: string | undefined, id: string) => Promise<ChangeResult>,
   ) => {
     const tags = [kind]
-    app.get(`/v1/${kind}`, { schema: { summary: `List ${label}s`, tags, security: bearer, response: { 200: Items, ...errors } } }, async (request) => {
-      adminOf(request, `list ${kind}`)
-      return { items: listEntities(custodian.index, kind) }
-    })
+    app.get(
+      `/v1/${kind}`,
+      { schema: { summary: `List ${label}s`, tags, security: bearer, response: { 200: Items, ...errors } } },
+      async (request) => {
+        adminOf(request, `list ${kind}`)
+        return { items: listEntities(custodian.index, kind) }
+      },
+    )
     app.post(
       `/v1/${kind}`,
-      { schema: { summary: `Create a ${label}`, tags, security: bearer, body: create.body, response: { 201: Changed, ...errors } } },
+      {
+        schema: {
+          summary: `Create a ${label}`,
+          tags,
+          security: bearer,
+          body: create.body,
+          response: { 201: Changed, ...errors },
+        },
+      },
       async (request, reply) => {
         const result = await create.run(token(request), request.body as Static<S>)
         reply.code(201)
@@ -168,7 +225,15 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     )
     app.get(
       `/v1/${kind}/:id`,
-      { schema: { summary: `Read a ${label}`, tags, security: bearer, params: Type.Object({ id: Id }), response: { 200: AnyObject, ...errors } } },
+      {
+        schema: {
+          summary: `Read a ${label}`,
+          tags,
+          security: bearer,
+          params: Type.Object({ id: Id }),
+          response: { 200: AnyObject, ...errors },
+        },
+      },
       async (request) => {
         adminOf(request, `read ${kind}`)
         return entityViews[kind].one(custodian.index, request.params.id)
@@ -176,7 +241,15 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     )
     app.delete(
       `/v1/${kind}/:id`,
-      { schema: { summary: `Delete a ${label}`, tags, security: bearer, params: Type.Object({ id: Id }), response: { 200: Changed, ...errors } } },
+      {
+        schema: {
+          summary: `Delete a ${label}`,
+          tags,
+          security: bearer,
+          params: Type.Object({ id: Id }),
+          response: { 200: Changed, ...errors },
+        },
+      },
       async (request, reply) => withRevision(reply, await remove(token(request), request.params.id)),
     )
   }
@@ -188,19 +261,28 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     { body: Described, run: (t, b) => custodian.definePermission(t, b) },
     (t, id) => custodian.deletePermission(t, id),
   )
-  entity('roles', 'role', { body: Described, run: (t, b) => custodian.defineRole(t, b) }, (t, id) => custodian.deleteRole(t, id))
+  entity('roles', 'role', { body: Described, run: (t, b) => custodian.defineRole(t, b) }, (t, id) =>
+    custodian.deleteRole(t, id),
+  )
   entity(
     'users',
     'user',
-    { body: Type.Object({ id: Id, name: Text }, { additionalProperties: false }), run: (t, b) => custodian.createUser(t, b) },
+    {
+      body: Type.Object({ id: Id, name: Text }, { additionalProperties: false }),
+      run: (t, b) => custodian.createUser(t, b),
+    },
     (t, id) => custodian.deleteUser(t, id),
   )
   entity(
     'resources',
     'resource',
     {
-      body: Type.Object({ id: Id, description: Text, parent: Type.Optional(Id) }, { additionalProperties: false }),
-      run: (t, b) => custodian.createResource(t, { id: b.id, description: b.description, parentId: b.parent ?? null }),
+      body: Type.Object(
+        { id: Id, description: Text, parent: Type.Optional(Id) },
+        { additionalProperties: false },
+      ),
+      run: (t, b) =>
+        custodian.createResource(t, { id: b.id, description: b.description, parentId: b.parent ?? null }),
     },
     (t, id) => custodian.deleteResource(t, id),
   )
@@ -253,7 +335,10 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     (t, user, member) => custodian.revokeFromUser(t, user, 'resource_role', member),
   )
 
-  const credentialParams = Type.Object({ id: Id, kind: Type.Union([Type.Literal('password'), Type.Literal('voice_print')]) })
+  const credentialParams = Type.Object({
+    id: Id,
+    kind: Type.Union([Type.Literal('password'), Type.Literal('voice_print')]),
+  })
   app.put(
     '/v1/users/:id/credentials/:kind',
     {
@@ -262,18 +347,40 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
         tags: ['users'],
         security: bearer,
         params: credentialParams,
-        body: Type.Object({ value: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { value: Type.String({ minLength: 1, maxLength: 1024 }) },
+          { additionalProperties: false },
+        ),
         response: { 200: Changed, ...errors },
       },
     },
     async (request, reply) =>
-      withRevision(reply, await custodian.addUserCredential(token(request), request.params.id, request.params.kind, request.body.value)),
+      withRevision(
+        reply,
+        await custodian.addUserCredential(
+          token(request),
+          request.params.id,
+          request.params.kind,
+          request.body.value,
+        ),
+      ),
   )
   app.delete(
     '/v1/users/:id/credentials/:kind',
-    { schema: { summary: 'Remove a credential', tags: ['users'], security: bearer, params: credentialParams, response: { 200: Changed, ...errors } } },
+    {
+      schema: {
+        summary: 'Remove a credential',
+        tags: ['users'],
+        security: bearer,
+        params: credentialParams,
+        response: { 200: Changed, ...errors },
+      },
+    },
     async (request, reply) =>
-      withRevision(reply, await custodian.removeUserCredential(token(request), request.params.id, request.params.kind)),
+      withRevision(
+        reply,
+        await custodian.removeUserCredential(token(request), request.params.id, request.params.kind),
+      ),
   )
 
   app.get(

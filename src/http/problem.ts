@@ -29,7 +29,12 @@ const titles: Record<string, string> = {
   Internal: 'Internal error',
 }
 
-export function problem(code: ErrorCode | 'Internal', status: number, detail: string, extra: Record<string, unknown> = {}): Problem {
+export function problem(
+  code: ErrorCode | 'Internal',
+  status: number,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): Problem {
   return { type: problemType(code), title: titles[code] ?? code, status, detail, code, ...extra }
 }
 
@@ -41,7 +46,8 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
 
 /** Turns anything thrown in a route into a problem; unexpected errors are logged and told apart from bad input. */
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  if (isCustodianError(error)) return sendProblem(reply, problem(error.code, error.status, error.message, error.details))
+  if (isCustodianError(error))
+    return sendProblem(reply, problem(error.code, error.status, error.message, error.details))
   if (error.validation) {
     const where = error.validationContext ?? 'request'
     const detail = error.validation

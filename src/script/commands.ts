@@ -28,22 +28,31 @@ export interface CommandSpec {
 
 const syntax = (message: string) => new CustodianError('Syntax', message)
 
+/** Every command takes at most three arguments; optional ones left out are empty strings. */
+type Args = [string, string, string]
+
 /** The fields' texts, checked against the usage: `min` required, up to `max`. */
-function expectArgs(name: string, spec: { usage: string }, args: Field[], min: number, max = min): string[] {
+function expectArgs(name: string, spec: { usage: string }, args: Field[], min: number, max = min): Args {
   if (args.length < min || args.length > max) {
-    throw syntax(`${name} takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.length}: ${spec.usage}`)
+    throw syntax(
+      `${name} takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.length}: ${spec.usage}`,
+    )
   }
-  return args.map((a, i) => {
-    if (a.text === '' && i < min) throw syntax(`argument ${i + 1} of ${name} is empty (column ${a.column}): ${spec.usage}`)
+  const texts = args.map((a, i) => {
+    if (a.text === '' && i < min) {
+      throw syntax(`argument ${i + 1} of ${name} is empty (column ${a.column}): ${spec.usage}`)
+    }
     return a.text
   })
+  return [texts[0] ?? '', texts[1] ?? '', texts[2] ?? '']
 }
 
 /** A token reference: `@<user>` for that user's latest login in this session, otherwise the token itself. */
 export function resolveToken(state: SessionState, ref: string): string {
   if (!ref.startsWith('@')) return ref
   const token = state.logins.get(ref.slice(1))
-  if (!token) throw notFound(`no successful login of ${ref.slice(1)} earlier in this script, so ${ref} names no token`)
+  if (!token)
+    throw notFound(`no successful login of ${ref.slice(1)} earlier in this script, so ${ref} names no token`)
   return token
 }
 
@@ -52,7 +61,7 @@ const changed = (r: ChangeResult): CommandOutcome => ({
   result: { revision: r.revision, summary: r.summary, ...r.details },
 })
 
-type Handler = (state: SessionState, a: string[]) => Promise<CommandOutcome>
+type Handler = (state: SessionState, a: Args) => Promise<CommandOutcome>
 
 function define(usage: string, help: string, min: number, max: number, handler: Handler): CommandSpec {
   const name = usage.split(' ')[0] as string
@@ -74,36 +83,55 @@ export const commands: Record<string, CommandSpec> = {
     3,
     3,
     async (s, [id, name, description]) =>
-      changed(await s.custodian.definePermission(admin(s), { id: id!, name: name!, description: description! })),
+      changed(await s.custodian.definePermission(admin(s), { id: id, name: name, description: description })),
   ),
-  delete_permission: define('delete_permission <permission_id>', 'deletes a permission and its grants', 1, 1, async (s, [id]) =>
-    changed(await s.custodian.deletePermission(admin(s), id!)),
+  delete_permission: define(
+    'delete_permission <permission_id>',
+    'deletes a permission and its grants',
+    1,
+    1,
+    async (s, [id]) => changed(await s.custodian.deletePermission(admin(s), id)),
   ),
-  define_role: define('define_role <role_id>, <name>, <description>', 'defines a role', 3, 3, async (s, [id, name, description]) =>
-    changed(await s.custodian.defineRole(admin(s), { id: id!, name: name!, description: description! })),
+  define_role: define(
+    'define_role <role_id>, <name>, <description>',
+    'defines a role',
+    3,
+    3,
+    async (s, [id, name, description]) =>
+      changed(await s.custodian.defineRole(admin(s), { id: id, name: name, description: description })),
   ),
-  delete_role: define('delete_role <role_id>', 'deletes a role (not while a resource role binds it)', 1, 1, async (s, [id]) =>
-    changed(await s.custodian.deleteRole(admin(s), id!)),
+  delete_role: define(
+    'delete_role <role_id>',
+    'deletes a role (not while a resource role binds it)',
+    1,
+    1,
+    async (s, [id]) => changed(await s.custodian.deleteRole(admin(s), id)),
   ),
   add_entitlement_to_role: define(
     'add_entitlement_to_role <role_id>, <permission_id|role_id>',
     'adds a permission or a nested role to a role',
     2,
     2,
-    async (s, [role, entitlement]) => changed(await s.custodian.addEntitlementToRole(admin(s), role!, entitlement!)),
+    async (s, [role, entitlement]) =>
+      changed(await s.custodian.addEntitlementToRole(admin(s), role, entitlement)),
   ),
   remove_entitlement_from_role: define(
     'remove_entitlement_from_role <role_id>, <permission_id|role_id>',
     'removes a permission or nested role from a role',
     2,
     2,
-    async (s, [role, entitlement]) => changed(await s.custodian.removeEntitlementFromRole(admin(s), role!, entitlement!)),
+    async (s, [role, entitlement]) =>
+      changed(await s.custodian.removeEntitlementFromRole(admin(s), role, entitlement)),
   ),
   create_user: define('create_user <user_id>, <user_name>', 'creates a user', 2, 2, async (s, [id, name]) =>
-    changed(await s.custodian.createUser(admin(s), { id: id!, name: name! })),
+    changed(await s.custodian.createUser(admin(s), { id: id, name: name })),
   ),
-  delete_user: define('delete_user <user_id>', 'deletes a user, its credentials and grants, and ends its tokens', 1, 1, async (s, [id]) =>
-    changed(await s.custodian.deleteUser(admin(s), id!)),
+  delete_user: define(
+    'delete_user <user_id>',
+    'deletes a user, its credentials and grants, and ends its tokens',
+    1,
+    1,
+    async (s, [id]) => changed(await s.custodian.deleteUser(admin(s), id)),
   ),
   add_user_credential: define(
     'add_user_credential <user_id>, <voice_print|password>, <value>',
@@ -111,21 +139,22 @@ export const commands: Record<string, CommandSpec> = {
     3,
     3,
     async (s, [user, kind, value]) =>
-      changed(await s.custodian.addUserCredential(admin(s), user!, kind as CredentialKind, value!)),
+      changed(await s.custodian.addUserCredential(admin(s), user, kind as CredentialKind, value)),
   ),
   remove_user_credential: define(
     'remove_user_credential <user_id>, <voice_print|password>',
     'removes a credential',
     2,
     2,
-    async (s, [user, kind]) => changed(await s.custodian.removeUserCredential(admin(s), user!, kind as CredentialKind)),
+    async (s, [user, kind]) =>
+      changed(await s.custodian.removeUserCredential(admin(s), user, kind as CredentialKind)),
   ),
   add_role_to_user: define(
     'add_role_to_user <user_id>, <role_id|permission_id>',
     'grants a role (or a permission) to a user on every resource',
     2,
     2,
-    async (s, [user, role]) => changed(await s.custodian.grantToUser(admin(s), user!, role!)),
+    async (s, [user, role]) => changed(await s.custodian.grantToUser(admin(s), user, role)),
   ),
   remove_role_from_user: define(
     'remove_role_from_user <user_id>, <role_id|permission_id>',
@@ -133,8 +162,8 @@ export const commands: Record<string, CommandSpec> = {
     2,
     2,
     async (s, [user, target]) => {
-      const kind = s.custodian.index.roles.has(target!) ? 'role' : 'permission'
-      return changed(await s.custodian.revokeFromUser(admin(s), user!, kind, target!))
+      const kind = s.custodian.index.roles.has(target) ? 'role' : 'permission'
+      return changed(await s.custodian.revokeFromUser(admin(s), user, kind, target))
     },
   ),
   create_resource: define(
@@ -143,10 +172,20 @@ export const commands: Record<string, CommandSpec> = {
     2,
     3,
     async (s, [id, description, parent]) =>
-      changed(await s.custodian.createResource(admin(s), { id: id!, description: description!, parentId: parent ?? null })),
+      changed(
+        await s.custodian.createResource(admin(s), {
+          id: id,
+          description: description,
+          parentId: parent || null,
+        }),
+      ),
   ),
-  delete_resource: define('delete_resource <resource_id>', 'deletes a resource with no children and no resource roles', 1, 1, async (s, [id]) =>
-    changed(await s.custodian.deleteResource(admin(s), id!)),
+  delete_resource: define(
+    'delete_resource <resource_id>',
+    'deletes a resource with no children and no resource roles',
+    1,
+    1,
+    async (s, [id]) => changed(await s.custodian.deleteResource(admin(s), id)),
   ),
   create_resource_role: define(
     'create_resource_role <resource_role_id>, <role_id>, <resource_id>',
@@ -154,24 +193,28 @@ export const commands: Record<string, CommandSpec> = {
     3,
     3,
     async (s, [id, role, resource]) =>
-      changed(await s.custodian.createResourceRole(admin(s), { id: id!, roleId: role!, resourceId: resource! })),
+      changed(await s.custodian.createResourceRole(admin(s), { id: id, roleId: role, resourceId: resource })),
   ),
-  delete_resource_role: define('delete_resource_role <resource_role_id>', 'deletes a resource role and its grants', 1, 1, async (s, [id]) =>
-    changed(await s.custodian.deleteResourceRole(admin(s), id!)),
+  delete_resource_role: define(
+    'delete_resource_role <resource_role_id>',
+    'deletes a resource role and its grants',
+    1,
+    1,
+    async (s, [id]) => changed(await s.custodian.deleteResourceRole(admin(s), id)),
   ),
   add_resource_role_to_user: define(
     'add_resource_role_to_user <user_id>, <resource_role_id>',
     'grants a resource role to a user',
     2,
     2,
-    async (s, [user, rr]) => changed(await s.custodian.grantResourceRoleToUser(admin(s), user!, rr!)),
+    async (s, [user, rr]) => changed(await s.custodian.grantResourceRoleToUser(admin(s), user, rr)),
   ),
   remove_resource_role_from_user: define(
     'remove_resource_role_from_user <user_id>, <resource_role_id>',
     'revokes a resource role from a user',
     2,
     2,
-    async (s, [user, rr]) => changed(await s.custodian.revokeFromUser(admin(s), user!, 'resource_role', rr!)),
+    async (s, [user, rr]) => changed(await s.custodian.revokeFromUser(admin(s), user, 'resource_role', rr)),
   ),
   login: {
     usage: 'login user <user_id>, password <password>  |  login voiceprint <voice_print>',
@@ -180,11 +223,18 @@ export const commands: Record<string, CommandSpec> = {
       const [first, second] = args
       const usage = commands.login?.usage
       if (first?.words[0] === 'voiceprint' && args.length === 1 && first.words.length >= 2) {
-        const login = await s.custodian.loginVoicePrint(first.words.slice(1).join(' '), { address: s.address })
+        const login = await s.custodian.loginVoicePrint(first.words.slice(1).join(' '), {
+          address: s.address,
+        })
         s.logins.set(login.userId, login.token)
         return {
           message: `${login.userId} logged in by voice print: token ${login.tokenId} (@${login.userId}), expires ${login.expiresAt}`,
-          result: { user: login.userId, token_id: login.tokenId, token_ref: `@${login.userId}`, expires_at: login.expiresAt },
+          result: {
+            user: login.userId,
+            token_id: login.tokenId,
+            token_ref: `@${login.userId}`,
+            expires_at: login.expiresAt,
+          },
         }
       }
       if (
@@ -200,14 +250,19 @@ export const commands: Record<string, CommandSpec> = {
         s.adminToken = login.token
         return {
           message: `${login.userId} logged in: token ${login.tokenId} (@${login.userId}), expires ${login.expiresAt}`,
-          result: { user: login.userId, token_id: login.tokenId, token_ref: `@${login.userId}`, expires_at: login.expiresAt },
+          result: {
+            user: login.userId,
+            token_id: login.tokenId,
+            token_ref: `@${login.userId}`,
+            expires_at: login.expiresAt,
+          },
         }
       }
       throw syntax(`login expects: ${usage}`)
     },
   },
   logout: define('logout <token_ref>', 'ends a session (@<user_id> or a token)', 1, 1, async (s, [ref]) => {
-    const token = resolveToken(s, ref!)
+    const token = resolveToken(s, ref)
     const result = await s.custodian.logout(token)
     if (s.adminToken === token) s.adminToken = undefined
     return { message: result.summary, result: { revision: result.revision, summary: result.summary } }
@@ -218,10 +273,15 @@ export const commands: Record<string, CommandSpec> = {
     3,
     3,
     async (s, [ref, permission, resource]) => {
-      const decision = s.custodian.assertAccess(resolveToken(s, ref!), permission!, resource!)
+      const decision = s.custodian.assertAccess(resolveToken(s, ref), permission, resource)
       return {
         message: `allowed: ${decision.reason}`,
-        result: { allowed: true, user: decision.userId, reason: decision.reason, revision: decision.revision },
+        result: {
+          allowed: true,
+          user: decision.userId,
+          reason: decision.reason,
+          revision: decision.revision,
+        },
       }
     },
   ),

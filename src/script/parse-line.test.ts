@@ -39,6 +39,14 @@ describe('parseLine', () => {
     expect(parsed.fields[0]?.column).toBe(line.indexOf('sam') + 1)
   })
 
+  it('gives each field after a comma the column of its first character', () => {
+    const line = 'create_user, debra,  "Debra Smart"'
+    expect(command(line).fields.map((f) => f.column)).toEqual([
+      line.indexOf('debra') + 1,
+      line.indexOf('"') + 1,
+    ])
+  })
+
   it('parses the same arguments with or without a comma after the command name', () => {
     expect(texts('add_user_credential, sam, voice_print, --sam--')).toEqual(
       texts('add_user_credential sam, voice_print, --sam--'),

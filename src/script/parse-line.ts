@@ -38,12 +38,16 @@ export function parseLine(raw: string): ParsedLine {
   }
   while (i < text.length) {
     const ch = text[i] as string
+    // A field's column is where its first word starts, not the space after the comma.
+    if (ch !== ' ' && ch !== '\t' && ch !== ',' && word === undefined && words.length === 0)
+      fieldColumn = i + 1
     if (ch === '"') {
       const start = i
       let value = ''
       i += 1
       for (;;) {
-        if (i >= text.length) return { kind: 'error', column: start + 1, message: 'unterminated quoted string (no closing ")' }
+        if (i >= text.length)
+          return { kind: 'error', column: start + 1, message: 'unterminated quoted string (no closing ")' }
         const c = text[i] as string
         if (c === '\\' && (text[i + 1] === '"' || text[i + 1] === '\\')) {
           value += text[i + 1]
@@ -75,7 +79,11 @@ export function parseLine(raw: string): ParsedLine {
   const first = fields[0] as Field
   const command = first.words[0] ?? ''
   if (!/^[a-z][a-z_]*$/.test(command)) {
-    return { kind: 'error', column: first.column, message: `expected a command name, found "${command || first.text}"` }
+    return {
+      kind: 'error',
+      column: first.column,
+      message: `expected a command name, found "${command || first.text}"`,
+    }
   }
   const rest = first.words.slice(1)
   const args = fields.slice(1)

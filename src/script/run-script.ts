@@ -35,7 +35,12 @@ export async function runScript(
     summary.commands += 1
     if (parsed.kind === 'error') {
       summary.failed += 1
-      report({ line, command: '', ok: false, error: { code: 'Syntax', message: `column ${parsed.column}: ${parsed.message}` } })
+      report({
+        line,
+        command: '',
+        ok: false,
+        error: { code: 'Syntax', message: `column ${parsed.column}: ${parsed.message}` },
+      })
       continue
     }
     try {
@@ -44,7 +49,12 @@ export async function runScript(
     } catch (error) {
       summary.failed += 1
       if (!isCustodianError(error)) throw error
-      report({ line, command: parsed.command, ok: false, error: { code: error.code, message: error.message } })
+      report({
+        line,
+        command: parsed.command,
+        ok: false,
+        error: { code: error.code, message: error.message },
+      })
     }
   }
   await custodian.flush()

@@ -37,7 +37,10 @@ export const isPostgresUrl = (target: string) => /^postgres(ql)?:\/\//i.test(tar
 const LOCK_WAIT_MS = 15_000
 
 class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection, settings?: TransactionSettings): Promise<void> {
+  override async beginTransaction(
+    connection: DatabaseConnection,
+    settings?: TransactionSettings,
+  ): Promise<void> {
     if (settings?.accessMode === 'read only') {
       await connection.executeQuery(CompiledQuery.raw('begin'))
       return

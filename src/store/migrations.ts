@@ -115,6 +115,9 @@ export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
   const { error, results } = await migrator.migrateToLatest()
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
-    throw new CustodianError('Unavailable', `migration ${failed} failed: ${(error as Error).message ?? error}`)
+    throw new CustodianError(
+      'Unavailable',
+      `migration ${failed} failed: ${(error as Error).message ?? error}`,
+    )
   }
 }

@@ -12,7 +12,9 @@ import {
 
 /** A change to one replicated row. `row` holds the whole row for `put`, the key columns for `delete`. */
 export type PlannedChange = {
-  [T in ReplicatedTable]: { tbl: T; op: 'put'; row: ReplicatedRows[T] } | { tbl: T; op: 'delete'; row: Partial<ReplicatedRows[T]> }
+  [T in ReplicatedTable]:
+    | { tbl: T; op: 'put'; row: ReplicatedRows[T] }
+    | { tbl: T; op: 'delete'; row: Partial<ReplicatedRows[T]> }
 }[ReplicatedTable]
 
 export type Change = PlannedChange & { revision: number; at: string }
@@ -159,7 +161,15 @@ class KyselyStore implements Store {
         const batch = committed.slice(i, i + 200)
         await trx
           .insertInto('changes')
-          .values(batch.map((c) => ({ revision: c.revision, at: c.at, tbl: c.tbl, op: c.op, row: JSON.stringify(c.row) })))
+          .values(
+            batch.map((c) => ({
+              revision: c.revision,
+              at: c.at,
+              tbl: c.tbl,
+              op: c.op,
+              row: JSON.stringify(c.row),
+            })),
+          )
           .execute()
       }
       if (audit.length > 0) await this.#appendAudit(trx, audit)
@@ -180,8 +190,16 @@ class KyselyStore implements Store {
   }
 
   async #appendAudit(trx: Transaction<Database>, entries: AuditEntry[]): Promise<void> {
-    const last = await trx.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst()
-    const rows = chainAuditEntries(entries, last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH })
+    const last = await trx
+      .selectFrom('audit_log')
+      .select(['seq', 'hash'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst()
+    const rows = chainAuditEntries(
+      entries,
+      last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH },
+    )
     for (let i = 0; i < rows.length; i += 200) {
       await trx
         .insertInto('audit_log')
@@ -211,7 +229,11 @@ class KyselyStore implements Store {
   }
 
   async auditHead(): Promise<{ seq: number; hash: string }> {
-    const row = await this.#db.selectFrom('meta').select('value').where('key', '=', 'audit_head').executeTakeFirst()
+    const row = await this.#db
+      .selectFrom('meta')
+      .select('value')
+      .where('key', '=', 'audit_head')
+      .executeTakeFirst()
     return row ? (JSON.parse(row.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH }
   }
 

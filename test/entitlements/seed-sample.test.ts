@@ -14,12 +14,25 @@ describe("the seed's sample data", () => {
   const reports: LineReport[] = []
 
   beforeAll(async () => {
-    custodian = await Custodian.open({ db: temp.target, clock: () => now, follow: false, config: { logLevel: 'silent' } })
+    custodian = await Custodian.open({
+      db: temp.target,
+      clock: () => now,
+      follow: false,
+      config: { logLevel: 'silent' },
+    })
     const summary = await runScriptFile(custodian, seedScript, (r) => reports.push(r))
     expect(summary.failed).toBe(0)
     // house1 gets a kitchen with an oven, so that containment can be checked.
-    await custodian.createResource(undefined, { id: 'house1_kitchen', description: 'Kitchen', parentId: 'house1' })
-    await custodian.createResource(undefined, { id: 'house1_oven', description: 'Oven', parentId: 'house1_kitchen' })
+    await custodian.createResource(undefined, {
+      id: 'house1_kitchen',
+      description: 'Kitchen',
+      parentId: 'house1',
+    })
+    await custodian.createResource(undefined, {
+      id: 'house1_oven',
+      description: 'Oven',
+      parentId: 'house1_kitchen',
+    })
     await custodian.createResource(undefined, { id: 'house2', description: 'Another house' })
   })
   afterAll(async () => {
@@ -40,7 +53,9 @@ describe("the seed's sample data", () => {
     expect(custodian.checkAccess(sam.token, 'control_oven', 'house1').allowed).toBe(true)
     const refused = custodian.checkAccess(jimmy.token, 'control_oven', 'house1')
     expect(refused.allowed).toBe(false)
-    expect(refused.reason).toBe('jimmy holds control_door, control_window on house1; control_oven is not among them')
+    expect(refused.reason).toBe(
+      'jimmy holds control_door, control_window on house1; control_oven is not among them',
+    )
     expect(() => custodian.assertAccess(jimmy.token, 'control_oven', 'house1')).toThrow(AccessDeniedError)
     expect(custodian.checkAccess(jimmy.token, 'control_door', 'house1').allowed).toBe(true)
   })
@@ -58,7 +73,10 @@ describe("the seed's sample data", () => {
     const sam = await custodian.loginVoicePrint('--sam--')
     const jimmy = await custodian.loginVoicePrint('--jimmy--')
     const oven = custodian.checkAccess(sam.token, 'control_oven', 'house1_oven')
-    expect(oven).toMatchObject({ allowed: true, reason: 'sam holds control_oven on house1, which contains house1_oven' })
+    expect(oven).toMatchObject({
+      allowed: true,
+      reason: 'sam holds control_oven on house1, which contains house1_oven',
+    })
     expect(custodian.checkAccess(sam.token, 'control_thermostat', 'house1_kitchen').allowed).toBe(true)
     expect(custodian.checkAccess(jimmy.token, 'control_oven', 'house1_oven').reason).toBe(
       'jimmy holds control_door, control_window on house1 (which contains house1_oven); control_oven is not among them',
@@ -69,9 +87,14 @@ describe("the seed's sample data", () => {
     const debra = await custodian.login('debra', 'secret')
     expect(debra.userId).toBe('debra')
     // debra's admin_role holds control_oven on every resource.
-    expect(custodian.checkAccess(debra.token, 'control_oven', 'house2')).toMatchObject({ allowed: true, reason: 'debra holds control_oven' })
+    expect(custodian.checkAccess(debra.token, 'control_oven', 'house2')).toMatchObject({
+      allowed: true,
+      reason: 'debra holds control_oven',
+    })
     await expect(custodian.login('debra', 'wrong')).rejects.toThrow(AuthenticationError)
-    await expect(custodian.login('debra', 'wrong')).rejects.toThrow('login failed for user debra: unknown user or wrong password')
+    await expect(custodian.login('debra', 'wrong')).rejects.toThrow(
+      'login failed for user debra: unknown user or wrong password',
+    )
   })
 
   it('refuses a logged-out token', async () => {
@@ -104,12 +127,20 @@ describe("the seed's sample data", () => {
 
   it('grants the permissions of a role nested in a role', async () => {
     await custodian.defineRole(undefined, { id: 'house_guest', name: 'Guest', description: 'Visitor' })
-    await custodian.defineRole(undefined, { id: 'trusted_guest', name: 'Trusted guest', description: 'Guest and more' })
+    await custodian.defineRole(undefined, {
+      id: 'trusted_guest',
+      name: 'Trusted guest',
+      description: 'Guest and more',
+    })
     await custodian.addEntitlementToRole(undefined, 'house_guest', 'control_door')
     await custodian.addEntitlementToRole(undefined, 'trusted_guest', 'house_guest')
     await custodian.createUser(undefined, { id: 'gina', name: 'Gina' })
     await custodian.addUserCredential(undefined, 'gina', 'voice_print', '--gina--')
-    await custodian.createResourceRole(undefined, { id: 'house1_trusted_guest', roleId: 'trusted_guest', resourceId: 'house1' })
+    await custodian.createResourceRole(undefined, {
+      id: 'house1_trusted_guest',
+      roleId: 'trusted_guest',
+      resourceId: 'house1',
+    })
     await custodian.grantResourceRoleToUser(undefined, 'gina', 'house1_trusted_guest')
     const gina = await custodian.loginVoicePrint('--gina--')
     expect(custodian.checkAccess(gina.token, 'control_door', 'house1_kitchen').allowed).toBe(true)

@@ -38,12 +38,18 @@ describe.each(backends)('two nodes on one $name store', ({ make }) => {
     const grant = await first.grantToUser(undefined, 'sam', 'control_oven')
     await second.atLeast(grant.revision)
     const sam = await second.loginVoicePrint('--sam--')
-    expect(second.checkAccess(sam.token, 'control_oven', 'house1')).toMatchObject({ allowed: true, revision: sam.revision })
+    expect(second.checkAccess(sam.token, 'control_oven', 'house1')).toMatchObject({
+      allowed: true,
+      revision: sam.revision,
+    })
   })
 
   it('follows on its own, without being asked', async () => {
     const revoke = await first.revokeFromUser(undefined, 'sam', 'permission', 'control_oven')
-    await vi.waitFor(() => expect(second.revision).toBeGreaterThanOrEqual(revoke.revision), { timeout: 5_000, interval: 10 })
+    await vi.waitFor(() => expect(second.revision).toBeGreaterThanOrEqual(revoke.revision), {
+      timeout: 5_000,
+      interval: 10,
+    })
     expect(second.index.userPermissions.get('sam')).toBeUndefined()
   })
 

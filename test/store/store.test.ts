@@ -17,7 +17,14 @@ const backends = [
 ]
 
 const at = '2026-11-23T10:00:00.000Z'
-const audit = (action: string) => ({ at, actor: 'tester', action, resource: 'r', outcome: 'ok', reason: 'because' })
+const audit = (action: string) => ({
+  at,
+  actor: 'tester',
+  action,
+  resource: 'r',
+  outcome: 'ok',
+  reason: 'because',
+})
 
 describe.each(backends)('the store on $name', ({ make }) => {
   let target: string
@@ -36,9 +43,7 @@ describe.each(backends)('the store on $name', ({ make }) => {
   it('creates its schema with the built-in admin permission, and reopening migrates nothing twice', async () => {
     const snapshot = await store.loadSnapshot()
     expect(snapshot.revision).toBe(0)
-    expect(snapshot.rows.permissions).toEqual([
-      expect.objectContaining({ id: 'admin', builtin: 1 }),
-    ])
+    expect(snapshot.rows.permissions).toEqual([expect.objectContaining({ id: 'admin', builtin: 1 })])
     const again = await openStore(target)
     expect((await again.loadSnapshot()).rows.permissions).toHaveLength(1)
     await again.close()
@@ -76,7 +81,11 @@ describe.each(backends)('the store on $name', ({ make }) => {
   })
 
   it('hands a writer the changes committed since its revision', async () => {
-    const seen = await store.write(1, (pending) => ({ changes: [], audit: [], result: pending.map((c) => c.revision) }))
+    const seen = await store.write(1, (pending) => ({
+      changes: [],
+      audit: [],
+      result: pending.map((c) => c.revision),
+    }))
     expect(seen.result).toEqual([2, 3])
   })
 
@@ -101,7 +110,9 @@ describe.each(backends)('the store on $name', ({ make }) => {
       result: null,
     }))
     await store.write(put.revision, () => ({
-      changes: [{ tbl: 'user_grants', op: 'delete', row: { user_id: 'sam', grant_kind: 'role', target_id: 'a' } }],
+      changes: [
+        { tbl: 'user_grants', op: 'delete', row: { user_id: 'sam', grant_kind: 'role', target_id: 'a' } },
+      ],
       audit: [],
       result: null,
     }))
@@ -114,14 +125,18 @@ describe.each(backends)('the store on $name', ({ make }) => {
     const start = (await store.loadSnapshot()).revision
     const writes = Array.from({ length: 20 }, (_, i) =>
       (i % 2 === 0 ? store : other).write(start, () => ({
-        changes: [{ tbl: 'permissions', op: 'put', row: { id: `p${i}`, name: 'P', description: 'd', builtin: 0 } }],
+        changes: [
+          { tbl: 'permissions', op: 'put', row: { id: `p${i}`, name: 'P', description: 'd', builtin: 0 } },
+        ],
         audit: [audit(`w${i}`)],
         result: null,
       })),
     )
     const outcomes = await Promise.all(writes)
     await other.close()
-    expect(outcomes.map((o) => o.revision).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => start + i + 1))
+    expect(outcomes.map((o) => o.revision).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, i) => start + i + 1),
+    )
     const log = await store.changesSince(start)
     expect(log.map((c) => c.revision)).toEqual(Array.from({ length: 20 }, (_, i) => start + i + 1))
   })

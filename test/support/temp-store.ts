@@ -3,12 +3,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 
-export const POSTGRES_ADMIN_URL = process.env.CUSTODIAN_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+export const POSTGRES_ADMIN_URL =
+  process.env.CUSTODIAN_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
 /** A fresh SQLite file in its own temporary folder; `remove` deletes the folder. */
 export function tempSqlite(): { target: string; dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'custodian-test-'))
-  return { target: join(dir, 'custodian.db'), dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
+  return {
+    target: join(dir, 'custodian.db'),
+    dir,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  }
 }
 
 /** A fresh PostgreSQL database for one test file; `remove` drops it. */

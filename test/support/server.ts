@@ -1,0 +1,73 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+
+export const CLI = fileURLToPath(new URL('../../bin/custodian.js', import.meta.url))
+
+export interface RunningServer {
+  url: string
+  /** Set when this start created the first administrator. */
+  adminPassword?: string
+  output: () => string
+  stop: () => Promise<number | null>
+}
+
+/** Starts `custodian serve` as its own process on a free port and waits until it prints its URL. */
+export async function startServer(db: string, env: Record<string, string> = {}): Promise<RunningServer> {
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--db', db], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk) => {
+    output += chunk
+  })
+  child.stderr?.on('data', (chunk) => {
+    output += chunk
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = () => {
+      const match = /serving at (http:\/\/\S+)/.exec(output)
+      if (match && /\n/.test(output.slice(match.index))) resolve(match[1] as string)
+    }
+    child.stdout?.on('data', onData)
+    child.once('exit', (code) => reject(new Error(`server exited with ${code} before serving:\n${output}`)))
+  })
+  // The banner is one write, so the admin line, if any, came with the URL.
+  const password = /password "([^"]+)"/.exec(output)?.[1]
+  return {
+    url,
+    ...(password ? { adminPassword: password } : {}),
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null) return child.exitCode
+      child.kill('SIGTERM')
+      const [code] = await once(child, 'exit')
+      return code as number | null
+    },
+  }
+}
+
+export interface JsonResponse {
+  status: number
+  headers: Headers
+  body: Record<string, unknown>
+}
+
+export async function call(
+  url: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown } = {},
+): Promise<JsonResponse> {
+  const headers: Record<string, string> = {}
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
+  if (options.body !== undefined) headers['content-type'] = 'application/json'
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers,
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  })
+  const text = await response.text()
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : {} }
+}
