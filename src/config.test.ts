@@ -182,13 +182,14 @@ describe('loadConfig', () => {
     expect(message).toContain('known: db, host, port')
   })
 
-  it.each(['toString', 'constructor', 'hasOwnProperty'])(
-    'refuses the inherited name %j as an unknown setting',
-    (key) => {
-      const file = configFile(`{"${key}": "x"}`)
-      expect(validationError(() => loadConfig({ env: {}, file }))).toContain(`unknown setting "${key}"`)
-    },
-  )
+  it.each([
+    'toString',
+    'constructor',
+    'hasOwnProperty',
+  ])('refuses the inherited name %j as an unknown setting', (key) => {
+    const file = configFile(`{"${key}": "x"}`)
+    expect(validationError(() => loadConfig({ env: {}, file }))).toContain(`unknown setting "${key}"`)
+  })
 
   it('refuses a file that is missing, not JSON, or not an object, naming the file', () => {
     const missing = join(dir, 'missing.json')
