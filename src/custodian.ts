@@ -66,6 +66,9 @@ export interface CallContext {
 }
 
 const MAX_SECRET_LENGTH = 1_024
+const PURGE_EVERY_MS = 3_600_000
+/** Ended and expired tokens are kept this long (for the audit trail's sake), then dropped. */
+const TOKEN_RETENTION_MS = 86_400_000
 
 /**
  * One Custodian node: the store, the Index built from it and kept fresh from the change log, the audit
@@ -86,6 +89,7 @@ export class Custodian {
   #flushing: Promise<void> = Promise.resolve()
   #catchingUp: Promise<number> | undefined
   #pollTimer: NodeJS.Timeout | undefined
+  #purgeTimer: NodeJS.Timeout | undefined
   #unsubscribe: (() => Promise<void>) | undefined
   #closed = false
 
@@ -141,6 +145,12 @@ export class Custodian {
     }
     this.#pollTimer = setInterval(poll, this.config.changePollMs)
     this.#pollTimer.unref()
+    this.#purgeTimer = setInterval(() => {
+      this.purgeTokens().catch((error) =>
+        this.log.warn({ err: error }, 'purging old tokens failed; will retry'),
+      )
+    }, PURGE_EVERY_MS)
+    this.#purgeTimer.unref()
     this.#unsubscribe = await this.store.subscribe(poll, (error) =>
       this.log.warn({ err: error }, 'change notifications lost; polling continues'),
     )
@@ -449,6 +459,31 @@ export class Custodian {
     return outcome.result ? { userId: outcome.result, password } : undefined
   }
 
+  /** Removes tokens that ended or expired more than a day ago, from the store and every node's Index. */
+  async purgeTokens(): Promise<number> {
+    const cutoff = new Date(this.now() - TOKEN_RETENTION_MS).toISOString()
+    const outcome = await this.store.write(this.index.revision, (pending) => {
+      this.index.apply(pending)
+      const plan = plans.purgeTokens(this.index, cutoff)
+      const audit =
+        plan.changes.length > 0
+          ? [
+              {
+                at: new Date(this.now()).toISOString(),
+                actor: 'system',
+                action: 'token.purge',
+                resource: '-',
+                outcome: 'ok',
+                reason: plan.summary,
+              },
+            ]
+          : []
+      return { changes: plan.changes, audit, result: plan.changes.length }
+    })
+    this.index.apply(outcome.changes)
+    return outcome.result
+  }
+
   // --- sessions ----------------------------------------------------------------------------------------
 
   async login(userId: string, password: string, context: CallContext = {}): Promise<LoginResult> {
@@ -666,6 +701,7 @@ export class Custodian {
     if (this.#closed) return
     this.#closed = true
     if (this.#pollTimer) clearInterval(this.#pollTimer)
+    if (this.#purgeTimer) clearInterval(this.#purgeTimer)
     if (this.#flushTimer) clearTimeout(this.#flushTimer)
     await this.#unsubscribe?.()
     await this.flush().catch((error) =>

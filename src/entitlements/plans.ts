@@ -471,3 +471,14 @@ export function endToken(index: EntitlementIndex, tokenId: string, now: string):
     summary: `logged out token ${tokenId} of ${row.user_id}`,
   }
 }
+
+/** Drops tokens that ended or expired before `cutoff`: they can never be used again. */
+export function purgeTokens(index: EntitlementIndex, cutoff: string): Plan {
+  const changes: PlannedChange[] = []
+  for (const t of index.tokens.values()) {
+    if ((t.ended_at !== null && t.ended_at < cutoff) || t.expires_at < cutoff) {
+      changes.push({ tbl: 'access_tokens', op: 'delete', row: { id: t.id } })
+    }
+  }
+  return { changes, summary: `purged ${changes.length} token(s) that ended or expired before ${cutoff}` }
+}

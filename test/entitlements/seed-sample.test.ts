@@ -125,6 +125,19 @@ describe("the seed's sample data", () => {
     expect(expired.reason).toBe(`token ${sam.tokenId} of sam expired at ${sam.expiresAt}`)
   })
 
+  it('purges tokens a day after they ended or expired, and no sooner', async () => {
+    const sam = await custodian.loginVoicePrint('--sam--')
+    await custodian.logout(sam.token)
+    expect(await custodian.purgeTokens()).toBeGreaterThan(0) // the tokens of the earlier tests, long expired
+    expect(custodian.index.tokens.has(sam.tokenId)).toBe(true)
+    now += 24 * 3_600_000 + 1_000
+    expect(await custodian.purgeTokens()).toBeGreaterThanOrEqual(1)
+    expect(custodian.index.tokens.has(sam.tokenId)).toBe(false)
+    expect((await custodian.store.loadSnapshot()).rows.access_tokens.map((t) => t.id)).not.toContain(
+      sam.tokenId,
+    )
+  })
+
   it('grants the permissions of a role nested in a role', async () => {
     await custodian.defineRole(undefined, { id: 'house_guest', name: 'Guest', description: 'Visitor' })
     await custodian.defineRole(undefined, {
