@@ -1,28 +1,26 @@
 import { allow, type Decision, deny } from '../decision/decision.js'
 import { ADMIN_PERMISSION } from '../store/migrations.js'
-import type { EntitlementIndex } from './entitlement-index.js'
+import type { EffectiveEntitlements, EntitlementIndex } from './entitlement-index.js'
+
+/** Parent chains longer than this are treated as broken data (a loop), so a check always ends. */
+const MAX_DEPTH = 1_000
 
 /**
  * May `userId` use `permission` on `resourceId`? Yes when the user holds the permission through a plain role
  * or permission (on any resource), holds `admin`, or holds it through a resource role bound to the resource
  * or to one that contains it. Pure: reads only the Index.
  */
-export function decideAccess(
-  index: EntitlementIndex,
-  userId: string,
-  permission: string,
-  resourceId: string,
-): Decision {
+export function decideAccess(index: EntitlementIndex, userId: string, permission: string, resourceId: string): Decision {
   const revision = index.revision
-  if (!index.users.has(userId)) return deny(`user ${userId} does not exist`, revision)
-  const held = index.effective(userId)
+  const held = index.held(userId)
+  if (!held) return deny(`user ${userId} does not exist`, revision)
   if (held.global.has(permission)) return allow(`${userId} holds ${permission}`, revision)
   if (held.global.has(ADMIN_PERMISSION)) {
     return allow(`${userId} holds ${ADMIN_PERMISSION}, which allows every permission`, revision)
   }
   if (held.byResource.size > 0) {
     let id: string | null | undefined = resourceId
-    for (let depth = 0; id != null && depth < 1_000; depth++) {
+    for (let depth = 0; id != null && depth < MAX_DEPTH; depth++) {
       if (held.byResource.get(id)?.has(permission)) {
         return allow(
           id === resourceId
@@ -34,30 +32,49 @@ export function decideAccess(
       id = index.resources.get(id)?.parent_id
     }
   }
-  return deny(explainDenial(index, userId, permission, resourceId), revision)
+  return deny(explain(index, held, userId, permission, resourceId), revision)
 }
 
 /** "jimmy holds control_door, control_window on house1; control_oven is not among them", and the like. */
-export function explainDenial(
+export function explainDenial(index: EntitlementIndex, userId: string, permission: string, resourceId: string): string {
+  return explain(index, index.effective(userId), userId, permission, resourceId)
+}
+
+/** A set's sorted text, memoised on the user's entitlements (which are rebuilt on any change). */
+function textOf(held: EffectiveEntitlements, key: string, set: ReadonlySet<string>): string {
+  let text = held.texts.get(key)
+  if (text === undefined) {
+    text = [...set].sort().join(', ')
+    held.texts.set(key, text)
+  }
+  return text
+}
+
+function explain(
   index: EntitlementIndex,
+  held: EffectiveEntitlements,
   userId: string,
   permission: string,
   resourceId: string,
 ): string {
-  const held = index.effective(userId)
-  const parts: string[] = []
-  if (held.global.size > 0) parts.push(`${[...held.global].sort().join(', ')} on every resource`)
-  for (const id of index.lineage(resourceId)) {
-    const here = held.byResource.get(id)
-    if (!here || here.size === 0) continue
-    const where = id === resourceId ? id : `${id} (which contains ${resourceId})`
-    parts.push(`${[...here].sort().join(', ')} on ${where}`)
+  let parts = held.global.size > 0 ? `${textOf(held, '', held.global)} on every resource` : ''
+  if (held.byResource.size > 0) {
+    const walked: string[] = []
+    let id: string | null | undefined = resourceId
+    while (id != null && walked.length < MAX_DEPTH && !walked.includes(id)) {
+      walked.push(id)
+      const here = held.byResource.get(id)
+      if (here && here.size > 0) {
+        const where = id === resourceId ? id : `${id} (which contains ${resourceId})`
+        parts += `${parts ? ' and ' : ''}${textOf(held, id, here)} on ${where}`
+      }
+      id = index.resources.get(id)?.parent_id
+    }
   }
-  const notes: string[] = []
-  if (!index.permissions.has(permission)) notes.push(`${permission} is not a defined permission`)
-  if (!index.resources.has(resourceId)) notes.push(`${resourceId} is not a registered resource`)
-  const suffix = notes.length > 0 ? ` (${notes.join('; ')})` : ''
-  if (parts.length === 0)
-    return `${userId} holds no permission that applies to ${resourceId}, so not ${permission}${suffix}`
-  return `${userId} holds ${parts.join(' and ')}; ${permission} is not among them${suffix}`
+  let notes = ''
+  if (!index.permissions.has(permission)) notes = `${permission} is not a defined permission`
+  if (!index.resources.has(resourceId)) notes += `${notes ? '; ' : ''}${resourceId} is not a registered resource`
+  const suffix = notes ? ` (${notes})` : ''
+  if (!parts) return `${userId} holds no permission that applies to ${resourceId}, so not ${permission}${suffix}`
+  return `${userId} holds ${parts}; ${permission} is not among them${suffix}`
 }

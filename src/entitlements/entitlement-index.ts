@@ -14,9 +14,12 @@ import type { Change, PlannedChange, Snapshot } from '../store/store.js'
 export interface EffectiveEntitlements {
   global: ReadonlySet<string>
   byResource: ReadonlyMap<string, ReadonlySet<string>>
+  /** Memo of each set as sorted, comma-joined text (key '' for global), for explanations. */
+  texts: Map<string, string>
 }
 
 const EMPTY: ReadonlySet<string> = new Set()
+const NOTHING: EffectiveEntitlements = { global: EMPTY, byResource: new Map(), texts: new Map() }
 
 /**
  * The in-memory projection of the entitlement tables. It changes only by `apply`, which runs synchronously
@@ -180,9 +183,16 @@ export class EntitlementIndex {
     return result
   }
 
+  /** What `userId` holds; nothing for an unknown user. */
   effective(userId: string): EffectiveEntitlements {
+    return this.held(userId) ?? NOTHING
+  }
+
+  /** What `userId` holds, or undefined for an unknown user: one map lookup on the hot path. */
+  held(userId: string): EffectiveEntitlements | undefined {
     const cached = this.#effective.get(userId)
     if (cached) return cached
+    if (!this.users.has(userId)) return undefined
     const global = new Set<string>(this.userPermissions.get(userId) ?? EMPTY)
     for (const roleId of this.userRoles.get(userId) ?? EMPTY) {
       for (const p of this.permissionsOfRole(roleId)) global.add(p)
@@ -198,7 +208,7 @@ export class EntitlementIndex {
       }
       for (const p of this.permissionsOfRole(rr.role_id)) set.add(p)
     }
-    const result = { global, byResource }
+    const result = { global, byResource, texts: new Map<string, string>() }
     this.#effective.set(userId, result)
     return result
   }
