@@ -1,19 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { AuditRow } from '../store/schema.js'
 
-/** What a caller records; the store adds the sequence number and the chain. */
-export interface AuditEntry {
-  at: string
-  /** The user id acting, or `bootstrap`, `system`, `anonymous`. */
-  actor: string
-  /** Dotted verb, for example `permission.define`, `access.check`, `login.password`. */
-  action: string
-  /** What was acted on, as the command named it. */
-  resource: string
-  /** `ok`, `allowed`, `denied` or an error code. */
-  outcome: string
-  reason: string
-}
+/** What a caller records (fields described on AuditRow); the store adds the sequence number and the chain. */
+export type AuditEntry = Omit<AuditRow, 'seq' | 'prev_hash' | 'hash'>
 
 /** The hash of the empty chain, so that the first record has a predecessor like every other. */
 export const GENESIS_HASH = '0'.repeat(64)

@@ -10,7 +10,12 @@ const MAX_DEPTH = 1_000
  * or permission (on any resource), holds `admin`, or holds it through a resource role bound to the resource
  * or to one that contains it. Pure: reads only the Index.
  */
-export function decideAccess(index: EntitlementIndex, userId: string, permission: string, resourceId: string): Decision {
+export function decideAccess(
+  index: EntitlementIndex,
+  userId: string,
+  permission: string,
+  resourceId: string,
+): Decision {
   const revision = index.revision
   const held = index.held(userId)
   if (!held) return deny(`user ${userId} does not exist`, revision)
@@ -36,7 +41,12 @@ export function decideAccess(index: EntitlementIndex, userId: string, permission
 }
 
 /** "jimmy holds control_door, control_window on house1; control_oven is not among them", and the like. */
-export function explainDenial(index: EntitlementIndex, userId: string, permission: string, resourceId: string): string {
+export function explainDenial(
+  index: EntitlementIndex,
+  userId: string,
+  permission: string,
+  resourceId: string,
+): string {
   return explain(index, index.effective(userId), userId, permission, resourceId)
 }
 
@@ -73,8 +83,10 @@ function explain(
   }
   let notes = ''
   if (!index.permissions.has(permission)) notes = `${permission} is not a defined permission`
-  if (!index.resources.has(resourceId)) notes += `${notes ? '; ' : ''}${resourceId} is not a registered resource`
+  if (!index.resources.has(resourceId))
+    notes += `${notes ? '; ' : ''}${resourceId} is not a registered resource`
   const suffix = notes ? ` (${notes})` : ''
-  if (!parts) return `${userId} holds no permission that applies to ${resourceId}, so not ${permission}${suffix}`
+  if (!parts)
+    return `${userId} holds no permission that applies to ${resourceId}, so not ${permission}${suffix}`
   return `${userId} holds ${parts}; ${permission} is not among them${suffix}`
 }

@@ -82,9 +82,13 @@ export interface ChangeRow {
 export interface AuditRow {
   seq: number
   at: string
+  /** The user id acting, or `bootstrap`, `system`, `anonymous`. */
   actor: string
+  /** Dotted verb, for example `permission.define`, `login.password`, or `check:<permission>`. */
   action: string
+  /** What was acted on, as the command named it. */
   resource: string
+  /** `ok`, `allowed`, `denied` or an error code. */
   outcome: string
   reason: string
   prev_hash: string

@@ -1,19 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Custodian } from '../../src/custodian.js'
-import { tempPostgres, tempSqlite } from '../support/temp-store.js'
+import { storeBackends } from '../support/temp-store.js'
 
-const backends = [
-  {
-    name: 'SQLite',
-    make: async () => {
-      const t = tempSqlite()
-      return { target: t.target, remove: async () => t.remove() }
-    },
-  },
-  { name: 'PostgreSQL', make: tempPostgres },
-]
-
-describe.each(backends)('two nodes on one $name store', ({ make }) => {
+describe.each(storeBackends)('two nodes on one $name store', ({ make }) => {
   let remove: () => Promise<void>
   let first: Custodian
   let second: Custodian

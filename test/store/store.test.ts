@@ -2,19 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GENESIS_HASH, verifyAuditChain } from '../../src/audit/chain.js'
 import { CustodianError } from '../../src/errors.js'
 import { openStore, type Store } from '../../src/store/store.js'
-import { tempPostgres, tempSqlite } from '../support/temp-store.js'
-
-/** One storage suite, run against every backend. */
-const backends = [
-  {
-    name: 'SQLite',
-    make: async () => {
-      const t = tempSqlite()
-      return { target: t.target, remove: async () => t.remove() }
-    },
-  },
-  { name: 'PostgreSQL', make: tempPostgres },
-]
+import { storeBackends } from '../support/temp-store.js'
 
 const at = '2026-11-23T10:00:00.000Z'
 const audit = (action: string) => ({
@@ -26,7 +14,7 @@ const audit = (action: string) => ({
   reason: 'because',
 })
 
-describe.each(backends)('the store on $name', ({ make }) => {
+describe.each(storeBackends)('the store on $name', ({ make }) => {
   let target: string
   let remove: () => Promise<void>
   let store: Store

@@ -35,3 +35,15 @@ export async function tempPostgres(): Promise<{ target: string; remove: () => Pr
     },
   }
 }
+
+/** Every store backend, for suites that run once per backend (`describe.each(storeBackends)`). */
+export const storeBackends = [
+  {
+    name: 'SQLite',
+    make: async () => {
+      const t = tempSqlite()
+      return { target: t.target, remove: async () => t.remove() }
+    },
+  },
+  { name: 'PostgreSQL', make: tempPostgres },
+]
