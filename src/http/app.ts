@@ -75,6 +75,22 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     },
   })
 
+  // Routes documented as needing a bearer token refuse requests without one before parsing or validating
+  // anything, so an anonymous caller learns nothing about the route. Who may do what is the engine's call.
+  app.addHook('onRequest', async (request, reply) => {
+    const security = (request.routeOptions.schema as { security?: unknown[] } | undefined)?.security
+    if (security && security.length > 0 && !bearerToken(request)) {
+      return sendProblem(
+        reply,
+        problem(
+          'InvalidAccessToken',
+          401,
+          `${request.method} ${request.routeOptions.url} needs an access token: send Authorization: Bearer <token> (log in with POST /v1/sessions)`,
+        ),
+      )
+    }
+  })
+
   const adminOf = (request: FastifyRequest, action: string) =>
     custodian.authorizeAdminRead(bearerToken(request), action)
   const token = (request: FastifyRequest) => bearerToken(request)

@@ -120,11 +120,12 @@ describe('custodian serve', () => {
   })
 
   it('refuses administration without an admin token, naming what is missing', async () => {
-    const none = await call(server.url, 'POST', '/v1/roles', {
-      body: { id: 'r', name: 'R', description: 'd' },
-    })
-    expect(none.status).toBe(403)
-    expect(none.body.detail).toMatch(/needs the access token of a user holding the admin permission/)
+    const none = await call(server.url, 'POST', '/v1/roles', { body: { id: 'r' } })
+    expect(none.status).toBe(401) // before the body is validated: an anonymous caller learns nothing
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="custodian"')
+    expect(none.body.detail).toBe(
+      'POST /v1/roles needs an access token: send Authorization: Bearer <token> (log in with POST /v1/sessions)',
+    )
     const sam = (await call(server.url, 'POST', '/v1/sessions', { body: { voice_print: '--sam--' } })).body
       .token as string
     const notAdmin = await call(server.url, 'GET', '/v1/users', { token: sam })
