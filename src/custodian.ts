@@ -66,6 +66,11 @@ export interface CallContext {
 }
 
 const MAX_SECRET_LENGTH = 1_024
+/**
+ * A token's uses are written back to the store at most this often, a tenth of its idle timeout (at most a
+ * minute): other nodes may see it idle up to that much early, and in exchange a check costs no write.
+ */
+const touchSlackMs = (row: AccessTokenRow) => Math.min(60_000, row.idle_timeout_seconds * 100)
 const PURGE_EVERY_MS = 3_600_000
 /** Ended and expired tokens are kept this long (for the audit trail's sake), then dropped. */
 const TOKEN_RETENTION_MS = 86_400_000
@@ -211,12 +216,13 @@ export class Custodian {
 
   async #flushOnce(): Promise<void> {
     const entries = this.#pendingAudit
-    const touches = this.#dueTouches(true)
-    if (entries.length === 0 && touches.length === 0) return
+    if (entries.length === 0 && this.#dueTouches().length === 0) return
     this.#pendingAudit = []
     try {
       const outcome = await this.store.write(this.index.revision, (pending) => {
         this.index.apply(pending)
+        // Decided under the lock, after other nodes' changes: a token ended elsewhere is not written back.
+        const touches = this.#dueTouches()
         return {
           changes: touches.map((row) => ({ tbl: 'access_tokens', op: 'put', row }) as const),
           audit: entries,
@@ -230,21 +236,21 @@ export class Custodian {
     }
   }
 
-  /** Tokens whose last use on this node is far enough past the stored one to be worth writing back. */
-  #dueTouches(all: boolean): AccessTokenRow[] {
+  /**
+   * Tokens whose last use on this node is far enough past the stored one to be worth writing back (any use
+   * at all when closing), so that other nodes see them in use.
+   */
+  #dueTouches(): AccessTokenRow[] {
     const rows: AccessTokenRow[] = []
     for (const [id, usedMs] of this.#activity) {
       const row = this.index.tokens.get(id)
-      if (!row || row.ended_at) {
+      const storedMs = row ? Date.parse(row.last_used_at) : 0
+      if (!row || row.ended_at || usedMs <= storedMs) {
         this.#activity.delete(id)
         continue
       }
-      const storedMs = Date.parse(row.last_used_at)
-      const slackMs = Math.min(60_000, row.idle_timeout_seconds * 100)
-      if (usedMs > storedMs && (all || usedMs - storedMs >= slackMs)) {
+      if (this.#closed || usedMs - storedMs >= touchSlackMs(row))
         rows.push({ ...row, last_used_at: new Date(usedMs).toISOString() })
-      }
-      if (usedMs <= storedMs) this.#activity.delete(id)
     }
     return rows
   }
@@ -290,7 +296,9 @@ export class Custodian {
     try {
       const outcome = await this.store.write(this.index.revision, (pending) => {
         this.index.apply(pending)
-        actor = this.#authorizeAdmin(token, action)
+        actor = this.#authorizeAdmin(token, action, (userId) => {
+          actor = userId
+        })
         const planned = plan(this.index, new Date(this.now()).toISOString())
         const at = new Date(this.now()).toISOString()
         return {
@@ -311,7 +319,12 @@ export class Custodian {
     }
   }
 
-  #authorizeAdmin(token: string | undefined, action: string): string {
+  /** Who may run an administrative action: bootstrap mode, or a valid token of a user holding `admin`. */
+  #authorizeAdmin(
+    token: string | undefined,
+    action: string,
+    identified: (userId: string) => void = () => {},
+  ): string {
     if (this.index.isBootstrap()) return 'bootstrap'
     if (token === undefined || token === '') {
       throw new AccessDeniedError(
@@ -321,6 +334,7 @@ export class Custodian {
     const check = this.#useToken(token)
     if (!check.ok) throw new InvalidAccessTokenError(check.reason)
     const userId = check.token.user_id
+    identified(userId)
     if (!this.index.effective(userId).global.has(ADMIN_PERMISSION)) {
       throw new AccessDeniedError(
         `${userId} may not ${action}: it needs the ${ADMIN_PERMISSION} permission, which ${userId} does not hold`,
@@ -331,11 +345,14 @@ export class Custodian {
 
   /** Authorizes a read of administrative data (lists, the audit log) and returns who asked. */
   authorizeAdminRead(token: string | undefined, action: string): string {
+    let actor = 'anonymous'
     try {
-      return this.#authorizeAdmin(token, action)
+      return this.#authorizeAdmin(token, action, (userId) => {
+        actor = userId
+      })
     } catch (error) {
       if (isCustodianError(error))
-        this.audit({ actor: 'anonymous', action, resource: '-', outcome: error.code, reason: error.message })
+        this.audit({ actor, action, resource: '-', outcome: error.code, reason: error.message })
       throw error
     }
   }

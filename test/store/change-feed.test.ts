@@ -6,13 +6,16 @@ describe.each(storeBackends)('two nodes on one $name store', ({ make }) => {
   let remove: () => Promise<void>
   let first: Custodian
   let second: Custodian
+  let now = Date.now()
+  let target: string
 
   beforeAll(async () => {
     const temp = await make()
     remove = temp.remove
+    target = temp.target
     const config = { logLevel: 'silent', changePollMs: 20 }
-    first = await Custodian.open({ db: temp.target, config })
-    second = await Custodian.open({ db: temp.target, config })
+    first = await Custodian.open({ db: temp.target, config, clock: () => now })
+    second = await Custodian.open({ db: temp.target, config, clock: () => now })
   })
   afterAll(async () => {
     await first.close()
@@ -50,6 +53,36 @@ describe.each(storeBackends)('two nodes on one $name store', ({ make }) => {
     const out = await second.logout(sam.token)
     await first.atLeast(out.revision)
     expect(first.checkAccess(sam.token, 'control_oven', 'house1').error).toBe('InvalidAccessToken')
+  })
+
+  it("writes a token's uses back, so the other node does not see it idle", async () => {
+    const sam = await first.loginVoicePrint('--sam--')
+    now += 50 * 60_000
+    expect(first.checkAccess(sam.token, 'control_oven', 'house1').allowed).toBe(true)
+    await first.flush()
+    await second.atLeast(first.revision)
+    now += 50 * 60_000 // 100 minutes after login, 50 after its last use on the first node
+    expect(second.checkAccess(sam.token, 'control_oven', 'house1').allowed).toBe(true)
+  })
+
+  it("does not undo a logout made on one node when another writes the token's uses back", async () => {
+    // This node does not follow the change log, so it certainly has not heard of the logout when it flushes.
+    const stale = await Custodian.open({
+      db: target,
+      follow: false,
+      clock: () => now,
+      config: { logLevel: 'silent' },
+    })
+    const sam = await stale.loginVoicePrint('--sam--')
+    now += 5 * 60_000
+    expect(stale.checkAccess(sam.token, 'control_oven', 'house1').allowed).toBe(true) // a use to write back
+    await second.atLeast(stale.revision)
+    await second.logout(sam.token)
+    await stale.flush()
+    expect(stale.checkAccess(sam.token, 'control_oven', 'house1').error).toBe('InvalidAccessToken')
+    const stored = (await stale.store.loadSnapshot()).rows.access_tokens.find((t) => t.id === sam.tokenId)
+    expect(stored?.ended_at).not.toBeNull()
+    await stale.close()
   })
 
   it('refuses to wait for a revision that was never written', async () => {
