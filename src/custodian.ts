@@ -3,7 +3,7 @@ import type { AuditEntry } from './audit/chain.js'
 import { verifyAuditChain } from './audit/chain.js'
 import { type Config, defaultConfig } from './config.js'
 import type { Decision } from './decision/decision.js'
-import { decideAccess } from './entitlements/check.js'
+import { decideAccessAny } from './entitlements/check.js'
 import {
   decoyPasswordHash,
   digestVoicePrint,
@@ -22,10 +22,11 @@ import {
   invalid,
   isCustodianError,
 } from './errors.js'
+import { HouseModel } from './housemate/house-model.js'
 import { createLogger, type Logger } from './logger.js'
 import { ADMIN_PERMISSION } from './store/migrations.js'
 import type { AccessTokenRow, CredentialKind, GrantKind } from './store/schema.js'
-import { openStore, type Store } from './store/store.js'
+import { type Change, openStore, type PlannedChange, type Snapshot, type Store } from './store/store.js'
 
 export interface CustodianOptions {
   /** SQLite file path or postgres:// URL; defaults to config.db. */
@@ -85,6 +86,8 @@ export class Custodian {
   readonly log: Logger
   readonly store: Store
   readonly index: EntitlementIndex
+  /** The House Mate model, a second projection of the same change log. */
+  readonly model: HouseModel
   readonly #clock: () => number
   readonly #throttle: LoginThrottle
   /** Token id -> latest use on this node, written back to the store lazily. */
@@ -98,15 +101,10 @@ export class Custodian {
   #unsubscribe: (() => Promise<void>) | undefined
   #closed = false
 
-  private constructor(
-    store: Store,
-    index: EntitlementIndex,
-    config: Config,
-    log: Logger,
-    clock: () => number,
-  ) {
+  private constructor(store: Store, snapshot: Snapshot, config: Config, log: Logger, clock: () => number) {
     this.store = store
-    this.index = index
+    this.index = EntitlementIndex.fromSnapshot(snapshot)
+    this.model = HouseModel.fromSnapshot(snapshot)
     this.config = config
     this.log = log
     this.#clock = clock
@@ -126,10 +124,15 @@ export class Custodian {
     const config = { ...defaultConfig(), ...options.config }
     const log = options.logger ?? createLogger(config.logLevel)
     const store = await openStore(options.db ?? config.db)
-    const index = EntitlementIndex.fromSnapshot(await store.loadSnapshot())
-    const custodian = new Custodian(store, index, config, log, options.clock ?? Date.now)
+    const custodian = new Custodian(store, await store.loadSnapshot(), config, log, options.clock ?? Date.now)
     if (options.follow !== false) await custodian.#follow()
     return custodian
+  }
+
+  /** Every projection sees every committed change, in order. */
+  #apply(changes: readonly Change[]): void {
+    this.index.apply(changes)
+    this.model.apply(changes)
   }
 
   get revision(): number {
@@ -168,7 +171,7 @@ export class Custodian {
         for (;;) {
           const changes = await this.store.changesSince(this.index.revision)
           if (changes.length === 0) return this.index.revision
-          this.index.apply(changes)
+          this.#apply(changes)
         }
       } finally {
         this.#catchingUp = undefined
@@ -220,7 +223,7 @@ export class Custodian {
     this.#pendingAudit = []
     try {
       const outcome = await this.store.write(this.index.revision, (pending) => {
-        this.index.apply(pending)
+        this.#apply(pending)
         // Decided under the lock, after other nodes' changes: a token ended elsewhere is not written back.
         const touches = this.#dueTouches()
         return {
@@ -229,7 +232,7 @@ export class Custodian {
           result: null,
         }
       })
-      this.index.apply(outcome.changes)
+      this.#apply(outcome.changes)
     } catch (error) {
       this.#pendingAudit = entries.concat(this.#pendingAudit)
       throw error
@@ -290,16 +293,16 @@ export class Custodian {
     token: string | undefined,
     action: string,
     resource: string,
-    plan: (index: EntitlementIndex, now: string) => plans.Plan,
+    plan: (index: EntitlementIndex, now: string, model: HouseModel) => plans.Plan,
   ): Promise<ChangeResult> {
     let actor = 'anonymous'
     try {
       const outcome = await this.store.write(this.index.revision, (pending) => {
-        this.index.apply(pending)
+        this.#apply(pending)
         actor = this.#authorizeAdmin(token, action, (userId) => {
           actor = userId
         })
-        const planned = plan(this.index, new Date(this.now()).toISOString())
+        const planned = plan(this.index, new Date(this.now()).toISOString(), this.model)
         const at = new Date(this.now()).toISOString()
         return {
           changes: planned.changes,
@@ -307,7 +310,7 @@ export class Custodian {
           result: planned,
         }
       })
-      this.index.apply(outcome.changes)
+      this.#apply(outcome.changes)
       const { summary, details } = outcome.result
       return details
         ? { revision: outcome.revision, summary, details }
@@ -325,8 +328,9 @@ export class Custodian {
     action: string,
     identified: (userId: string) => void = () => {},
   ): string {
-    if (this.index.isBootstrap()) return 'bootstrap'
-    if (token === undefined || token === '') {
+    // A token that is given is always checked, even in bootstrap mode, so a stale one never passes silently.
+    if (token === undefined) {
+      if (this.index.isBootstrap()) return 'bootstrap'
       throw new AccessDeniedError(
         `${action} needs the access token of a user holding the ${ADMIN_PERMISSION} permission, and none was given: log in as an administrator first`,
       )
@@ -335,12 +339,76 @@ export class Custodian {
     if (!check.ok) throw new InvalidAccessTokenError(check.reason)
     const userId = check.token.user_id
     identified(userId)
+    if (this.index.isBootstrap()) return userId
     if (!this.index.effective(userId).global.has(ADMIN_PERMISSION)) {
       throw new AccessDeniedError(
         `${userId} may not ${action}: it needs the ${ADMIN_PERMISSION} permission, which ${userId} does not hold`,
       )
     }
     return userId
+  }
+
+  /**
+   * A change made by a user rather than an administrator (a device's status, say): `token` must be valid and
+   * its user must hold one of `permissions` on `resource`, decided under the write lock like the change.
+   */
+  async changeAs(
+    token: string | null | undefined,
+    permissions: readonly string[],
+    resource: string,
+    action: string,
+    plan: (model: HouseModel, now: string, userId: string) => plans.Plan,
+  ): Promise<ChangeResult> {
+    const outcome = await this.store.write(this.index.revision, (pending) => {
+      this.#apply(pending)
+      const { userId } = this.assertAccessAny(token, permissions, resource)
+      const at = new Date(this.now()).toISOString()
+      const planned = plan(this.model, at, userId as string)
+      return {
+        changes: planned.changes,
+        audit: [{ at, actor: userId as string, action, resource, outcome: 'ok', reason: planned.summary }],
+        result: planned,
+      }
+    })
+    this.#apply(outcome.changes)
+    return { revision: outcome.revision, summary: outcome.result.summary }
+  }
+
+  /**
+   * A session for an in-process service account (the House Mate controller), which holds `admin` but has no
+   * credential: it cannot log in from outside, and does not end bootstrap mode.
+   */
+  async serviceSession(userId: string, name: string): Promise<LoginResult> {
+    if (!this.index.users.has(userId) || !this.index.effective(userId).global.has(ADMIN_PERMISSION)) {
+      const outcome = await this.store.write(this.index.revision, (pending) => {
+        this.#apply(pending)
+        const changes: PlannedChange[] = []
+        if (!this.index.users.has(userId))
+          changes.push({ tbl: 'users', op: 'put', row: { id: userId, name } })
+        changes.push({
+          tbl: 'user_grants',
+          op: 'put',
+          row: { user_id: userId, grant_kind: 'permission', target_id: ADMIN_PERMISSION },
+        })
+        const at = new Date(this.now()).toISOString()
+        return {
+          changes,
+          audit: [
+            {
+              at,
+              actor: 'system',
+              action: 'user.service_account',
+              resource: userId,
+              outcome: 'ok',
+              reason: `service account ${userId} holds ${ADMIN_PERMISSION}`,
+            },
+          ],
+          result: null,
+        }
+      })
+      this.#apply(outcome.changes)
+    }
+    return this.#startSession(userId, 'system', {})
   }
 
   /** Authorizes a read of administrative data (lists, the audit log) and returns who asked. */
@@ -444,7 +512,7 @@ export class Custodian {
     const password = randomBytes(18).toString('base64url')
     const secret = await hashPassword(password)
     const outcome = await this.store.write(this.index.revision, (pending) => {
-      this.index.apply(pending)
+      this.#apply(pending)
       if (!this.index.isBootstrap()) return { changes: [], audit: [], result: undefined }
       let userId = 'admin'
       while (this.index.users.has(userId)) userId = `admin-${randomBytes(3).toString('hex')}`
@@ -472,7 +540,7 @@ export class Custodian {
         result: userId,
       }
     })
-    this.index.apply(outcome.changes)
+    this.#apply(outcome.changes)
     return outcome.result ? { userId: outcome.result, password } : undefined
   }
 
@@ -480,7 +548,7 @@ export class Custodian {
   async purgeTokens(): Promise<number> {
     const cutoff = new Date(this.now() - TOKEN_RETENTION_MS).toISOString()
     const outcome = await this.store.write(this.index.revision, (pending) => {
-      this.index.apply(pending)
+      this.#apply(pending)
       const plan = plans.purgeTokens(this.index, cutoff)
       const audit =
         plan.changes.length > 0
@@ -497,7 +565,7 @@ export class Custodian {
           : []
       return { changes: plan.changes, audit, result: plan.changes.length }
     })
-    this.index.apply(outcome.changes)
+    this.#apply(outcome.changes)
     return outcome.result
   }
 
@@ -584,7 +652,7 @@ export class Custodian {
       ended_at: null,
     }
     const outcome = await this.store.write(this.index.revision, (pending) => {
-      this.index.apply(pending)
+      this.#apply(pending)
       const plan = plans.startToken(row)
       const reason = `${plan.summary}${context.address ? ` from ${context.address}` : ''}`
       return {
@@ -595,7 +663,7 @@ export class Custodian {
         result: null,
       }
     })
-    this.index.apply(outcome.changes)
+    this.#apply(outcome.changes)
     return {
       token: issued.token,
       tokenId: row.id,
@@ -620,7 +688,7 @@ export class Custodian {
       throw new InvalidAccessTokenError(`logout refused: ${row.error}`)
     }
     const outcome = await this.store.write(this.index.revision, (pending) => {
-      this.index.apply(pending)
+      this.#apply(pending)
       const at = new Date(this.now()).toISOString()
       const plan = plans.endToken(this.index, row.id, at)
       return {
@@ -631,7 +699,7 @@ export class Custodian {
         result: plan.summary,
       }
     })
-    this.index.apply(outcome.changes)
+    this.#apply(outcome.changes)
     this.#activity.delete(row.id)
     return { revision: outcome.revision, summary: outcome.result }
   }
@@ -660,29 +728,34 @@ export class Custodian {
    * recorded in the audit log.
    */
   checkAccess(token: string, permission: string, resourceId: string): AccessCheck {
+    return this.checkAccessAny(token, [permission], resourceId)
+  }
+
+  /** Allowed when the token's user holds any one of `permissions` (a reader may view or control, say). */
+  checkAccessAny(token: string, permissions: readonly string[], resourceId: string): AccessCheck {
+    const action = `check:${permissions.join('|')}`
     const check = this.#useToken(token)
     if (!check.ok) {
-      const result: AccessCheck = {
+      this.audit({
+        actor: 'anonymous',
+        action,
+        resource: resourceId,
+        outcome: 'InvalidAccessToken',
+        reason: check.reason,
+      })
+      return {
         allowed: false,
         reason: check.reason,
         obligations: [],
         revision: this.index.revision,
         error: 'InvalidAccessToken',
       }
-      this.audit({
-        actor: 'anonymous',
-        action: `check:${permission}`,
-        resource: resourceId,
-        outcome: 'InvalidAccessToken',
-        reason: check.reason,
-      })
-      return result
     }
     const userId = check.token.user_id
-    const decision = decideAccess(this.index, userId, permission, resourceId)
+    const decision = decideAccessAny(this.index, userId, permissions, resourceId)
     this.audit({
       actor: userId,
-      action: `check:${permission}`,
+      action,
       resource: resourceId,
       outcome: decision.allowed ? 'allowed' : 'denied',
       reason: decision.reason,
@@ -692,21 +765,49 @@ export class Custodian {
 
   /** check_access as the seed's exceptions: returns the allowing decision or throws. */
   assertAccess(token: string | null | undefined, permission: string, resourceId: string): AccessCheck {
-    const result = this.checkAccess(token ?? '', permission, resourceId)
+    return this.assertAccessAny(token, [permission], resourceId)
+  }
+
+  assertAccessAny(
+    token: string | null | undefined,
+    permissions: readonly string[],
+    resourceId: string,
+  ): AccessCheck {
+    const result = this.checkAccessAny(token ?? '', permissions, resourceId)
+    const what = `${permissions.join(' or ')} on ${resourceId} refused`
     if (result.error === 'InvalidAccessToken') {
-      throw new InvalidAccessTokenError(`${permission} on ${resourceId} refused: ${result.reason}`, {
-        permission,
+      throw new InvalidAccessTokenError(`${what}: ${result.reason}`, {
+        permission: permissions.join(' '),
         resource: resourceId,
       })
     }
     if (result.error === 'AccessDenied') {
-      throw new AccessDeniedError(`${permission} on ${resourceId} refused: ${result.reason}`, {
-        permission,
+      throw new AccessDeniedError(`${what}: ${result.reason}`, {
+        permission: permissions.join(' '),
         resource: resourceId,
         user: result.userId,
       })
     }
     return result
+  }
+
+  /**
+   * The user a token belongs to, counting this as a use; refuses (audited) a missing, empty, unknown,
+   * logged-out, expired or idle token.
+   */
+  authenticate(token: string | null | undefined, action: string, resource: string): string {
+    const check = this.#useToken(token ?? '')
+    if (!check.ok) {
+      this.audit({
+        actor: 'anonymous',
+        action,
+        resource,
+        outcome: 'InvalidAccessToken',
+        reason: check.reason,
+      })
+      throw new InvalidAccessTokenError(`${action} on ${resource} refused: ${check.reason}`, { resource })
+    }
+    return check.token.user_id
   }
 
   /** Who holds this token, if it is usable now (without counting as a use). */

@@ -22,6 +22,7 @@ usage:
   custodian login --voice-print VP     log in by voice print; prints a token
   custodian logout --token T           end a session
   custodian show KIND [ID] [--json]    KIND: ${Object.keys(entityViews).join(', ')}
+  custodian show configuration|energy-use [TARGET] / show sensor|appliance ADDRESS   (House Mate)
   custodian COMMAND ARG...             any script command, one argument per field, for example
                                          custodian define_permission control_oven "Control Oven" "Full control"
                                        administrative commands take --token T (or CUSTODIAN_TOKEN)
@@ -220,7 +221,8 @@ async function command(
 ) {
   const custodian = await open(config)
   try {
-    const fields: Field[] = args.map((text, i) => ({ text, words: text.split(/\s+/), column: i + 1 }))
+    // Each argument is one word, as a quoted value is in a script.
+    const fields: Field[] = args.map((text, i) => ({ text, words: [text], column: i + 1 }))
     const token = tokenOf(flags)
     const state = {
       custodian,
@@ -274,7 +276,10 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         return await command(config, flags, 'logout', [token], out)
       }
       case 'show':
-        return await show(config, flags, rest[0], rest[1], out)
+        // `show users` lists entitlement entities; `show sensor ...` and the like are House Mate commands.
+        if (rest[0] && Object.hasOwn(entityViews, rest[0]))
+          return await show(config, flags, rest[0], rest[1], out)
+        return await command(config, flags, verb, rest, out)
       default:
         if (!Object.hasOwn(commands, verb))
           throw new UsageError(`unknown command "${verb}"; run custodian help`)

@@ -396,12 +396,22 @@ describe('EntitlementIndex', () => {
     expect(index.permissionsOfRole('adult_resident').has('control_thermostat')).toBe(true)
   })
 
-  it('is in bootstrap mode exactly while no user holds admin', () => {
+  it('is in bootstrap mode exactly while no user who can log in holds admin', () => {
     const index = indexOf([
       permission('admin', 1),
       role('admins'),
       roleHolds('admins', 'permission', 'admin'),
       user('root'),
+      user('service'),
+      {
+        tbl: 'user_grants',
+        op: 'put',
+        row: { user_id: 'service', grant_kind: 'permission', target_id: 'admin' },
+      },
+    ])
+    expect(index.isBootstrap()).toBe(true) // service holds admin but has no credential
+    applyAll(index, [
+      { tbl: 'credentials', op: 'put', row: { user_id: 'root', kind: 'password', secret_hash: 'h' } },
     ])
     expect(index.isBootstrap()).toBe(true)
     applyAll(index, [grant('root', 'role', 'admins')])
@@ -437,6 +447,12 @@ describe('EntitlementIndex', () => {
         users: [{ id: 'u', name: 'u' }],
         credentials: [],
         user_grants: [{ user_id: 'u', grant_kind: 'role', target_id: 'r' }],
+        hm_houses: [],
+        hm_rooms: [],
+        hm_occupants: [],
+        hm_house_occupants: [],
+        hm_devices: [],
+        hm_device_status: [],
         resources: [],
         resource_roles: [],
         access_tokens: [],

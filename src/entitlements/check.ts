@@ -40,6 +40,24 @@ export function decideAccess(
   return deny(explain(index, held, userId, permission, resourceId), revision)
 }
 
+/** Allowed when any one of `permissions` is; a refusal explains them all at once. */
+export function decideAccessAny(
+  index: EntitlementIndex,
+  userId: string,
+  permissions: readonly string[],
+  resourceId: string,
+): Decision {
+  if (permissions.length === 1) return decideAccess(index, userId, permissions[0] as string, resourceId)
+  let last: Decision | undefined
+  for (const permission of permissions) {
+    last = decideAccess(index, userId, permission, resourceId)
+    if (last.allowed) return last
+  }
+  const held = index.held(userId)
+  if (!held || !last) return last ?? deny('no permission was asked for', index.revision)
+  return deny(explain(index, held, userId, permissions, resourceId), index.revision)
+}
+
 /** "jimmy holds control_door, control_window on house1; control_oven is not among them", and the like. */
 export function explainDenial(
   index: EntitlementIndex,
@@ -64,9 +82,12 @@ function explain(
   index: EntitlementIndex,
   held: EffectiveEntitlements,
   userId: string,
-  permission: string,
+  asked: string | readonly string[],
   resourceId: string,
 ): string {
+  const permissions = typeof asked === 'string' ? [asked] : asked
+  const permission =
+    permissions.length === 1 ? (permissions[0] as string) : `any of ${permissions.join(', ')}`
   let parts = held.global.size > 0 ? `${textOf(held, '', held.global)} on every resource` : ''
   if (held.byResource.size > 0) {
     const walked: string[] = []
@@ -82,11 +103,18 @@ function explain(
     }
   }
   let notes = ''
-  if (!index.permissions.has(permission)) notes = `${permission} is not a defined permission`
+  const undefinedOnes = permissions.filter((p) => !index.permissions.has(p))
+  if (undefinedOnes.length > 0) {
+    notes = `${undefinedOnes.join(', ')} ${undefinedOnes.length === 1 ? 'is not a defined permission' : 'are not defined permissions'}`
+  }
   if (!index.resources.has(resourceId))
     notes += `${notes ? '; ' : ''}${resourceId} is not a registered resource`
   const suffix = notes ? ` (${notes})` : ''
   if (!parts)
     return `${userId} holds no permission that applies to ${resourceId}, so not ${permission}${suffix}`
-  return `${userId} holds ${parts}; ${permission} is not among them${suffix}`
+  const missing =
+    permissions.length === 1
+      ? `${permission} is not among them`
+      : `none of ${permissions.join(', ')} is among them`
+  return `${userId} holds ${parts}; ${missing}${suffix}`
 }

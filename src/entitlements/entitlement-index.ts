@@ -19,6 +19,18 @@ export interface EffectiveEntitlements {
 }
 
 const EMPTY: ReadonlySet<string> = new Set()
+/** The tables this projection reads; other tables' changes only advance its revision. */
+const OWN_TABLES: ReadonlySet<string> = new Set([
+  'permissions',
+  'roles',
+  'role_entitlements',
+  'users',
+  'credentials',
+  'user_grants',
+  'resources',
+  'resource_roles',
+  'access_tokens',
+])
 const NOTHING: EffectiveEntitlements = { global: EMPTY, byResource: new Map(), texts: new Map() }
 
 /**
@@ -53,6 +65,7 @@ export class EntitlementIndex {
   static fromSnapshot(snapshot: Snapshot): EntitlementIndex {
     const index = new EntitlementIndex()
     for (const [tbl, rows] of Object.entries(snapshot.rows)) {
+      if (!OWN_TABLES.has(tbl)) continue
       for (const row of rows) index.#put({ tbl, op: 'put', row } as PlannedChange)
     }
     index.revision = snapshot.revision
@@ -64,10 +77,11 @@ export class EntitlementIndex {
     let touched = false
     for (const change of changes) {
       if (change.revision <= this.revision) continue
+      this.revision = change.revision
+      if (!OWN_TABLES.has(change.tbl)) continue
       if (change.op === 'put') this.#put(change)
       else this.#delete(change)
       if (change.tbl !== 'access_tokens') touched = true
-      this.revision = change.revision
     }
     if (touched) {
       this.#roleClosure = new Map()
@@ -152,17 +166,16 @@ export class EntitlementIndex {
     return this.userResourceRoles
   }
 
-  #byId(
-    tbl: Exclude<ReplicatedTable, 'role_entitlements' | 'credentials' | 'user_grants'>,
-  ): Map<string, unknown> {
-    return {
+  #byId(tbl: ReplicatedTable): Map<string, unknown> {
+    const maps: Partial<Record<ReplicatedTable, Map<string, unknown>>> = {
       permissions: this.permissions,
       roles: this.roles,
       users: this.users,
       resources: this.resources,
       resource_roles: this.resourceRoles,
       access_tokens: this.tokens,
-    }[tbl]
+    }
+    return maps[tbl] ?? new Map()
   }
 
   /** Every permission a role holds, through nested roles too. Cycles are refused on write, but tolerated here. */
@@ -213,12 +226,17 @@ export class EntitlementIndex {
     return result
   }
 
-  /** True while no user holds the `admin` permission: the store can then be set up without a token. */
+  /**
+   * True while no user who can log in (holds a password or a voice print) holds the `admin` permission: the
+   * store can then be set up without a token. Service accounts, which have no credential, do not count.
+   */
   isBootstrap(): boolean {
     if (this.#adminCount === undefined) {
       let count = 0
-      for (const userId of this.users.keys())
-        if (this.effective(userId).global.has(ADMIN_PERMISSION)) count += 1
+      for (const userId of this.users.keys()) {
+        const canLogIn = this.passwordHashes.has(userId) || this.voicePrintOf.has(userId)
+        if (canLogIn && this.effective(userId).global.has(ADMIN_PERMISSION)) count += 1
+      }
       this.#adminCount = count
     }
     return this.#adminCount === 0

@@ -71,6 +71,12 @@ const userGrant = (userId: string, kind: GrantKind, target: string): PlannedChan
  * An Index with the built-in admin permission, a few permissions and roles, root (the administrator through
  * admin_role) and sam (adult resident of house1).
  */
+/** A user who can log in (a password), as an administrator must be to count as one. */
+function addPerson(index: EntitlementIndex, id: string, name: string): void {
+  commit(index, createUser(index, { id, name }))
+  commit(index, setCredential(index, id, 'password', `$argon2id$hash-of-${id}`))
+}
+
 function base(): EntitlementIndex {
   const index = applyAll(new EntitlementIndex(), [
     {
@@ -88,8 +94,8 @@ function base(): EntitlementIndex {
   commit(index, addEntitlementToRole(index, 'adult_resident', 'control_oven'))
   commit(index, addEntitlementToRole(index, 'adult_resident', 'child_resident'))
   commit(index, addEntitlementToRole(index, 'child_resident', 'control_door'))
-  commit(index, createUser(index, { id: 'root', name: 'Root' }))
-  commit(index, createUser(index, { id: 'sam', name: 'Sam' }))
+  addPerson(index, 'root', 'Root')
+  addPerson(index, 'sam', 'Sam')
   commit(index, grantEntitlement(index, 'root', 'admin_role'))
   commit(
     index,
@@ -303,7 +309,7 @@ describe('permissions and roles', () => {
 
   it('deletes a role with its entitlements, the roles holding it and the users granted it', () => {
     const index = base()
-    commit(index, createUser(index, { id: 'kim', name: 'Kim' }))
+    addPerson(index, 'kim', 'Kim')
     commit(index, grantEntitlement(index, 'kim', 'child_resident'))
     const plan = deleteRole(index, 'child_resident')
     expect(plan.changes).toEqual([
@@ -403,16 +409,17 @@ describe('users and credentials', () => {
 
   it('adds, then replaces, a credential', () => {
     const index = base()
-    const added = commit(index, setCredential(index, 'sam', 'password', 'h1'))
+    commit(index, createUser(index, { id: 'ann', name: 'Ann' }))
+    const added = commit(index, setCredential(index, 'ann', 'password', 'h1'))
     expect(added.changes).toEqual([
-      { tbl: 'credentials', op: 'put', row: { user_id: 'sam', kind: 'password', secret_hash: 'h1' } },
+      { tbl: 'credentials', op: 'put', row: { user_id: 'ann', kind: 'password', secret_hash: 'h1' } },
     ])
-    expect(added.summary).toBe('added password credential of user sam')
-    expect(setCredential(index, 'sam', 'password', 'h2').summary).toBe(
-      'replaced password credential of user sam',
+    expect(added.summary).toBe('added password credential of user ann')
+    expect(setCredential(index, 'ann', 'password', 'h2').summary).toBe(
+      'replaced password credential of user ann',
     )
-    expect(setCredential(index, 'sam', 'voice_print', 'v1').summary).toBe(
-      'added voice_print credential of user sam',
+    expect(setCredential(index, 'ann', 'voice_print', 'v1').summary).toBe(
+      'added voice_print credential of user ann',
     )
     expectFailure(
       () => setCredential(index, 'ghost', 'password', 'h'),
@@ -543,7 +550,7 @@ describe('grants', () => {
       'user root is the last administrator; grant admin to another user first',
     )
     const direct = base()
-    commit(direct, createUser(direct, { id: 'kim', name: 'Kim' }))
+    addPerson(direct, 'kim', 'Kim')
     commit(direct, grantEntitlement(direct, 'kim', 'admin'))
     commit(direct, revokeGrant(direct, 'root', 'role', 'admin_role'))
     expectFailure(
@@ -557,7 +564,7 @@ describe('grants', () => {
     const index = base()
     commit(index, defineRole(index, { id: 'operators', name: 'Operators', description: '' }))
     commit(index, addEntitlementToRole(index, 'operators', 'admin_role'))
-    commit(index, createUser(index, { id: 'kim', name: 'Kim' }))
+    addPerson(index, 'kim', 'Kim')
     commit(index, grantEntitlement(index, 'kim', 'operators'))
     commit(index, revokeGrant(index, 'root', 'role', 'admin_role'))
     expectFailure(

@@ -276,21 +276,35 @@ export function removeCredential(index: EntitlementIndex, userId: string, kind: 
   requireUser(index, userId)
   const has = kind === 'password' ? index.passwordHashes.has(userId) : index.voicePrintOf.has(userId)
   if (!has) throw notFound(`user ${userId} has no ${kind} credential`)
-  return {
+  return keepingAnAdministrator(index, {
     changes: [{ tbl: 'credentials', op: 'delete', row: { user_id: userId, kind } }],
     summary: `removed ${kind} credential of user ${userId}`,
-  }
+  })
 }
 
 /**
- * Refuses a plan after which no user would hold `admin`: the store would fall back to bootstrap mode, open
- * to anyone with a script. Decided on a small copy of the rows that make administrators, with the plan
+ * Refuses a plan after which no user who can log in would hold `admin`: the store would fall back to
+ * bootstrap mode, open to anyone with a script. Decided on a small copy of the rows that make administrators, with the plan
  * applied.
  */
 function keepingAnAdministrator(index: EntitlementIndex, plan: Plan): Plan {
   if (index.isBootstrap()) return plan
   const rows: PlannedChange[] = []
   for (const row of index.users.values()) rows.push({ tbl: 'users', op: 'put', row })
+  for (const [userId, secret] of index.passwordHashes) {
+    rows.push({
+      tbl: 'credentials',
+      op: 'put',
+      row: { user_id: userId, kind: 'password', secret_hash: secret },
+    })
+  }
+  for (const [userId, secret] of index.voicePrintOf) {
+    rows.push({
+      tbl: 'credentials',
+      op: 'put',
+      row: { user_id: userId, kind: 'voice_print', secret_hash: secret },
+    })
+  }
   for (const [kind, map] of [
     ['role', index.roleRoles],
     ['permission', index.rolePermissions],
@@ -322,7 +336,10 @@ function keepingAnAdministrator(index: EntitlementIndex, plan: Plan): Plan {
     [...rows, ...plan.changes].map((change, i) => ({ ...change, revision: i + 1, at: '' }) as Change),
   )
   if (!after.isBootstrap()) return plan
-  const admins = [...index.users.keys()].filter((id) => index.effective(id).global.has(ADMIN_PERMISSION))
+  const canLogIn = (id: string) => index.passwordHashes.has(id) || index.voicePrintOf.has(id)
+  const admins = [...index.users.keys()].filter(
+    (id) => canLogIn(id) && index.effective(id).global.has(ADMIN_PERMISSION),
+  )
   throw conflict(
     admins.length === 1
       ? `user ${admins[0]} is the last administrator; grant ${ADMIN_PERMISSION} to another user first`

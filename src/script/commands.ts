@@ -1,6 +1,9 @@
 import type { ChangeResult, Custodian } from '../custodian.js'
 import { CustodianError, notFound } from '../errors.js'
+import type { Controller } from '../housemate/controller.js'
+import type { HouseMate } from '../housemate/house-mate.js'
 import type { CredentialKind } from '../store/schema.js'
+import { housemateCommands } from './housemate-commands.js'
 import type { Field } from './parse-line.js'
 
 /** What a script or CLI session carries from one command to the next. */
@@ -11,6 +14,8 @@ export interface SessionState {
   /** Latest token per user, for `@<user>` references. */
   logins: Map<string, string>
   address: string
+  /** The House Mate model service and controller, made on first use (see housemate-commands.ts). */
+  housemate?: { house: HouseMate; controller: Controller }
 }
 
 export interface CommandOutcome {
@@ -286,6 +291,8 @@ export const commands: Record<string, CommandSpec> = {
     },
   ),
 }
+
+Object.assign(commands, housemateCommands)
 
 /** Runs one parsed command; an unknown name is a syntax error that lists the known ones. */
 export async function runCommand(state: SessionState, name: string, args: Field[]): Promise<CommandOutcome> {

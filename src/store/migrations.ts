@@ -106,6 +106,53 @@ const migrations: Record<string, Migration> = {
       )
     },
   },
+  '0002_housemate': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('hm_houses')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('hm_rooms')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('house_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('floor', 'integer', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('windows', 'integer', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('hm_occupants')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('known', 'integer', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('hm_house_occupants')
+        .addColumn('house_id', 'text', (c) => c.notNull())
+        .addColumn('occupant_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('hm_house_occupants_pk', ['house_id', 'occupant_id'])
+        .execute()
+      await db.schema
+        .createTable('hm_devices')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('room_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('energy_use_watts', 'double precision')
+        .execute()
+      await db.schema
+        .createTable('hm_device_status')
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('hm_device_status_pk', ['device_id', 'status'])
+        .execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

@@ -70,6 +70,56 @@ export interface AccessTokenRow {
   ended_at: string | null
 }
 
+/** House Mate model: houses, rooms, occupants, devices and their status values. */
+export interface HouseRow {
+  id: string
+  address: string
+}
+
+export interface RoomRow {
+  /** `<house>:<room>`, which is also the room's entitlement resource id. */
+  id: string
+  house_id: string
+  name: string
+  floor: number
+  type: string
+  windows: number
+}
+
+export type OccupantType = 'adult' | 'child' | 'pet'
+
+export interface OccupantRow {
+  id: string
+  type: OccupantType
+  /** 1 for an occupant registered by name; 0 for one a sensor noticed but nobody named. */
+  known: number
+}
+
+export interface HouseOccupantRow {
+  house_id: string
+  occupant_id: string
+}
+
+export type DeviceKind = 'sensor' | 'appliance'
+
+export interface DeviceRow {
+  /** `<house>:<room>:<device>`, which is also the device's entitlement resource id. */
+  id: string
+  room_id: string
+  name: string
+  kind: DeviceKind
+  type: string
+  /** Watts drawn while powered on; null when unknown or not applicable. */
+  energy_use_watts: number | null
+}
+
+export interface DeviceStatusRow {
+  device_id: string
+  status: string
+  value: string
+  updated_at: string
+}
+
 export interface ChangeRow {
   revision: number
   at: string
@@ -111,6 +161,12 @@ export const replicatedTables = {
   resources: ['id'],
   resource_roles: ['id'],
   access_tokens: ['id'],
+  hm_houses: ['id'],
+  hm_rooms: ['id'],
+  hm_occupants: ['id'],
+  hm_house_occupants: ['house_id', 'occupant_id'],
+  hm_devices: ['id'],
+  hm_device_status: ['device_id', 'status'],
 } as const
 
 export type ReplicatedTable = keyof typeof replicatedTables
@@ -125,6 +181,12 @@ export interface ReplicatedRows {
   resources: ResourceRow
   resource_roles: ResourceRoleRow
   access_tokens: AccessTokenRow
+  hm_houses: HouseRow
+  hm_rooms: RoomRow
+  hm_occupants: OccupantRow
+  hm_house_occupants: HouseOccupantRow
+  hm_devices: DeviceRow
+  hm_device_status: DeviceStatusRow
 }
 
 export interface Database extends ReplicatedRows {
