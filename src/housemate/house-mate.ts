@@ -71,7 +71,7 @@ export class HouseMate {
 
   defineOccupant(
     token: string | null | undefined,
-    input: { name: string; type: OccupantType },
+    input: { name: string; type: OccupantType; known?: boolean },
   ): Promise<ChangeResult> {
     const t = this.#adminToken(token, 'occupant.define', input.name)
     const digest = digestVoicePrint(`--${input.name}--`)

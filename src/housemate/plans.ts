@@ -186,20 +186,30 @@ export function defineRoom(
   }
 }
 
-/** `voiceDigest` is the digest of the default voice print `--<name>--`, made before the write. */
+/**
+ * `voiceDigest` is the digest of the default voice print `--<name>--`, made before the write. A known
+ * occupant gets a user and that voice print; an unknown one (someone the sensors noticed but nobody named)
+ * gets neither, so nobody can speak as it.
+ */
 export function defineOccupant(
   index: EntitlementIndex,
   model: HouseModel,
-  input: { name: string; type: OccupantType },
+  input: { name: string; type: OccupantType; known?: boolean },
   voiceDigest: string,
 ): Plan {
   checkName('occupant', input.name)
   if (!OCCUPANT_TYPES.includes(input.type))
     throw invalid(`occupant type must be adult, child or pet, not "${input.type}"`)
   if (model.occupants.has(input.name)) throw conflict(`occupant ${input.name} is already defined`)
+  const known = input.known !== false
   const changes: PlannedChange[] = [
-    { tbl: 'hm_occupants', op: 'put', row: { id: input.name, type: input.type, known: 1 } },
+    { tbl: 'hm_occupants', op: 'put', row: { id: input.name, type: input.type, known: known ? 1 : 0 } },
   ]
+  if (!known)
+    return {
+      changes,
+      summary: `defined unknown ${input.type} occupant ${input.name} (no user, no voice print)`,
+    }
   const notes: string[] = []
   if (!index.users.has(input.name)) {
     changes.push({ tbl: 'users', op: 'put', row: { id: input.name, name: input.name } })
@@ -231,7 +241,15 @@ export function addOccupantToHouse(
   const occupant = model.occupants.get(name)
   if (!occupant) throw notFound(`occupant ${name} is not defined`)
   requireHouse(model, house)
-  if (!index.users.has(name)) throw notFound(`occupant ${name} has no user: define the occupant again`)
+  if (occupant.known === 0) {
+    if (model.houseOccupants.get(house)?.has(name))
+      return { changes: [], summary: `${name} already lives in ${house}` }
+    return {
+      changes: [{ tbl: 'hm_house_occupants', op: 'put', row: { house_id: house, occupant_id: name } }],
+      summary: `added unknown ${occupant.type} ${name} to ${house} (no entitlements: nobody can speak as it)`,
+    }
+  }
+  if (!index.users.has(name)) throw notFound(`occupant ${name} has no user: its user was deleted`)
   const roleId = `${occupant.type}_resident`
   const resourceRoleId = `${house}_${occupant.type}_resident`
   const changes: PlannedChange[] = []

@@ -520,6 +520,7 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
           {
             name: Name,
             type: Type.Union([Type.Literal('adult'), Type.Literal('child'), Type.Literal('pet')]),
+            known: Type.Optional(Type.Boolean({ description: 'false: noticed but not named; gets no user' })),
           },
           { additionalProperties: false },
         ),

@@ -55,7 +55,7 @@ const changed = (r: { revision: number; summary: string }): CommandOutcome => ({
 const DEFINE_USAGE = {
   house: 'define house <house> [address "<address>"]',
   room: 'define room <room> floor <n> type <type> house <house> [windows <n>]',
-  occupant: 'define occupant <name> type adult|child|pet',
+  occupant: 'define occupant <name> type adult|child|pet [known yes|no]',
   sensor: 'define sensor <name> type <type> room <house>:<room>',
   appliance: 'define appliance <name> type <type> room <house>:<room> [energy-use <watts>]',
 }
@@ -88,8 +88,12 @@ const define: CommandSpec = {
         )
       }
       case 'occupant': {
-        const o = keywords(usage, rest, ['type'])
-        return changed(await house.defineOccupant(token, { name, type: o.type as OccupantType }))
+        const o = keywords(usage, rest, ['type'], ['known'])
+        if (o.known !== undefined && o.known !== 'yes' && o.known !== 'no')
+          throw syntax(`known must be yes or no, got "${o.known}": ${usage}`)
+        return changed(
+          await house.defineOccupant(token, { name, type: o.type as OccupantType, known: o.known !== 'no' }),
+        )
       }
       default: {
         const kind = subject as DeviceKind
