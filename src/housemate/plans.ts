@@ -263,7 +263,7 @@ export function addOccupantToHouse(
       row: {
         id: roleId,
         name: `${occupant.type} resident`,
-        description: `Default permissions of a ${occupant.type} resident`,
+        description: `Default permissions of ${occupant.type === 'adult' ? 'an' : 'a'} ${occupant.type} resident`,
       },
     })
     for (const p of permissions) {
@@ -312,6 +312,8 @@ export function defineDevice(
 ): Plan {
   checkName(input.kind, input.name)
   checkType(input.kind, input.type)
+  if (input.kind === 'sensor' && input.energyUseWatts !== null)
+    throw invalid('only appliances have an energy use; a sensor has none')
   requireRoom(model, input.roomId)
   const id = `${input.roomId}:${input.name}`
   if (model.devices.has(id)) throw conflict(`device ${id} is already defined`)

@@ -51,20 +51,32 @@ const ACTIONS: Record<string, Record<string, { status: string; value: string }>>
 const TEMPERATURE_TYPES = new Set(['oven', 'thermostat'])
 const FILLER = new Set(['the', 'please', 'turn', 'switch', 'to', 'a', 'my', 'set', 'temperature', 'degrees'])
 
+const article = (noun: string) => `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`
+
 export function parseUtterance(utterance: string): UtteranceResult {
   const words = utterance
     .toLowerCase()
-    .replace(/[.,!?]/g, ' ')
+    .replace(/[,!?]|\.(?!\d)/g, ' ') // a full stop ends a sentence, but not the point in 72.5
     .split(/\s+/)
     .filter(Boolean)
-  const typeWord = words.find((w) => w in SYNONYMS)
+  // Own properties only: "constructor" or "__proto__" name no device and no action.
+  const typeWord = words.find((w) => Object.hasOwn(SYNONYMS, w))
   if (!typeWord) return { ok: false, reason: `no device named in "${utterance}": try ${EXAMPLES}` }
   const deviceType = SYNONYMS[typeWord] as string
+  const actions = ACTIONS[deviceType] ?? {}
+  const verb = words.find((w) => Object.hasOwn(actions, w) && !FILLER.has(w))
   const number = words.find((w) => /^-?\d+(\.\d+)?$/.test(w))
-  const wantsTemperature = words.includes('temperature') || words.includes('set') || number !== undefined
-  if (wantsTemperature && number !== undefined) {
+  const wantsTemperature =
+    number !== undefined || words.includes('temperature') || (words.includes('set') && !verb)
+  if (wantsTemperature) {
     if (!TEMPERATURE_TYPES.has(deviceType))
-      return { ok: false, reason: `a ${deviceType} has no temperature to set` }
+      return { ok: false, reason: `${article(deviceType)} has no temperature to set` }
+    if (number === undefined) {
+      return {
+        ok: false,
+        reason: `"${utterance}" names no temperature: say, for example, "${deviceType} set 72"`,
+      }
+    }
     return {
       ok: true,
       intent: {
@@ -75,22 +87,10 @@ export function parseUtterance(utterance: string): UtteranceResult {
       },
     }
   }
-  if (
-    wantsTemperature &&
-    (words.includes('temperature') || words.includes('set')) &&
-    !words.some((w) => w in (ACTIONS[deviceType] ?? {}))
-  ) {
-    return {
-      ok: false,
-      reason: `"${utterance}" names no temperature: say, for example, "${deviceType} set 72"`,
-    }
-  }
-  const actions = ACTIONS[deviceType] ?? {}
-  const verb = words.find((w) => w in actions && !FILLER.has(w))
   if (!verb) {
     return {
       ok: false,
-      reason: `"${utterance}" says nothing a ${deviceType} can do: it understands ${Object.keys(actions).join(', ')}`,
+      reason: `"${utterance}" says nothing ${article(deviceType)} can do: it understands ${Object.keys(actions).join(', ')}`,
     }
   }
   const action = actions[verb] as { status: string; value: string }

@@ -63,7 +63,9 @@ export function energyUseOf(model: HouseModel, target: Target) {
     (d) => d.id === target.id || d.id.startsWith(`${target.id}:`),
   )
   const drawing = devices
-    .filter((d) => d.energy_use_watts !== null && model.status(d.id, 'power') === 'on')
+    .filter(
+      (d) => d.kind === 'appliance' && d.energy_use_watts !== null && model.status(d.id, 'power') === 'on',
+    )
     .map((d) => ({ id: d.id, watts: d.energy_use_watts as number }))
   return { target: target.id, watts: drawing.reduce((sum, d) => sum + d.watts, 0), devices: drawing }
 }
