@@ -38,14 +38,15 @@ describe('House Mate by script: the seed, a house, and voice commands', () => {
     expect(script(temp.target, fixture('housemate-seed.script')).code).toBe(0)
     const run = script(temp.target, fixture('housemate-house1.script'))
     lines = run.lines
-    expect(run.code).toBe(1) // two lines are refused on purpose
+    expect(run.code).toBe(1) // three lines are refused on purpose
   })
   afterAll(() => temp.remove())
 
-  it('refuses exactly the two lines meant to fail', () => {
+  it('refuses exactly the lines meant to fail', () => {
     expect(lines.filter((l) => !l.ok).map((l) => [l.line, l.error?.code])).toEqual([
       [25, 'AccessDenied'],
       [30, 'Authentication'],
+      [41, 'Authentication'],
     ])
   })
 
@@ -112,6 +113,18 @@ describe('House Mate by script: the seed, a house, and voice commands', () => {
         outcome: 'ok',
       }),
     )
+  })
+
+  it('keeps an unknown occupant in the house without a user, so nobody can speak as it', () => {
+    expect(at(39).result).toMatchObject({
+      summary: 'defined unknown adult occupant visitor (no user, no voice print)',
+    })
+    expect(at(40).result).toMatchObject({ summary: expect.stringContaining('no entitlements') })
+    const db = new Database(temp.target, { readonly: true })
+    const users = (db.prepare('select id from users').all() as { id: string }[]).map((u) => u.id)
+    db.close()
+    expect(users).toContain('sam')
+    expect(users).not.toContain('visitor')
   })
 })
 
