@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CustodianError, type ErrorCode } from '../errors.js'
+import { AT, expectFailure } from '../../test/support/unit.js'
 import type { AccessTokenRow, GrantKind } from '../store/schema.js'
 import type { Change, PlannedChange } from '../store/store.js'
 import { EntitlementIndex } from './entitlement-index.js'
@@ -27,7 +27,6 @@ import {
   startToken,
 } from './plans.js'
 
-const AT = '2026-11-23T10:00:00.000Z'
 const LATER = '2026-11-23T11:00:00.000Z'
 
 /** Applies `changes` to `index` with revisions following its current one. */
@@ -41,24 +40,6 @@ function applyAll(index: EntitlementIndex, changes: PlannedChange[]): Entitlemen
 function commit(index: EntitlementIndex, plan: Plan): Plan {
   applyAll(index, plan.changes)
   return plan
-}
-
-/** The CustodianError `run` throws; fails the test when it throws nothing or something else. */
-function failure(run: () => unknown): CustodianError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof CustodianError) return error
-    throw error
-  }
-  throw new Error('expected a CustodianError, but nothing was thrown')
-}
-
-function expectFailure(run: () => unknown, code: ErrorCode, message: string | RegExp): void {
-  const error = failure(run)
-  expect(error.code).toBe(code)
-  if (typeof message === 'string') expect(error.message).toBe(message)
-  else expect(error.message).toMatch(message)
 }
 
 const userGrant = (userId: string, kind: GrantKind, target: string): PlannedChange => ({

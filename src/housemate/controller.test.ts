@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { CustodianError, type ErrorCode } from '../errors.js'
-import type { DeviceRow, ReplicatedRows } from '../store/schema.js'
-import type { Change, PlannedChange } from '../store/store.js'
+import { applyChanges, expectFailure, put } from '../../test/support/unit.js'
+import type { DeviceRow } from '../store/schema.js'
+import type { PlannedChange } from '../store/store.js'
 import { resolveTarget } from './controller.js'
 import { HouseModel } from './house-model.js'
-
-const AT = '2026-11-23T10:00:00.000Z'
-
-/** Commits changes to the model, as the store would, with revisions following its current one. */
-function commit(model: HouseModel, changes: readonly PlannedChange[]): HouseModel {
-  const start = model.revision
-  model.apply(changes.map((change, i) => ({ ...change, revision: start + i + 1, at: AT }) as Change))
-  return model
-}
-
-const put = <T extends keyof ReplicatedRows>(tbl: T, row: ReplicatedRows[T]) =>
-  ({ tbl, op: 'put', row }) as PlannedChange
 
 const room = (id: string): PlannedChange => {
   const [house = '', name = ''] = id.split(':')
@@ -40,7 +28,7 @@ const device = (id: string, type: string, kind: DeviceRow['kind'] = 'appliance')
  * kitchen with a window and a door.
  */
 function model(): HouseModel {
-  return commit(new HouseModel(), [
+  return applyChanges(new HouseModel(), [
     put('hm_houses', { id: 'house1', address: '' }),
     put('hm_houses', { id: 'house10', address: '' }),
     room('house1:kitchen'),
@@ -60,23 +48,6 @@ function model(): HouseModel {
     device('house10:kitchen:window', 'window'),
     device('house10:kitchen:back_door', 'door'),
   ])
-}
-
-/** The CustodianError `run` throws; fails the test when it throws nothing or something else. */
-function failure(run: () => unknown): CustodianError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof CustodianError) return error
-    throw error
-  }
-  throw new Error('expected a CustodianError, but nothing was thrown')
-}
-
-function expectFailure(run: () => unknown, code: ErrorCode, message: string): void {
-  const error = failure(run)
-  expect(error.code).toBe(code)
-  expect(error.message).toBe(message)
 }
 
 describe('resolveTarget', () => {
@@ -99,7 +70,7 @@ describe('resolveTarget', () => {
   })
 
   it('takes the first of several in the room', () => {
-    const m = commit(model(), [device('house1:kitchen:spotlight', 'light')])
+    const m = applyChanges(model(), [device('house1:kitchen:spotlight', 'light')])
     expect(resolveTarget(m, 'house1:kitchen', 'house1', 'light').id).toBe('house1:kitchen:ceiling_light')
   })
 
@@ -151,7 +122,7 @@ describe('resolveTarget', () => {
   })
 
   it('matches the type exactly', () => {
-    const m = commit(model(), [device('house1:hall:light_strip', 'lights')])
+    const m = applyChanges(model(), [device('house1:hall:light_strip', 'lights')])
     expect(resolveTarget(m, 'house1:hall', 'house1', 'lights').id).toBe('house1:hall:light_strip')
     expect(() => resolveTarget(m, 'house1:hall', 'house1', 'light')).toThrow(/has several/)
   })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { AT, expectFailure } from '../../test/support/unit.js'
 import { EntitlementIndex } from '../entitlements/entitlement-index.js'
 import type { Plan } from '../entitlements/plans.js'
-import { CustodianError, type ErrorCode } from '../errors.js'
 import type { DeviceRow } from '../store/schema.js'
 import type { Change, PlannedChange } from '../store/store.js'
 import { HouseModel } from './house-model.js'
@@ -15,8 +15,6 @@ import {
   parseRoomAddress,
   setDeviceStatus,
 } from './plans.js'
-
-const AT = '2026-11-23T10:00:00.000Z'
 
 interface World {
   index: EntitlementIndex
@@ -38,24 +36,6 @@ function commit(world: World, plan: Plan): Plan {
 
 function fresh(): World {
   return { index: new EntitlementIndex(), model: new HouseModel() }
-}
-
-/** The CustodianError `run` throws; fails the test when it throws nothing or something else. */
-function failure(run: () => unknown): CustodianError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof CustodianError) return error
-    throw error
-  }
-  throw new Error('expected a CustodianError, but nothing was thrown')
-}
-
-function expectFailure(run: () => unknown, code: ErrorCode, message: string | RegExp): void {
-  const error = failure(run)
-  expect(error.code).toBe(code)
-  if (typeof message === 'string') expect(error.message).toBe(message)
-  else expect(error.message).toMatch(message)
 }
 
 const tablesOf = (plan: Plan) => plan.changes.map((c) => c.tbl)

@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import type { DeviceRow, ReplicatedRows, RoomRow } from '../store/schema.js'
-import type { Change, PlannedChange } from '../store/store.js'
+import { AT, applyChanges, put } from '../../test/support/unit.js'
+import type { DeviceRow, RoomRow } from '../store/schema.js'
+import type { PlannedChange } from '../store/store.js'
 import { HouseModel } from './house-model.js'
 import { configurationOf, describeConfiguration, energyUseOf } from './views.js'
-
-const AT = '2026-11-23T10:00:00.000Z'
-
-/** Commits changes to the model, as the store would, with revisions following its current one. */
-function commit(model: HouseModel, changes: readonly PlannedChange[]): HouseModel {
-  const start = model.revision
-  model.apply(changes.map((change, i) => ({ ...change, revision: start + i + 1, at: AT }) as Change))
-  return model
-}
-
-const put = <T extends keyof ReplicatedRows>(tbl: T, row: ReplicatedRows[T]) =>
-  ({ tbl, op: 'put', row }) as PlannedChange
 
 const room = (id: string, type: string, floor: number, windows: number): PlannedChange => {
   const [house = '', name = ''] = id.split(':')
@@ -44,7 +33,7 @@ const device = (
  * house1's, with an oven on.
  */
 function houses(): HouseModel {
-  return commit(new HouseModel(), [
+  return applyChanges(new HouseModel(), [
     put('hm_houses', { id: 'house1', address: '1 Main Street' }),
     put('hm_houses', { id: 'house10', address: '' }),
     room('house1:kitchen', 'kitchen', 1, 2),
@@ -173,7 +162,7 @@ describe('configurationOf', () => {
 
   it('follows a status change', () => {
     const model = houses()
-    commit(model, [
+    applyChanges(model, [
       put('hm_device_status', {
         device_id: 'house1:kitchen:oven',
         status: 'power',
@@ -223,7 +212,10 @@ describe('energyUseOf', () => {
   })
 
   it('counts one device, and not one whose id shares a prefix', () => {
-    const model = commit(houses(), device('house1:kitchen:oven2', 'appliance', 'oven', 800, { power: 'on' }))
+    const model = applyChanges(
+      houses(),
+      device('house1:kitchen:oven2', 'appliance', 'oven', 800, { power: 'on' }),
+    )
     expect(energyUseOf(model, { kind: 'device', id: 'house1:kitchen:oven' })).toEqual({
       target: 'house1:kitchen:oven',
       watts: 2400,
@@ -241,7 +233,7 @@ describe('energyUseOf', () => {
 
   it('follows power going off', () => {
     const model = houses()
-    commit(model, [
+    applyChanges(model, [
       put('hm_device_status', {
         device_id: 'house1:kitchen:oven',
         status: 'power',
@@ -253,7 +245,7 @@ describe('energyUseOf', () => {
   })
 
   it('counts only appliances: a sensor with a draw that reports power on is not counted', () => {
-    const model = commit(
+    const model = applyChanges(
       houses(),
       device('house1:living_room:camera', 'sensor', 'camera', 5, { power: 'on' }),
     )
@@ -265,7 +257,7 @@ describe('energyUseOf', () => {
   })
 
   it('is nothing for a house with no devices or an unknown target', () => {
-    const model = commit(new HouseModel(), [put('hm_houses', { id: 'empty', address: '' })])
+    const model = applyChanges(new HouseModel(), [put('hm_houses', { id: 'empty', address: '' })])
     expect(energyUseOf(model, { kind: 'house', id: 'empty' })).toEqual({
       target: 'empty',
       watts: 0,
@@ -301,7 +293,7 @@ describe('describeConfiguration', () => {
   })
 
   it('describes a room with no devices without a colon list', () => {
-    const model = commit(houses(), [room('house1:hall', 'hall', 0, 1)])
+    const model = applyChanges(houses(), [room('house1:hall', 'hall', 0, 1)])
     expect(describeConfiguration(model, { kind: 'room', id: 'house1:hall' })).toBe(
       'house1:hall: hall [hall, floor 0, 1 window(s)]',
     )
@@ -319,7 +311,7 @@ describe('describeConfiguration', () => {
   })
 
   it('describes an empty house with no address as none', () => {
-    const model = commit(new HouseModel(), [put('hm_houses', { id: 'house2', address: '' })])
+    const model = applyChanges(new HouseModel(), [put('hm_houses', { id: 'house2', address: '' })])
     expect(describeConfiguration(model, { kind: 'house', id: 'house2' })).toBe(
       'house2: occupants none; rooms none',
     )
