@@ -61,6 +61,12 @@ export interface AccessCheck extends Decision {
   error?: 'InvalidAccessToken' | 'AccessDenied'
 }
 
+/** Every projection of the change log, as planners see them under the write lock. */
+export interface World {
+  index: EntitlementIndex
+  model: HouseModel
+}
+
 export interface CallContext {
   /** Client network address, for login throttling and the audit log. */
   address?: string
@@ -127,6 +133,10 @@ export class Custodian {
     const custodian = new Custodian(store, await store.loadSnapshot(), config, log, options.clock ?? Date.now)
     if (options.follow !== false) await custodian.#follow()
     return custodian
+  }
+
+  #world(): World {
+    return { index: this.index, model: this.model }
   }
 
   /** Every projection sees every committed change, in order. */
@@ -293,7 +303,7 @@ export class Custodian {
     token: string | undefined,
     action: string,
     resource: string,
-    plan: (index: EntitlementIndex, now: string, model: HouseModel) => plans.Plan,
+    plan: (world: World, now: string) => plans.Plan,
   ): Promise<ChangeResult> {
     let actor = 'anonymous'
     try {
@@ -302,7 +312,7 @@ export class Custodian {
         actor = this.#authorizeAdmin(token, action, (userId) => {
           actor = userId
         })
-        const planned = plan(this.index, new Date(this.now()).toISOString(), this.model)
+        const planned = plan(this.#world(), new Date(this.now()).toISOString())
         const at = new Date(this.now()).toISOString()
         return {
           changes: planned.changes,
@@ -352,26 +362,46 @@ export class Custodian {
    * A change made by a user rather than an administrator (a device's status, say): `token` must be valid and
    * its user must hold one of `permissions` on `resource`, decided under the write lock like the change.
    */
-  async changeAs(
+  /**
+   * A change made by a user rather than an administrator: `token` must be valid (checked under the write
+   * lock, like everything the plan reads), and the plan decides whether this user may make it.
+   */
+  async writeAs(
     token: string | null | undefined,
-    permissions: readonly string[],
-    resource: string,
     action: string,
-    plan: (model: HouseModel, now: string, userId: string) => plans.Plan,
+    resource: string,
+    plan: (world: World, now: string, userId: string) => plans.Plan,
   ): Promise<ChangeResult> {
     const outcome = await this.store.write(this.index.revision, (pending) => {
       this.#apply(pending)
-      const { userId } = this.assertAccessAny(token, permissions, resource)
+      const userId = this.authenticate(token, action, resource)
       const at = new Date(this.now()).toISOString()
-      const planned = plan(this.model, at, userId as string)
+      const planned = plan(this.#world(), at, userId)
       return {
         changes: planned.changes,
-        audit: [{ at, actor: userId as string, action, resource, outcome: 'ok', reason: planned.summary }],
+        audit: [{ at, actor: userId, action, resource, outcome: 'ok', reason: planned.summary }],
         result: planned,
       }
     })
     this.#apply(outcome.changes)
-    return { revision: outcome.revision, summary: outcome.result.summary }
+    const { summary, details } = outcome.result
+    return details
+      ? { revision: outcome.revision, summary, details }
+      : { revision: outcome.revision, summary }
+  }
+
+  /** A user's change that needs one of `permissions` on `resource` (a device's status, say). */
+  changeAs(
+    token: string | null | undefined,
+    permissions: readonly string[],
+    resource: string,
+    action: string,
+    plan: (world: World, now: string, userId: string) => plans.Plan,
+  ): Promise<ChangeResult> {
+    return this.writeAs(token, action, resource, (world, now, userId) => {
+      this.assertAccessAny(token, permissions, resource)
+      return plan(world, now, userId)
+    })
   }
 
   /**
@@ -426,32 +456,34 @@ export class Custodian {
   }
 
   definePermission(token: string | undefined, input: { id: string; name: string; description: string }) {
-    return this.change(token, 'permission.define', input.id, (index) => plans.definePermission(index, input))
+    return this.change(token, 'permission.define', input.id, ({ index }) =>
+      plans.definePermission(index, input),
+    )
   }
   deletePermission(token: string | undefined, id: string) {
-    return this.change(token, 'permission.delete', id, (index) => plans.deletePermission(index, id))
+    return this.change(token, 'permission.delete', id, ({ index }) => plans.deletePermission(index, id))
   }
   defineRole(token: string | undefined, input: { id: string; name: string; description: string }) {
-    return this.change(token, 'role.define', input.id, (index) => plans.defineRole(index, input))
+    return this.change(token, 'role.define', input.id, ({ index }) => plans.defineRole(index, input))
   }
   deleteRole(token: string | undefined, id: string) {
-    return this.change(token, 'role.delete', id, (index) => plans.deleteRole(index, id))
+    return this.change(token, 'role.delete', id, ({ index }) => plans.deleteRole(index, id))
   }
   addEntitlementToRole(token: string | undefined, roleId: string, entitlementId: string) {
-    return this.change(token, 'role.add_entitlement', roleId, (index) =>
+    return this.change(token, 'role.add_entitlement', roleId, ({ index }) =>
       plans.addEntitlementToRole(index, roleId, entitlementId),
     )
   }
   removeEntitlementFromRole(token: string | undefined, roleId: string, entitlementId: string) {
-    return this.change(token, 'role.remove_entitlement', roleId, (index) =>
+    return this.change(token, 'role.remove_entitlement', roleId, ({ index }) =>
       plans.removeEntitlementFromRole(index, roleId, entitlementId),
     )
   }
   createUser(token: string | undefined, input: { id: string; name: string }) {
-    return this.change(token, 'user.create', input.id, (index) => plans.createUser(index, input))
+    return this.change(token, 'user.create', input.id, ({ index }) => plans.createUser(index, input))
   }
   deleteUser(token: string | undefined, id: string) {
-    return this.change(token, 'user.delete', id, (index, now) => plans.deleteUser(index, id, now))
+    return this.change(token, 'user.delete', id, ({ index }, now) => plans.deleteUser(index, id, now))
   }
   async addUserCredential(token: string | undefined, userId: string, kind: CredentialKind, value: string) {
     if (kind !== 'password' && kind !== 'voice_print')
@@ -459,28 +491,28 @@ export class Custodian {
     if (value === '' || value.length > MAX_SECRET_LENGTH)
       throw invalid(`the ${kind} must be 1 to ${MAX_SECRET_LENGTH} characters`)
     const secret = kind === 'password' ? await hashPassword(value) : digestVoicePrint(value)
-    return this.change(token, 'user.set_credential', `${userId}/${kind}`, (index) =>
+    return this.change(token, 'user.set_credential', `${userId}/${kind}`, ({ index }) =>
       plans.setCredential(index, userId, kind, secret),
     )
   }
   removeUserCredential(token: string | undefined, userId: string, kind: CredentialKind) {
-    return this.change(token, 'user.remove_credential', `${userId}/${kind}`, (index) =>
+    return this.change(token, 'user.remove_credential', `${userId}/${kind}`, ({ index }) =>
       plans.removeCredential(index, userId, kind),
     )
   }
   /** Grants a role or a permission, whichever the id names. */
   grantToUser(token: string | undefined, userId: string, entitlementId: string) {
-    return this.change(token, 'user.grant', `${userId}/${entitlementId}`, (index) =>
+    return this.change(token, 'user.grant', `${userId}/${entitlementId}`, ({ index }) =>
       plans.grantEntitlement(index, userId, entitlementId),
     )
   }
   grantResourceRoleToUser(token: string | undefined, userId: string, resourceRoleId: string) {
-    return this.change(token, 'user.grant', `${userId}/${resourceRoleId}`, (index) =>
+    return this.change(token, 'user.grant', `${userId}/${resourceRoleId}`, ({ index }) =>
       plans.grantResourceRole(index, userId, resourceRoleId),
     )
   }
   revokeFromUser(token: string | undefined, userId: string, kind: GrantKind, targetId: string) {
-    return this.change(token, 'user.revoke', `${userId}/${targetId}`, (index) =>
+    return this.change(token, 'user.revoke', `${userId}/${targetId}`, ({ index }) =>
       plans.revokeGrant(index, userId, kind, targetId),
     )
   }
@@ -488,18 +520,18 @@ export class Custodian {
     token: string | undefined,
     input: { id: string; description: string; parentId?: string | null },
   ) {
-    return this.change(token, 'resource.create', input.id, (index) => plans.createResource(index, input))
+    return this.change(token, 'resource.create', input.id, ({ index }) => plans.createResource(index, input))
   }
   deleteResource(token: string | undefined, id: string) {
-    return this.change(token, 'resource.delete', id, (index) => plans.deleteResource(index, id))
+    return this.change(token, 'resource.delete', id, ({ index }) => plans.deleteResource(index, id))
   }
   createResourceRole(token: string | undefined, input: { id: string; roleId: string; resourceId: string }) {
-    return this.change(token, 'resource_role.create', input.id, (index) =>
+    return this.change(token, 'resource_role.create', input.id, ({ index }) =>
       plans.createResourceRole(index, input),
     )
   }
   deleteResourceRole(token: string | undefined, id: string) {
-    return this.change(token, 'resource_role.delete', id, (index) => plans.deleteResourceRole(index, id))
+    return this.change(token, 'resource_role.delete', id, ({ index }) => plans.deleteResourceRole(index, id))
   }
 
   /**

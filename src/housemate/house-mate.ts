@@ -53,7 +53,7 @@ export class HouseMate {
     input: { id: string; address?: string },
   ): Promise<ChangeResult> {
     const t = this.#adminToken(token, 'house.define', input.id)
-    return this.#custodian.change(t, 'house.define', input.id, (index, _now, model) =>
+    return this.#custodian.change(t, 'house.define', input.id, ({ index, model }) =>
       plans.defineHouse(index, model, { id: input.id, address: input.address ?? '' }),
     )
   }
@@ -64,7 +64,7 @@ export class HouseMate {
   ): Promise<ChangeResult> {
     const target = `${input.house}:${input.room}`
     const t = this.#adminToken(token, 'room.define', target)
-    return this.#custodian.change(t, 'room.define', target, (index, _now, model) =>
+    return this.#custodian.change(t, 'room.define', target, ({ index, model }) =>
       plans.defineRoom(index, model, { ...input, windows: input.windows ?? 0 }),
     )
   }
@@ -75,14 +75,14 @@ export class HouseMate {
   ): Promise<ChangeResult> {
     const t = this.#adminToken(token, 'occupant.define', input.name)
     const digest = digestVoicePrint(`--${input.name}--`)
-    return this.#custodian.change(t, 'occupant.define', input.name, (index, _now, model) =>
+    return this.#custodian.change(t, 'occupant.define', input.name, ({ index, model }) =>
       plans.defineOccupant(index, model, input, digest),
     )
   }
 
   addOccupantToHouse(token: string | null | undefined, name: string, house: string): Promise<ChangeResult> {
     const t = this.#adminToken(token, 'occupant.add', `${house}/${name}`)
-    return this.#custodian.change(t, 'occupant.add', `${house}/${name}`, (index, _now, model) =>
+    return this.#custodian.change(t, 'occupant.add', `${house}/${name}`, ({ index, model }) =>
       plans.addOccupantToHouse(index, model, name, house),
     )
   }
@@ -94,7 +94,7 @@ export class HouseMate {
     const room = plans.parseRoomAddress(input.room)
     const target = `${room.id}:${input.name}`
     const t = this.#adminToken(token, `${input.kind}.define`, target)
-    return this.#custodian.change(t, `${input.kind}.define`, target, (index, _now, model) =>
+    return this.#custodian.change(t, `${input.kind}.define`, target, ({ index, model }) =>
       plans.defineDevice(index, model, {
         kind: input.kind,
         name: input.name,
@@ -122,7 +122,7 @@ export class HouseMate {
       [plans.controlPermission(device.type)],
       device.id,
       action,
-      (_model, now, userId) => {
+      (_world, now, userId) => {
         by = userId
         return plans.setDeviceStatus(device, status, value, now, userId)
       },
