@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { AuditEntry } from './audit/chain.js'
 import { verifyAuditChain } from './audit/chain.js'
 import { type Config, defaultConfig } from './config.js'
+import { ConsentModel } from './consent/consent-model.js'
 import type { Decision } from './decision/decision.js'
 import { decideAccessAny } from './entitlements/check.js'
 import {
@@ -65,6 +66,7 @@ export interface AccessCheck extends Decision {
 export interface World {
   index: EntitlementIndex
   model: HouseModel
+  consent: ConsentModel
 }
 
 export interface CallContext {
@@ -94,6 +96,8 @@ export class Custodian {
   readonly index: EntitlementIndex
   /** The House Mate model, a second projection of the same change log. */
   readonly model: HouseModel
+  /** ESPI consent: customers, usage points, third parties, Authorization records. */
+  readonly consent: ConsentModel
   readonly #clock: () => number
   readonly #throttle: LoginThrottle
   /** Token id -> latest use on this node, written back to the store lazily. */
@@ -111,6 +115,7 @@ export class Custodian {
     this.store = store
     this.index = EntitlementIndex.fromSnapshot(snapshot)
     this.model = HouseModel.fromSnapshot(snapshot)
+    this.consent = ConsentModel.fromSnapshot(snapshot)
     this.config = config
     this.log = log
     this.#clock = clock
@@ -136,13 +141,14 @@ export class Custodian {
   }
 
   #world(): World {
-    return { index: this.index, model: this.model }
+    return { index: this.index, model: this.model, consent: this.consent }
   }
 
   /** Every projection sees every committed change, in order. */
   #apply(changes: readonly Change[]): void {
     this.index.apply(changes)
     this.model.apply(changes)
+    this.consent.apply(changes)
   }
 
   get revision(): number {

@@ -120,6 +120,66 @@ export interface DeviceStatusRow {
   updated_at: string
 }
 
+/**
+ * Green Button / ESPI consent. Ids that a third party may see (customer, usage point, authorization,
+ * subscription) are random and opaque: nothing personal crosses to a third party.
+ */
+export interface CustomerRow {
+  id: string
+  /** The entitlement user the customer logs in as. */
+  user_id: string
+  name: string
+  email: string
+  account_number: string
+  created_at: string
+}
+
+export type ServiceKind = 'electricity' | 'gas' | 'water'
+
+export interface UsagePointRow {
+  id: string
+  customer_id: string
+  /** Shown to the customer only (it may name an address). */
+  description: string
+  service_kind: ServiceKind
+  created_at: string
+}
+
+export type Standing = 'active' | 'suspended' | 'revoked'
+
+export interface ThirdPartyRow {
+  client_id: string
+  /** SHA-256 of the client secret, hex. */
+  secret_hash: string
+  name: string
+  description: string
+  /** JSON array of exact redirect URIs. */
+  redirect_uris: string
+  notify_uri: string
+  /** The widest ESPI scope it may ask for, canonical text. */
+  scope: string
+  standing: Standing
+  created_at: string
+  updated_at: string
+}
+
+export interface AuthorizationRow {
+  id: string
+  subscription_id: string
+  customer_id: string
+  client_id: string
+  /** JSON array of usage point ids. */
+  usage_point_ids: string
+  scope: string
+  period_start: string
+  /** Access ends here (exclusive): the chosen end, or the end of the termination date. */
+  period_end: string
+  status: 'active' | 'terminated'
+  terminated_at: string | null
+  created_at: string
+  updated_at: string
+}
+
 export interface ChangeRow {
   revision: number
   at: string
@@ -167,6 +227,10 @@ export const replicatedTables = {
   hm_house_occupants: ['house_id', 'occupant_id'],
   hm_devices: ['id'],
   hm_device_status: ['device_id', 'status'],
+  espi_customers: ['id'],
+  espi_usage_points: ['id'],
+  espi_third_parties: ['client_id'],
+  espi_authorizations: ['id'],
 } as const
 
 export type ReplicatedTable = keyof typeof replicatedTables
@@ -187,6 +251,10 @@ export interface ReplicatedRows {
   hm_house_occupants: HouseOccupantRow
   hm_devices: DeviceRow
   hm_device_status: DeviceStatusRow
+  espi_customers: CustomerRow
+  espi_usage_points: UsagePointRow
+  espi_third_parties: ThirdPartyRow
+  espi_authorizations: AuthorizationRow
 }
 
 export interface Database extends ReplicatedRows {

@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto'
+import type { ChangeResult, Custodian } from '../custodian.js'
+import { hashPassword } from '../entitlements/credentials.js'
+import { hashTokenSecret } from '../entitlements/tokens.js'
+import { invalid, notFound } from '../errors.js'
+import type { AuthorizationRow, ServiceKind, Standing, ThirdPartyRow } from '../store/schema.js'
+import * as plans from './plans.js'
+
+/** Opaque, random ids for anything a third party may see. */
+export const opaqueId = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url')}`
+
+export interface RegisteredThirdParty {
+  clientId: string
+  /** Shown once: only its hash is kept. */
+  clientSecret: string
+  revision: number
+}
+
+/** The ESPI Authorization resource as a third party sees it: opaque ids, no personal information. */
+export function authorizationResource(row: AuthorizationRow, baseUrl: string, nowMs: number) {
+  const start = Date.parse(row.period_start)
+  const end = Date.parse(row.period_end)
+  return {
+    id: row.id,
+    status:
+      row.status === 'active' && nowMs < end
+        ? 'active'
+        : row.status === 'terminated'
+          ? 'terminated'
+          : 'expired',
+    authorizedPeriod: { start: Math.floor(start / 1000), duration: Math.floor((end - start) / 1000) },
+    scope: row.scope,
+    resourceURI: `${baseUrl}/espi/1_1/resource/Batch/Subscription/${row.subscription_id}`,
+    authorizationURI: `${baseUrl}/espi/1_1/resource/Authorization/${row.id}`,
+    updated: row.updated_at,
+  }
+}
+
+/**
+ * ESPI consent at the edge. The utility's administrators register customers, usage points and third
+ * parties; customers grant, extend and terminate Authorizations with their own token, and only their own.
+ */
+export class ConsentService {
+  readonly #custodian: Custodian
+
+  constructor(custodian: Custodian) {
+    this.#custodian = custodian
+  }
+
+  get model() {
+    return this.#custodian.consent
+  }
+
+  #now(): string {
+    return new Date(this.#custodian.now()).toISOString()
+  }
+
+  async createCustomer(
+    token: string | undefined,
+    input: { username: string; name: string; email: string; accountNumber: string; password: string },
+  ): Promise<ChangeResult> {
+    if (input.password.length < 8 || input.password.length > 1024)
+      throw invalid('a customer password must be 8 to 1024 characters')
+    const passwordHash = await hashPassword(input.password)
+    const id = opaqueId('rc')
+    return this.#custodian.change(token, 'customer.create', input.username, (world) =>
+      plans.createCustomer(world, { ...input, id, passwordHash, now: this.#now() }),
+    )
+  }
+
+  createUsagePoint(
+    token: string | undefined,
+    input: { customer: string; description: string; kind: ServiceKind },
+  ): Promise<ChangeResult> {
+    const id = opaqueId('up')
+    return this.#custodian.change(token, 'usage_point.create', input.customer, (world) =>
+      plans.createUsagePoint(world, { ...input, id, now: this.#now() }),
+    )
+  }
+
+  async registerThirdParty(
+    token: string | undefined,
+    input: {
+      clientId?: string
+      name: string
+      description: string
+      redirectUris: string[]
+      notifyUri: string
+      scope: string
+    },
+  ): Promise<RegisteredThirdParty> {
+    const clientId = input.clientId ?? opaqueId('tp')
+    const clientSecret = randomBytes(32).toString('base64url')
+    const result = await this.#custodian.change(token, 'third_party.register', clientId, (world) =>
+      plans.registerThirdParty(world, {
+        ...input,
+        clientId,
+        secretHash: hashTokenSecret(clientSecret),
+        now: this.#now(),
+      }),
+    )
+    return { clientId, clientSecret, revision: result.revision }
+  }
+
+  setStanding(token: string | undefined, clientId: string, standing: Standing): Promise<ChangeResult> {
+    return this.#custodian.change(token, 'third_party.standing', clientId, (world) =>
+      plans.setStanding(world, clientId, standing, this.#now()),
+    )
+  }
+
+  /** A customer authorizes a third party, with the customer's own token. */
+  grant(
+    token: string | null | undefined,
+    input: { clientId: string; usagePointIds: string[]; scope: string; periodEnd: string },
+  ): Promise<ChangeResult> {
+    const id = opaqueId('au')
+    const subscriptionId = opaqueId('su')
+    return this.#custodian.writeAs(token, 'authorization.grant', input.clientId, (world, now, userId) => {
+      const customer = plans.requireCustomerOf(world.consent, userId)
+      return plans.grantAuthorization(world, { ...input, id, subscriptionId, customerId: customer.id, now })
+    })
+  }
+
+  extend(token: string | null | undefined, id: string, periodEnd: string): Promise<ChangeResult> {
+    return this.#custodian.writeAs(token, 'authorization.extend', id, (world, now, userId) => {
+      const customer = plans.requireCustomerOf(world.consent, userId)
+      return plans.extendAuthorization(world, { id, customerId: customer.id, periodEnd, now })
+    })
+  }
+
+  terminate(token: string | null | undefined, id: string, date: string): Promise<ChangeResult> {
+    return this.#custodian.writeAs(token, 'authorization.terminate', id, (world, now, userId) => {
+      const customer = plans.requireCustomerOf(world.consent, userId)
+      return plans.terminateAuthorization(world, { id, customerId: customer.id, date, now })
+    })
+  }
+
+  /** The customer's own authorizations, with the names a customer needs to recognise them. */
+  customerAuthorizations(token: string | null | undefined, baseUrl: string) {
+    const userId = this.#custodian.authenticate(token, 'authorization.list', 'own')
+    const customer = plans.requireCustomerOf(this.model, userId)
+    return this.model.authorizationsOf({ customerId: customer.id }).map((row) => ({
+      ...authorizationResource(row, baseUrl, this.#custodian.now()),
+      thirdParty: {
+        clientId: row.client_id,
+        name: this.model.thirdParties.get(row.client_id)?.name ?? row.client_id,
+      },
+      usagePoints: (JSON.parse(row.usage_point_ids) as string[]).map((id) => ({
+        id,
+        description: this.model.usagePoints.get(id)?.description ?? '',
+      })),
+    }))
+  }
+
+  /** Every authorization, for administrators. */
+  allAuthorizations(token: string | undefined, baseUrl: string) {
+    this.#custodian.authorizeAdminRead(token, 'list authorizations')
+    return [...this.model.authorizations.values()].map((row) => ({
+      ...authorizationResource(row, baseUrl, this.#custodian.now()),
+      clientId: row.client_id,
+      customerId: row.customer_id,
+      usagePointIds: JSON.parse(row.usage_point_ids) as string[],
+    }))
+  }
+
+  /** A third party's own authorizations, as ESPI resources. */
+  thirdPartyAuthorizations(clientId: string, baseUrl: string) {
+    if (!this.model.thirdParties.has(clientId)) throw notFound(`third party ${clientId} is not registered`)
+    return this.model
+      .authorizationsOf({ clientId })
+      .map((row) => authorizationResource(row, baseUrl, this.#custodian.now()))
+  }
+
+  /** The public list customers check a third party against (seed: "list all authorized 3rd Parties"). */
+  publicThirdParties(): Pick<ThirdPartyRow, 'client_id' | 'name' | 'description' | 'standing'>[] {
+    return [...this.model.thirdParties.values()]
+      .filter((p) => p.standing !== 'revoked')
+      .map(({ client_id, name, description, standing }) => ({ client_id, name, description, standing }))
+      .sort((a, b) => a.name.localeCompare(b.name))
+  }
+}

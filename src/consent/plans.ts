@@ -1,0 +1,317 @@
+import type { World } from '../custodian.js'
+import { allow, type Decision, deny } from '../decision/decision.js'
+import { checkId, type Plan } from '../entitlements/plans.js'
+import { AccessDeniedError, conflict, invalid, notFound } from '../errors.js'
+import type { AuthorizationRow, ServiceKind, Standing } from '../store/schema.js'
+import type { PlannedChange } from '../store/store.js'
+import type { ConsentModel } from './consent-model.js'
+import { type EspiScope, parseEspiScope, scopeWithin } from './espi-scope.js'
+
+/**
+ * Pure planners for ESPI consent: customers and usage points (the utility's), third parties (registered by
+ * the Authorizing Entity), and the Authorization records that customers grant, extend and terminate.
+ */
+export const SERVICE_KINDS: readonly ServiceKind[] = ['electricity', 'gas', 'water']
+export const STANDINGS: readonly Standing[] = ['active', 'suspended', 'revoked']
+/** Longest authorization a customer can grant in one go. */
+const MAX_PERIOD_MS = 10 * 366 * 86_400_000
+
+export function parseScopeOrThrow(text: string): EspiScope {
+  const parsed = parseEspiScope(text)
+  if (!parsed.ok) throw invalid(`scope "${text}": ${parsed.part ? `${parsed.part}: ` : ''}${parsed.reason}`)
+  return parsed.scope
+}
+
+export function createCustomer(
+  { index, consent }: World,
+  input: {
+    id: string
+    username: string
+    name: string
+    email: string
+    accountNumber: string
+    passwordHash: string
+    now: string
+  },
+): Plan {
+  checkId('user', input.username)
+  if (!/^[^\s@]+@[^\s@]+$/.test(input.email)) throw invalid(`email "${input.email}" is not an email address`)
+  if (consent.customerOfUser(input.username)) throw conflict(`${input.username} is already a customer`)
+  const changes: PlannedChange[] = []
+  if (!index.users.has(input.username))
+    changes.push({ tbl: 'users', op: 'put', row: { id: input.username, name: input.name } })
+  changes.push(
+    {
+      tbl: 'credentials',
+      op: 'put',
+      row: { user_id: input.username, kind: 'password', secret_hash: input.passwordHash },
+    },
+    {
+      tbl: 'espi_customers',
+      op: 'put',
+      row: {
+        id: input.id,
+        user_id: input.username,
+        name: input.name,
+        email: input.email,
+        account_number: input.accountNumber,
+        created_at: input.now,
+      },
+    },
+  )
+  return { changes, summary: `created customer ${input.username} (${input.id})`, details: { id: input.id } }
+}
+
+export function createUsagePoint(
+  { consent }: World,
+  input: { id: string; customer: string; description: string; kind: ServiceKind; now: string },
+): Plan {
+  const customer = consent.customers.get(input.customer) ?? consent.customerOfUser(input.customer)
+  if (!customer) throw notFound(`customer ${input.customer} does not exist`)
+  if (!SERVICE_KINDS.includes(input.kind))
+    throw invalid(`service kind must be one of ${SERVICE_KINDS.join(', ')}, not "${input.kind}"`)
+  if (input.description.length > 500) throw invalid('the description is longer than 500 characters')
+  return {
+    changes: [
+      {
+        tbl: 'espi_usage_points',
+        op: 'put',
+        row: {
+          id: input.id,
+          customer_id: customer.id,
+          description: input.description,
+          service_kind: input.kind,
+          created_at: input.now,
+        },
+      },
+    ],
+    summary: `created usage point ${input.id} for customer ${customer.user_id}`,
+    details: { id: input.id },
+  }
+}
+
+function checkRedirectUri(uri: string): void {
+  let url: URL
+  try {
+    url = new URL(uri)
+  } catch {
+    throw invalid(`redirect URI "${uri}" is not an absolute URL`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw invalid(`redirect URI "${uri}" must be http(s)`)
+  if (url.hash) throw invalid(`redirect URI "${uri}" must not have a fragment`)
+}
+
+export function registerThirdParty(
+  { consent }: World,
+  input: {
+    clientId: string
+    secretHash: string
+    name: string
+    description: string
+    redirectUris: string[]
+    notifyUri: string
+    scope: string
+    now: string
+  },
+): Plan {
+  checkId('client', input.clientId)
+  if (consent.thirdParties.has(input.clientId))
+    throw conflict(`third party ${input.clientId} is already registered`)
+  if (input.redirectUris.length === 0) throw invalid('a third party needs at least one redirect URI')
+  input.redirectUris.forEach(checkRedirectUri)
+  checkRedirectUri(input.notifyUri)
+  const scope = parseScopeOrThrow(input.scope)
+  return {
+    changes: [
+      {
+        tbl: 'espi_third_parties',
+        op: 'put',
+        row: {
+          client_id: input.clientId,
+          secret_hash: input.secretHash,
+          name: input.name,
+          description: input.description,
+          redirect_uris: JSON.stringify(input.redirectUris),
+          notify_uri: input.notifyUri,
+          scope: scope.text,
+          standing: 'active',
+          created_at: input.now,
+          updated_at: input.now,
+        },
+      },
+    ],
+    summary: `registered third party ${input.clientId} (${input.name}), allowed ${scope.text}`,
+  }
+}
+
+export function setStanding({ consent }: World, clientId: string, standing: Standing, now: string): Plan {
+  const party = consent.thirdParties.get(clientId)
+  if (!party) throw notFound(`third party ${clientId} is not registered`)
+  if (!STANDINGS.includes(standing))
+    throw invalid(`standing must be one of ${STANDINGS.join(', ')}, not "${standing}"`)
+  if (party.standing === standing)
+    return { changes: [], summary: `third party ${clientId} is already ${standing}` }
+  return {
+    changes: [{ tbl: 'espi_third_parties', op: 'put', row: { ...party, standing, updated_at: now } }],
+    summary: `third party ${clientId} is now ${standing}`,
+  }
+}
+
+function requireActiveParty(consent: ConsentModel, clientId: string) {
+  const party = consent.thirdParties.get(clientId)
+  if (!party) throw notFound(`third party ${clientId} is not registered`)
+  if (party.standing !== 'active')
+    throw conflict(`third party ${party.name} is ${party.standing}, so it cannot be authorized`)
+  return party
+}
+
+export function grantAuthorization(
+  { consent }: World,
+  input: {
+    id: string
+    subscriptionId: string
+    customerId: string
+    clientId: string
+    usagePointIds: string[]
+    scope: string
+    periodEnd: string
+    now: string
+  },
+): Plan {
+  const party = requireActiveParty(consent, input.clientId)
+  if (input.usagePointIds.length === 0) throw invalid('choose at least one usage point')
+  for (const id of input.usagePointIds) {
+    // The same answer whether the usage point is someone else's or does not exist.
+    if (consent.usagePoints.get(id)?.customer_id !== input.customerId)
+      throw notFound(`usage point ${id} is not one of yours`)
+  }
+  const scope = parseScopeOrThrow(input.scope)
+  const within = scopeWithin(scope, parseScopeOrThrow(party.scope))
+  if (!within.ok)
+    throw invalid(`scope ${scope.text} is beyond what ${party.name} may ask for: ${within.reason}`)
+  const end = Date.parse(input.periodEnd)
+  const now = Date.parse(input.now)
+  if (Number.isNaN(end)) throw invalid(`the end of access "${input.periodEnd}" is not a date`)
+  if (end <= now) throw invalid(`the end of access ${input.periodEnd} is not in the future`)
+  if (end - now > MAX_PERIOD_MS) throw invalid('access can be granted for at most ten years')
+  const row: AuthorizationRow = {
+    id: input.id,
+    subscription_id: input.subscriptionId,
+    customer_id: input.customerId,
+    client_id: input.clientId,
+    usage_point_ids: JSON.stringify([...new Set(input.usagePointIds)].sort()),
+    scope: scope.text,
+    period_start: input.now,
+    period_end: new Date(end).toISOString(),
+    status: 'active',
+    terminated_at: null,
+    created_at: input.now,
+    updated_at: input.now,
+  }
+  return {
+    changes: [{ tbl: 'espi_authorizations', op: 'put', row }],
+    summary: `authorized ${party.name} for ${input.usagePointIds.length} usage point(s) until ${row.period_end} (${input.id})`,
+    details: { id: input.id, subscriptionId: input.subscriptionId },
+  }
+}
+
+/** The customer's own authorization; another customer's is refused as if it did not exist. */
+function ownAuthorization(consent: ConsentModel, id: string, customerId: string): AuthorizationRow {
+  const row = consent.authorizations.get(id)
+  if (!row || row.customer_id !== customerId) throw notFound(`authorization ${id} is not one of yours`)
+  return row
+}
+
+export function extendAuthorization(
+  { consent }: World,
+  input: { id: string; customerId: string; periodEnd: string; now: string },
+): Plan {
+  const row = ownAuthorization(consent, input.id, input.customerId)
+  if (row.status === 'terminated')
+    throw conflict(`authorization ${input.id} was terminated; grant a new one instead`)
+  const end = Date.parse(input.periodEnd)
+  const now = Date.parse(input.now)
+  if (Number.isNaN(end)) throw invalid(`the end of access "${input.periodEnd}" is not a date`)
+  if (end <= now)
+    throw invalid(`the end of access ${input.periodEnd} is not in the future; to end access, terminate it`)
+  if (end - now > MAX_PERIOD_MS) throw invalid('access can be granted for at most ten years')
+  const periodEnd = new Date(end).toISOString()
+  return {
+    changes: [
+      {
+        tbl: 'espi_authorizations',
+        op: 'put',
+        row: { ...row, period_end: periodEnd, updated_at: input.now },
+      },
+    ],
+    summary: `authorization ${input.id} now ends ${periodEnd} (was ${row.period_end})`,
+  }
+}
+
+/** The end of a UTC calendar day `YYYY-MM-DD`, exclusive: data of that whole day stays available. */
+export function endOfDay(date: string): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return undefined
+  const start = Date.parse(`${date}T00:00:00.000Z`)
+  return Number.isNaN(start) ? undefined : new Date(start + 86_400_000).toISOString()
+}
+
+export function terminateAuthorization(
+  { consent }: World,
+  input: { id: string; customerId: string; date: string; now: string },
+): Plan {
+  const row = ownAuthorization(consent, input.id, input.customerId)
+  const end = endOfDay(input.date)
+  if (!end) throw invalid(`the termination date "${input.date}" is not a date (YYYY-MM-DD)`)
+  if (end <= input.now)
+    throw invalid(`the termination date ${input.date} is in the past: choose today or later`)
+  const periodEnd = end < row.period_end ? end : row.period_end
+  return {
+    changes: [
+      {
+        tbl: 'espi_authorizations',
+        op: 'put',
+        row: {
+          ...row,
+          status: 'terminated',
+          period_end: periodEnd,
+          terminated_at: input.now,
+          updated_at: input.now,
+        },
+      },
+    ],
+    summary: `authorization ${input.id} terminated: access ends ${periodEnd}`,
+  }
+}
+
+/**
+ * May `clientId` use authorization `id` at `nowMs`? Pure. The reasons never name the customer: they may
+ * reach the third party.
+ */
+export function authorizationAccess(
+  consent: ConsentModel,
+  id: string,
+  clientId: string,
+  nowMs: number,
+): Decision {
+  const revision = consent.revision
+  const row = consent.authorizations.get(id)
+  if (!row || row.client_id !== clientId)
+    return deny(`authorization ${id} is not one of this third party's`, revision)
+  const party = consent.thirdParties.get(clientId)
+  if (!party || party.standing !== 'active')
+    return deny(`third party ${clientId} is ${party?.standing ?? 'not registered'}`, revision)
+  if (nowMs < Date.parse(row.period_start))
+    return deny(`authorization ${id} starts at ${row.period_start}`, revision)
+  if (nowMs >= Date.parse(row.period_end)) {
+    const how = row.status === 'terminated' ? 'was terminated; access ended' : 'expired'
+    return deny(`authorization ${id} ${how} at ${row.period_end}`, revision)
+  }
+  return allow(`authorization ${id} is active until ${row.period_end}`, revision)
+}
+
+export function requireCustomerOf(consent: ConsentModel, userId: string) {
+  const customer = consent.customerOfUser(userId)
+  if (!customer) throw new AccessDeniedError(`${userId} is not a customer of this utility`)
+  return customer
+}
