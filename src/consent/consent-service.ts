@@ -70,9 +70,9 @@ export class ConsentService {
 
   createUsagePoint(
     token: string | undefined,
-    input: { customer: string; description: string; kind: ServiceKind },
+    input: { customer: string; description: string; kind: ServiceKind; id?: string },
   ): Promise<ChangeResult> {
-    const id = opaqueId('up')
+    const id = input.id ?? opaqueId('up')
     return this.#custodian.change(token, 'usage_point.create', input.customer, (world) =>
       plans.createUsagePoint(world, { ...input, id, now: this.#now() }),
     )
@@ -141,6 +141,7 @@ export class ConsentService {
     const customer = plans.requireCustomerOf(this.model, userId)
     return this.model.authorizationsOf({ customerId: customer.id }).map((row) => ({
       ...authorizationResource(row, baseUrl, this.#custodian.now()),
+      ends: row.period_end,
       thirdParty: {
         clientId: row.client_id,
         name: this.model.thirdParties.get(row.client_id)?.name ?? row.client_id,
@@ -157,6 +158,7 @@ export class ConsentService {
     this.#custodian.authorizeAdminRead(token, 'list authorizations')
     return [...this.model.authorizations.values()].map((row) => ({
       ...authorizationResource(row, baseUrl, this.#custodian.now()),
+      ends: row.period_end,
       clientId: row.client_id,
       customerId: row.customer_id,
       usagePointIds: JSON.parse(row.usage_point_ids) as string[],

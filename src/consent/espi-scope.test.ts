@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type EspiScope, parseEspiScope, scopeWithin } from './espi-scope.js'
+import { completeScope, type EspiScope, parseEspiScope, scopeWithin } from './espi-scope.js'
 
 const parsed = (text: string): EspiScope => {
   const result = parseEspiScope(text)
@@ -73,7 +73,16 @@ describe('ESPI scope strings', () => {
       ok: false,
       reason: expect.stringContaining('history'),
     })
-    // Asking for no history limit when the allowance has one is asking for more.
-    expect(scopeWithin(parsed('FB=4;IntervalDuration=900'), allowed).ok).toBe(false)
+  })
+
+  it('takes every term a request leaves out from the allowance', () => {
+    const allowed = parsed('FB=1_4_5_15;IntervalDuration=900_3600;BlockDuration=monthly;HistoryLength=13')
+    expect(scopeWithin(parsed('FB=4'), allowed)).toEqual({ ok: true })
+    expect(completeScope(parsed('FB=4'), allowed).text).toBe(
+      'FB=4;IntervalDuration=900_3600;BlockDuration=monthly;HistoryLength=13',
+    )
+    expect(
+      completeScope(parsed('FB=4;IntervalDuration=900;BlockDuration=daily;HistoryLength=30'), allowed).text,
+    ).toBe('FB=4;IntervalDuration=900;BlockDuration=daily;HistoryLength=30')
   })
 })

@@ -139,7 +139,8 @@ export function formatEspiScope(scope: Omit<EspiScope, 'text'>): string {
 
 /**
  * Is `requested` within what a third party is allowed to ask for? Every function block must be allowed,
- * every interval duration too (when the allowance names any), and the history no longer.
+ * every interval duration it names too, and any history it names no longer. A term it leaves out means
+ * "as allowed" (see completeScope).
  */
 export function scopeWithin(
   requested: EspiScope,
@@ -153,8 +154,7 @@ export function scopeWithin(
     }
   }
   if (allowed.intervalDurations.length > 0) {
-    const asked = requested.intervalDurations.length > 0 ? requested.intervalDurations : ['any']
-    const extra = asked.filter((d) => typeof d === 'string' || !allowed.intervalDurations.includes(d))
+    const extra = requested.intervalDurations.filter((d) => !allowed.intervalDurations.includes(d))
     if (extra.length > 0) {
       return {
         ok: false,
@@ -164,7 +164,8 @@ export function scopeWithin(
   }
   if (
     allowed.historySeconds !== undefined &&
-    (requested.historySeconds ?? Number.POSITIVE_INFINITY) > allowed.historySeconds
+    requested.historySeconds !== undefined &&
+    requested.historySeconds > allowed.historySeconds
   ) {
     return {
       ok: false,
@@ -172,4 +173,24 @@ export function scopeWithin(
     }
   }
   return { ok: true }
+}
+
+/** The scope an Authorization records: what was asked, with every term left out taken from the allowance. */
+export function completeScope(requested: EspiScope, allowed: EspiScope): EspiScope {
+  const complete: Omit<EspiScope, 'text'> = {
+    ...allowed,
+    ...requested,
+    intervalDurations:
+      requested.intervalDurations.length > 0 ? requested.intervalDurations : allowed.intervalDurations,
+  }
+  if (requested.historyLength === undefined && allowed.historyLength !== undefined) {
+    complete.historyLength = allowed.historyLength
+    complete.historySeconds = allowed.historySeconds
+    if (allowed.blockDuration) complete.blockDuration = allowed.blockDuration
+    else delete complete.blockDuration
+  }
+  for (const key of ['subscriptionFrequency', 'accountCollection', 'bulkId'] as const) {
+    if (requested[key] === undefined) delete complete[key]
+  }
+  return { ...complete, text: formatEspiScope(complete) }
 }

@@ -5,7 +5,7 @@ import { AccessDeniedError, conflict, invalid, notFound } from '../errors.js'
 import type { AuthorizationRow, ServiceKind, Standing } from '../store/schema.js'
 import type { PlannedChange } from '../store/store.js'
 import type { ConsentModel } from './consent-model.js'
-import { type EspiScope, parseEspiScope, scopeWithin } from './espi-scope.js'
+import { completeScope, type EspiScope, parseEspiScope, scopeWithin } from './espi-scope.js'
 
 /**
  * Pure planners for ESPI consent: customers and usage points (the utility's), third parties (registered by
@@ -66,6 +66,8 @@ export function createUsagePoint(
   { consent }: World,
   input: { id: string; customer: string; description: string; kind: ServiceKind; now: string },
 ): Plan {
+  checkId('usage point', input.id)
+  if (consent.usagePoints.has(input.id)) throw conflict(`usage point ${input.id} already exists`)
   const customer = consent.customers.get(input.customer) ?? consent.customerOfUser(input.customer)
   if (!customer) throw notFound(`customer ${input.customer} does not exist`)
   if (!SERVICE_KINDS.includes(input.kind))
@@ -186,11 +188,13 @@ export function grantAuthorization(
     if (consent.usagePoints.get(id)?.customer_id !== input.customerId)
       throw notFound(`usage point ${id} is not one of yours`)
   }
-  const scope = parseScopeOrThrow(input.scope)
-  const within = scopeWithin(scope, parseScopeOrThrow(party.scope))
+  const asked = parseScopeOrThrow(input.scope)
+  const allowance = parseScopeOrThrow(party.scope)
+  const within = scopeWithin(asked, allowance)
   if (!within.ok)
-    throw invalid(`scope ${scope.text} is beyond what ${party.name} may ask for: ${within.reason}`)
-  const end = Date.parse(input.periodEnd)
+    throw invalid(`scope ${asked.text} is beyond what ${party.name} may ask for: ${within.reason}`)
+  const scope = completeScope(asked, allowance)
+  const end = Date.parse(absoluteTime(input.periodEnd, input.now))
   const now = Date.parse(input.now)
   if (Number.isNaN(end)) throw invalid(`the end of access "${input.periodEnd}" is not a date`)
   if (end <= now) throw invalid(`the end of access ${input.periodEnd} is not in the future`)
@@ -230,7 +234,7 @@ export function extendAuthorization(
   const row = ownAuthorization(consent, input.id, input.customerId)
   if (row.status === 'terminated')
     throw conflict(`authorization ${input.id} was terminated; grant a new one instead`)
-  const end = Date.parse(input.periodEnd)
+  const end = Date.parse(absoluteTime(input.periodEnd, input.now))
   const now = Date.parse(input.now)
   if (Number.isNaN(end)) throw invalid(`the end of access "${input.periodEnd}" is not a date`)
   if (end <= now)
@@ -249,8 +253,18 @@ export function extendAuthorization(
   }
 }
 
-/** The end of a UTC calendar day `YYYY-MM-DD`, exclusive: data of that whole day stays available. */
-export function endOfDay(date: string): string | undefined {
+/** `+<n>d` (n days from now) as an ISO time; anything else is returned as given. */
+export function absoluteTime(text: string, now: string): string {
+  const relative = /^\+(\d{1,5})d$/.exec(text.trim())
+  return relative ? new Date(Date.parse(now) + Number(relative[1]) * 86_400_000).toISOString() : text
+}
+
+/**
+ * The end of a UTC calendar day, exclusive, so that data of that whole day stays available. The day is
+ * `YYYY-MM-DD`, `today`, or `+<n>d`.
+ */
+export function endOfDay(text: string, now: string): string | undefined {
+  const date = text === 'today' ? now.slice(0, 10) : absoluteTime(text, now).slice(0, 10)
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return undefined
   const start = Date.parse(`${date}T00:00:00.000Z`)
   return Number.isNaN(start) ? undefined : new Date(start + 86_400_000).toISOString()
@@ -261,8 +275,8 @@ export function terminateAuthorization(
   input: { id: string; customerId: string; date: string; now: string },
 ): Plan {
   const row = ownAuthorization(consent, input.id, input.customerId)
-  const end = endOfDay(input.date)
-  if (!end) throw invalid(`the termination date "${input.date}" is not a date (YYYY-MM-DD)`)
+  const end = endOfDay(input.date, input.now)
+  if (!end) throw invalid(`the termination date "${input.date}" is not a date (YYYY-MM-DD, today or +<n>d)`)
   if (end <= input.now)
     throw invalid(`the termination date ${input.date} is in the past: choose today or later`)
   const periodEnd = end < row.period_end ? end : row.period_end

@@ -1,84 +1,21 @@
-import type { ChangeResult, Custodian } from '../custodian.js'
-import { CustodianError, notFound } from '../errors.js'
-import type { Controller } from '../housemate/controller.js'
-import type { HouseMate } from '../housemate/house-mate.js'
+import { CustodianError } from '../errors.js'
 import type { CredentialKind } from '../store/schema.js'
+import {
+  admin,
+  type CommandOutcome,
+  type CommandSpec,
+  changed,
+  define,
+  resolveToken,
+  type SessionState,
+} from './command-kit.js'
+import { consentCommands } from './consent-commands.js'
 import { housemateCommands } from './housemate-commands.js'
 import type { Field } from './parse-line.js'
 
-/** What a script or CLI session carries from one command to the next. */
-export interface SessionState {
-  custodian: Custodian
-  /** Token of the latest successful `login user`: administrative commands run with it. */
-  adminToken?: string
-  /** Latest token per user, for `@<user>` references. */
-  logins: Map<string, string>
-  address: string
-  /** The House Mate model service and controller, made on first use (see housemate-commands.ts). */
-  housemate?: { house: HouseMate; controller: Controller }
-}
-
-export interface CommandOutcome {
-  /** One line for a person. */
-  message: string
-  /** The machine-readable result (`--json`). */
-  result: unknown
-}
-
-export interface CommandSpec {
-  usage: string
-  help: string
-  run(state: SessionState, args: Field[]): Promise<CommandOutcome>
-}
+export type { CommandOutcome, CommandSpec, SessionState } from './command-kit.js'
 
 const syntax = (message: string) => new CustodianError('Syntax', message)
-
-/** Every command takes at most three arguments; optional ones left out are empty strings. */
-type Args = [string, string, string]
-
-/** The fields' texts, checked against the usage: `min` required, up to `max`. */
-function expectArgs(name: string, spec: { usage: string }, args: Field[], min: number, max = min): Args {
-  if (args.length < min || args.length > max) {
-    throw syntax(
-      `${name} takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.length}: ${spec.usage}`,
-    )
-  }
-  const texts = args.map((a, i) => {
-    if (a.text === '' && i < min) {
-      throw syntax(`argument ${i + 1} of ${name} is empty (column ${a.column}): ${spec.usage}`)
-    }
-    return a.text
-  })
-  return [texts[0] ?? '', texts[1] ?? '', texts[2] ?? '']
-}
-
-/** A token reference: `@<user>` for that user's latest login in this session, otherwise the token itself. */
-export function resolveToken(state: SessionState, ref: string): string {
-  if (!ref.startsWith('@')) return ref
-  const token = state.logins.get(ref.slice(1))
-  if (!token)
-    throw notFound(`no successful login of ${ref.slice(1)} earlier in this script, so ${ref} names no token`)
-  return token
-}
-
-const changed = (r: ChangeResult): CommandOutcome => ({
-  message: r.summary,
-  result: { revision: r.revision, summary: r.summary, ...r.details },
-})
-
-type Handler = (state: SessionState, a: Args) => Promise<CommandOutcome>
-
-function define(usage: string, help: string, min: number, max: number, handler: Handler): CommandSpec {
-  const name = usage.split(' ')[0] as string
-  const spec: CommandSpec = {
-    usage,
-    help,
-    run: (state, args) => handler(state, expectArgs(name, spec, args, min, max)),
-  }
-  return spec
-}
-
-const admin = (state: SessionState) => state.adminToken
 
 /** Every command of the script language. The CLI runs the same table. */
 export const commands: Record<string, CommandSpec> = {
@@ -292,7 +229,7 @@ export const commands: Record<string, CommandSpec> = {
   ),
 }
 
-Object.assign(commands, housemateCommands)
+Object.assign(commands, housemateCommands, consentCommands)
 
 /** Runs one parsed command; an unknown name is a syntax error that lists the known ones. */
 export async function runCommand(state: SessionState, name: string, args: Field[]): Promise<CommandOutcome> {

@@ -2,7 +2,7 @@ import { CustodianError } from '../errors.js'
 import { Controller } from '../housemate/controller.js'
 import { HouseMate } from '../housemate/house-mate.js'
 import type { DeviceKind, OccupantType } from '../store/schema.js'
-import type { CommandOutcome, CommandSpec, SessionState } from './commands.js'
+import type { CommandOutcome, CommandSpec, SessionState } from './command-kit.js'
 import type { Field } from './parse-line.js'
 
 const syntax = (message: string) => new CustodianError('Syntax', message)
