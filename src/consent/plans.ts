@@ -313,7 +313,7 @@ export function authorizationAccess(
   if (!row || row.client_id !== clientId)
     return deny(`authorization ${id} is not one of this third party's`, revision)
   const party = consent.thirdParties.get(clientId)
-  if (!party || party.standing !== 'active')
+  if (party?.standing !== 'active')
     return deny(`third party ${clientId} is ${party?.standing ?? 'not registered'}`, revision)
   if (nowMs < Date.parse(row.period_start))
     return deny(`authorization ${id} starts at ${row.period_start}`, revision)
