@@ -144,6 +144,11 @@ export class Custodian {
     return { index: this.index, model: this.model, consent: this.consent }
   }
 
+  /** The projections as they stand, for read-only checks before a write (which checks again under the lock). */
+  get world(): World {
+    return this.#world()
+  }
+
   /** Every projection sees every committed change, in order. */
   #apply(changes: readonly Change[]): void {
     this.index.apply(changes)

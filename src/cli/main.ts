@@ -1,7 +1,9 @@
 import { existsSync, statSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
+import { Presets, SingleBar } from 'cli-progress'
 import { type Config, describeSettings, loadConfig, settings } from '../config.js'
+import { importCustomersCsv } from '../consent/import-customers.js'
 import { Custodian } from '../custodian.js'
 import { type EntityKind, entityViews, listEntities } from '../entitlements/views.js'
 import { isCustodianError } from '../errors.js'
@@ -18,6 +20,7 @@ usage:
   custodian script FILE [--json]       run a command script (FILE or - for stdin); exit 1 if any line failed
   custodian audit verify               check the audit log's hash chain
   custodian audit list [--after N] [--limit N] [--json]
+  custodian import customers FILE.csv  customers (and usage points) from CSV, all or nothing, with progress
   custodian login --user ID            log in (password on stdin or in CUSTODIAN_PASSWORD); prints a token
   custodian login --voice-print VP     log in by voice print; prints a token
   custodian logout --token T           end a session
@@ -159,6 +162,53 @@ async function audit(
   }
 }
 
+async function importFile(
+  config: Config,
+  flags: Flags,
+  kind: string | undefined,
+  file: string | undefined,
+  out: NodeJS.WritableStream,
+) {
+  if (kind !== 'customers') throw new UsageError('import takes: customers FILE.csv')
+  if (!file || !existsSync(file) || !statSync(file).isFile())
+    throw new UsageError(`import file ${file ?? '(none given)'} does not exist`)
+  const custodian = await open(config)
+  const bar = process.stderr.isTTY
+    ? new SingleBar(
+        { format: '{phase} [{bar}] {percentage}% {value}/{total}', hideCursor: true },
+        Presets.shades_classic,
+      )
+    : undefined
+  let phase = ''
+  try {
+    const outcome = await importCustomersCsv(custodian, tokenOf(flags), file, (now, done, total) => {
+      if (!bar) return
+      if (now !== phase) {
+        if (phase) bar.stop()
+        phase = now
+        bar.start(total, 0, { phase: now === 'reading' ? 'reading ' : 'hashing ' })
+      }
+      bar.update(done)
+    })
+    bar?.stop()
+    if (!outcome.ok) {
+      for (const p of outcome.problems)
+        out.write(`${file}:${p.line}: ${p.field ? `${p.field}: ` : ''}${p.message}\n`)
+      process.stderr.write(`nothing imported: ${outcome.problems.length} problem(s)\n`)
+      return 1
+    }
+    out.write(
+      flags.json
+        ? `${JSON.stringify(outcome.result)}\n`
+        : `${outcome.result.summary} (revision ${outcome.result.revision})\n`,
+    )
+    return 0
+  } finally {
+    bar?.stop()
+    await custodian.close()
+  }
+}
+
 async function login(config: Config, flags: Flags, out: NodeJS.WritableStream): Promise<number> {
   const custodian = await open(config)
   try {
@@ -275,6 +325,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         if (!token) throw new UsageError('logout needs --token T (or CUSTODIAN_TOKEN)')
         return await command(config, flags, 'logout', [token], out)
       }
+      case 'import':
+        return await importFile(config, flags, rest[0], rest[1], out)
       case 'show':
         // `show users` lists entitlement entities; `show sensor ...` and the like are House Mate commands.
         if (rest[0] && Object.hasOwn(entityViews, rest[0]))
