@@ -156,6 +156,11 @@ export class Custodian {
     this.consent.apply(changes)
   }
 
+  /** Where third parties and customers reach this server; `serve` fills it in when not configured. */
+  get publicUrl(): string {
+    return (this.config.publicUrl || `http://${this.config.host}:${this.config.port}`).replace(/\/$/, '')
+  }
+
   get revision(): number {
     return this.index.revision
   }
@@ -328,6 +333,7 @@ export class Custodian {
         return {
           changes: planned.changes,
           audit: [{ at, actor, action, resource, outcome: 'ok', reason: planned.summary }],
+          outbox: planned.outbox ?? [],
           result: planned,
         }
       })
@@ -391,6 +397,7 @@ export class Custodian {
       return {
         changes: planned.changes,
         audit: [{ at, actor: userId, action, resource, outcome: 'ok', reason: planned.summary }],
+        outbox: planned.outbox ?? [],
         result: planned,
       }
     })

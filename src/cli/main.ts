@@ -9,6 +9,8 @@ import { type EntityKind, entityViews, listEntities } from '../entitlements/view
 import { isCustodianError } from '../errors.js'
 import { buildApp } from '../http/app.js'
 import { createLogger } from '../logger.js'
+import { createMailer } from '../notify/mailer.js'
+import { OutboxWorker } from '../notify/outbox-worker.js'
 import { commands, runCommand } from '../script/commands.js'
 import type { Field } from '../script/parse-line.js'
 import { formatReport, jsonReport, runScriptFile } from '../script/run-script.js'
@@ -80,9 +82,14 @@ async function serve(config: Config, out: NodeJS.WritableStream): Promise<number
   const app = await buildApp(custodian, { logger })
   const address = await app.listen({ port: config.port, host: config.host })
   const url = address.replace('[::1]', 'localhost')
+  if (!config.publicUrl) custodian.config.publicUrl = url
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, mailbox: config.mailbox })
+  const outbox = new OutboxWorker(custodian.store, mailer, logger, { pollMs: config.outboxPollMs })
+  outbox.start()
   // One write, so that a reader of the pipe gets the whole banner at once.
   let banner = `Custodian is serving at ${url} (store: ${custodian.store.location}, revision ${custodian.revision})\n`
   banner += `  API description: ${url}/openapi.json\n`
+  banner += `  Customer emails go to the ${mailer.describe}\n`
   if (admin) {
     banner += `  First administrator created: user "${admin.userId}", password "${admin.password}"\n`
     banner += '  This password is shown only once. Log in with POST /v1/sessions or `custodian login`.\n'
@@ -93,6 +100,7 @@ async function serve(config: Config, out: NodeJS.WritableStream): Promise<number
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
   })
+  outbox.stop()
   await app.close()
   await custodian.close()
   return 0

@@ -117,21 +117,40 @@ export class ConsentService {
     const subscriptionId = opaqueId('su')
     return this.#custodian.writeAs(token, 'authorization.grant', input.clientId, (world, now, userId) => {
       const customer = plans.requireCustomerOf(world.consent, userId)
-      return plans.grantAuthorization(world, { ...input, id, subscriptionId, customerId: customer.id, now })
+      return plans.grantAuthorization(world, {
+        ...input,
+        id,
+        subscriptionId,
+        customerId: customer.id,
+        now,
+        baseUrl: this.#custodian.publicUrl,
+      })
     })
   }
 
   extend(token: string | null | undefined, id: string, periodEnd: string): Promise<ChangeResult> {
     return this.#custodian.writeAs(token, 'authorization.extend', id, (world, now, userId) => {
       const customer = plans.requireCustomerOf(world.consent, userId)
-      return plans.extendAuthorization(world, { id, customerId: customer.id, periodEnd, now })
+      return plans.extendAuthorization(world, {
+        id,
+        customerId: customer.id,
+        periodEnd,
+        now,
+        baseUrl: this.#custodian.publicUrl,
+      })
     })
   }
 
   terminate(token: string | null | undefined, id: string, date: string): Promise<ChangeResult> {
     return this.#custodian.writeAs(token, 'authorization.terminate', id, (world, now, userId) => {
       const customer = plans.requireCustomerOf(world.consent, userId)
-      return plans.terminateAuthorization(world, { id, customerId: customer.id, date, now })
+      return plans.terminateAuthorization(world, {
+        id,
+        customerId: customer.id,
+        date,
+        now,
+        baseUrl: this.#custodian.publicUrl,
+      })
     })
   }
 

@@ -6,6 +6,7 @@ import type { AuthorizationRow, ServiceKind, Standing } from '../store/schema.js
 import type { PlannedChange } from '../store/store.js'
 import type { ConsentModel } from './consent-model.js'
 import { completeScope, type EspiScope, parseEspiScope, scopeWithin } from './espi-scope.js'
+import { type AuthorizationChange, authorizationNotices } from './notices.js'
 
 /**
  * Pure planners for ESPI consent: customers and usage points (the utility's), third parties (registered by
@@ -179,6 +180,7 @@ export function grantAuthorization(
     scope: string
     periodEnd: string
     now: string
+    baseUrl: string
   },
 ): Plan {
   const party = requireActiveParty(consent, input.clientId)
@@ -217,6 +219,7 @@ export function grantAuthorization(
     changes: [{ tbl: 'espi_authorizations', op: 'put', row }],
     summary: `authorized ${party.name} for ${input.usagePointIds.length} usage point(s) until ${row.period_end} (${input.id})`,
     details: { id: input.id, subscriptionId: input.subscriptionId },
+    outbox: notify(consent, 'granted', row, input.baseUrl),
   }
 }
 
@@ -229,7 +232,7 @@ function ownAuthorization(consent: ConsentModel, id: string, customerId: string)
 
 export function extendAuthorization(
   { consent }: World,
-  input: { id: string; customerId: string; periodEnd: string; now: string },
+  input: { id: string; customerId: string; periodEnd: string; now: string; baseUrl: string },
 ): Plan {
   const row = ownAuthorization(consent, input.id, input.customerId)
   if (row.status === 'terminated')
@@ -240,16 +243,11 @@ export function extendAuthorization(
   if (end <= now)
     throw invalid(`the end of access ${input.periodEnd} is not in the future; to end access, terminate it`)
   if (end - now > MAX_PERIOD_MS) throw invalid('access can be granted for at most ten years')
-  const periodEnd = new Date(end).toISOString()
+  const updated: AuthorizationRow = { ...row, period_end: new Date(end).toISOString(), updated_at: input.now }
   return {
-    changes: [
-      {
-        tbl: 'espi_authorizations',
-        op: 'put',
-        row: { ...row, period_end: periodEnd, updated_at: input.now },
-      },
-    ],
-    summary: `authorization ${input.id} now ends ${periodEnd} (was ${row.period_end})`,
+    changes: [{ tbl: 'espi_authorizations', op: 'put', row: updated }],
+    summary: `authorization ${input.id} now ends ${updated.period_end} (was ${row.period_end})`,
+    outbox: notify(consent, 'extended', updated, input.baseUrl),
   }
 }
 
@@ -272,30 +270,31 @@ export function endOfDay(text: string, now: string): string | undefined {
 
 export function terminateAuthorization(
   { consent }: World,
-  input: { id: string; customerId: string; date: string; now: string },
+  input: { id: string; customerId: string; date: string; now: string; baseUrl: string },
 ): Plan {
   const row = ownAuthorization(consent, input.id, input.customerId)
   const end = endOfDay(input.date, input.now)
   if (!end) throw invalid(`the termination date "${input.date}" is not a date (YYYY-MM-DD, today or +<n>d)`)
   if (end <= input.now)
     throw invalid(`the termination date ${input.date} is in the past: choose today or later`)
-  const periodEnd = end < row.period_end ? end : row.period_end
-  return {
-    changes: [
-      {
-        tbl: 'espi_authorizations',
-        op: 'put',
-        row: {
-          ...row,
-          status: 'terminated',
-          period_end: periodEnd,
-          terminated_at: input.now,
-          updated_at: input.now,
-        },
-      },
-    ],
-    summary: `authorization ${input.id} terminated: access ends ${periodEnd}`,
+  const updated: AuthorizationRow = {
+    ...row,
+    status: 'terminated',
+    period_end: end < row.period_end ? end : row.period_end,
+    terminated_at: input.now,
+    updated_at: input.now,
   }
+  return {
+    changes: [{ tbl: 'espi_authorizations', op: 'put', row: updated }],
+    summary: `authorization ${input.id} terminated: access ends ${updated.period_end}`,
+    outbox: notify(consent, 'terminated', updated, input.baseUrl),
+  }
+}
+
+function notify(consent: ConsentModel, change: AuthorizationChange, row: AuthorizationRow, baseUrl: string) {
+  const customer = consent.customers.get(row.customer_id)
+  const party = consent.thirdParties.get(row.client_id)
+  return customer && party ? authorizationNotices(change, customer, party, row, baseUrl) : []
 }
 
 /**

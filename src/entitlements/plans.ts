@@ -1,7 +1,7 @@
 import { conflict, invalid, notFound } from '../errors.js'
 import { ADMIN_PERMISSION } from '../store/migrations.js'
 import type { AccessTokenRow, CredentialKind, GrantKind } from '../store/schema.js'
-import type { Change, PlannedChange } from '../store/store.js'
+import type { Change, OutboxMessage, PlannedChange } from '../store/store.js'
 import { EntitlementIndex } from './entitlement-index.js'
 
 /**
@@ -14,6 +14,8 @@ export interface Plan {
   summary: string
   /** Facts a caller may want back (the ids touched, what was created on the way). */
   details?: Record<string, unknown>
+  /** Messages to deliver once the change has committed. */
+  outbox?: OutboxMessage[]
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,199}$/

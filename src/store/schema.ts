@@ -180,6 +180,24 @@ export interface AuthorizationRow {
   updated_at: string
 }
 
+/** A message to deliver after a commit: an email to a customer, or a POST to a third party. */
+export interface OutboxRow {
+  id: string
+  channel: 'email' | 'http'
+  /** An email address, or the URL to POST to. */
+  target: string
+  subject: string
+  body: string
+  content_type: string
+  attempts: number
+  next_attempt_at: string
+  /** Set while a node is delivering it, so that others leave it alone. */
+  leased_until: string | null
+  delivered_at: string | null
+  last_error: string | null
+  created_at: string
+}
+
 export interface ChangeRow {
   revision: number
   at: string
@@ -260,5 +278,6 @@ export interface ReplicatedRows {
 export interface Database extends ReplicatedRows {
   changes: ChangeRow
   audit_log: AuditRow
+  outbox: OutboxRow
   meta: MetaRow
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { type AuditEntry, chainAuditEntries, GENESIS_HASH } from '../audit/chain.js'
 import { connect, type StoreKind } from './dialects.js'
@@ -5,6 +6,7 @@ import { migrateToLatest } from './migrations.js'
 import {
   type AuditRow,
   type Database,
+  type OutboxRow,
   type ReplicatedRows,
   type ReplicatedTable,
   replicatedTables,
@@ -21,10 +23,21 @@ export type Change = PlannedChange & { revision: number; at: string }
 
 export type Snapshot = { revision: number; rows: { [T in ReplicatedTable]: ReplicatedRows[T][] } }
 
+/** A message to send once the write that causes it has committed. */
+export interface OutboxMessage {
+  channel: 'email' | 'http'
+  target: string
+  subject: string
+  body: string
+  contentType: string
+}
+
 /** What a write decided, given the changes other processes committed since the caller's revision. */
 export interface WritePlan<T> {
   changes: PlannedChange[]
   audit: AuditEntry[]
+  /** Messages committed with the change, delivered after it (see notify/outbox-worker.ts). */
+  outbox?: OutboxMessage[]
   result: T
 }
 
@@ -57,6 +70,15 @@ export interface Store {
   readAudit(afterSeq: number, limit: number): Promise<AuditRow[]>
   /** The head the store recorded with its last audit append. */
   auditHead(): Promise<{ seq: number; hash: string }>
+  /** Leases up to `limit` undelivered messages due at `now` for `leaseMs`; other nodes skip leased ones. */
+  claimOutbox(now: string, leaseUntil: string, limit: number): Promise<OutboxRow[]>
+  /** Records a delivery, or a failure with the time of the next attempt (null: give up). */
+  settleOutbox(
+    id: string,
+    outcome: { deliveredAt: string } | { error: string; nextAttemptAt: string | null },
+  ): Promise<void>
+  /** Undelivered messages, oldest first (for operators and tests). */
+  pendingOutbox(limit: number): Promise<OutboxRow[]>
   /** Calls `listener` when another process announces a new revision (PostgreSQL NOTIFY); else never. */
   subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>>
   close(): Promise<void>
@@ -153,7 +175,7 @@ class KyselyStore implements Store {
         .execute()
       const pending = pendingRows.map(toChange)
       const head = pending.at(-1)?.revision ?? (await this.#maxRevision(trx))
-      const { changes, audit, result } = plan(pending)
+      const { changes, audit, result, outbox = [] } = plan(pending)
       const at = new Date().toISOString()
       const committed = changes.map((change, i) => ({ ...change, revision: head + i + 1, at }) as Change)
       for (const change of committed) await applyChange(trx as Loose, change)
@@ -173,6 +195,27 @@ class KyselyStore implements Store {
           .execute()
       }
       if (audit.length > 0) await this.#appendAudit(trx, audit)
+      if (outbox.length > 0) {
+        await trx
+          .insertInto('outbox')
+          .values(
+            outbox.map((m) => ({
+              id: randomUUID(),
+              channel: m.channel,
+              target: m.target,
+              subject: m.subject,
+              body: m.body,
+              content_type: m.contentType,
+              attempts: 0,
+              next_attempt_at: at,
+              leased_until: null,
+              delivered_at: null,
+              last_error: null,
+              created_at: at,
+            })),
+          )
+          .execute()
+      }
       const revision = committed.at(-1)?.revision ?? head
       if (this.kind === 'postgres' && committed.length > 0) {
         await sql`select pg_notify(${NOTIFY_CHANNEL}, ${String(revision)})`.execute(trx)
@@ -215,6 +258,64 @@ class KyselyStore implements Store {
         .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
         .execute()
     }
+  }
+
+  async claimOutbox(now: string, leaseUntil: string, limit: number): Promise<OutboxRow[]> {
+    return this.#db.transaction().execute(async (trx) => {
+      if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`.execute(trx)
+      const due = await trx
+        .selectFrom('outbox')
+        .selectAll()
+        .where('delivered_at', 'is', null)
+        .where('next_attempt_at', '<=', now)
+        .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<', now)]))
+        .orderBy('next_attempt_at')
+        .limit(limit)
+        .execute()
+      if (due.length > 0) {
+        await trx
+          .updateTable('outbox')
+          .set({ leased_until: leaseUntil })
+          .where(
+            'id',
+            'in',
+            due.map((d) => d.id),
+          )
+          .execute()
+      }
+      return due.map((d) => ({ ...d, attempts: Number(d.attempts) }))
+    })
+  }
+
+  async settleOutbox(
+    id: string,
+    outcome: { deliveredAt: string } | { error: string; nextAttemptAt: string | null },
+  ): Promise<void> {
+    const update =
+      'deliveredAt' in outcome
+        ? { delivered_at: outcome.deliveredAt, leased_until: null, last_error: null }
+        : {
+            last_error: outcome.error.slice(0, 1000),
+            leased_until: null,
+            // No next attempt: parked far in the future, kept for an operator to see.
+            next_attempt_at: outcome.nextAttemptAt ?? '9999-12-31T00:00:00.000Z',
+          }
+    await this.#db
+      .updateTable('outbox')
+      .set((eb) => ({ ...update, attempts: eb('attempts', '+', 1) }))
+      .where('id', '=', id)
+      .execute()
+  }
+
+  async pendingOutbox(limit: number): Promise<OutboxRow[]> {
+    const rows = await this.#db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('delivered_at', 'is', null)
+      .orderBy('created_at')
+      .limit(limit)
+      .execute()
+    return rows.map((d) => ({ ...d, attempts: Number(d.attempts) }))
   }
 
   async readAudit(afterSeq: number, limit: number): Promise<AuditRow[]> {
