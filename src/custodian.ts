@@ -389,9 +389,31 @@ export class Custodian {
     resource: string,
     plan: (world: World, now: string, userId: string) => plans.Plan,
   ): Promise<ChangeResult> {
+    return this.#writeBy(() => this.authenticate(token, action, resource), action, resource, plan)
+  }
+
+  /**
+   * A change by a user whom the caller has authenticated another way (the OAuth interaction's session):
+   * in-process only, never reachable with a bare user id from outside.
+   */
+  writeFor(
+    userId: string,
+    action: string,
+    resource: string,
+    plan: (world: World, now: string, userId: string) => plans.Plan,
+  ): Promise<ChangeResult> {
+    return this.#writeBy(() => userId, action, resource, plan)
+  }
+
+  async #writeBy(
+    who: () => string,
+    action: string,
+    resource: string,
+    plan: (world: World, now: string, userId: string) => plans.Plan,
+  ): Promise<ChangeResult> {
     const outcome = await this.store.write(this.index.revision, (pending) => {
       this.#apply(pending)
-      const userId = this.authenticate(token, action, resource)
+      const userId = who()
       const at = new Date(this.now()).toISOString()
       const planned = plan(this.#world(), at, userId)
       return {
@@ -622,6 +644,15 @@ export class Custodian {
   // --- sessions ----------------------------------------------------------------------------------------
 
   async login(userId: string, password: string, context: CallContext = {}): Promise<LoginResult> {
+    await this.verifyPassword(userId, password, context)
+    return this.#startSession(userId, 'password', context)
+  }
+
+  /**
+   * Checks a user's password (throttled, audited on failure) without starting a session: for logins that
+   * keep their own session, such as the OAuth interaction's.
+   */
+  async verifyPassword(userId: string, password: string, context: CallContext = {}): Promise<void> {
     const keys = { user: userId, address: context.address }
     this.#refuseIfThrottled(keys, `user ${userId}`, 'login.password', userId)
     const stored = this.index.passwordHashes.get(userId)
@@ -647,7 +678,6 @@ export class Custodian {
       throw new AuthenticationError(`login failed for user ${userId}: unknown user or wrong password`)
     }
     this.#throttle.succeeded(keys)
-    return this.#startSession(userId, 'password', context)
   }
 
   async loginVoicePrint(voicePrint: string, context: CallContext = {}): Promise<LoginResult> {

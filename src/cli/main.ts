@@ -7,7 +7,6 @@ import { importCustomersCsv } from '../consent/import-customers.js'
 import { Custodian } from '../custodian.js'
 import { type EntityKind, entityViews, listEntities } from '../entitlements/views.js'
 import { isCustodianError } from '../errors.js'
-import { buildApp } from '../http/app.js'
 import { createLogger } from '../logger.js'
 import { createMailer } from '../notify/mailer.js'
 import { OutboxWorker } from '../notify/outbox-worker.js'
@@ -79,6 +78,8 @@ async function serve(config: Config, out: NodeJS.WritableStream): Promise<number
   const logger = createLogger(config.logLevel)
   const custodian = await Custodian.open({ config, logger })
   const admin = await custodian.ensureAdmin()
+  // Loaded here only: the HTTP app brings oidc-provider, which warns on import under Node 20.
+  const { buildApp } = await import('../http/app.js')
   const app = await buildApp(custodian, { logger })
   const address = await app.listen({ port: config.port, host: config.host })
   const url = address.replace('[::1]', 'localhost')

@@ -128,6 +128,28 @@ export class ConsentService {
     })
   }
 
+  /**
+   * The grant at the end of the OAuth consent: the customer was authenticated by the authorization server's
+   * session. `id` becomes the OAuth grant's id too, which links tokens to this Authorization.
+   */
+  grantFromConsent(
+    customerId: string,
+    input: { id: string; clientId: string; usagePointIds: string[]; scope: string; periodEnd: string },
+  ): Promise<ChangeResult> {
+    const customer = this.model.customers.get(customerId)
+    if (!customer) throw notFound(`customer ${customerId} does not exist`)
+    const subscriptionId = opaqueId('su')
+    return this.#custodian.writeFor(customer.user_id, 'authorization.grant', input.clientId, (world, now) =>
+      plans.grantAuthorization(world, {
+        ...input,
+        subscriptionId,
+        customerId,
+        now,
+        baseUrl: this.#custodian.publicUrl,
+      }),
+    )
+  }
+
   extend(token: string | null | undefined, id: string, periodEnd: string): Promise<ChangeResult> {
     return this.#custodian.writeAs(token, 'authorization.extend', id, (world, now, userId) => {
       const customer = plans.requireCustomerOf(world.consent, userId)

@@ -1,13 +1,14 @@
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
-import Fastify, { type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { ConsentService } from '../consent/consent-service.js'
 import type { ChangeResult, Custodian } from '../custodian.js'
 import { entityViews, listEntities } from '../entitlements/views.js'
 import { Controller } from '../housemate/controller.js'
 import { HouseMate } from '../housemate/house-mate.js'
 import type { Logger } from '../logger.js'
+import { registerOAuth } from '../oauth/routes.js'
 import { errorHandler, problem, sendProblem } from './problem.js'
 
 /**
@@ -654,6 +655,8 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
 
   // --- ESPI consent: customers, usage points, third parties, Authorizations ------------------------------
   const consent = new ConsentService(custodian)
+  // The OAuth routes take no typed schemas; the plain instance type is enough for them.
+  await registerOAuth(app as unknown as FastifyInstance, custodian, consent)
   const consentTags = ['consent']
   const baseUrl = (request: FastifyRequest) => `${request.protocol}://${request.host}`
   const Created = Type.Object({

@@ -226,6 +226,29 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '0005_oidc_payloads': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('oidc_payloads')
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('grant_id', 'text')
+        .addColumn('uid', 'text')
+        .addColumn('client_id', 'text')
+        .addColumn('expires_at', 'bigint')
+        .addColumn('consumed_at', 'bigint')
+        .addPrimaryKeyConstraint('oidc_payloads_pk', ['model', 'id'])
+        .execute()
+      await db.schema
+        .createIndex('oidc_payloads_grant')
+        .on('oidc_payloads')
+        .columns(['model', 'grant_id'])
+        .execute()
+      await db.schema.createIndex('oidc_payloads_uid').on('oidc_payloads').columns(['model', 'uid']).execute()
+      await db.schema.createIndex('oidc_payloads_expires').on('oidc_payloads').column('expires_at').execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

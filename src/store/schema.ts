@@ -198,6 +198,20 @@ export interface OutboxRow {
   created_at: string
 }
 
+/** oidc-provider's own records (sessions, codes, tokens, grants): operational, not replicated. */
+export interface OidcPayloadRow {
+  model: string
+  /** For bearer secrets (tokens, codes) a SHA-256 of the id: a database read yields no usable token. */
+  id: string
+  payload: string
+  grant_id: string | null
+  uid: string | null
+  client_id: string | null
+  /** Epoch milliseconds; null: never. */
+  expires_at: number | null
+  consumed_at: number | null
+}
+
 export interface ChangeRow {
   revision: number
   at: string
@@ -279,5 +293,6 @@ export interface Database extends ReplicatedRows {
   changes: ChangeRow
   audit_log: AuditRow
   outbox: OutboxRow
+  oidc_payloads: OidcPayloadRow
   meta: MetaRow
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { type AuditEntry, chainAuditEntries, GENESIS_HASH } from '../audit/chain.js'
 import { connect, type StoreKind } from './dialects.js'
@@ -6,6 +6,7 @@ import { migrateToLatest } from './migrations.js'
 import {
   type AuditRow,
   type Database,
+  type OidcPayloadRow,
   type OutboxRow,
   type ReplicatedRows,
   type ReplicatedTable,
@@ -79,9 +80,26 @@ export interface Store {
   ): Promise<void>
   /** Undelivered messages, oldest first (for operators and tests). */
   pendingOutbox(limit: number): Promise<OutboxRow[]>
+  /** A random secret made once per store and shared by every node (cookie signing keys, say). */
+  sharedSecret(name: string): Promise<string>
+  /** oidc-provider's records, one table keyed by (model, id). */
+  readonly oidc: OidcPayloadStore
   /** Calls `listener` when another process announces a new revision (PostgreSQL NOTIFY); else never. */
   subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>>
   close(): Promise<void>
+}
+
+/** What the OAuth adapter needs of the store (see oauth/adapter.ts). */
+export interface OidcPayloadStore {
+  upsert(row: OidcPayloadRow): Promise<void>
+  find(model: string, id: string, nowMs: number): Promise<OidcPayloadRow | undefined>
+  findByUid(model: string, uid: string, nowMs: number): Promise<OidcPayloadRow | undefined>
+  /** Marks a row consumed; false when it already was (a reuse, or a lost race). */
+  consume(model: string, id: string, nowMs: number): Promise<boolean>
+  destroy(model: string, id: string): Promise<void>
+  /** Deletes the rows of a grant: of one model, or (model undefined) of every model and the grant itself. */
+  revokeByGrantId(model: string | undefined, grantId: string): Promise<void>
+  deleteExpired(nowMs: number): Promise<number>
 }
 
 const NOTIFY_CHANNEL = 'custodian_changes'
@@ -257,6 +275,93 @@ class KyselyStore implements Store {
         .values({ key: 'audit_head', value })
         .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
         .execute()
+    }
+  }
+
+  async sharedSecret(name: string): Promise<string> {
+    const key = `secret:${name}`
+    await this.#db
+      .insertInto('meta')
+      .values({ key, value: randomBytes(32).toString('base64url') })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute()
+    const row = await this.#db
+      .selectFrom('meta')
+      .select('value')
+      .where('key', '=', key)
+      .executeTakeFirstOrThrow()
+    return row.value
+  }
+
+  readonly oidc: OidcPayloadStore = {
+    upsert: async (row) => {
+      const { model, id, ...rest } = row
+      await this.#db
+        .insertInto('oidc_payloads')
+        .values(row)
+        .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet(rest))
+        .execute()
+    },
+    find: async (model, id, nowMs) =>
+      this.#oidcRow(
+        await this.#db
+          .selectFrom('oidc_payloads')
+          .selectAll()
+          .where('model', '=', model)
+          .where('id', '=', id)
+          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', nowMs)]))
+          .executeTakeFirst(),
+      ),
+    findByUid: async (model, uid, nowMs) =>
+      this.#oidcRow(
+        await this.#db
+          .selectFrom('oidc_payloads')
+          .selectAll()
+          .where('model', '=', model)
+          .where('uid', '=', uid)
+          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', nowMs)]))
+          .executeTakeFirst(),
+      ),
+    consume: async (model, id, nowMs) => {
+      const result = await this.#db
+        .updateTable('oidc_payloads')
+        .set({ consumed_at: nowMs })
+        .where('model', '=', model)
+        .where('id', '=', id)
+        .where('consumed_at', 'is', null)
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) > 0
+    },
+    destroy: async (model, id) => {
+      await this.#db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute()
+    },
+    revokeByGrantId: async (model, grantId) => {
+      let query = this.#db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId)
+      if (model !== undefined) query = query.where('model', '=', model)
+      await query.execute()
+      if (model === undefined) {
+        await this.#db
+          .deleteFrom('oidc_payloads')
+          .where('model', '=', 'Grant')
+          .where('id', '=', grantId)
+          .execute()
+      }
+    },
+    deleteExpired: async (nowMs) => {
+      const result = await this.#db
+        .deleteFrom('oidc_payloads')
+        .where('expires_at', '<', nowMs)
+        .executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
+  }
+
+  #oidcRow(row: OidcPayloadRow | undefined): OidcPayloadRow | undefined {
+    if (!row) return undefined
+    return {
+      ...row,
+      expires_at: row.expires_at === null ? null : Number(row.expires_at),
+      consumed_at: row.consumed_at === null ? null : Number(row.consumed_at),
     }
   }
 

@@ -1,0 +1,233 @@
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import * as querystring from 'node:querystring'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type Provider from 'oidc-provider'
+import { type ConsentService, opaqueId } from '../consent/consent-service.js'
+import { parseEspiScope } from '../consent/espi-scope.js'
+import type { Custodian } from '../custodian.js'
+import { isCustodianError } from '../errors.js'
+import { html, type Markup, page, pageHeaders } from '../web/html.js'
+import { createProvider, OAUTH_MOUNT } from './provider.js'
+
+type Form = Record<string, string | string[] | undefined>
+
+const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value) ?? ''
+const all = (value: string | string[] | undefined) => (Array.isArray(value) ? value : value ? [value] : [])
+
+/**
+ * The authorization server's routes: oidc-provider under /oauth (it reads its own request bodies), the RFC
+ * 8414 metadata at the root, and the customer's login and consent pages of the interaction.
+ */
+export async function registerOAuth(
+  app: FastifyInstance,
+  custodian: Custodian,
+  consent: ConsentService,
+): Promise<void> {
+  // Made on first use: the issuer is the public URL, which `serve` knows only once it listens.
+  let made: Promise<Provider> | undefined
+  const provider = () => {
+    made ??= createProvider(custodian, custodian.publicUrl)
+    return made
+  }
+  const csrfKey = await custodian.store.sharedSecret('csrf')
+  const csrfFor = (uid: string) =>
+    createHmac('sha256', csrfKey).update(`interaction:${uid}`).digest('base64url')
+  const csrfOk = (uid: string, given: string) => {
+    const expected = Buffer.from(csrfFor(uid))
+    const actual = Buffer.from(given)
+    return expected.length === actual.length && timingSafeEqual(expected, actual)
+  }
+
+  const handOver =
+    (rewrite: (url: string) => string) => async (request: FastifyRequest, reply: FastifyReply) => {
+      const callback = (await provider()).callback()
+      reply.hijack()
+      const raw = request.raw as typeof request.raw & { originalUrl?: string }
+      const url = rewrite(raw.url ?? '/')
+      // oidc-provider derives its mount path from originalUrl minus url, as under Express.
+      raw.originalUrl = `${OAUTH_MOUNT}${url}`
+      raw.url = url
+      await callback(raw, reply.raw)
+    }
+  await app.register(async (scope) => {
+    // Unauthenticated at this layer: OAuth authenticates clients and customers itself.
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null))
+    scope.all(
+      `${OAUTH_MOUNT}/*`,
+      { schema: { hide: true } },
+      handOver((url) => url.slice(OAUTH_MOUNT.length)),
+    )
+    scope.get(
+      `/.well-known/oauth-authorization-server${OAUTH_MOUNT}`,
+      { schema: { hide: true } },
+      handOver(() => '/.well-known/oauth-authorization-server'),
+    )
+  })
+
+  await app.register(async (scope) => {
+    scope.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: 64 * 1024 },
+      (_request, body, done) => done(null, querystring.parse(body as string)),
+    )
+    const send = (reply: FastifyReply, title: string, body: Markup, status = 200) =>
+      reply.code(status).headers(pageHeaders).send(page(title, body))
+    const partyOf = (clientId: string) => custodian.consent.thirdParties.get(clientId)
+
+    const loginPage = (uid: string, clientId: string, error?: string) =>
+      html`<p>${partyOf(clientId)?.name ?? clientId} asks to receive your energy data. Sign in to your utility account to decide.</p>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<form method="post" action="/interaction/${uid}/login">
+<input type="hidden" name="csrf" value="${csrfFor(uid)}">
+<label for="username">Username</label><input type="text" id="username" name="username" autocomplete="username" required>
+<label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>
+<form method="post" action="/interaction/${uid}/consent"><input type="hidden" name="csrf" value="${csrfFor(uid)}"><button type="submit" name="decision" value="deny">Cancel</button></form>`
+
+    const consentPage = (
+      uid: string,
+      clientId: string,
+      accountId: string,
+      scopes: string[],
+      error?: string,
+    ) => {
+      const party = partyOf(clientId)
+      const points = custodian.consent.usagePointsOf(accountId)
+      const defaultEnd = new Date(custodian.now() + 365 * 86_400_000).toISOString().slice(0, 10)
+      const blocks = scopes.flatMap((s) => {
+        const parsed = parseEspiScope(s)
+        return parsed.ok ? [parsed.scope] : []
+      })
+      return html`<p><strong>${party?.name ?? clientId}</strong> (${party?.standing === 'active' ? 'in good standing' : (party?.standing ?? 'unknown')}) asks to receive energy data from your utility.</p>
+${party?.description ? html`<p>${party.description}</p>` : ''}
+<p>It asks for: ${scopes.map((s) => html`<code>${s}</code> `)}${blocks.map((b) => html`(function blocks ${b.functionBlocks.join(', ')}${b.historySeconds ? html`, up to ${Math.round(b.historySeconds / 86_400)} days of history` : ''}) `)}</p>
+<p>It will not receive your name, email, username or account number.</p>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<form method="post" action="/interaction/${uid}/consent">
+<input type="hidden" name="csrf" value="${csrfFor(uid)}">
+<fieldset><legend>Which meters may it see?</legend>
+${points.length === 0 ? html`<p>You have no meters to share.</p>` : points.map((p) => html`<div><input type="checkbox" id="up-${p.id}" name="usage_point" value="${p.id}" checked><label for="up-${p.id}" style="display:inline">${p.description || p.id} (${p.service_kind})</label></div>`)}
+</fieldset>
+<label for="period_end">Until (access ends at the start of this day)</label><input type="date" id="period_end" name="period_end" value="${defaultEnd}" required>
+<button type="submit" name="decision" value="approve">Approve</button>
+<button type="submit" name="decision" value="deny">Deny</button>
+</form>`
+    }
+
+    scope.get('/interaction/:uid', { schema: { hide: true } }, async (request, reply) => {
+      const details = await (await provider()).interactionDetails(request.raw, reply.raw)
+      const clientId = String(details.params.client_id)
+      if (details.prompt.name === 'login') return send(reply, 'Sign in', loginPage(details.uid, clientId))
+      const missing =
+        (details.prompt.details as { missingResourceScopes?: Record<string, string[]> })
+          .missingResourceScopes ?? {}
+      return send(
+        reply,
+        'Share your energy data?',
+        consentPage(details.uid, clientId, details.session?.accountId ?? '', Object.values(missing).flat()),
+      )
+    })
+
+    scope.post('/interaction/:uid/login', { schema: { hide: true } }, async (request, reply) => {
+      const oidc = await provider()
+      const details = await oidc.interactionDetails(request.raw, reply.raw)
+      const form = (request.body ?? {}) as Form
+      const clientId = String(details.params.client_id)
+      if (!csrfOk(details.uid, first(form.csrf)))
+        return send(
+          reply,
+          'Sign in',
+          loginPage(details.uid, clientId, 'The form expired: please sign in again.'),
+          403,
+        )
+      const username = first(form.username)
+      try {
+        await custodian.verifyPassword(username, first(form.password), { address: request.ip })
+      } catch (error) {
+        if (!isCustodianError(error)) throw error
+        return send(
+          reply,
+          'Sign in',
+          loginPage(details.uid, clientId, 'Wrong username or password.'),
+          error.code === 'Throttled' ? 429 : 401,
+        )
+      }
+      const customer = custodian.consent.customerOfUser(username)
+      if (!customer)
+        return send(
+          reply,
+          'Sign in',
+          loginPage(details.uid, clientId, 'This account is not a customer account.'),
+          403,
+        )
+      reply.hijack()
+      await oidc.interactionFinished(
+        request.raw,
+        reply.raw,
+        { login: { accountId: customer.id } },
+        { mergeWithLastSubmission: false },
+      )
+    })
+
+    scope.post('/interaction/:uid/consent', { schema: { hide: true } }, async (request, reply) => {
+      const oidc = await provider()
+      const details = await oidc.interactionDetails(request.raw, reply.raw)
+      const form = (request.body ?? {}) as Form
+      const clientId = String(details.params.client_id)
+      const accountId = details.session?.accountId ?? ''
+      const missing =
+        (details.prompt.details as { missingResourceScopes?: Record<string, string[]> })
+          .missingResourceScopes ?? {}
+      const scopes = Object.values(missing).flat()
+      if (!csrfOk(details.uid, first(form.csrf))) {
+        return send(
+          reply,
+          'Share your energy data?',
+          consentPage(details.uid, clientId, accountId, scopes, 'The form expired: please decide again.'),
+          403,
+        )
+      }
+      if (first(form.decision) !== 'approve' || details.prompt.name !== 'consent') {
+        reply.hijack()
+        await oidc.interactionFinished(
+          request.raw,
+          reply.raw,
+          { error: 'access_denied', error_description: 'the customer did not authorize this request' },
+          { mergeWithLastSubmission: false },
+        )
+        return
+      }
+      const id = opaqueId('au')
+      try {
+        await consent.grantFromConsent(accountId, {
+          id,
+          clientId,
+          usagePointIds: all(form.usage_point),
+          scope: scopes[0] ?? '',
+          periodEnd: first(form.period_end),
+        })
+      } catch (error) {
+        if (!isCustodianError(error)) throw error
+        return send(
+          reply,
+          'Share your energy data?',
+          consentPage(details.uid, clientId, accountId, scopes, error.message),
+          400,
+        )
+      }
+      const grant = new oidc.Grant({ accountId, clientId, jti: id } as never)
+      for (const [indicator, granted] of Object.entries(missing))
+        grant.addResourceScope(indicator, granted.join(' '))
+      const grantId = await grant.save()
+      reply.hijack()
+      await oidc.interactionFinished(
+        request.raw,
+        reply.raw,
+        { consent: { grantId } },
+        { mergeWithLastSubmission: true },
+      )
+    })
+  })
+}
