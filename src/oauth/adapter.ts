@@ -101,7 +101,7 @@ export class ThirdPartyClientAdapter implements Adapter {
 
   async find(clientId: string): Promise<AdapterPayload | undefined> {
     const party = this.consent().thirdParties.get(clientId)
-    if (!party || party.standing !== 'active') return undefined
+    if (party?.standing !== 'active') return undefined
     return {
       client_id: party.client_id,
       // The hash, compared by the Client.compareClientSecret override in provider.ts.

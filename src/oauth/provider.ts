@@ -75,7 +75,7 @@ export async function createProvider(custodian: Custodian, publicUrl: string): P
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   const jwk = { ...privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'ES256' }
 
-  const authorizationOf = (ctx: KoaContextWithOIDC, grantId: string | undefined, clientId: string) => {
+  const authorizationOf = (grantId: string | undefined, clientId: string) => {
     if (!grantId) return undefined
     const decision = authorizationAccess(consent(), grantId, clientId, custodian.now())
     if (!decision.allowed) throw new errors.InvalidGrant(decision.reason)
@@ -158,7 +158,7 @@ export async function createProvider(custodian: Custodian, publicUrl: string): P
           // A code exchange or a refresh is refused once its Authorization has ended, and the token lives
           // no longer than the Authorization does.
           const authorization =
-            ctx.oidc.route === 'token' ? authorizationOf(ctx, grantOf(ctx), client.clientId) : undefined
+            ctx.oidc.route === 'token' ? authorizationOf(grantOf(ctx), client.clientId) : undefined
           const left = authorization
             ? Math.floor((Date.parse(authorization.period_end) - custodian.now()) / 1000)
             : ACCESS_TOKEN_TTL_S
