@@ -102,7 +102,12 @@ export async function createProvider(custodian: Custodian, publicUrl: string): P
     },
     extraClientMetadata: { properties: ['espi_scope'] },
     pkce: { required: () => true },
-    rotateRefreshToken: true,
+    // Runs before oidc-provider consumes the refresh token: a refresh refused because the Authorization has
+    // ended must not burn the token, or an extension afterwards could not revive it.
+    rotateRefreshToken: async (ctx) => {
+      authorizationOf(grantOf(ctx), ctx.oidc.client?.clientId ?? '')
+      return true
+    },
     // ESPI tokens outlive the customer's browser session.
     expiresWithSession: async () => false,
     issueRefreshToken: async (_ctx, client, code) =>
