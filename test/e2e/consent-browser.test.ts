@@ -1,0 +1,161 @@
+import * as client from 'openid-client'
+import { type Browser, chromium } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { call, type RunningServer, startServer } from '../support/server.js'
+import { tempSqlite } from '../support/temp-store.js'
+
+/** The customer's login and consent pages, walked in Debian's Chromium as a customer would. */
+describe('the consent flow in a browser', () => {
+  const temp = tempSqlite()
+  let server: RunningServer
+  let browser: Browser
+  let admin: string
+  let config: client.Configuration
+  const redirectUri = 'https://solar.example/callback'
+  const meters: Record<string, string> = {}
+
+  beforeAll(async () => {
+    server = await startServer(temp.target)
+    admin = (
+      await call(server.url, 'POST', '/v1/sessions', {
+        body: { user: 'admin', password: server.adminPassword },
+      })
+    ).body.token as string
+    await call(server.url, 'POST', '/v1/customers', {
+      token: admin,
+      body: {
+        username: 'alice',
+        name: 'Alice',
+        email: 'alice@example.org',
+        account_number: 'A-1',
+        password: 'alice password',
+      },
+    })
+    for (const [description, kind] of [
+      ['House meter', 'electricity'],
+      ['Garage meter', 'gas'],
+    ]) {
+      const made = await call(server.url, 'POST', '/v1/customers/alice/usage-points', {
+        token: admin,
+        body: { description, kind },
+      })
+      meters[description as string] = made.body.id as string
+    }
+    const party = await call(server.url, 'POST', '/v1/third-parties', {
+      token: admin,
+      body: {
+        name: 'Solar <b>Savings</b> & Co',
+        redirect_uris: [redirectUri],
+        notify_uri: 'https://solar.example/notify',
+        scope: 'FB=1_4_5;IntervalDuration=3600',
+      },
+    })
+    const secret = party.body.client_secret as string
+    config = await client.discovery(
+      new URL(`${server.url}/oauth`),
+      party.body.client_id as string,
+      secret,
+      client.ClientSecretBasic(secret),
+      {
+        execute: [client.allowInsecureRequests],
+        algorithm: 'oauth2',
+      },
+    )
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    })
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await server.stop()
+    temp.remove()
+  })
+
+  it('signs in, chooses one meter and an end date, approves, and the third party gets a code for exactly that', async () => {
+    const codeVerifier = client.randomPKCECodeVerifier()
+    const state = client.randomState()
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope: 'FB=4_5',
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+    })
+    const page = await browser.newPage()
+    // The third party's site is not on this machine: answer its callback here.
+    await page.route('https://solar.example/**', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/plain', body: 'back at the third party' }),
+    )
+    await page.goto(url.href)
+
+    await expect(page.getByRole('heading', { name: 'Sign in' }).isVisible()).resolves.toBe(true)
+    // The third party's name is shown as text, never as markup.
+    expect(await page.locator('main p').first().textContent()).toContain(
+      'Solar <b>Savings</b> & Co asks to receive your energy data',
+    )
+    expect(await page.locator('main b').count()).toBe(0)
+    await page.getByLabel('Username').fill('alice')
+    await page.getByLabel('Password').fill('alice password')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+
+    await page.getByRole('heading', { name: 'Share your energy data?' }).waitFor()
+    expect(await page.textContent('main')).toContain('in good standing')
+    expect(await page.textContent('main')).toContain(
+      'It will not receive your name, email, username or account number.',
+    )
+    await page.getByLabel('Garage meter (gas)').uncheck()
+    await page.getByLabel('Until (access ends at the start of this day)').fill('2027-06-30')
+    await page.getByRole('button', { name: 'Approve' }).click()
+    await page.waitForURL(/^https:\/\/solar\.example\/callback/)
+
+    const tokens = await client.authorizationCodeGrant(config, new URL(page.url()), {
+      pkceCodeVerifier: codeVerifier,
+      expectedState: state,
+    })
+    const id = (await client.tokenIntrospection(config, tokens.access_token)).authorization_id
+    const records = await call(server.url, 'GET', '/v1/authorizations', { token: admin })
+    expect(records.body.items).toEqual([
+      expect.objectContaining({
+        id,
+        usagePointIds: [meters['House meter']],
+        ends: '2027-06-30T00:00:00.000Z',
+        status: 'active',
+      }),
+    ])
+    await page.close()
+  })
+
+  it('refuses a consent form posted without its CSRF token', async () => {
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope: 'FB=4',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+      state: client.randomState(),
+    })
+    const page = await browser.newPage()
+    await page.goto(url.href)
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+    await page.evaluate(
+      "for (const input of document.querySelectorAll('input[name=csrf]')) input.value = 'forged'",
+    )
+    await page.getByLabel('Username').fill('alice')
+    await page.getByLabel('Password').fill('alice password')
+    const [response] = await Promise.all([
+      page.waitForResponse(/\/login$/),
+      page.getByRole('button', { name: 'Sign in' }).click(),
+    ])
+    expect(response.status()).toBe(403)
+    expect(await page.getByRole('alert').textContent()).toBe('The form expired: please sign in again.')
+    await page.close()
+  })
+})
