@@ -39,7 +39,11 @@ export function problem(
 }
 
 export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
-  if (body.status === 401) reply.header('www-authenticate', 'Bearer realm="custodian"')
+  if (body.status === 401) {
+    // RFC 6750: a resource server names the OAuth error of a refused token.
+    const error = typeof body.oauthError === 'string' ? `, error="${body.oauthError}"` : ''
+    reply.header('www-authenticate', `Bearer realm="custodian"${error}`)
+  }
   if (typeof body.retryAfterSeconds === 'number') reply.header('retry-after', String(body.retryAfterSeconds))
   return reply.code(body.status).type('application/problem+json').send(body)
 }

@@ -4,10 +4,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type Provider from 'oidc-provider'
 import { type ConsentService, opaqueId } from '../consent/consent-service.js'
 import { parseEspiScope } from '../consent/espi-scope.js'
+import { authorizationAccess } from '../consent/plans.js'
 import type { Custodian } from '../custodian.js'
-import { isCustodianError } from '../errors.js'
+import { InvalidAccessTokenError, isCustodianError, notFound } from '../errors.js'
 import { html, type Markup, page, pageHeaders } from '../web/html.js'
-import { createProvider, OAUTH_MOUNT } from './provider.js'
+import { createProvider, ESPI_RESOURCE_PATH, OAUTH_MOUNT } from './provider.js'
 
 type Form = Record<string, string | string[] | undefined>
 
@@ -63,6 +64,49 @@ export async function registerOAuth(
       { schema: { hide: true } },
       handOver(() => '/.well-known/oauth-authorization-server'),
     )
+  })
+
+  // The ESPI Authorization resource, for the third party that holds it. Authenticated by the third party's
+  // OAuth access token (from a customer's grant: that Authorization only; client_credentials: all of its own).
+  const bearerGrant = async (request: FastifyRequest) => {
+    const value = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1]
+    const oidc = await provider()
+    const token = value
+      ? ((await oidc.AccessToken.find(value)) ?? (await oidc.ClientCredentials.find(value)))
+      : undefined
+    const clientId = token?.clientId
+    const grantId = (token as { grantId?: string } | undefined)?.grantId
+    const live =
+      token &&
+      !token.isExpired &&
+      clientId &&
+      (await oidc.Client.find(clientId)) &&
+      (!grantId || authorizationAccess(custodian.consent, grantId, clientId, custodian.now()).allowed)
+    if (!live) {
+      throw new InvalidAccessTokenError(
+        'the access token is missing, unknown, expired, or its authorization has ended',
+        {
+          oauthError: 'invalid_token',
+        },
+      )
+    }
+    return { clientId: clientId as string, grantId }
+  }
+  app.get(`${ESPI_RESOURCE_PATH}/Authorization`, { schema: { hide: true } }, async (request) => {
+    const { clientId, grantId } = await bearerGrant(request)
+    const items = consent
+      .thirdPartyAuthorizations(clientId, custodian.publicUrl)
+      .filter((a) => !grantId || a.id === grantId)
+    return { items }
+  })
+  app.get(`${ESPI_RESOURCE_PATH}/Authorization/:id`, { schema: { hide: true } }, async (request) => {
+    const { clientId, grantId } = await bearerGrant(request)
+    const id = (request.params as { id: string }).id
+    const found = consent
+      .thirdPartyAuthorizations(clientId, custodian.publicUrl)
+      .find((a) => a.id === id && (!grantId || grantId === id))
+    if (!found) throw notFound(`authorization ${id} is not one of this third party's`)
+    return found
   })
 
   await app.register(async (scope) => {

@@ -143,4 +143,38 @@ describe('the ESPI authorization server, with openid-client as the third party',
     const tokens = await client.clientCredentialsGrant(config, { scope: 'FB=4' })
     expect((await client.tokenIntrospection(config, tokens.access_token)).active).toBe(true)
   })
+
+  it('shows the third party its own Authorization resources, and nothing without a token', async () => {
+    const flow = await start()
+    const { callback } = await authorizeAsCustomer(server.url, flow.url, redirectUri, {
+      username: 'alice',
+      password: 'alice password',
+    })
+    const tokens = await client.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: flow.codeVerifier,
+      expectedState: flow.state,
+    })
+    const id = (await client.tokenIntrospection(config, tokens.access_token)).authorization_id as string
+    const mine = await call(server.url, 'GET', '/espi/1_1/resource/Authorization', {
+      token: tokens.access_token,
+    })
+    expect(mine.body.items).toEqual([
+      expect.objectContaining({
+        id,
+        status: 'active',
+        scope,
+        authorizationURI: `${server.url}/espi/1_1/resource/Authorization/${id}`,
+      }),
+    ])
+    const bulk = (await client.clientCredentialsGrant(config, { scope: 'FB=4' })).access_token
+    const all = await call(server.url, 'GET', '/espi/1_1/resource/Authorization', { token: bulk })
+    expect((all.body.items as unknown[]).length).toBe(3) // the three grants of this test file
+    expect(
+      (await call(server.url, 'GET', `/espi/1_1/resource/Authorization/${id}`, { token: bulk })).body,
+    ).toMatchObject({ id })
+    expect(JSON.stringify(all.body)).not.toMatch(/alice|Liddell|ACCT-1|Rabbit/i)
+    const none = await call(server.url, 'GET', '/espi/1_1/resource/Authorization')
+    expect(none.status).toBe(401)
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="custodian", error="invalid_token"')
+  })
 })
