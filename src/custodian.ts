@@ -210,6 +210,8 @@ export class Custodian {
   async atLeast(revision: number): Promise<void> {
     if (this.index.revision >= revision) return
     await this.catchUp()
+    // The read awaited may have begun before the caller's write committed; one more begins after it.
+    if (this.index.revision < revision) await this.catchUp()
     if (this.index.revision < revision) {
       throw new CustodianError(
         'Validation',

@@ -89,6 +89,9 @@ function redactUrl(url: string): string {
 export function connect(target: string): Connection {
   if (isPostgresUrl(target)) {
     const pool = new pg.Pool({ connectionString: target, max: 10, types: pgTypes })
+    // An idle connection that drops (a server restart) must not crash the process: the pool replaces it,
+    // and the next query that cannot connect reports the problem.
+    pool.on('error', () => {})
     const dialect: Dialect = new PostgresDialect({ pool })
     return {
       kind: 'postgres',
