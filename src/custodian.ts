@@ -180,6 +180,10 @@ export class Custodian {
     this.#pollTimer = setInterval(poll, this.config.changePollMs)
     this.#pollTimer.unref()
     this.#purgeTimer = setInterval(() => {
+      // Expired OAuth records go too (codes and tokens kept a little past expiry to report "expired").
+      this.store.oidc
+        .deleteExpired(Date.now())
+        .catch((error) => this.log.warn({ err: error }, 'purging expired OAuth records failed'))
       this.purgeTokens().catch((error) =>
         this.log.warn({ err: error }, 'purging old tokens failed; will retry'),
       )
