@@ -136,4 +136,40 @@ describe.each(storeBackends)('the store on $name', ({ make }) => {
     expect(result.problems).toEqual([])
     expect(await store.auditHead()).toEqual(result.last)
   })
+
+  it('keeps OAuth records: consume once only, revoke by grant, drop the expired', async () => {
+    const now = Date.now()
+    const row = (model: string, id: string, grant: string | null, expires: number | null) => ({
+      model,
+      id,
+      payload: JSON.stringify({ id }),
+      grant_id: grant,
+      uid: model === 'Session' ? `uid-${id}` : null,
+      client_id: 'c1',
+      expires_at: expires,
+      consumed_at: null,
+    })
+    await store.oidc.upsert(row('AuthorizationCode', 'code1', 'g1', now + 60_000))
+    await store.oidc.upsert(row('AccessToken', 'at1', 'g1', now + 60_000))
+    await store.oidc.upsert(row('AccessToken', 'at2', 'g2', now + 60_000))
+    await store.oidc.upsert(row('Session', 's1', null, now - 1))
+    expect(await store.oidc.consume('AuthorizationCode', 'code1', now)).toBe(true)
+    expect(await store.oidc.consume('AuthorizationCode', 'code1', now)).toBe(false)
+    expect((await store.oidc.find('AuthorizationCode', 'code1', now))?.consumed_at).toBe(now)
+    expect(await store.oidc.findByUid('Session', 'uid-s1', now)).toBeUndefined() // expired
+    await store.oidc.revokeByGrantId(undefined, 'g1')
+    expect(await store.oidc.find('AccessToken', 'at1', now)).toBeUndefined()
+    expect(await store.oidc.find('AuthorizationCode', 'code1', now)).toBeUndefined()
+    expect(await store.oidc.find('AccessToken', 'at2', now)).toMatchObject({
+      grant_id: 'g2',
+      expires_at: now + 60_000,
+    })
+    expect(await store.oidc.deleteExpired(now)).toBe(1)
+  })
+
+  it('makes a shared secret once', async () => {
+    const first = await store.sharedSecret('test')
+    expect(first).toMatch(/^[\w-]{40,}$/)
+    expect(await store.sharedSecret('test')).toBe(first)
+  })
 })
