@@ -9,6 +9,7 @@ import { Controller } from '../housemate/controller.js'
 import { HouseMate } from '../housemate/house-mate.js'
 import type { Logger } from '../logger.js'
 import { registerOAuth } from '../oauth/routes.js'
+import { registerAccountPages } from '../web/account-pages.js'
 import { errorHandler, problem, sendProblem } from './problem.js'
 
 /**
@@ -657,6 +658,7 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   const consent = new ConsentService(custodian)
   // The OAuth routes take no typed schemas; the plain instance type is enough for them.
   await registerOAuth(app as unknown as FastifyInstance, custodian, consent)
+  await registerAccountPages(app as unknown as FastifyInstance, custodian, consent)
   const consentTags = ['consent']
   const baseUrl = (request: FastifyRequest) => `${request.protocol}://${request.host}`
   const Created = Type.Object({

@@ -158,4 +158,39 @@ describe('the consent flow in a browser', () => {
     expect(await page.getByRole('alert').textContent()).toBe('The form expired: please sign in again.')
     await page.close()
   })
+
+  it('lets the customer change and end access on the 3rd Party Access page', async () => {
+    const page = await browser.newPage()
+    await page.goto(`${server.url}/account/access`)
+    await page.getByRole('heading', { name: 'Sign in to your account' }).waitFor()
+    await page.getByLabel('Username').fill('alice')
+    await page.getByLabel('Password').fill('alice password')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('heading', { name: '3rd Party Access' }).waitFor()
+    // The authorization granted in the first test, with the third party's name as text.
+    const section = page.getByRole('region', { name: 'Solar <b>Savings</b> & Co' })
+    expect(await section.textContent()).toContain('Meters: House meter.')
+    expect(await section.textContent()).toContain('Access ends: 2027-06-30.')
+
+    await page.getByLabel('New end date for Solar <b>Savings</b> & Co').fill('2027-12-31')
+    await page.getByRole('button', { name: 'Change end date' }).click()
+    await page.getByRole('status').waitFor()
+    expect(await page.getByRole('status').textContent()).toMatch(/now ends 2027-12-31T00:00:00.000Z/)
+    expect(await page.getByRole('region', { name: 'Solar <b>Savings</b> & Co' }).textContent()).toContain(
+      'Access ends: 2027-12-31.',
+    )
+
+    await page.getByRole('button', { name: 'Terminate' }).click()
+    await page.getByRole('status').waitFor()
+    expect(await page.getByRole('status').textContent()).toMatch(/terminated: access ends/)
+    expect(await page.getByRole('region', { name: 'Solar <b>Savings</b> & Co' }).textContent()).toContain(
+      'Status: terminated.',
+    )
+    const records = await call(server.url, 'GET', '/v1/authorizations', { token: admin })
+    expect(records.body.items).toEqual([expect.objectContaining({ status: 'terminated' })])
+
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByRole('heading', { name: 'Sign in to your account' }).waitFor()
+    await page.close()
+  })
 })
