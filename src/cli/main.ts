@@ -3,8 +3,10 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { Presets, SingleBar } from 'cli-progress'
 import { type Config, describeSettings, loadConfig, settings } from '../config.js'
+import { ConsentService } from '../consent/consent-service.js'
 import { importCustomersCsv } from '../consent/import-customers.js'
 import { Custodian } from '../custodian.js'
+import { DEMO_CUSTOMERS, type DemoThirdParty, seedDemo } from '../demo/demo.js'
 import { type EntityKind, entityViews, listEntities } from '../entitlements/views.js'
 import { isCustodianError } from '../errors.js'
 import { createLogger } from '../logger.js'
@@ -18,6 +20,7 @@ const usage = `custodian: authorization server for consented data sharing
 
 usage:
   custodian serve                      serve the HTTP API (prints its URL; first start prints an admin password)
+  custodian demo                       serve with a sample utility and third party, to try the consent flow
   custodian script FILE [--json]       run a command script (FILE or - for stdin); exit 1 if any line failed
   custodian audit verify               check the audit log's hash chain
   custodian audit list [--after N] [--limit N] [--json]
@@ -74,19 +77,21 @@ async function readSecretFromStdin(): Promise<string> {
   return ''
 }
 
-async function serve(config: Config, out: NodeJS.WritableStream): Promise<number> {
+async function serve(config: Config, out: NodeJS.WritableStream, demo = false): Promise<number> {
   const logger = createLogger(config.logLevel)
   const custodian = await Custodian.open({ config, logger })
   const admin = await custodian.ensureAdmin()
   // Loaded here only: the HTTP app brings oidc-provider, which warns on import under Node 20.
   const { buildApp } = await import('../http/app.js')
-  const app = await buildApp(custodian, { logger })
+  let party: DemoThirdParty | undefined
+  const app = await buildApp(custodian, { logger, ...(demo ? { demo: () => party } : {}) })
   const address = await app.listen({ port: config.port, host: config.host })
   const url = address.replace('[::1]', 'localhost')
   if (!config.publicUrl) custodian.config.publicUrl = url
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, mailbox: config.mailbox })
   const outbox = new OutboxWorker(custodian.store, mailer, logger, { pollMs: config.outboxPollMs })
   outbox.start()
+  if (demo) party = await seedDemo(custodian, new ConsentService(custodian))
   // One write, so that a reader of the pipe gets the whole banner at once.
   let banner = `Custodian is serving at ${url} (store: ${custodian.store.location}, revision ${custodian.revision})\n`
   banner += `  API description: ${url}/openapi.json\n`
@@ -94,6 +99,11 @@ async function serve(config: Config, out: NodeJS.WritableStream): Promise<number
   if (admin) {
     banner += `  First administrator created: user "${admin.userId}", password "${admin.password}"\n`
     banner += '  This password is shown only once. Log in with POST /v1/sessions or `custodian login`.\n'
+  }
+  if (demo) {
+    banner += `\n  Demo: open ${url}/demo/third-party and press "Connect my utility account".\n`
+    banner += `  Customers: ${DEMO_CUSTOMERS.map((c) => `${c.username} / ${c.password}`).join(', ')}\n`
+    banner += `  Their 3rd Party Access page: ${url}/account/access\n`
   }
   out.write(banner)
   await new Promise<void>((resolve) => {
@@ -323,6 +333,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     switch (verb) {
       case 'serve':
         return await serve(config, out)
+      case 'demo':
+        return await serve(config, out, true)
       case 'script':
         return await script(config, flags, rest[0], out)
       case 'audit':

@@ -4,6 +4,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { ConsentService } from '../consent/consent-service.js'
 import type { ChangeResult, Custodian } from '../custodian.js'
+import { type DemoThirdParty, registerDemoThirdParty } from '../demo/demo.js'
 import { entityViews, listEntities } from '../entitlements/views.js'
 import { Controller } from '../housemate/controller.js'
 import { HouseMate } from '../housemate/house-mate.js'
@@ -49,6 +50,8 @@ const withRevision = (reply: { header: (k: string, v: string) => unknown }, resu
 
 export interface AppOptions {
   logger: Logger
+  /** `custodian demo`: the sample third party's pages, once it is registered. */
+  demo?: () => DemoThirdParty | undefined
 }
 
 export async function buildApp(custodian: Custodian, options: AppOptions) {
@@ -659,6 +662,7 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   // The OAuth routes take no typed schemas; the plain instance type is enough for them.
   await registerOAuth(app as unknown as FastifyInstance, custodian, consent)
   await registerAccountPages(app as unknown as FastifyInstance, custodian, consent)
+  if (options.demo) await registerDemoThirdParty(app as unknown as FastifyInstance, custodian, options.demo)
   const consentTags = ['consent']
   const baseUrl = (request: FastifyRequest) => `${request.protocol}://${request.host}`
   const Created = Type.Object({

@@ -13,8 +13,12 @@ export interface RunningServer {
 }
 
 /** Starts `custodian serve` as its own process on a free port and waits until it prints its URL. */
-export async function startServer(db: string, env: Record<string, string> = {}): Promise<RunningServer> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--db', db], {
+export async function startServer(
+  db: string,
+  env: Record<string, string> = {},
+  verb: 'serve' | 'demo' = 'serve',
+): Promise<RunningServer> {
+  const child: ChildProcess = spawn(process.execPath, [CLI, verb, '--port', '0', '--db', db], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

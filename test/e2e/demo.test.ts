@@ -1,0 +1,66 @@
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { type Browser, chromium } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type RunningServer, startServer } from '../support/server.js'
+import { tempSqlite } from '../support/temp-store.js'
+
+/** `custodian demo`, tried as a person would: from the sample third party's page to a connected account. */
+describe('custodian demo', () => {
+  const temp = tempSqlite()
+  let server: RunningServer
+  let browser: Browser
+
+  beforeAll(async () => {
+    server = await startServer(
+      temp.target,
+      { CUSTODIAN_MAILBOX: join(temp.dir, 'mailbox'), CUSTODIAN_OUTBOX_POLL_MS: '50' },
+      'demo',
+    )
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    })
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await server.stop()
+    temp.remove()
+  })
+
+  it('prints where to start and who to sign in as', () => {
+    expect(server.output()).toContain(`Demo: open ${server.url}/demo/third-party`)
+    expect(server.output()).toContain('alice / alice-demo-password')
+  })
+
+  it('connects the sample third party through the utility’s consent page', async () => {
+    const page = await browser.newPage()
+    await page.goto(`${server.url}/demo/third-party`)
+    await page.getByRole('button', { name: 'Connect my utility account' }).click()
+    await page.getByLabel('Username').fill('alice')
+    await page.getByLabel('Password').fill('alice-demo-password')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('heading', { name: 'Share your energy data?' }).waitFor()
+    expect(await page.getByRole('checkbox').count()).toBe(2)
+    await page.getByRole('button', { name: 'Approve' }).click()
+    await page.getByRole('heading', { name: 'Connected' }).waitFor()
+    const text = (await page.textContent('main')) ?? ''
+    expect(text).toMatch(
+      /Authorization au_\S+, active, scope FB=4_5;IntervalDuration=3600;BlockDuration=monthly;HistoryLength=13/,
+    )
+    expect(text).not.toMatch(/Alice|alice@/)
+    await page.close()
+    // The customer's email about it lands in the mailbox folder.
+    await expect
+      .poll(() => readdirSync(join(temp.dir, 'mailbox')).length, { timeout: 10_000 })
+      .toBeGreaterThan(0)
+  })
+})
