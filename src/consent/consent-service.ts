@@ -28,7 +28,11 @@ export function authorizationResource(row: AuthorizationRow, baseUrl: string, no
         : row.status === 'terminated'
           ? 'terminated'
           : 'expired',
-    authorizedPeriod: { start: Math.floor(start / 1000), duration: Math.floor((end - start) / 1000) },
+    // Whole seconds, so that start + duration is exactly the end.
+    authorizedPeriod: {
+      start: Math.floor(start / 1000),
+      duration: Math.floor(end / 1000) - Math.floor(start / 1000),
+    },
     scope: row.scope,
     resourceURI: `${baseUrl}/espi/1_1/resource/Batch/Subscription/${row.subscription_id}`,
     authorizationURI: `${baseUrl}/espi/1_1/resource/Authorization/${row.id}`,
@@ -87,6 +91,8 @@ export class ConsentService {
       redirectUris: string[]
       notifyUri: string
       scope: string
+      /** ESPI thirdPartyScopeSelectionScreenURI, for grants that start at the utility. */
+      scopeSelectionUri?: string
     },
   ): Promise<RegisteredThirdParty> {
     const clientId = input.clientId ?? opaqueId('tp')

@@ -115,6 +115,7 @@ export function registerThirdParty(
     redirectUris: string[]
     notifyUri: string
     scope: string
+    scopeSelectionUri?: string | undefined
     now: string
   },
 ): Plan {
@@ -124,6 +125,7 @@ export function registerThirdParty(
   if (input.redirectUris.length === 0) throw invalid('a third party needs at least one redirect URI')
   input.redirectUris.forEach(checkRedirectUri)
   checkRedirectUri(input.notifyUri)
+  if (input.scopeSelectionUri) checkRedirectUri(input.scopeSelectionUri)
   const scope = parseScopeOrThrow(input.scope)
   return {
     changes: [
@@ -138,6 +140,7 @@ export function registerThirdParty(
           redirect_uris: JSON.stringify(input.redirectUris),
           notify_uri: input.notifyUri,
           scope: scope.text,
+          scope_selection_uri: input.scopeSelectionUri || null,
           standing: 'active',
           created_at: input.now,
           updated_at: input.now,

@@ -63,6 +63,7 @@ export async function seedDemo(custodian: Custodian, consent: ConsentService): P
     redirectUris: [`${custodian.publicUrl}/demo/third-party/callback`],
     notifyUri: `${custodian.publicUrl}/demo/third-party/notify`,
     scope: DEMO_SCOPE,
+    scopeSelectionUri: `${custodian.publicUrl}/demo/third-party/connect`,
   })
   await custodian.logout(token)
   return { clientId: party.clientId, clientSecret: party.clientSecret }
@@ -152,6 +153,26 @@ ${items.map((a) => html`<p>Authorization <code>${a.id}</code>, ${a.status}, scop
 <p>Change or end it on your utility's <a href="/account/access">3rd Party Access</a> page; the email the utility sent you is in the mailbox folder.</p>`,
     )
   })
+  /** Starts the code flow with PKCE, as a third party's site does. */
+  const begin = (reply: FastifyReply) => {
+    const state = randomBytes(16).toString('base64url')
+    const verifier = randomBytes(32).toString('base64url')
+    pending.set(state, { verifier, at: Date.now() })
+    for (const [key, value] of pending) if (Date.now() - value.at > 15 * 60_000) pending.delete(key)
+    const url = new URL(`${base()}/oauth/auth`)
+    url.search = new URLSearchParams({
+      client_id: party().clientId,
+      response_type: 'code',
+      redirect_uri: `${base()}/demo/third-party/callback`,
+      scope: 'FB=4_5;IntervalDuration=3600',
+      state,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    }).toString()
+    return reply.redirect(url.href, 303)
+  }
+  // A customer sent on from the utility's 3rd Party Access page lands here (ESPI scope selection screen).
+  app.get('/demo/third-party/connect', { schema: { hide: true } }, async (_request, reply) => begin(reply))
   await app.register(async (scope) => {
     // The button's form has no fields; it only starts the flow.
     scope.addContentTypeParser(
@@ -159,23 +180,7 @@ ${items.map((a) => html`<p>Authorization <code>${a.id}</code>, ${a.status}, scop
       { parseAs: 'string' },
       (_request, _body, done) => done(null, {}),
     )
-    scope.post('/demo/third-party/start', { schema: { hide: true } }, async (_request, reply) => {
-      const state = randomBytes(16).toString('base64url')
-      const verifier = randomBytes(32).toString('base64url')
-      pending.set(state, { verifier, at: Date.now() })
-      for (const [key, value] of pending) if (Date.now() - value.at > 15 * 60_000) pending.delete(key)
-      const url = new URL(`${base()}/oauth/auth`)
-      url.search = new URLSearchParams({
-        client_id: party().clientId,
-        response_type: 'code',
-        redirect_uri: `${base()}/demo/third-party/callback`,
-        scope: 'FB=4_5;IntervalDuration=3600',
-        state,
-        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-        code_challenge_method: 'S256',
-      }).toString()
-      return reply.redirect(url.href, 303)
-    })
+    scope.post('/demo/third-party/start', { schema: { hide: true } }, async (_request, reply) => begin(reply))
     scope.addContentTypeParser('application/xml', { parseAs: 'string' }, (_request, body, done) =>
       done(null, body),
     )

@@ -755,6 +755,13 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
               maxLength: 1000,
               description: 'the widest ESPI scope it may ask for',
             }),
+            scope_selection_uri: Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: 2000,
+                description: 'where customers starting at the utility are sent on to',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -773,6 +780,7 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
         redirectUris: b.redirect_uris,
         notifyUri: b.notify_uri,
         scope: b.scope,
+        ...(b.scope_selection_uri ? { scopeSelectionUri: b.scope_selection_uri } : {}),
       })
       reply.code(201).header('cache-control', 'no-store')
       return { revision: party.revision, client_id: party.clientId, client_secret: party.clientSecret }

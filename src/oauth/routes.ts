@@ -8,6 +8,7 @@ import { authorizationAccess } from '../consent/plans.js'
 import type { Custodian } from '../custodian.js'
 import { InvalidAccessTokenError, isCustodianError, notFound } from '../errors.js'
 import { html, type Markup, page, pageHeaders } from '../web/html.js'
+import { cookieValue, openPreApproval, PREAPPROVAL_COOKIE, type PreApproval } from '../web/preapproval.js'
 import { createProvider, ESPI_RESOURCE_PATH, OAUTH_MOUNT } from './provider.js'
 
 type Form = Record<string, string | string[] | undefined>
@@ -136,10 +137,13 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       accountId: string,
       scopes: string[],
       error?: string,
+      chosen?: PreApproval,
     ) => {
       const party = partyOf(clientId)
       const points = custodian.consent.usagePointsOf(accountId)
-      const defaultEnd = new Date(custodian.now() + 365 * 86_400_000).toISOString().slice(0, 10)
+      const preset = chosen?.clientId === clientId && chosen.customerId === accountId ? chosen : undefined
+      const defaultEnd =
+        preset?.periodEnd ?? new Date(custodian.now() + 365 * 86_400_000).toISOString().slice(0, 10)
       const blocks = scopes.flatMap((s) => {
         const parsed = parseEspiScope(s)
         return parsed.ok ? [parsed.scope] : []
@@ -148,11 +152,12 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 ${party?.description ? html`<p>${party.description}</p>` : ''}
 <p>It asks for: ${scopes.map((s) => html`<code>${s}</code> `)}${blocks.map((b) => html`(function blocks ${b.functionBlocks.join(', ')}${b.historySeconds ? html`, up to ${Math.round(b.historySeconds / 86_400)} days of history` : ''}) `)}</p>
 <p>It will not receive your name, email, username or account number.</p>
+${preset ? html`<p role="status">These are the choices you made on your utility's 3rd Party Access page: confirm them to finish.</p>` : ''}
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="/interaction/${uid}/consent">
 <input type="hidden" name="csrf" value="${csrfFor(uid)}">
 <fieldset><legend>Which meters may it see?</legend>
-${points.length === 0 ? html`<p>You have no meters to share.</p>` : points.map((p) => html`<div><input type="checkbox" id="up-${p.id}" name="usage_point" value="${p.id}" checked><label for="up-${p.id}" style="display:inline">${p.description || p.id} (${p.service_kind})</label></div>`)}
+${points.length === 0 ? html`<p>You have no meters to share.</p>` : points.map((p) => html`<div><input type="checkbox" id="up-${p.id}" name="usage_point" value="${p.id}"${preset && !preset.usagePointIds.includes(p.id) ? '' : html` checked`}><label for="up-${p.id}" style="display:inline">${p.description || p.id} (${p.service_kind})</label></div>`)}
 </fieldset>
 <label for="period_end">Until (access ends at the start of this day)</label><input type="date" id="period_end" name="period_end" value="${defaultEnd}" required>
 <button type="submit" name="decision" value="approve">Approve</button>
@@ -170,7 +175,14 @@ ${points.length === 0 ? html`<p>You have no meters to share.</p>` : points.map((
       return send(
         reply,
         'Share your energy data?',
-        consentPage(details.uid, clientId, details.session?.accountId ?? '', Object.values(missing).flat()),
+        consentPage(
+          details.uid,
+          clientId,
+          details.session?.accountId ?? '',
+          Object.values(missing).flat(),
+          undefined,
+          openPreApproval(csrfKey, cookieValue(request.headers.cookie, PREAPPROVAL_COOKIE), custodian.now()),
+        ),
       )
     })
 

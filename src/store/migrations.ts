@@ -249,6 +249,11 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('oidc_payloads_expires').on('oidc_payloads').column('expires_at').execute()
     },
   },
+  '0006_third_party_scope_selection': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('espi_third_parties').addColumn('scope_selection_uri', 'text').execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

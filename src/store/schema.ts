@@ -158,6 +158,8 @@ export interface ThirdPartyRow {
   notify_uri: string
   /** The widest ESPI scope it may ask for, canonical text. */
   scope: string
+  /** ESPI thirdPartyScopeSelectionScreenURI: where a customer starting at the utility is sent on to. */
+  scope_selection_uri: string | null
   standing: Standing
   created_at: string
   updated_at: string

@@ -6,19 +6,12 @@ import type { Custodian } from '../custodian.js'
 import { parseToken } from '../entitlements/tokens.js'
 import { isCustodianError } from '../errors.js'
 import { html, type Markup, page, pageHeaders } from './html.js'
+import { cookieValue, PREAPPROVAL_COOKIE, PREAPPROVAL_SECONDS, sealPreApproval } from './preapproval.js'
 
 const COOKIE = 'custodian_account'
 
 type Form = Record<string, string | string[] | undefined>
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value) ?? ''
-
-function cookieOf(request: FastifyRequest): string | undefined {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=')
-    if (name === COOKIE) return decodeURIComponent(value.join('='))
-  }
-  return undefined
-}
 
 /**
  * The customer's pages on the utility's site: sign in, then "3rd Party Access", where every authorization
@@ -51,7 +44,7 @@ export async function registerAccountPages(
 
   /** The signed-in customer, or undefined (the caller sends the sign-in page). */
   const session = (request: FastifyRequest) => {
-    const token = cookieOf(request)
+    const token = cookieValue(request.headers.cookie, COOKIE)
     const check = token ? custodian.whoHolds(token) : undefined
     if (!token || !check?.ok) return undefined
     const customer = custodian.consent.customerOfUser(check.token.user_id)
@@ -65,7 +58,26 @@ export async function registerAccountPages(
 <button type="submit">Sign in</button>
 </form>`
 
-  const accessPage = (token: string, message?: { text: string; error: boolean }) => {
+  /** Grants that start here: choose, then go on to the third party, which asks for the authorization. */
+  const startForm = (customerId: string, csrf: string, today: string) => {
+    const parties = [...custodian.consent.thirdParties.values()].filter(
+      (p) => p.standing === 'active' && p.scope_selection_uri,
+    )
+    const points = custodian.consent.usagePointsOf(customerId)
+    if (parties.length === 0 || points.length === 0) return ''
+    const inAYear = new Date(custodian.now() + 365 * 86_400_000).toISOString().slice(0, 10)
+    return html`<section aria-labelledby="h-new"><h2 id="h-new">Authorize a third party</h2>
+<form method="post" action="/account/access/new"><input type="hidden" name="csrf" value="${csrf}">
+<label for="third_party">Third party</label><select id="third_party" name="third_party">${parties.map((p) => html`<option value="${p.client_id}">${p.name}</option>`)}</select>
+<fieldset><legend>Which meters may it see?</legend>
+${points.map((p) => html`<div><input type="checkbox" id="new-${p.id}" name="usage_point" value="${p.id}" checked><label for="new-${p.id}" style="display:inline">${p.description || p.id} (${p.service_kind})</label></div>`)}
+</fieldset>
+<label for="new_end">Until</label><input type="date" id="new_end" name="period_end" min="${today}" value="${inAYear}" required>
+<button type="submit">Continue to the third party</button>
+</form></section>`
+  }
+
+  const accessPage = (token: string, customerId: string, message?: { text: string; error: boolean }) => {
     const items = consent.customerAuthorizations(token, custodian.publicUrl)
     const today = new Date(custodian.now()).toISOString().slice(0, 10)
     const csrf = csrfFor(token)
@@ -89,6 +101,7 @@ ${
 }</section>`,
       )
 }
+${startForm(customerId, csrf, today)}
 <p>Third parties in good standing are listed at <a href="/v1/third-parties">/v1/third-parties</a>.</p>
 <form method="post" action="/account/logout"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Sign out</button></form>`
   }
@@ -107,7 +120,7 @@ ${
     scope.get('/account/access', { schema: { hide: true } }, async (request, reply) => {
       const s = session(request)
       if (!s) return send(reply, 'Sign in to your account', signIn())
-      return send(reply, '3rd Party Access', accessPage(s.token))
+      return send(reply, '3rd Party Access', accessPage(s.token, s.customer.id))
     })
     scope.post('/account/login', { schema: { hide: true } }, async (request, reply) => {
       const form = (request.body ?? {}) as Form
@@ -143,23 +156,75 @@ ${
           return send(
             reply,
             '3rd Party Access',
-            accessPage(s.token, { text: 'The form expired: please try again.', error: true }),
+            accessPage(s.token, s.customer.id, { text: 'The form expired: please try again.', error: true }),
             403,
           )
         }
         try {
           const result = await run(s.token, (request.params as { id: string }).id, form)
-          return send(reply, '3rd Party Access', accessPage(s.token, { text: result.summary, error: false }))
+          return send(
+            reply,
+            '3rd Party Access',
+            accessPage(s.token, s.customer.id, { text: result.summary, error: false }),
+          )
         } catch (error) {
           if (!isCustodianError(error)) throw error
           return send(
             reply,
             '3rd Party Access',
-            accessPage(s.token, { text: error.message, error: true }),
+            accessPage(s.token, s.customer.id, { text: error.message, error: true }),
             error.status,
           )
         }
       })
+    scope.post('/account/access/new', { schema: { hide: true } }, async (request, reply) => {
+      const s = session(request)
+      if (!s) return send(reply, 'Sign in to your account', signIn('Please sign in again.'), 401)
+      const form = (request.body ?? {}) as Form
+      if (!csrfOk(s.token, first(form.csrf))) {
+        return send(
+          reply,
+          '3rd Party Access',
+          accessPage(s.token, s.customer.id, { text: 'The form expired: please try again.', error: true }),
+          403,
+        )
+      }
+      const party = custodian.consent.thirdParties.get(first(form.third_party))
+      const own = new Set(custodian.consent.usagePointsOf(s.customer.id).map((p) => p.id))
+      const chosen = (
+        Array.isArray(form.usage_point) ? form.usage_point : form.usage_point ? [form.usage_point] : []
+      ).filter((id) => own.has(id))
+      const problem =
+        !party || party.standing !== 'active' || !party.scope_selection_uri
+          ? 'That third party cannot be authorized from here.'
+          : chosen.length === 0
+            ? 'Choose at least one meter.'
+            : !/^\d{4}-\d{2}-\d{2}$/.test(first(form.period_end))
+              ? 'Choose the date access ends.'
+              : undefined
+      if (problem || !party?.scope_selection_uri)
+        return send(
+          reply,
+          '3rd Party Access',
+          accessPage(s.token, s.customer.id, { text: problem ?? '', error: true }),
+          400,
+        )
+      const sealed = sealPreApproval(csrfKey, {
+        clientId: party.client_id,
+        customerId: s.customer.id,
+        usagePointIds: chosen,
+        periodEnd: first(form.period_end),
+        expiresAt: custodian.now() + PREAPPROVAL_SECONDS * 1000,
+      })
+      reply.header(
+        'set-cookie',
+        `${PREAPPROVAL_COOKIE}=${encodeURIComponent(sealed)}; Path=/interaction; HttpOnly; SameSite=Lax; Max-Age=${PREAPPROVAL_SECONDS}${secure() ? '; Secure' : ''}`,
+      )
+      const next = new URL(party.scope_selection_uri)
+      next.searchParams.set('scope', party.scope)
+      next.searchParams.set('DataCustodianID', custodian.publicUrl)
+      return reply.redirect(next.href, 303)
+    })
     act('/account/access/:id/end', (token, id, form) => consent.extend(token, id, first(form.period_end)))
     act('/account/access/:id/terminate', (token, id, form) => consent.terminate(token, id, first(form.date)))
     scope.post('/account/logout', { schema: { hide: true } }, async (request, reply) => {
