@@ -195,7 +195,7 @@ ${startForm(customerId, csrf, today)}
         Array.isArray(form.usage_point) ? form.usage_point : form.usage_point ? [form.usage_point] : []
       ).filter((id) => own.has(id))
       const problem =
-        !party || party.standing !== 'active' || !party.scope_selection_uri
+        party?.standing !== 'active' || !party.scope_selection_uri
           ? 'That third party cannot be authorized from here.'
           : chosen.length === 0
             ? 'Choose at least one meter.'
