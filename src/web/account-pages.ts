@@ -5,6 +5,8 @@ import type { ConsentService } from '../consent/consent-service.js'
 import type { Custodian } from '../custodian.js'
 import { parseToken } from '../entitlements/tokens.js'
 import { isCustodianError } from '../errors.js'
+import { readMailbox } from '../notify/mailbox.js'
+import { ADMIN_PERMISSION } from '../store/migrations.js'
 import { html, type Markup, page, pageHeaders } from './html.js'
 import { cookieValue, PREAPPROVAL_COOKIE, PREAPPROVAL_SECONDS, sealPreApproval } from './preapproval.js'
 
@@ -37,18 +39,20 @@ export async function registerAccountPages(
   const setSession = (reply: FastifyReply, token: string, maxAge: number) =>
     reply.header(
       'set-cookie',
-      `${COOKIE}=${encodeURIComponent(token)}; Path=/account; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure() ? '; Secure' : ''}`,
+      `${COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure() ? '; Secure' : ''}`,
     )
   const send = (reply: FastifyReply, title: string, body: Markup, status = 200) =>
     reply.code(status).headers(pageHeaders).send(page(title, body))
 
-  /** The signed-in customer, or undefined (the caller sends the sign-in page). */
+  /** The signed-in user (a customer, an administrator, or both), or undefined. */
   const session = (request: FastifyRequest) => {
     const token = cookieValue(request.headers.cookie, COOKIE)
     const check = token ? custodian.whoHolds(token) : undefined
     if (!token || !check?.ok) return undefined
-    const customer = custodian.consent.customerOfUser(check.token.user_id)
-    return customer ? { token, customer } : undefined
+    const userId = check.token.user_id
+    const customer = custodian.consent.customerOfUser(userId)
+    const admin = custodian.index.effective(userId).global.has(ADMIN_PERMISSION)
+    return customer || admin ? { token, userId, customer, admin } : undefined
   }
 
   const signIn = (error?: string) => html`${error ? html`<p class="error" role="alert">${error}</p>` : ''}
@@ -102,7 +106,7 @@ ${
       )
 }
 ${startForm(customerId, csrf, today)}
-<p>Third parties in good standing are listed at <a href="/v1/third-parties">/v1/third-parties</a>.</p>
+<p>See which <a href="/third-parties">third parties are in good standing</a>.</p>
 <form method="post" action="/account/logout"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Sign out</button></form>`
   }
 
@@ -120,6 +124,7 @@ ${startForm(customerId, csrf, today)}
     scope.get('/account/access', { schema: { hide: true } }, async (request, reply) => {
       const s = session(request)
       if (!s) return send(reply, 'Sign in to your account', signIn())
+      if (!s.customer) return reply.redirect('/admin/mailbox', 303)
       return send(reply, '3rd Party Access', accessPage(s.token, s.customer.id))
     })
     scope.post('/account/login', { schema: { hide: true } }, async (request, reply) => {
@@ -127,17 +132,18 @@ ${startForm(customerId, csrf, today)}
       const username = first(form.username)
       try {
         const login = await custodian.login(username, first(form.password), { address: request.ip })
-        if (!custodian.consent.customerOfUser(login.userId)) {
+        const customer = custodian.consent.customerOfUser(login.userId)
+        if (!customer && !custodian.index.effective(login.userId).global.has(ADMIN_PERMISSION)) {
           await custodian.logout(login.token)
           return send(
             reply,
             'Sign in to your account',
-            signIn('This account is not a customer account.'),
+            signIn('This account is neither a customer nor an administrator.'),
             403,
           )
         }
         setSession(reply, login.token, login.idleTimeoutSeconds)
-        return reply.redirect('/account/access', 303)
+        return reply.redirect(customer ? '/account/access' : '/admin/mailbox', 303)
       } catch (error) {
         if (!isCustodianError(error)) throw error
         const text = error.code === 'Throttled' ? error.message : 'Wrong username or password.'
@@ -150,7 +156,7 @@ ${startForm(customerId, csrf, today)}
     ) =>
       scope.post(path, { schema: { hide: true } }, async (request, reply) => {
         const s = session(request)
-        if (!s) return send(reply, 'Sign in to your account', signIn('Please sign in again.'), 401)
+        if (!s?.customer) return send(reply, 'Sign in to your account', signIn('Please sign in again.'), 401)
         const form = (request.body ?? {}) as Form
         if (!csrfOk(s.token, first(form.csrf))) {
           return send(
@@ -179,7 +185,7 @@ ${startForm(customerId, csrf, today)}
       })
     scope.post('/account/access/new', { schema: { hide: true } }, async (request, reply) => {
       const s = session(request)
-      if (!s) return send(reply, 'Sign in to your account', signIn('Please sign in again.'), 401)
+      if (!s?.customer) return send(reply, 'Sign in to your account', signIn('Please sign in again.'), 401)
       const form = (request.body ?? {}) as Form
       if (!csrfOk(s.token, first(form.csrf))) {
         return send(
@@ -227,6 +233,36 @@ ${startForm(customerId, csrf, today)}
     })
     act('/account/access/:id/end', (token, id, form) => consent.extend(token, id, first(form.period_end)))
     act('/account/access/:id/terminate', (token, id, form) => consent.terminate(token, id, first(form.date)))
+    // Administrators see the emails that went to the mailbox folder (no SMTP server set).
+    scope.get('/admin/mailbox', { schema: { hide: true } }, async (request, reply) => {
+      const s = session(request)
+      if (!s?.admin)
+        return send(
+          reply,
+          'Sign in to your account',
+          signIn(s ? 'Only administrators may see the mailbox.' : undefined),
+          s ? 403 : 200,
+        )
+      const messages = await readMailbox(custodian.config.mailbox)
+      return send(
+        reply,
+        'Mailbox',
+        html`<p>Emails Custodian sent while no SMTP server is set, newest first (folder <code>${custodian.config.mailbox}</code>).</p>
+${messages.length === 0 ? html`<p>No messages yet.</p>` : messages.map((m) => html`<article><h2>${m.subject}</h2><p>To ${m.to}, ${m.date}</p><pre>${m.text}</pre></article>`)}
+<form method="post" action="/account/logout"><input type="hidden" name="csrf" value="${csrfFor(s.token)}"><button type="submit">Sign out</button></form>`,
+      )
+    })
+    // Public by design: the seed asks for a list customers can check a third party's standing against.
+    scope.get('/third-parties', { schema: { hide: true } }, async (_request, reply) => {
+      const parties = consent.publicThirdParties()
+      return send(
+        reply,
+        'Third parties',
+        html`<p>Third parties registered with this utility. Only those in good standing can be authorized.</p>
+<table><thead><tr><th scope="col">Name</th><th scope="col">What it does</th><th scope="col">Standing</th></tr></thead>
+<tbody>${parties.map((p) => html`<tr><td>${p.name}</td><td>${p.description}</td><td>${p.standing === 'active' ? 'in good standing' : p.standing}</td></tr>`)}</tbody></table>`,
+      )
+    })
     scope.post('/account/logout', { schema: { hide: true } }, async (request, reply) => {
       const s = session(request)
       if (s && csrfOk(s.token, first(((request.body ?? {}) as Form).csrf))) await custodian.logout(s.token)

@@ -103,4 +103,30 @@ describe('custodian demo', () => {
     ).toBe(true)
     await page.close()
   })
+
+  it('shows the public third-party list, and the mailbox to an administrator', async () => {
+    const page = await browser.newPage()
+    await page.goto(`${server.url}/third-parties`)
+    expect(
+      await page
+        .getByRole('row', { name: /Demo Energy Advisor/ })
+        .first()
+        .textContent(),
+    ).toContain('in good standing')
+    await page.goto(`${server.url}/admin/mailbox`)
+    await page.getByLabel('Username').fill('admin')
+    await page.getByLabel('Password').fill(server.adminPassword as string)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('heading', { name: 'Mailbox' }).waitFor()
+    await expect
+      .poll(async () => {
+        await page.reload()
+        return page
+          .getByRole('heading', { name: 'Your data sharing with Demo Energy Advisor was granted' })
+          .count()
+      })
+      .toBeGreaterThan(0)
+    expect(await page.textContent('main')).toContain('To alice@demo.invalid')
+    await page.close()
+  })
 })
