@@ -27,7 +27,14 @@ import { HouseModel } from './housemate/house-model.js'
 import { createLogger, type Logger } from './logger.js'
 import { ADMIN_PERMISSION } from './store/migrations.js'
 import type { AccessTokenRow, CredentialKind, GrantKind } from './store/schema.js'
-import { type Change, openStore, type PlannedChange, type Snapshot, type Store } from './store/store.js'
+import {
+  type Change,
+  openStore,
+  type PlannedChange,
+  type Snapshot,
+  type Store,
+  type WritePlan,
+} from './store/store.js'
 
 export interface CustodianOptions {
   /** SQLite file path or postgres:// URL; defaults to config.db. */
@@ -336,18 +343,10 @@ export class Custodian {
         })
         const planned = plan(this.#world(), new Date(this.now()).toISOString())
         const at = new Date(this.now()).toISOString()
-        return {
-          changes: planned.changes,
-          audit: [{ at, actor, action, resource, outcome: 'ok', reason: planned.summary }],
-          outbox: planned.outbox ?? [],
-          result: planned,
-        }
+        return writePlan(planned, { at, actor, action, resource })
       })
       this.#apply(outcome.changes)
-      const { summary, details } = outcome.result
-      return details
-        ? { revision: outcome.revision, summary, details }
-        : { revision: outcome.revision, summary }
+      return changeResult(outcome)
     } catch (error) {
       if (isCustodianError(error))
         this.audit({ actor, action, resource, outcome: error.code, reason: error.message })
@@ -422,18 +421,10 @@ export class Custodian {
       const userId = who()
       const at = new Date(this.now()).toISOString()
       const planned = plan(this.#world(), at, userId)
-      return {
-        changes: planned.changes,
-        audit: [{ at, actor: userId, action, resource, outcome: 'ok', reason: planned.summary }],
-        outbox: planned.outbox ?? [],
-        result: planned,
-      }
+      return writePlan(planned, { at, actor: userId, action, resource })
     })
     this.#apply(outcome.changes)
-    const { summary, details } = outcome.result
-    return details
-      ? { revision: outcome.revision, summary, details }
-      : { revision: outcome.revision, summary }
+    return changeResult(outcome)
   }
 
   /** A user's change that needs one of `permissions` on `resource` (a device's status, say). */
@@ -913,6 +904,24 @@ export class Custodian {
     )
     await this.store.close()
   }
+}
+
+/** A planned change as the store commits it: its rows, its audit record, its messages. */
+function writePlan(
+  planned: plans.Plan,
+  audit: { at: string; actor: string; action: string; resource: string },
+): WritePlan<plans.Plan> {
+  return {
+    changes: planned.changes,
+    audit: [{ ...audit, outcome: 'ok', reason: planned.summary }],
+    outbox: planned.outbox ?? [],
+    result: planned,
+  }
+}
+
+function changeResult(outcome: { revision: number; result: plans.Plan }): ChangeResult {
+  const { summary, details } = outcome.result
+  return details ? { revision: outcome.revision, summary, details } : { revision: outcome.revision, summary }
 }
 
 export const openCustodian = (options?: CustodianOptions) => Custodian.open(options)

@@ -150,53 +150,55 @@ ${startForm(customerId, csrf, today)}
         return send(reply, 'Sign in to your account', signIn(text), error.status)
       }
     })
+    /** A form of the signed-in customer with a valid CSRF token, or the page that says why not. */
+    const customerForm = (request: FastifyRequest, reply: FastifyReply) => {
+      const s = session(request)
+      if (!s?.customer) {
+        send(reply, 'Sign in to your account', signIn('Please sign in again.'), 401)
+        return undefined
+      }
+      const form = (request.body ?? {}) as Form
+      if (!csrfOk(s.token, first(form.csrf))) {
+        send(
+          reply,
+          '3rd Party Access',
+          accessPage(s.token, s.customer.id, { text: 'The form expired: please try again.', error: true }),
+          403,
+        )
+        return undefined
+      }
+      return { token: s.token, customerId: s.customer.id, form }
+    }
     const act = (
       path: string,
       run: (token: string, id: string, form: Form) => Promise<{ summary: string }>,
     ) =>
       scope.post(path, { schema: { hide: true } }, async (request, reply) => {
-        const s = session(request)
-        if (!s?.customer) return send(reply, 'Sign in to your account', signIn('Please sign in again.'), 401)
-        const form = (request.body ?? {}) as Form
-        if (!csrfOk(s.token, first(form.csrf))) {
-          return send(
-            reply,
-            '3rd Party Access',
-            accessPage(s.token, s.customer.id, { text: 'The form expired: please try again.', error: true }),
-            403,
-          )
-        }
+        const c = customerForm(request, reply)
+        if (!c) return reply
         try {
-          const result = await run(s.token, (request.params as { id: string }).id, form)
+          const result = await run(c.token, (request.params as { id: string }).id, c.form)
           return send(
             reply,
             '3rd Party Access',
-            accessPage(s.token, s.customer.id, { text: result.summary, error: false }),
+            accessPage(c.token, c.customerId, { text: result.summary, error: false }),
           )
         } catch (error) {
           if (!isCustodianError(error)) throw error
           return send(
             reply,
             '3rd Party Access',
-            accessPage(s.token, s.customer.id, { text: error.message, error: true }),
+            accessPage(c.token, c.customerId, { text: error.message, error: true }),
             error.status,
           )
         }
       })
     scope.post('/account/access/new', { schema: { hide: true } }, async (request, reply) => {
-      const s = session(request)
-      if (!s?.customer) return send(reply, 'Sign in to your account', signIn('Please sign in again.'), 401)
-      const form = (request.body ?? {}) as Form
-      if (!csrfOk(s.token, first(form.csrf))) {
-        return send(
-          reply,
-          '3rd Party Access',
-          accessPage(s.token, s.customer.id, { text: 'The form expired: please try again.', error: true }),
-          403,
-        )
-      }
+      const c = customerForm(request, reply)
+      if (!c) return reply
+      const { form } = c
       const party = custodian.consent.thirdParties.get(first(form.third_party))
-      const own = new Set(custodian.consent.usagePointsOf(s.customer.id).map((p) => p.id))
+      const own = new Set(custodian.consent.usagePointsOf(c.customerId).map((p) => p.id))
       const chosen = (
         Array.isArray(form.usage_point) ? form.usage_point : form.usage_point ? [form.usage_point] : []
       ).filter((id) => own.has(id))
@@ -212,12 +214,12 @@ ${startForm(customerId, csrf, today)}
         return send(
           reply,
           '3rd Party Access',
-          accessPage(s.token, s.customer.id, { text: problem ?? '', error: true }),
+          accessPage(c.token, c.customerId, { text: problem ?? '', error: true }),
           400,
         )
       const sealed = sealPreApproval(csrfKey, {
         clientId: party.client_id,
-        customerId: s.customer.id,
+        customerId: c.customerId,
         usagePointIds: chosen,
         periodEnd: first(form.period_end),
         expiresAt: custodian.now() + PREAPPROVAL_SECONDS * 1000,

@@ -1,8 +1,10 @@
 import * as client from 'openid-client'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { call, type RunningServer, startServer } from '../support/server.js'
+import { launchChromium } from '../support/browser.js'
+import { call, type RunningServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
+import { authorizationRequest, discoverAs } from '../support/third-party.js'
 
 /** The customer's login and consent pages, walked in Debian's Chromium as a customer would. */
 describe('the consent flow in a browser', () => {
@@ -15,12 +17,7 @@ describe('the consent flow in a browser', () => {
   const meters: Record<string, string> = {}
 
   beforeAll(async () => {
-    server = await startServer(temp.target)
-    admin = (
-      await call(server.url, 'POST', '/v1/sessions', {
-        body: { user: 'admin', password: server.adminPassword },
-      })
-    ).body.token as string
+    ;({ server, admin } = await startWithAdmin(temp.target))
     await call(server.url, 'POST', '/v1/customers', {
       token: admin,
       body: {
@@ -51,28 +48,8 @@ describe('the consent flow in a browser', () => {
       },
     })
     const secret = party.body.client_secret as string
-    config = await client.discovery(
-      new URL(`${server.url}/oauth`),
-      party.body.client_id as string,
-      secret,
-      client.ClientSecretBasic(secret),
-      {
-        execute: [client.allowInsecureRequests],
-        algorithm: 'oauth2',
-      },
-    )
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    config = await discoverAs(server.url, party.body.client_id as string, secret)
+    browser = await launchChromium()
   })
   afterAll(async () => {
     await browser?.close()
@@ -81,21 +58,13 @@ describe('the consent flow in a browser', () => {
   })
 
   it('signs in, chooses one meter and an end date, approves, and the third party gets a code for exactly that', async () => {
-    const codeVerifier = client.randomPKCECodeVerifier()
-    const state = client.randomState()
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'FB=4_5',
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      state,
-    })
+    const { url, codeVerifier, state } = await authorizationRequest(config, redirectUri, 'FB=4_5')
     const page = await browser.newPage()
     // The third party's site is not on this machine: answer its callback here.
     await page.route('https://solar.example/**', (route) =>
       route.fulfill({ status: 200, contentType: 'text/plain', body: 'back at the third party' }),
     )
-    await page.goto(url.href)
+    await page.goto(url)
 
     await expect(page.getByRole('heading', { name: 'Sign in' }).isVisible()).resolves.toBe(true)
     // The third party's name is shown as text, never as markup.
@@ -135,15 +104,9 @@ describe('the consent flow in a browser', () => {
   })
 
   it('refuses a consent form posted without its CSRF token', async () => {
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'FB=4',
-      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-      state: client.randomState(),
-    })
+    const { url } = await authorizationRequest(config, redirectUri, 'FB=4')
     const page = await browser.newPage()
-    await page.goto(url.href)
+    await page.goto(url)
     await page.getByRole('heading', { name: 'Sign in' }).waitFor()
     await page.evaluate(
       "for (const input of document.querySelectorAll('input[name=csrf]')) input.value = 'forged'",

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { call, type RunningServer, startServer } from '../support/server.js'
+import { call, type RunningServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 
 /** ESPI consent over HTTP against the real server. */
@@ -11,12 +11,7 @@ describe('ESPI consent over HTTP', () => {
   let point: string
 
   beforeAll(async () => {
-    server = await startServer(temp.target)
-    admin = (
-      await call(server.url, 'POST', '/v1/sessions', {
-        body: { user: 'admin', password: server.adminPassword },
-      })
-    ).body.token as string
+    ;({ server, admin } = await startWithAdmin(temp.target))
     for (const who of ['carol', 'dave']) {
       const created = await call(server.url, 'POST', '/v1/customers', {
         token: admin,

@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium } from '../support/browser.js'
 import { type RunningServer, startServer } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 
@@ -17,18 +18,7 @@ describe('custodian demo', () => {
       { CUSTODIAN_MAILBOX: join(temp.dir, 'mailbox'), CUSTODIAN_OUTBOX_POLL_MS: '50' },
       'demo',
     )
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser = await launchChromium()
   })
   afterAll(async () => {
     await browser?.close()

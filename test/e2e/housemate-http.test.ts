@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { call, type RunningServer, startServer } from '../support/server.js'
+import { call, type RunningServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 
 /** House Mate over HTTP against the real server: configuration, voice commands, reads, refusals. */
@@ -10,12 +10,7 @@ describe('House Mate over HTTP', () => {
   const encoded = (address: string) => encodeURIComponent(address)
 
   beforeAll(async () => {
-    server = await startServer(temp.target)
-    admin = (
-      await call(server.url, 'POST', '/v1/sessions', {
-        body: { user: 'admin', password: server.adminPassword },
-      })
-    ).body.token as string
+    ;({ server, admin } = await startWithAdmin(temp.target))
     const steps: [string, string, unknown?][] = [
       ['POST', '/v1/houses', { id: 'house1', address: '1 Main Street' }],
       ['POST', '/v1/houses/house1/rooms', { name: 'kitchen', floor: 1, type: 'kitchen', windows: 2 }],

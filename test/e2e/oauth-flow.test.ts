@@ -1,8 +1,9 @@
 import * as client from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { authorizeAsCustomer } from '../support/oauth-customer.js'
-import { call, type RunningServer, startServer } from '../support/server.js'
+import { call, type RunningServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
+import { authorizationRequest, discoverAs } from '../support/third-party.js'
 
 /** A Green Button Connect My Data third party, as openid-client (a certified client) drives it. */
 describe('the ESPI authorization server, with openid-client as the third party', () => {
@@ -15,26 +16,10 @@ describe('the ESPI authorization server, with openid-client as the third party',
   const redirectUri = 'https://solar.example/callback'
   const scope = 'FB=4_5;IntervalDuration=3600;BlockDuration=monthly;HistoryLength=13'
 
-  const start = async () => {
-    const codeVerifier = client.randomPKCECodeVerifier()
-    const state = client.randomState()
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope,
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      state,
-    })
-    return { url: url.href, codeVerifier, state }
-  }
+  const start = () => authorizationRequest(config, redirectUri, scope)
 
   beforeAll(async () => {
-    server = await startServer(temp.target)
-    admin = (
-      await call(server.url, 'POST', '/v1/sessions', {
-        body: { user: 'admin', password: server.adminPassword },
-      })
-    ).body.token as string
+    ;({ server, admin } = await startWithAdmin(temp.target))
     await call(server.url, 'POST', '/v1/customers', {
       token: admin,
       body: {
@@ -60,16 +45,7 @@ describe('the ESPI authorization server, with openid-client as the third party',
     })
     clientId = party.body.client_id as string
     clientSecret = party.body.client_secret as string
-    config = await client.discovery(
-      new URL(`${server.url}/oauth`),
-      clientId,
-      clientSecret,
-      client.ClientSecretBasic(clientSecret),
-      {
-        execute: [client.allowInsecureRequests],
-        algorithm: 'oauth2',
-      },
-    )
+    config = await discoverAs(server.url, clientId, clientSecret)
   })
   afterAll(async () => {
     await server.stop()

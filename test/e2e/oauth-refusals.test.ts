@@ -1,8 +1,9 @@
 import * as client from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { authorizeAsCustomer } from '../support/oauth-customer.js'
-import { call, type RunningServer, startServer } from '../support/server.js'
+import { call, type RunningServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
+import { authorizationRequest, discoverAs } from '../support/third-party.js'
 
 describe('what the ESPI authorization server refuses', () => {
   const temp = tempSqlite()
@@ -12,26 +13,11 @@ describe('what the ESPI authorization server refuses', () => {
   let clientId: string
   const redirectUri = 'https://solar.example/callback'
 
-  const authorizationUrl = async (options: { scope?: string; redirect?: string } = {}) => {
-    const codeVerifier = client.randomPKCECodeVerifier()
-    const state = client.randomState()
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: options.redirect ?? redirectUri,
-      scope: options.scope ?? 'FB=4_5',
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      state,
-    })
-    return { url: url.href, codeVerifier, state }
-  }
+  const authorizationUrl = (options: { scope?: string; redirect?: string } = {}) =>
+    authorizationRequest(config, options.redirect ?? redirectUri, options.scope ?? 'FB=4_5')
 
   beforeAll(async () => {
-    server = await startServer(temp.target)
-    admin = (
-      await call(server.url, 'POST', '/v1/sessions', {
-        body: { user: 'admin', password: server.adminPassword },
-      })
-    ).body.token as string
+    ;({ server, admin } = await startWithAdmin(temp.target))
     await call(server.url, 'POST', '/v1/customers', {
       token: admin,
       body: {
@@ -57,16 +43,7 @@ describe('what the ESPI authorization server refuses', () => {
     })
     clientId = party.body.client_id as string
     const secret = party.body.client_secret as string
-    config = await client.discovery(
-      new URL(`${server.url}/oauth`),
-      clientId,
-      secret,
-      client.ClientSecretBasic(secret),
-      {
-        execute: [client.allowInsecureRequests],
-        algorithm: 'oauth2',
-      },
-    )
+    config = await discoverAs(server.url, clientId, secret)
   })
   afterAll(async () => {
     await server.stop()

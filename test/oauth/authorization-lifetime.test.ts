@@ -6,6 +6,7 @@ import { buildApp } from '../../src/http/app.js'
 import { createLogger } from '../../src/logger.js'
 import { authorizeAsCustomer } from '../support/oauth-customer.js'
 import { tempSqlite } from '../support/temp-store.js'
+import { authorizationRequest, discoverAs } from '../support/third-party.js'
 
 /** Extension and termination take effect for tokens already issued: the real HTTP app, with a test clock. */
 describe('an Authorization’s period governs its tokens', () => {
@@ -20,16 +21,8 @@ describe('an Authorization’s period governs its tokens', () => {
   const redirectUri = 'https://app.example/cb'
 
   const authorize = async () => {
-    const codeVerifier = client.randomPKCECodeVerifier()
-    const state = client.randomState()
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'FB=4',
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      state,
-    })
-    const { callback } = await authorizeAsCustomer(base, url.href, redirectUri, {
+    const { url, codeVerifier, state } = await authorizationRequest(config, redirectUri, 'FB=4')
+    const { callback } = await authorizeAsCustomer(base, url, redirectUri, {
       username: 'erin',
       password: 'erin password',
     })
@@ -72,16 +65,7 @@ describe('an Authorization’s period governs its tokens', () => {
       notifyUri: 'https://app.example/notify',
       scope: 'FB=1_4',
     })
-    config = await client.discovery(
-      new URL(`${base}/oauth`),
-      party.clientId,
-      party.clientSecret,
-      client.ClientSecretBasic(party.clientSecret),
-      {
-        execute: [client.allowInsecureRequests],
-        algorithm: 'oauth2',
-      },
-    )
+    config = await discoverAs(base, party.clientId, party.clientSecret)
   })
   afterAll(async () => {
     await close()

@@ -75,3 +75,17 @@ export async function call(
   const text = await response.text()
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : {} }
 }
+
+/** A started server and the token of its first administrator. */
+export async function startWithAdmin(
+  db: string,
+  env: Record<string, string> = {},
+): Promise<{ server: RunningServer; admin: string }> {
+  const server = await startServer(db, env)
+  const login = await call(server.url, 'POST', '/v1/sessions', {
+    body: { user: 'admin', password: server.adminPassword },
+  })
+  if (login.status !== 201)
+    throw new Error(`the first administrator could not log in: ${JSON.stringify(login.body)}`)
+  return { server, admin: login.body.token as string }
+}
