@@ -1,0 +1,303 @@
+import { SaxesParser, type SaxesTagNS } from 'saxes'
+
+/**
+ * Reads a Green Button (ESPI) Atom feed or entry as a stream: text goes in as it arrives, completed
+ * entries come out, each with its position. It never resolves entities or loads anything (a DOCTYPE is
+ * refused outright), checks every number it will store, and says where and why a document is refused.
+ * Deviations it can read past (a ReadingType nested in its MeterReading) become warnings.
+ */
+export const ATOM_NS = 'http://www.w3.org/2005/Atom'
+export const ESPI_NS = 'http://naesb.org/espi'
+export const CUSTOMER_NS = 'http://naesb.org/espi/customer'
+const MAX_TEXT = 10_000
+
+export interface Position {
+  line: number
+  column: number
+}
+
+export class EspiReadError extends Error {
+  constructor(
+    readonly position: Position,
+    readonly reason: string,
+  ) {
+    super(`${position.line}:${position.column}: ${reason}`)
+  }
+}
+
+export interface Warning {
+  position: Position
+  message: string
+}
+
+/** A parsed XML element of an entry: enough to read ESPI content from. */
+interface Node {
+  ns: string
+  name: string
+  attributes: Record<string, string>
+  text: string
+  children: Node[]
+  position: Position
+}
+
+export interface IntervalReading {
+  start: number
+  duration: number
+  value: number
+  cost?: number
+  qualities: number[]
+}
+
+export type EspiContent =
+  | { kind: 'UsagePoint'; serviceKind: number | undefined; fields: Record<string, unknown> }
+  | { kind: 'MeterReading'; readingType?: Record<string, unknown> }
+  | { kind: 'ReadingType'; fields: Record<string, unknown> }
+  | { kind: 'IntervalBlock'; interval: { start: number; duration: number }; readings: IntervalReading[] }
+  | { kind: 'ElectricPowerUsageSummary' | 'UsageSummary'; fields: Record<string, unknown> }
+  | { kind: 'LocalTimeParameters'; fields: Record<string, unknown> }
+  | { kind: string; fields: Record<string, unknown> }
+
+export interface EspiEntry {
+  atomId: string
+  title: string
+  /** rel="self", rel="up" and rel="related" hrefs, as written. */
+  self?: string
+  up?: string
+  related: string[]
+  published?: string
+  updated?: string
+  content: EspiContent
+  position: Position
+}
+
+const integer = (node: Node, what: string): number => {
+  const text = node.text.trim()
+  if (!/^-?\d{1,19}$/.test(text))
+    throw new EspiReadError(node.position, `${what} must be a whole number, found "${text.slice(0, 40)}"`)
+  const value = Number(text)
+  if (!Number.isSafeInteger(value)) throw new EspiReadError(node.position, `${what} is out of range: ${text}`)
+  return value
+}
+
+const child = (node: Node, name: string) => node.children.find((c) => c.name === name)
+
+/** Leaf text, numbers where they are numbers, nested elements as objects, repeats as arrays. */
+function plain(node: Node): unknown {
+  if (node.children.length === 0) {
+    const text = node.text.trim()
+    return /^-?\d{1,15}$/.test(text) ? Number(text) : text
+  }
+  const out: Record<string, unknown> = {}
+  for (const c of node.children) {
+    const value = plain(c)
+    const existing = out[c.name]
+    out[c.name] =
+      existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value]
+  }
+  return out
+}
+
+function intervalBlock(node: Node): EspiContent {
+  const interval = child(node, 'interval')
+  if (!interval) throw new EspiReadError(node.position, 'IntervalBlock has no interval')
+  const start = child(interval, 'start')
+  const duration = child(interval, 'duration')
+  if (!start || !duration) throw new EspiReadError(interval.position, 'interval needs a start and a duration')
+  const readings = node.children
+    .filter((c) => c.name === 'IntervalReading')
+    .map((r): IntervalReading => {
+      const period = child(r, 'timePeriod')
+      const value = child(r, 'value')
+      if (!period || !value)
+        throw new EspiReadError(r.position, 'IntervalReading needs a timePeriod and a value')
+      const periodStart = child(period, 'start')
+      const periodDuration = child(period, 'duration')
+      if (!periodStart || !periodDuration)
+        throw new EspiReadError(period.position, 'timePeriod needs a start and a duration')
+      const cost = child(r, 'cost')
+      return {
+        start: integer(periodStart, 'timePeriod start'),
+        duration: integer(periodDuration, 'timePeriod duration'),
+        value: integer(value, 'IntervalReading value'),
+        ...(cost ? { cost: integer(cost, 'IntervalReading cost') } : {}),
+        qualities: r.children
+          .filter((c) => c.name === 'ReadingQuality')
+          .map((q) => integer(child(q, 'quality') ?? q, 'ReadingQuality quality')),
+      }
+    })
+  return {
+    kind: 'IntervalBlock',
+    interval: { start: integer(start, 'interval start'), duration: integer(duration, 'interval duration') },
+    readings,
+  }
+}
+
+function content(node: Node, warn: (w: Warning) => void): EspiContent {
+  switch (node.name) {
+    case 'UsagePoint': {
+      const kind = child(node, 'ServiceCategory')
+      const serviceKind =
+        kind && child(kind, 'kind') ? integer(child(kind, 'kind') as Node, 'ServiceCategory kind') : undefined
+      return { kind: 'UsagePoint', serviceKind, fields: plain(node) as Record<string, unknown> }
+    }
+    case 'MeterReading': {
+      const nested = child(node, 'ReadingType')
+      if (!nested) return { kind: 'MeterReading' }
+      warn({
+        position: nested.position,
+        message:
+          'ReadingType is nested in its MeterReading (ESPI links it instead): read as that meter reading’s reading type',
+      })
+      return { kind: 'MeterReading', readingType: plain(nested) as Record<string, unknown> }
+    }
+    case 'IntervalBlock':
+      return intervalBlock(node)
+    default:
+      return { kind: node.name, fields: plain(node) as Record<string, unknown> }
+  }
+}
+
+export class EspiReader {
+  readonly #parser = new SaxesParser({ xmlns: true, position: true })
+  readonly #entries: EspiEntry[] = []
+  readonly warnings: Warning[] = []
+  #stack: Node[] = []
+  #root: string | undefined
+  #error: EspiReadError | undefined
+
+  constructor() {
+    const p = this.#parser
+    const here = (): Position => ({ line: p.line, column: p.column })
+    p.on('doctype', () =>
+      this.#fail(here(), 'a DOCTYPE is not allowed (it could declare entities or load external files)'),
+    )
+    p.on('error', (error) => {
+      const reason = error.message.replace(/^[^:]*:\d+:\d+: /, '')
+      this.#fail(here(), reason)
+    })
+    p.on('opentag', (tag: SaxesTagNS) => {
+      if (this.#error) return
+      const node: Node = {
+        ns: tag.uri,
+        name: tag.local,
+        attributes: Object.fromEntries(Object.values(tag.attributes).map((a) => [a.local, a.value])),
+        text: '',
+        children: [],
+        position: here(),
+      }
+      if (this.#root === undefined) {
+        this.#root = tag.local
+        if (tag.uri !== ATOM_NS || (tag.local !== 'feed' && tag.local !== 'entry')) {
+          this.#fail(
+            node.position,
+            `a Green Button document is an Atom feed or entry; this one starts with ${tag.name} in namespace "${tag.uri}"`,
+          )
+          return
+        }
+        if (tag.local === 'feed') return
+      }
+      if (tag.uri === ATOM_NS && tag.local === 'entry') this.#stack = []
+      const parent = this.#stack.at(-1)
+      if (parent) parent.children.push(node)
+      if (this.#stack.length > 0 || (tag.uri === ATOM_NS && tag.local === 'entry')) this.#stack.push(node)
+    })
+    p.on('text', (text) => {
+      const top = this.#stack.at(-1)
+      if (!top) return
+      // ESPI values are short: an enormous text node is an attack or a broken file, not data to keep.
+      if (top.text.length + text.length > MAX_TEXT)
+        this.#fail(here(), `the text of ${top.name} is longer than ${MAX_TEXT} characters`)
+      else top.text += text
+    })
+    p.on('closetag', () => {
+      if (this.#error) return
+      const node = this.#stack.pop()
+      if (node && this.#stack.length === 0 && node.ns === ATOM_NS && node.name === 'entry') this.#entry(node)
+    })
+  }
+
+  #fail(position: Position, reason: string): void {
+    this.#error ??= new EspiReadError(position, reason)
+  }
+
+  #entry(entry: Node): void {
+    try {
+      const links = entry.children.filter((c) => c.ns === ATOM_NS && c.name === 'link')
+      const href = (rel: string) => links.find((l) => l.attributes.rel === rel)?.attributes.href
+      const contentNode = entry.children.find((c) => c.ns === ATOM_NS && c.name === 'content')
+      const resource = contentNode?.children[0]
+      if (!resource) throw new EspiReadError(entry.position, 'entry has no content')
+      if (resource.ns === CUSTOMER_NS) {
+        this.warnings.push({
+          position: resource.position,
+          message: `customer resource ${resource.name} skipped: personal data is not imported`,
+        })
+        return
+      }
+      if (resource.ns !== ESPI_NS) {
+        throw new EspiReadError(
+          resource.position,
+          `content ${resource.name} is in namespace "${resource.ns}", not ${ESPI_NS}`,
+        )
+      }
+      const text = (name: string) =>
+        entry.children.find((c) => c.ns === ATOM_NS && c.name === name)?.text.trim()
+      const self = href('self')
+      const up = href('up')
+      const published = text('published')
+      const updated = text('updated')
+      for (const [name, value] of [
+        ['published', published],
+        ['updated', updated],
+      ] as const) {
+        if (value !== undefined && Number.isNaN(Date.parse(value))) {
+          throw new EspiReadError(entry.position, `${name} "${value}" is not a date-time`)
+        }
+      }
+      this.#entries.push({
+        atomId: text('id') ?? '',
+        title: text('title') ?? '',
+        ...(self ? { self } : {}),
+        ...(up ? { up } : {}),
+        related: links.filter((l) => l.attributes.rel === 'related').map((l) => l.attributes.href ?? ''),
+        ...(published ? { published } : {}),
+        ...(updated ? { updated } : {}),
+        content: content(resource, (w) => this.warnings.push(w)),
+        position: entry.position,
+      })
+    } catch (error) {
+      if (error instanceof EspiReadError) this.#error ??= error
+      else throw error
+    }
+  }
+
+  /** Feeds text; returns the entries completed by it. Throws the first problem found. */
+  write(chunk: string): EspiEntry[] {
+    if (!this.#error) this.#parser.write(chunk)
+    if (this.#error) throw this.#error
+    return this.#entries.splice(0)
+  }
+
+  /** Ends the document; returns the last entries. Throws if it was cut short. */
+  close(): EspiEntry[] {
+    if (!this.#error) this.#parser.close()
+    if (this.#error) throw this.#error
+    if (this.#root === undefined) throw new EspiReadError({ line: 1, column: 1 }, 'the document is empty')
+    return this.#entries.splice(0)
+  }
+}
+
+/** Reads a whole document from a stream of text chunks. */
+export async function readEspi(
+  chunks: AsyncIterable<string | Buffer>,
+): Promise<{ entries: EspiEntry[]; warnings: Warning[] }> {
+  const reader = new EspiReader()
+  const entries: EspiEntry[] = []
+  // A streaming decoder: a character split across two chunks must not be broken.
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  for await (const chunk of chunks) {
+    entries.push(...reader.write(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true })))
+  }
+  entries.push(...reader.write(decoder.decode()), ...reader.close())
+  return { entries, warnings: reader.warnings }
+}
