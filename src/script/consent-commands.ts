@@ -1,4 +1,5 @@
 import { ConsentService } from '../consent/consent-service.js'
+import type { ChangeResult } from '../custodian.js'
 import { CustodianError } from '../errors.js'
 import type { ServiceKind, Standing } from '../store/schema.js'
 import { admin, type CommandSpec, changed, define, resolveToken, type SessionState } from './command-kit.js'
@@ -24,6 +25,18 @@ function resolveAuthorization(state: SessionState, token: string, ref: string): 
     )
   }
   return ref // refused, with a clear reason, by the owner check
+}
+
+/** A customer's command on one of their authorizations: `<token_ref>, <authorization>, <value>`. */
+function onOwnAuthorization(
+  usage: string,
+  help: string,
+  run: (service: ConsentService, token: string, id: string, value: string) => Promise<ChangeResult>,
+): CommandSpec {
+  return define(usage, help, 3, 3, async (s, [ref, which, value]) => {
+    const token = resolveToken(s, ref)
+    return changed(await run(consentOf(s), token, resolveAuthorization(s, token, which), value))
+  })
 }
 
 /** Green Button / ESPI consent commands of the script language. */
@@ -96,25 +109,15 @@ export const consentCommands: Record<string, CommandSpec> = {
         }),
       ),
   ),
-  extend_authorization: define(
+  extend_authorization: onOwnAuthorization(
     'extend_authorization <token_ref>, <authorization_id|client_id>, <new end date>',
     "a customer changes when an authorization's access ends",
-    3,
-    3,
-    async (s, [ref, which, periodEnd]) => {
-      const token = resolveToken(s, ref)
-      return changed(await consentOf(s).extend(token, resolveAuthorization(s, token, which), periodEnd))
-    },
+    (service, token, id, periodEnd) => service.extend(token, id, periodEnd),
   ),
-  terminate_authorization: define(
+  terminate_authorization: onOwnAuthorization(
     'terminate_authorization <token_ref>, <authorization_id|client_id>, <YYYY-MM-DD>',
     'a customer ends an authorization after that date (its data stays available up to and including it)',
-    3,
-    3,
-    async (s, [ref, which, date]) => {
-      const token = resolveToken(s, ref)
-      return changed(await consentOf(s).terminate(token, resolveAuthorization(s, token, which), date))
-    },
+    (service, token, id, date) => service.terminate(token, id, date),
   ),
   show_authorizations: define(
     'show_authorizations [<token_ref>]',
