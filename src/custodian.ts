@@ -478,8 +478,8 @@ export class Custodian {
     return this.#startSession(userId, 'system', {})
   }
 
-  /** Authorizes a read of administrative data (lists, the audit log) and returns who asked. */
-  authorizeAdminRead(token: string | undefined, action: string): string {
+  /** Authorizes an administrative action outside the change log (lists, the audit log, data imports); returns who asked. */
+  authorizeAdminAction(token: string | undefined, action: string): string {
     let actor = 'anonymous'
     try {
       return this.#authorizeAdmin(token, action, (userId) => {

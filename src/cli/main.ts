@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs'
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { Presets, SingleBar } from 'cli-progress'
@@ -9,6 +9,8 @@ import { Custodian } from '../custodian.js'
 import { DEMO_CUSTOMERS, type DemoThirdParty, seedDemo } from '../demo/demo.js'
 import { type EntityKind, entityViews, listEntities } from '../entitlements/views.js'
 import { isCustodianError } from '../errors.js'
+import type { UsagePointMapping } from '../greenbutton/import-usage-data.js'
+import { formatOf, UsageDataService } from '../greenbutton/usage-data-service.js'
 import { createLogger } from '../logger.js'
 import { createMailer } from '../notify/mailer.js'
 import { OutboxWorker } from '../notify/outbox-worker.js'
@@ -25,6 +27,9 @@ usage:
   custodian audit verify               check the audit log's hash chain
   custodian audit list [--after N] [--limit N] [--json]
   custodian import customers FILE.csv  customers (and usage points) from CSV, all or nothing, with progress
+  custodian import greenbutton FILE [--usage-point ID | --map MAP.json]
+                                       publish usage data: Green Button XML, or CSV of interval readings
+                                       (usage_point,start,duration,value[,cost][,quality]); one transaction
   custodian login --user ID            log in (password on stdin or in CUSTODIAN_PASSWORD); prints a token
   custodian login --voice-print VP     log in by voice print; prints a token
   custodian logout --token T           end a session
@@ -47,6 +52,8 @@ const cliOptions = {
   after: { type: 'string' },
   limit: { type: 'string' },
   config: { type: 'string' },
+  'usage-point': { type: 'string' },
+  map: { type: 'string' },
   ...Object.fromEntries(Object.values(settings).map((s) => [s.flag, { type: 'string' }])),
 } as const
 
@@ -111,7 +118,7 @@ async function serve(config: Config, out: NodeJS.WritableStream, demo = false): 
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
   })
-  outbox.stop()
+  await outbox.stop()
   await app.close()
   await custodian.close()
   return 0
@@ -188,9 +195,11 @@ async function importFile(
   file: string | undefined,
   out: NodeJS.WritableStream,
 ) {
-  if (kind !== 'customers') throw new UsageError('import takes: customers FILE.csv')
+  if (kind !== 'customers' && kind !== 'greenbutton')
+    throw new UsageError('import takes: customers FILE.csv, or greenbutton FILE')
   if (!file || !existsSync(file) || !statSync(file).isFile())
     throw new UsageError(`import file ${file ?? '(none given)'} does not exist`)
+  if (kind === 'greenbutton') return importUsageData(config, flags, file, out)
   const custodian = await open(config)
   const bar = process.stderr.isTTY
     ? new SingleBar(
@@ -220,6 +229,58 @@ async function importFile(
       flags.json
         ? `${JSON.stringify(outcome.result)}\n`
         : `${outcome.result.summary} (revision ${outcome.result.revision})\n`,
+    )
+    return 0
+  } finally {
+    bar?.stop()
+    await custodian.close()
+  }
+}
+
+/** The --map file: a JSON object from the file's usage point ids to Custodian's. */
+function mappingOf(flags: Flags): UsagePointMapping {
+  const usagePoint = typeof flags['usage-point'] === 'string' ? flags['usage-point'] : undefined
+  if (typeof flags.map !== 'string') return usagePoint ? { usagePoint } : {}
+  let map: unknown
+  try {
+    map = JSON.parse(readFileSync(flags.map, 'utf8'))
+  } catch (error) {
+    throw new UsageError(`--map ${flags.map}: ${(error as Error).message}`)
+  }
+  const entries = map && typeof map === 'object' && !Array.isArray(map) ? Object.entries(map) : []
+  const bad = entries.find(([, v]) => typeof v !== 'string')
+  if (entries.length === 0 || bad)
+    throw new UsageError(
+      `--map ${flags.map}: expected a JSON object of file usage point id → Custodian usage point id${bad ? `; "${bad[0]}" is not a string` : ''}`,
+    )
+  return { map: Object.fromEntries(entries) as Record<string, string>, ...(usagePoint ? { usagePoint } : {}) }
+}
+
+async function importUsageData(config: Config, flags: Flags, file: string, out: NodeJS.WritableStream) {
+  const mapping = mappingOf(flags)
+  const custodian = await open(config)
+  const bar = process.stderr.isTTY
+    ? new SingleBar(
+        { format: 'importing [{bar}] {percentage}% {value}/{total} bytes', hideCursor: true },
+        Presets.shades_classic,
+      )
+    : undefined
+  bar?.start(statSync(file).size, 0)
+  try {
+    const report = await new UsageDataService(custodian).import(tokenOf(flags), {
+      name: file,
+      format: formatOf(file),
+      chunks: createReadStream(file),
+      mapping,
+      progress: (bytes) => bar?.update(bytes),
+    })
+    bar?.stop()
+    for (const w of report.warnings)
+      out.write(`${file}:${w.position.line}:${w.position.column}: warning: ${w.message}\n`)
+    out.write(
+      flags.json
+        ? `${JSON.stringify(report)}\n`
+        : `${report.readings} readings (${report.changedReadings} new or revised) for ${report.usagePoints.join(', ') || 'no usage point'}; ${report.notified} third-party notification(s) queued\n`,
     )
     return 0
   } finally {
@@ -261,7 +322,7 @@ async function show(
     throw new UsageError(`show takes one of: ${Object.keys(entityViews).join(', ')}`)
   const custodian = await open(config)
   try {
-    custodian.authorizeAdminRead(tokenOf(flags), `show ${kind}`)
+    custodian.authorizeAdminAction(tokenOf(flags), `show ${kind}`)
     const items = id
       ? [entityViews[kind as EntityKind].one(custodian.index, id)]
       : listEntities(custodian.index, kind as EntityKind)

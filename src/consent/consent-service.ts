@@ -22,12 +22,11 @@ export function authorizationResource(row: AuthorizationRow, baseUrl: string, no
   const end = Date.parse(row.period_end)
   return {
     id: row.id,
-    status:
-      row.status === 'active' && nowMs < end
-        ? 'active'
-        : row.status === 'terminated'
-          ? 'terminated'
-          : 'expired',
+    status: (row.status === 'active' && nowMs < end
+      ? 'active'
+      : row.status === 'terminated'
+        ? 'terminated'
+        : 'expired') as 'active' | 'terminated' | 'expired',
     // Whole seconds, so that start + duration is exactly the end.
     authorizedPeriod: {
       start: Math.floor(start / 1000),
@@ -202,7 +201,7 @@ export class ConsentService {
 
   /** Every authorization, for administrators. */
   allAuthorizations(token: string | undefined, baseUrl: string) {
-    this.#custodian.authorizeAdminRead(token, 'list authorizations')
+    this.#custodian.authorizeAdminAction(token, 'list authorizations')
     return [...this.model.authorizations.values()].map((row) => ({
       ...authorizationResource(row, baseUrl, this.#custodian.now()),
       ends: row.period_end,

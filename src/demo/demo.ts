@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { ConsentService } from '../consent/consent-service.js'
 import type { Custodian } from '../custodian.js'
+import { readEspi } from '../greenbutton/espi-reader.js'
 import { html, type Markup, page, pageHeaders } from '../web/html.js'
 
 /**
@@ -137,19 +138,23 @@ export async function registerDemoThirdParty(
     const seen = await fetch(`${base()}/espi/1_1/resource/Authorization`, {
       headers: { authorization: `Bearer ${tokens.access_token}` },
     })
-    const { items = [] } = (await seen.json()) as {
-      items?: {
-        id: string
-        scope: string
-        status: string
-        authorizedPeriod: { start: number; duration: number }
-      }[]
-    }
+    // What the third party learns: the Authorization entries (Atom), read as any Green Button client would.
+    const { entries } = await readEspi([await seen.text()])
+    const items = entries.map((e) => {
+      const fields = (e.content as { fields?: Record<string, unknown> }).fields ?? {}
+      const period = fields.authorizedPeriod as { start: number; duration: number }
+      return {
+        id: e.self?.split('/').at(-1) ?? '',
+        scope: String(fields.scope),
+        status: fields.status === 1 ? 'active' : 'ended',
+        ends: new Date((period.start + period.duration) * 1000).toISOString().slice(0, 10),
+      }
+    })
     return send(
       reply,
       'Connected',
       html`<p>Demo Energy Advisor now holds an access token for your data. This is all it knows about you: opaque ids, no name, no email.</p>
-${items.map((a) => html`<p>Authorization <code>${a.id}</code>, ${a.status}, scope <code>${a.scope}</code>, until ${new Date((a.authorizedPeriod.start + a.authorizedPeriod.duration) * 1000).toISOString().slice(0, 10)}.</p>`)}
+${items.map((a) => html`<p>Authorization <code>${a.id}</code>, ${a.status}, scope <code>${a.scope}</code>, until ${a.ends}.</p>`)}
 <p>Change or end it on your utility's <a href="/account/access">3rd Party Access</a> page; the email the utility sent you is in the mailbox folder.</p>`,
     )
   })

@@ -1,4 +1,5 @@
 import { SaxesParser, type SaxesTagNS } from 'saxes'
+import { ATOM_NS, CUSTOMER_NS, ESPI_NS, xmlText } from './xml.js'
 
 /**
  * Reads a Green Button (ESPI) Atom feed or entry as a stream: text goes in as it arrives, completed
@@ -6,9 +7,6 @@ import { SaxesParser, type SaxesTagNS } from 'saxes'
  * refused outright), checks every number it will store, and says where and why a document is refused.
  * Deviations it can read past (a ReadingType nested in its MeterReading) become warnings.
  */
-export const ATOM_NS = 'http://www.w3.org/2005/Atom'
-export const ESPI_NS = 'http://naesb.org/espi'
-export const CUSTOMER_NS = 'http://naesb.org/espi/customer'
 const MAX_TEXT = 10_000
 
 export interface Position {
@@ -50,7 +48,7 @@ export interface IntervalReading {
 
 export type EspiContent =
   | { kind: 'UsagePoint'; serviceKind: number | undefined; fields: Record<string, unknown> }
-  | { kind: 'MeterReading'; readingType?: Record<string, unknown> }
+  | { kind: 'MeterReading'; readingType?: Record<string, unknown>; readingTypeXml?: string }
   | { kind: 'ReadingType'; fields: Record<string, unknown> }
   | { kind: 'IntervalBlock'; interval: { start: number; duration: number }; readings: IntervalReading[] }
   | { kind: 'ElectricPowerUsageSummary' | 'UsageSummary'; fields: Record<string, unknown> }
@@ -67,6 +65,8 @@ export interface EspiEntry {
   published?: string
   updated?: string
   content: EspiContent
+  /** The ESPI element of the content, serialized again (comments dropped), for serving as it was given. */
+  xml: string
   position: Position
 }
 
@@ -77,6 +77,20 @@ const integer = (node: Node, what: string): number => {
   const value = Number(text)
   if (!Number.isSafeInteger(value)) throw new EspiReadError(node.position, `${what} is out of range: ${text}`)
   return value
+}
+
+/** Writes an element back out, its namespace declared wherever it differs from the parent's. */
+function serialize(node: Node, parentNs = '', skip?: Node): string {
+  const ns = node.ns === parentNs ? '' : ` xmlns="${xmlText(node.ns)}"`
+  const attributes = Object.entries(node.attributes)
+    .map(([name, value]) => ` ${name}="${xmlText(value)}"`)
+    .join('')
+  const children = node.children.filter((c) => c !== skip)
+  const inner =
+    children.length > 0 ? children.map((c) => serialize(c, node.ns)).join('') : xmlText(node.text.trim())
+  return inner === ''
+    ? `<${node.name}${ns}${attributes}/>`
+    : `<${node.name}${ns}${attributes}>${inner}</${node.name}>`
 }
 
 const child = (node: Node, name: string) => node.children.find((c) => c.name === name)
@@ -148,7 +162,11 @@ function content(node: Node, warn: (w: Warning) => void): EspiContent {
         message:
           'ReadingType is nested in its MeterReading (ESPI links it instead): read as that meter reading’s reading type',
       })
-      return { kind: 'MeterReading', readingType: plain(nested) as Record<string, unknown> }
+      return {
+        kind: 'MeterReading',
+        readingType: plain(nested) as Record<string, unknown>,
+        readingTypeXml: serialize(nested),
+      }
     }
     case 'IntervalBlock':
       return intervalBlock(node)
@@ -180,7 +198,12 @@ export class EspiReader {
       const node: Node = {
         ns: tag.uri,
         name: tag.local,
-        attributes: Object.fromEntries(Object.values(tag.attributes).map((a) => [a.local, a.value])),
+        // Plain attributes only: namespace declarations are written again where needed.
+        attributes: Object.fromEntries(
+          Object.values(tag.attributes)
+            .filter((a) => a.prefix === '' && a.name !== 'xmlns')
+            .map((a) => [a.local, a.value]),
+        ),
         text: '',
         children: [],
         position: here(),
@@ -214,6 +237,11 @@ export class EspiReader {
       const node = this.#stack.pop()
       if (node && this.#stack.length === 0 && node.ns === ATOM_NS && node.name === 'entry') this.#entry(node)
     })
+  }
+
+  /** Where the parser is: the position of a problem found outside it. */
+  get position(): Position {
+    return { line: this.#parser.line, column: this.#parser.column }
   }
 
   #fail(position: Position, reason: string): void {
@@ -263,6 +291,11 @@ export class EspiReader {
         ...(published ? { published } : {}),
         ...(updated ? { updated } : {}),
         content: content(resource, (w) => this.warnings.push(w)),
+        xml: serialize(
+          resource,
+          '',
+          resource.name === 'MeterReading' ? child(resource, 'ReadingType') : undefined,
+        ),
         position: entry.position,
       })
     } catch (error) {
@@ -287,17 +320,38 @@ export class EspiReader {
   }
 }
 
+/**
+ * The entries of a document read from a stream of chunks, as they complete. The reader's warnings are
+ * complete once the iteration ends.
+ */
+export async function* espiEntries(
+  chunks: AsyncIterable<string | Buffer> | Iterable<string | Buffer>,
+  reader: EspiReader,
+): AsyncGenerator<EspiEntry> {
+  // A streaming decoder: a character split across two chunks must not be broken.
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  let read = 0
+  const decode = (chunk?: Buffer) => {
+    try {
+      return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode()
+    } catch {
+      throw new EspiReadError(reader.position, `the file is not UTF-8 text (after byte ${read})`)
+    }
+  }
+  for await (const chunk of chunks) {
+    yield* reader.write(typeof chunk === 'string' ? chunk : decode(chunk))
+    read += chunk.length
+  }
+  yield* reader.write(decode())
+  yield* reader.close()
+}
+
 /** Reads a whole document from a stream of text chunks. */
 export async function readEspi(
-  chunks: AsyncIterable<string | Buffer>,
+  chunks: AsyncIterable<string | Buffer> | Iterable<string | Buffer>,
 ): Promise<{ entries: EspiEntry[]; warnings: Warning[] }> {
   const reader = new EspiReader()
   const entries: EspiEntry[] = []
-  // A streaming decoder: a character split across two chunks must not be broken.
-  const decoder = new TextDecoder('utf-8', { fatal: true })
-  for await (const chunk of chunks) {
-    entries.push(...reader.write(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true })))
-  }
-  entries.push(...reader.write(decoder.decode()), ...reader.close())
+  for await (const entry of espiEntries(chunks, reader)) entries.push(entry)
   return { entries, warnings: reader.warnings }
 }

@@ -6,6 +6,8 @@ import { ConsentService } from '../consent/consent-service.js'
 import type { ChangeResult, Custodian } from '../custodian.js'
 import { type DemoThirdParty, registerDemoThirdParty } from '../demo/demo.js'
 import { entityViews, listEntities } from '../entitlements/views.js'
+import { registerEspiResources } from '../greenbutton/espi-routes.js'
+import { UsageDataService } from '../greenbutton/usage-data-service.js'
 import { Controller } from '../housemate/controller.js'
 import { HouseMate } from '../housemate/house-mate.js'
 import type { Logger } from '../logger.js'
@@ -100,7 +102,7 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   })
 
   const adminOf = (request: FastifyRequest, action: string) =>
-    custodian.authorizeAdminRead(bearerToken(request), action)
+    custodian.authorizeAdminAction(bearerToken(request), action)
   const token = (request: FastifyRequest) => bearerToken(request)
 
   // Unauthenticated: load balancers probe it, and it reveals only liveness and the revision.
@@ -660,7 +662,8 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   // --- ESPI consent: customers, usage points, third parties, Authorizations ------------------------------
   const consent = new ConsentService(custodian)
   // The OAuth routes take no typed schemas; the plain instance type is enough for them.
-  await registerOAuth(app as unknown as FastifyInstance, custodian, consent)
+  const { bearerGrant } = await registerOAuth(app as unknown as FastifyInstance, custodian, consent)
+  await registerEspiResources(app as unknown as FastifyInstance, custodian, consent, bearerGrant)
   await registerAccountPages(app as unknown as FastifyInstance, custodian, consent)
   if (options.demo) await registerDemoThirdParty(app as unknown as FastifyInstance, custodian, options.demo)
   const consentTags = ['consent']
@@ -919,6 +922,70 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     async (request, reply) =>
       withRevision(reply, await consent.terminate(token(request), request.params.id, request.body.date)),
   )
+
+  // --- Green Button data in (issue 5): the back office's files, streamed into one transaction each ---------
+  const usageData = new UsageDataService(custodian)
+  await app.register(async (plain) => {
+    const scope = plain.withTypeProvider<TypeBoxTypeProvider>()
+    // The body is handed over as a stream: files of hundreds of MB are read as they arrive.
+    scope.addContentTypeParser(
+      ['application/xml', 'application/atom+xml', 'text/xml', 'text/csv'],
+      { bodyLimit: 4 * 1024 ** 3 },
+      (_request, payload, done) => done(null, payload),
+    )
+    scope.post(
+      '/v1/usage-data',
+      {
+        schema: {
+          summary:
+            'Publish usage data (administrators): a Green Button (ESPI Atom) document, or a CSV of interval readings (usage_point,start,duration,value[,cost][,quality]) sent as text/csv',
+          tags: ['green button'],
+          security: bearer,
+          querystring: Type.Object(
+            {
+              name: Type.Optional(
+                Type.String({
+                  minLength: 1,
+                  maxLength: 200,
+                  description: 'the file name, for messages and the audit log',
+                }),
+              ),
+              usage_point: Type.Optional(
+                Type.String({
+                  minLength: 1,
+                  maxLength: 200,
+                  description: 'every usage point of the file is this Custodian usage point',
+                }),
+              ),
+              map: Type.Optional(
+                Type.String({
+                  minLength: 3,
+                  maxLength: 20000,
+                  pattern: '^[^:,]+:[^:,]+(,[^:,]+:[^:,]+)*$',
+                  description: "the file's usage point ids to Custodian's: FILEID:ID,FILEID:ID",
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: AnyObject, ...errors },
+        },
+      },
+      async (request) => {
+        const q = request.query
+        const csv = /^text\/csv/i.test(request.headers['content-type'] ?? '')
+        return usageData.import(token(request), {
+          name: q.name ?? (csv ? 'upload.csv' : 'upload.xml'),
+          format: csv ? 'csv' : 'xml',
+          chunks: request.body as AsyncIterable<Buffer>,
+          mapping: {
+            ...(q.usage_point ? { usagePoint: q.usage_point } : {}),
+            ...(q.map ? { map: Object.fromEntries(q.map.split(',').map((pair) => pair.split(':'))) } : {}),
+          },
+        })
+      },
+    )
+  })
 
   return app
 }

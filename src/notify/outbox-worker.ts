@@ -90,7 +90,9 @@ export class OutboxWorker {
     if (!response.ok) throw new Error(`${message.target} answered HTTP ${response.status}`)
   }
 
-  stop(): void {
+  /** Stops polling and waits for a delivery in flight to be recorded, so that no lease outlives the node. */
+  async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer)
+    await this.#running?.catch(() => {})
   }
 }

@@ -6,10 +6,11 @@ import { type ConsentService, opaqueId } from '../consent/consent-service.js'
 import { parseEspiScope } from '../consent/espi-scope.js'
 import { authorizationAccess } from '../consent/plans.js'
 import type { Custodian } from '../custodian.js'
-import { InvalidAccessTokenError, isCustodianError, notFound } from '../errors.js'
+import { InvalidAccessTokenError, isCustodianError } from '../errors.js'
+import type { BearerGrant } from '../greenbutton/espi-routes.js'
 import { html, type Markup, page, pageHeaders } from '../web/html.js'
 import { cookieValue, openPreApproval, PREAPPROVAL_COOKIE, type PreApproval } from '../web/preapproval.js'
-import { createProvider, ESPI_RESOURCE_PATH, OAUTH_MOUNT } from './provider.js'
+import { createProvider, OAUTH_MOUNT } from './provider.js'
 
 type Form = Record<string, string | string[] | undefined>
 
@@ -24,7 +25,7 @@ export async function registerOAuth(
   app: FastifyInstance,
   custodian: Custodian,
   consent: ConsentService,
-): Promise<void> {
+): Promise<{ bearerGrant: BearerGrant }> {
   // Made on first use: the issuer is the public URL, which `serve` knows only once it listens.
   let made: Promise<Provider> | undefined
   const provider = () => {
@@ -67,8 +68,8 @@ export async function registerOAuth(
     )
   })
 
-  // The ESPI Authorization resource, for the third party that holds it. Authenticated by the third party's
-  // OAuth access token (from a customer's grant: that Authorization only; client_credentials: all of its own).
+  // Who an OAuth access token speaks for, for the ESPI resources: a customer's grant (its Authorization) or
+  // client_credentials (the third party itself). Refused once expired or once the Authorization has ended.
   const bearerGrant = async (request: FastifyRequest) => {
     const value = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1]
     const oidc = await provider()
@@ -93,23 +94,6 @@ export async function registerOAuth(
     }
     return { clientId: clientId as string, grantId }
   }
-  app.get(`${ESPI_RESOURCE_PATH}/Authorization`, { schema: { hide: true } }, async (request) => {
-    const { clientId, grantId } = await bearerGrant(request)
-    const items = consent
-      .thirdPartyAuthorizations(clientId, custodian.publicUrl)
-      .filter((a) => !grantId || a.id === grantId)
-    return { items }
-  })
-  app.get(`${ESPI_RESOURCE_PATH}/Authorization/:id`, { schema: { hide: true } }, async (request) => {
-    const { clientId, grantId } = await bearerGrant(request)
-    const id = (request.params as { id: string }).id
-    const found = consent
-      .thirdPartyAuthorizations(clientId, custodian.publicUrl)
-      .find((a) => a.id === id && (!grantId || grantId === id))
-    if (!found) throw notFound(`authorization ${id} is not one of this third party's`)
-    return found
-  })
-
   await app.register(async (scope) => {
     scope.addContentTypeParser(
       'application/x-www-form-urlencoded',
@@ -286,4 +270,5 @@ ${points.length === 0 ? html`<p>You have no meters to share.</p>` : points.map((
       )
     })
   })
+  return { bearerGrant }
 }

@@ -254,6 +254,45 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('espi_third_parties').addColumn('scope_selection_uri', 'text').execute()
     },
   },
+  '0007_green_button_data': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('gb_resources')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('usage_point_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('link_id', 'text')
+        .addColumn('interval_length', 'bigint')
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('content', 'text', (c) => c.notNull())
+        .addColumn('published', 'bigint', (c) => c.notNull())
+        .addColumn('updated', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('gb_resources_source', ['usage_point_id', 'kind', 'source'])
+        .execute()
+      await db.schema
+        .createTable('gb_blocks')
+        .addColumn('meter_reading_id', 'text', (c) => c.notNull())
+        .addColumn('start', 'bigint', (c) => c.notNull())
+        .addColumn('duration', 'bigint', (c) => c.notNull())
+        .addColumn('published', 'bigint', (c) => c.notNull())
+        .addColumn('updated', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('gb_blocks_pk', ['meter_reading_id', 'start'])
+        .execute()
+      await db.schema
+        .createTable('gb_readings')
+        .addColumn('meter_reading_id', 'text', (c) => c.notNull())
+        .addColumn('start', 'bigint', (c) => c.notNull())
+        .addColumn('duration', 'bigint', (c) => c.notNull())
+        .addColumn('value', 'bigint', (c) => c.notNull())
+        .addColumn('cost', 'bigint')
+        .addColumn('qualities', 'text', (c) => c.notNull())
+        .addColumn('published', 'bigint', (c) => c.notNull())
+        .addColumn('updated', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('gb_readings_pk', ['meter_reading_id', 'start'])
+        .execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

@@ -239,6 +239,52 @@ export interface AuditRow {
   hash: string
 }
 
+/**
+ * Green Button data (issue 5): published consumption data, kept outside the change log because it is data
+ * served to third parties, not entitlement state. Times are epoch milliseconds.
+ */
+export interface GbResourceRow {
+  /** Random: third parties see it in resource URIs. */
+  id: string
+  /** The Custodian usage point the resource belongs to. */
+  usage_point_id: string
+  /** UsagePoint, MeterReading, ReadingType, ElectricPowerUsageSummary, LocalTimeParameters, ... */
+  kind: string
+  /** Where the imported file put it, relative to its usage point (`MeterReading/01`), for later revisions. */
+  source: string
+  /** A MeterReading's ReadingType, a UsagePoint's LocalTimeParameters. */
+  link_id: string | null
+  /** A MeterReading's interval length in seconds (from its ReadingType), for IntervalDuration scopes. */
+  interval_length: number | null
+  title: string
+  /** The ESPI element, serialized. */
+  content: string
+  published: number
+  updated: number
+}
+
+/** An IntervalBlock: its readings are the rows of gb_readings in [start, start + duration). */
+export interface GbBlockRow {
+  meter_reading_id: string
+  start: number
+  duration: number
+  published: number
+  updated: number
+}
+
+/** One IntervalReading, keyed by its meter reading and start, so that a revision replaces it. */
+export interface GbReadingRow {
+  meter_reading_id: string
+  start: number
+  duration: number
+  value: number
+  cost: number | null
+  /** ReadingQuality codes, comma-separated ('' for none). */
+  qualities: string
+  published: number
+  updated: number
+}
+
 export interface MetaRow {
   key: string
   value: string
@@ -297,4 +343,7 @@ export interface Database extends ReplicatedRows {
   outbox: OutboxRow
   oidc_payloads: OidcPayloadRow
   meta: MetaRow
+  gb_resources: GbResourceRow
+  gb_blocks: GbBlockRow
+  gb_readings: GbReadingRow
 }

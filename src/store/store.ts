@@ -12,6 +12,7 @@ import {
   type ReplicatedTable,
   replicatedTables,
 } from './schema.js'
+import { PARKED, type UsageDataStore, usageDataStore } from './usage-data-store.js'
 
 /** A change to one replicated row. `row` holds the whole row for `put`, the key columns for `delete`. */
 export type PlannedChange = {
@@ -84,6 +85,8 @@ export interface Store {
   sharedSecret(name: string): Promise<string>
   /** oidc-provider's records, one table keyed by (model, id). */
   readonly oidc: OidcPayloadStore
+  /** Published Green Button data. */
+  readonly usage: UsageDataStore
   /** Calls `listener` when another process announces a new revision (PostgreSQL NOTIFY); else never. */
   subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>>
   close(): Promise<void>
@@ -133,6 +136,29 @@ async function applyChange(trx: Loose, change: PlannedChange): Promise<void> {
   }
 }
 
+async function insertOutbox(trx: Transaction<Database>, messages: readonly OutboxMessage[], at: string) {
+  if (messages.length === 0) return
+  await trx
+    .insertInto('outbox')
+    .values(
+      messages.map((m) => ({
+        id: randomUUID(),
+        channel: m.channel,
+        target: m.target,
+        subject: m.subject,
+        body: m.body,
+        content_type: m.contentType,
+        attempts: 0,
+        next_attempt_at: at,
+        leased_until: null,
+        delivered_at: null,
+        last_error: null,
+        created_at: at,
+      })),
+    )
+    .execute()
+}
+
 const toChange = (row: { revision: number; at: string; tbl: string; op: string; row: string }): Change =>
   ({
     revision: Number(row.revision),
@@ -153,7 +179,10 @@ class KyselyStore implements Store {
     this.location = connection.location
     this.#db = connection.db
     this.#connectListener = connection.connectListener
+    this.usage = usageDataStore(this.#db, this.kind, insertOutbox)
   }
+
+  readonly usage: UsageDataStore
 
   async loadSnapshot(): Promise<Snapshot> {
     let tx = this.#db.transaction().setAccessMode('read only')
@@ -213,27 +242,7 @@ class KyselyStore implements Store {
           .execute()
       }
       if (audit.length > 0) await this.#appendAudit(trx, audit)
-      if (outbox.length > 0) {
-        await trx
-          .insertInto('outbox')
-          .values(
-            outbox.map((m) => ({
-              id: randomUUID(),
-              channel: m.channel,
-              target: m.target,
-              subject: m.subject,
-              body: m.body,
-              content_type: m.contentType,
-              attempts: 0,
-              next_attempt_at: at,
-              leased_until: null,
-              delivered_at: null,
-              last_error: null,
-              created_at: at,
-            })),
-          )
-          .execute()
-      }
+      await insertOutbox(trx, outbox, at)
       const revision = committed.at(-1)?.revision ?? head
       if (this.kind === 'postgres' && committed.length > 0) {
         await sql`select pg_notify(${NOTIFY_CHANNEL}, ${String(revision)})`.execute(trx)
@@ -403,7 +412,7 @@ class KyselyStore implements Store {
             last_error: outcome.error.slice(0, 1000),
             leased_until: null,
             // No next attempt: parked far in the future, kept for an operator to see.
-            next_attempt_at: outcome.nextAttemptAt ?? '9999-12-31T00:00:00.000Z',
+            next_attempt_at: outcome.nextAttemptAt ?? PARKED,
           }
     await this.#db
       .updateTable('outbox')

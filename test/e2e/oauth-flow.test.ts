@@ -1,9 +1,11 @@
 import * as client from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readEspi } from '../../src/greenbutton/espi-reader.js'
 import { authorizeAsCustomer } from '../support/oauth-customer.js'
 import { call, type RunningServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 import { authorizationRequest, discoverAs } from '../support/third-party.js'
+import { validateGreenButton } from '../support/xmllint.js'
 
 /** A Green Button Connect My Data third party, as openid-client (a certified client) drives it. */
 describe('the ESPI authorization server, with openid-client as the third party', () => {
@@ -131,24 +133,34 @@ describe('the ESPI authorization server, with openid-client as the third party',
       expectedState: flow.state,
     })
     const id = (await client.tokenIntrospection(config, tokens.access_token)).authorization_id as string
-    const mine = await call(server.url, 'GET', '/espi/1_1/resource/Authorization', {
-      token: tokens.access_token,
-    })
-    expect(mine.body.items).toEqual([
+    const atom = async (path: string, token: string) => {
+      const response = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } })
+      expect(response.headers.get('content-type')).toMatch(/^application\/atom\+xml/)
+      const xml = await response.text()
+      expect((await validateGreenButton(xml)).errors).toBe('')
+      return { xml, entries: (await readEspi([xml])).entries }
+    }
+    const mine = await atom('/espi/1_1/resource/Authorization', tokens.access_token)
+    expect(mine.entries).toEqual([
       expect.objectContaining({
-        id,
-        status: 'active',
-        scope,
-        authorizationURI: `${server.url}/espi/1_1/resource/Authorization/${id}`,
+        self: `${server.url}/espi/1_1/resource/Authorization/${id}`,
+        content: expect.objectContaining({
+          kind: 'Authorization',
+          fields: expect.objectContaining({
+            status: 1,
+            scope,
+            authorizationURI: `${server.url}/espi/1_1/resource/Authorization/${id}`,
+          }),
+        }),
       }),
     ])
     const bulk = (await client.clientCredentialsGrant(config, { scope: 'FB=4' })).access_token
-    const all = await call(server.url, 'GET', '/espi/1_1/resource/Authorization', { token: bulk })
-    expect((all.body.items as unknown[]).length).toBe(3) // the three grants of this test file
-    expect(
-      (await call(server.url, 'GET', `/espi/1_1/resource/Authorization/${id}`, { token: bulk })).body,
-    ).toMatchObject({ id })
-    expect(JSON.stringify(all.body)).not.toMatch(/alice|Liddell|ACCT-1|Rabbit/i)
+    const all = await atom('/espi/1_1/resource/Authorization', bulk)
+    expect(all.entries.length).toBe(3) // the three grants of this test file
+    expect((await atom(`/espi/1_1/resource/Authorization/${id}`, bulk)).entries).toEqual([
+      expect.objectContaining({ self: `${server.url}/espi/1_1/resource/Authorization/${id}` }),
+    ])
+    expect(all.xml).not.toMatch(/alice|Liddell|ACCT-1|Rabbit/i)
     const none = await call(server.url, 'GET', '/espi/1_1/resource/Authorization')
     expect(none.status).toBe(401)
     expect(none.headers.get('www-authenticate')).toBe('Bearer realm="custodian", error="invalid_token"')

@@ -1,0 +1,462 @@
+import { randomUUID } from 'node:crypto'
+import { PassThrough, Readable } from 'node:stream'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { authorizationResource, type ConsentService } from '../consent/consent-service.js'
+import { parseEspiScope } from '../consent/espi-scope.js'
+import { authorizationAccess } from '../consent/plans.js'
+import type { Custodian } from '../custodian.js'
+import { AccessDeniedError, invalid, isCustodianError, notFound } from '../errors.js'
+import { ESPI_RESOURCE_PATH } from '../oauth/provider.js'
+import type { AuthorizationRow, GbResourceRow } from '../store/schema.js'
+import type { TimeFilter } from '../store/usage-data-store.js'
+import {
+  applicationInformationContent,
+  authorizationContent,
+  entry,
+  feedEnd,
+  feedStart,
+} from './atom-writer.js'
+import { type DataWindow, dataWindow } from './data-window.js'
+import {
+  blockEntries,
+  derivedUuid,
+  type FeedContext,
+  resourceEntry,
+  resourceFeed,
+  SUMMARY_KINDS,
+  UsagePointUris,
+  usagePointTree,
+  visibleResources,
+} from './espi-feeds.js'
+
+/** Who a bearer token speaks for: a grant's token names its Authorization, client credentials none. */
+export type BearerGrant = (
+  request: FastifyRequest,
+) => Promise<{ clientId: string; grantId?: string | undefined }>
+
+const ATOM = 'application/atom+xml'
+
+type Query = Record<string, string | undefined>
+
+/** The ESPI query parameters, each checked; a bad one is refused by name. */
+function queryOf(query: Query): {
+  filter: TimeFilter
+  maxResults?: number
+  startIndex: number
+  depth: number
+} {
+  const time = (name: string) => {
+    const text = query[name]
+    if (text === undefined) return undefined
+    const ms = Date.parse(text)
+    if (Number.isNaN(ms)) throw invalid(`${name}: "${text.slice(0, 40)}" is not a date-time (RFC 3339)`)
+    return ms
+  }
+  const count = (name: string, least: number) => {
+    const text = query[name]
+    if (text === undefined) return undefined
+    if (!/^\d{1,9}$/.test(text) || Number(text) < least)
+      throw invalid(`${name}: "${text.slice(0, 40)}" is not a whole number of at least ${least}`)
+    return Number(text)
+  }
+  const filter: TimeFilter = {}
+  for (const [name, key] of [
+    ['published-min', 'publishedMin'],
+    ['published-max', 'publishedMax'],
+    ['updated-min', 'updatedMin'],
+    ['updated-max', 'updatedMax'],
+  ] as const) {
+    const value = time(name)
+    if (value !== undefined) filter[key] = value
+  }
+  const maxResults = count('max-results', 1)
+  return {
+    filter,
+    ...(maxResults === undefined ? {} : { maxResults }),
+    startIndex: count('start-index', 1) ?? 1,
+    depth: count('depth', 1) ?? 3,
+  }
+}
+
+/** State of one request, for the request log. */
+interface Logged {
+  clientId?: string
+  bytes: number
+}
+const logged = new WeakMap<FastifyRequest, Logged>()
+
+/**
+ * The ESPI resources a third party reads (seed: ADE Publication): Atom feeds and entries, streamed, limited to
+ * what the token's Authorization covers. Every request is recorded in the audit log with the client's
+ * address, the third party, the resource, the bytes sent and the error, if any (seed step 6).
+ */
+export async function registerEspiResources(
+  app: FastifyInstance,
+  custodian: Custodian,
+  consent: ConsentService,
+  bearer: BearerGrant,
+): Promise<void> {
+  const base = () => `${custodian.publicUrl}${ESPI_RESOURCE_PATH}`
+
+  const who = async (request: FastifyRequest) => {
+    const grant = await bearer(request)
+    const state = logged.get(request)
+    if (state) state.clientId = grant.clientId
+    return grant
+  }
+
+  /** The window of the Authorization behind a subscription, for the token that holds it. */
+  const subscriptionWindow = async (request: FastifyRequest, subscription: string): Promise<DataWindow> => {
+    const { clientId, grantId } = await who(request)
+    const row = [...consent.model.authorizations.values()].find(
+      (a) => a.subscription_id === subscription && a.client_id === clientId,
+    )
+    if (!row) throw new AccessDeniedError(`subscription ${subscription} is not one of this third party's`)
+    if (!grantId)
+      throw new AccessDeniedError(
+        `subscription ${subscription} is read with the access token of its Authorization; client credentials reach Batch/Bulk`,
+      )
+    if (grantId !== row.id)
+      throw new AccessDeniedError(
+        `this access token is for another Authorization than subscription ${subscription}`,
+      )
+    return liveWindow(row, clientId)
+  }
+
+  const liveWindow = (row: AuthorizationRow, clientId: string) => {
+    const now = custodian.now()
+    const decision = authorizationAccess(consent.model, row.id, clientId, now)
+    if (!decision.allowed) throw new AccessDeniedError(decision.reason)
+    return dataWindow(row, now)
+  }
+
+  /** Every window the token reaches: its Authorization's, or (client credentials) all of its own in force. */
+  const tokenWindows = async (request: FastifyRequest): Promise<DataWindow[]> => {
+    const { clientId, grantId } = await who(request)
+    const rows = consent.model.authorizationsOf({ clientId }).filter((a) => !grantId || a.id === grantId)
+    const now = custodian.now()
+    return rows
+      .filter((a) => authorizationAccess(consent.model, a.id, clientId, now).allowed)
+      .map((a) => dataWindow(a, now))
+  }
+
+  const context = (request: FastifyRequest) => {
+    const q = queryOf(request.query as Query)
+    const feed: FeedContext = { store: custodian.store.usage, base: base(), filter: q.filter, depth: q.depth }
+    return { feed, ...q }
+  }
+
+  /** Streams a feed of the entries, paged by start-index and max-results. */
+  const sendFeed = (
+    reply: FastifyReply,
+    request: FastifyRequest,
+    title: string,
+    entries: AsyncIterable<string> | Iterable<string>,
+  ) => {
+    const { startIndex, maxResults } = context(request)
+    async function* feed() {
+      yield feedStart({
+        id: `urn:uuid:${randomUUID()}`,
+        title,
+        updated: custodian.now(),
+        self: `${custodian.publicUrl}${request.url}`,
+      })
+      let index = 0
+      let sent = 0
+      for await (const text of entries) {
+        if (text === '' || ++index < startIndex) continue
+        if (maxResults !== undefined && sent >= maxResults) break
+        sent++
+        yield text
+      }
+      yield feedEnd()
+    }
+    return reply.type(ATOM).send(Readable.from(feed()))
+  }
+
+  const sendEntry = (reply: FastifyReply, text: string | undefined, what: string) => {
+    if (!text) throw notFound(`${what} is not there, or not within this authorization`)
+    return reply.type(ATOM).send(text)
+  }
+
+  /** The usage point (by its resource id) within a window, with everything of it the window shows. */
+  const usagePointOf = async (window: DataWindow, id: string, subscription: string) => {
+    const point = await custodian.store.usage.resource(id)
+    if (point?.kind !== 'UsagePoint' || !window.usagePointIds.has(point.usage_point_id))
+      throw notFound(`usage point ${id} is not within subscription ${subscription}`)
+    const rows = visibleResources(window, await custodian.store.usage.resources([point.usage_point_id]))
+    return { point, rows, uris: new UsagePointUris(base(), `${base()}/Subscription/${subscription}`, id) }
+  }
+
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', async (request) => {
+      logged.set(request, { bytes: 0 })
+    })
+    // Bytes are counted as they leave, streamed or not.
+    scope.addHook('onSend', async (request, _reply, payload) => {
+      const state = logged.get(request)
+      if (!state) return payload
+      if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
+        state.bytes += Buffer.byteLength(payload)
+        return payload
+      }
+      if (payload instanceof Readable) {
+        const counted = new PassThrough()
+        counted.on('data', (chunk: Buffer) => {
+          state.bytes += chunk.length
+        })
+        payload.on('error', (error) => counted.destroy(error))
+        return payload.pipe(counted)
+      }
+      return payload
+    })
+    scope.addHook('onResponse', async (request, reply) => {
+      const state = logged.get(request)
+      const failed = reply.statusCode >= 400
+      custodian.audit({
+        actor: state?.clientId ?? 'anonymous',
+        action: 'espi.request',
+        resource: `${request.method} ${request.url}`,
+        outcome: failed ? `http ${reply.statusCode}` : 'ok',
+        reason: JSON.stringify({
+          address: request.ip,
+          bytes: state?.bytes ?? 0,
+          status: reply.statusCode,
+          ...(failed ? { error: errors.get(request) ?? 'refused' } : {}),
+        }),
+      })
+    })
+    const errors = new WeakMap<FastifyRequest, string>()
+    scope.addHook('onError', async (request, _reply, error) => {
+      errors.set(request, isCustodianError(error) ? error.message : 'internal error')
+    })
+
+    const hide = { schema: { hide: true } }
+    type P = Record<string, string>
+
+    scope.get(`${ESPI_RESOURCE_PATH}/Batch/Subscription/:sub`, hide, async (request, reply) => {
+      const { sub } = request.params as P
+      const window = await subscriptionWindow(request, sub as string)
+      const { feed } = context(request)
+      const subscription = `${base()}/Subscription/${sub}`
+      async function* all() {
+        for (const id of window.usagePointIds) yield* usagePointTree(feed, window, subscription, id)
+      }
+      return sendFeed(reply, request, 'Green Button Subscription Feed', all())
+    })
+
+    scope.get(
+      `${ESPI_RESOURCE_PATH}/Batch/Subscription/:sub/UsagePoint/:up`,
+      hide,
+      async (request, reply) => {
+        const { sub, up } = request.params as P
+        const window = await subscriptionWindow(request, sub as string)
+        const { point } = await usagePointOf(window, up as string, sub as string)
+        const { feed } = context(request)
+        return sendFeed(
+          reply,
+          request,
+          'Green Button Usage Point Feed',
+          usagePointTree(feed, window, `${base()}/Subscription/${sub}`, point.usage_point_id),
+        )
+      },
+    )
+
+    scope.get(`${ESPI_RESOURCE_PATH}/Batch/Bulk/:id`, hide, async (request, reply) => {
+      const { id } = request.params as P
+      const { clientId, grantId } = await who(request)
+      if (grantId)
+        throw new AccessDeniedError(
+          'Batch/Bulk is read with a client_credentials token, not a customer grant’s',
+        )
+      const party = consent.model.thirdParties.get(clientId)
+      const allowance = parseEspiScope(party?.scope ?? '')
+      if (!allowance.ok || allowance.scope.bulkId !== id)
+        throw notFound(`bulk ${id} is not this third party's (its scope allowance names its BR)`)
+      const windows = await tokenWindows(request)
+      const { feed } = context(request)
+      async function* all() {
+        for (const window of windows) {
+          const subscription = `${base()}/Subscription/${window.authorization.subscription_id}`
+          for (const up of window.usagePointIds) yield* usagePointTree(feed, window, subscription, up)
+        }
+      }
+      return sendFeed(reply, request, 'Green Button Bulk Feed', all())
+    })
+
+    scope.get(`${ESPI_RESOURCE_PATH}/Subscription/:sub/UsagePoint`, hide, async (request, reply) => {
+      const { sub } = request.params as P
+      const window = await subscriptionWindow(request, sub as string)
+      const { feed } = context(request)
+      async function* points() {
+        for (const id of window.usagePointIds) {
+          yield* usagePointTree({ ...feed, depth: 1 }, window, `${base()}/Subscription/${sub}`, id)
+        }
+      }
+      return sendFeed(reply, request, 'UsagePoint', points())
+    })
+
+    scope.get(`${ESPI_RESOURCE_PATH}/Subscription/:sub/UsagePoint/:up`, hide, async (request, reply) => {
+      const { sub, up } = request.params as P
+      const window = await subscriptionWindow(request, sub as string)
+      const { point, uris } = await usagePointOf(window, up as string, sub as string)
+      return sendEntry(reply, resourceEntry(point, uris, true), `usage point ${up}`)
+    })
+
+    // MeterReading and the summaries: a feed of one kind under a usage point, or one of them.
+    for (const kind of ['MeterReading', ...SUMMARY_KINDS]) {
+      const kinds = kind === 'UsageSummary' ? ['UsageSummary', 'ElectricPowerUsageSummary'] : [kind]
+      scope.get(
+        `${ESPI_RESOURCE_PATH}/Subscription/:sub/UsagePoint/:up/${kind}`,
+        hide,
+        async (request, reply) => {
+          const { sub, up } = request.params as P
+          const window = await subscriptionWindow(request, sub as string)
+          const { rows, uris } = await usagePointOf(window, up as string, sub as string)
+          const { feed } = context(request)
+          const of = rows.filter((r) => kinds.includes(r.kind))
+          return sendFeed(reply, request, kind, resourceFeed(feed, of, uris))
+        },
+      )
+      scope.get(
+        `${ESPI_RESOURCE_PATH}/Subscription/:sub/UsagePoint/:up/${kind}/:id`,
+        hide,
+        async (request, reply) => {
+          const { sub, up, id } = request.params as P
+          const window = await subscriptionWindow(request, sub as string)
+          const { rows, uris } = await usagePointOf(window, up as string, sub as string)
+          const row = rows.find((r) => r.id === id && kinds.includes(r.kind))
+          return sendEntry(reply, row && resourceEntry(row, uris, true), `${kind} ${id}`)
+        },
+      )
+    }
+
+    const meterReadingOf = async (request: FastifyRequest) => {
+      const { sub, up, mr } = request.params as P
+      const window = await subscriptionWindow(request, sub as string)
+      const { rows, uris } = await usagePointOf(window, up as string, sub as string)
+      const meterReading = rows.find((r) => r.id === mr && r.kind === 'MeterReading')
+      if (!meterReading) throw notFound(`meter reading ${mr} is not within this authorization`)
+      return { window, uris, meterReading }
+    }
+    const blocksPath = `${ESPI_RESOURCE_PATH}/Subscription/:sub/UsagePoint/:up/MeterReading/:mr/IntervalBlock`
+    scope.get(blocksPath, hide, async (request, reply) => {
+      const { window, uris, meterReading } = await meterReadingOf(request)
+      const { feed } = context(request)
+      return sendFeed(reply, request, 'IntervalBlock', blockEntries(feed, window, meterReading, uris))
+    })
+    scope.get(`${blocksPath}/:start`, hide, async (request, reply) => {
+      const { start } = request.params as P
+      if (!/^-?\d{1,12}$/.test(start ?? '')) throw notFound(`interval block ${start} does not exist`)
+      const { window, uris, meterReading } = await meterReadingOf(request)
+      const { feed } = context(request)
+      let found: string | undefined
+      for await (const text of blockEntries(feed, window, meterReading, uris, Number(start), true))
+        found = text
+      return sendEntry(reply, found, `interval block ${start}`)
+    })
+
+    // Shared resources, reached through any usage point the token can see.
+    for (const kind of ['ReadingType', 'LocalTimeParameters']) {
+      scope.get(`${ESPI_RESOURCE_PATH}/${kind}/:id`, hide, async (request, reply) => {
+        const { id } = request.params as P
+        const windows = await tokenWindows(request)
+        const row: GbResourceRow | undefined = await custodian.store.usage.resource(id as string)
+        const window = windows.find((w) => row && w.usagePointIds.has(row.usage_point_id))
+        if (!row || row.kind !== kind || !window)
+          throw notFound(`${kind} ${id} is not within this authorization`)
+        const uris = new UsagePointUris(
+          base(),
+          `${base()}/Subscription/${window.authorization.subscription_id}`,
+          '',
+        )
+        return sendEntry(reply, resourceEntry(row, uris, true), `${kind} ${id}`)
+      })
+    }
+
+    const authorizationEntry = (row: AuthorizationRow, standalone: boolean) => {
+      const resource = authorizationResource(row, custodian.publicUrl, custodian.now())
+      return entry(
+        {
+          id: `urn:uuid:${row.id}`,
+          self: resource.authorizationURI,
+          up: `${base()}/Authorization`,
+          title: 'Authorization',
+          published: Date.parse(row.created_at),
+          updated: Date.parse(row.updated_at),
+          content: authorizationContent({
+            authorizedPeriod: resource.authorizedPeriod,
+            status: resource.status,
+            grantType: 'authorization_code',
+            scope: row.scope,
+            resourceURI: resource.resourceURI,
+            authorizationURI: resource.authorizationURI,
+          }),
+        },
+        standalone,
+      )
+    }
+    // A grant's token sees its own Authorization; client credentials see all of the third party's.
+    const ownAuthorizations = async (request: FastifyRequest) => {
+      const { clientId, grantId } = await who(request)
+      return consent.model.authorizationsOf({ clientId }).filter((a) => !grantId || a.id === grantId)
+    }
+    scope.get(`${ESPI_RESOURCE_PATH}/Authorization`, hide, async (request, reply) => {
+      const rows = await ownAuthorizations(request)
+      return sendFeed(
+        reply,
+        request,
+        'Authorization',
+        rows.map((row) => authorizationEntry(row, false)),
+      )
+    })
+    scope.get(`${ESPI_RESOURCE_PATH}/Authorization/:id`, hide, async (request, reply) => {
+      const { id } = request.params as P
+      const row = (await ownAuthorizations(request)).find((a) => a.id === id)
+      return sendEntry(reply, row && authorizationEntry(row, true), `authorization ${id}`)
+    })
+
+    scope.get(`${ESPI_RESOURCE_PATH}/ApplicationInformation/:id`, hide, async (request, reply) => {
+      const { id } = request.params as P
+      const { clientId } = await who(request)
+      const party = consent.model.thirdParties.get(clientId)
+      if (!party || id !== clientId) throw notFound(`application ${id} is not this third party's`)
+      const self = `${base()}/ApplicationInformation/${clientId}`
+      const oauth = `${custodian.publicUrl}/oauth`
+      return sendEntry(
+        reply,
+        entry(
+          {
+            id: `urn:uuid:${derivedUuid(`ApplicationInformation/${clientId}`)}`,
+            self,
+            up: `${base()}/ApplicationInformation`,
+            title: party.name,
+            published: Date.parse(party.created_at),
+            updated: Date.parse(party.updated_at),
+            content: applicationInformationContent({
+              clientId,
+              name: party.name,
+              description: party.description,
+              notifyUri: party.notify_uri,
+              redirectUris: JSON.parse(party.redirect_uris) as string[],
+              scope: [party.scope],
+              ...(party.scope_selection_uri
+                ? { thirdPartyScopeSelectionScreenURI: party.scope_selection_uri }
+                : {}),
+              standing: party.standing,
+              dataCustodianId: new URL(custodian.publicUrl).host,
+              dataCustodianBulkRequestURI: `${base()}/Batch/Bulk`,
+              dataCustodianResourceEndpoint: base(),
+              authorizationServerAuthorizationEndpoint: `${oauth}/auth`,
+              authorizationServerTokenEndpoint: `${oauth}/token`,
+              registrationClientUri: self,
+              clientIdIssuedAt: Math.floor(Date.parse(party.created_at) / 1000),
+            }),
+          },
+          true,
+        ),
+        `application ${id}`,
+      )
+    })
+  })
+}

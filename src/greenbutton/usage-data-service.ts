@@ -1,0 +1,79 @@
+import { publicationNotices } from '../consent/notices.js'
+import type { Custodian } from '../custodian.js'
+import { invalid, isCustodianError } from '../errors.js'
+import { EspiReadError } from './espi-reader.js'
+import {
+  type ImportReport,
+  importGreenButtonXml,
+  importIntervalCsv,
+  type UsagePointMapping,
+} from './import-usage-data.js'
+
+export type UsageFormat = 'xml' | 'csv'
+
+/** A file's format by its name: CSV for `.csv`, Green Button XML otherwise. */
+export const formatOf = (name: string): UsageFormat => (/\.csv$/i.test(name) ? 'csv' : 'xml')
+
+export interface UsageImport {
+  /** The file's name, for messages and the audit log. */
+  name: string
+  format: UsageFormat
+  chunks: AsyncIterable<string | Buffer>
+  mapping: UsagePointMapping
+  progress?: (bytes: number) => void
+}
+
+/**
+ * Publication at the edge (seed: ADE Publication, steps 1-3): administrators hand over the back office's
+ * files; each is imported whole or not at all, audited, and the third parties it concerns are notified.
+ */
+export class UsageDataService {
+  readonly #custodian: Custodian
+
+  constructor(custodian: Custodian) {
+    this.#custodian = custodian
+  }
+
+  async import(token: string | undefined, input: UsageImport): Promise<ImportReport> {
+    const custodian = this.#custodian
+    const action = 'greenbutton.import'
+    const actor = custodian.authorizeAdminAction(token, action)
+    const at = custodian.now()
+    const context = {
+      store: custodian.store.usage,
+      usagePointKind: (id: string) => custodian.consent.usagePoints.get(id)?.service_kind,
+      mapping: input.mapping,
+      at,
+      notices: (published: ReadonlyMap<string, string>) =>
+        publicationNotices(custodian.consent, published, custodian.publicUrl, at),
+      ...(input.progress ? { progress: input.progress } : {}),
+    }
+    try {
+      const report = await (input.format === 'csv' ? importIntervalCsv : importGreenButtonXml)(
+        context,
+        input.chunks,
+      )
+      custodian.audit({
+        actor,
+        action,
+        resource: input.name,
+        outcome: 'ok',
+        reason: `${report.readings} readings (${report.changedReadings} new or revised) for ${report.usagePoints.length} usage point(s); ${report.warnings.length} warning(s); ${report.notified} third-party notification(s)`,
+      })
+      return report
+    } catch (error) {
+      const refusal =
+        error instanceof EspiReadError
+          ? invalid(`${input.name}:${error.position.line}:${error.position.column}: ${error.reason}`)
+          : error
+      custodian.audit({
+        actor,
+        action,
+        resource: input.name,
+        outcome: isCustodianError(refusal) ? refusal.code : 'error',
+        reason: refusal instanceof Error ? refusal.message : String(refusal),
+      })
+      throw refusal
+    }
+  }
+}

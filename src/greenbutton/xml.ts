@@ -1,0 +1,19 @@
+/** The namespaces of Green Button documents, and escaping for the XML Custodian writes. */
+export const ATOM_NS = 'http://www.w3.org/2005/Atom'
+export const ESPI_NS = 'http://naesb.org/espi'
+export const CUSTOMER_NS = 'http://naesb.org/espi/customer'
+
+// Characters XML 1.0 does not allow at all, not even escaped: one in a name would break the whole document.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters to remove
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+}
+
+/** Escapes text for element content and attribute values alike. */
+export const xmlText = (s: string): string =>
+  s.replace(NOT_XML, '\uFFFD').replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c)

@@ -1,0 +1,278 @@
+import { randomUUID } from 'node:crypto'
+import { type Kysely, type SqlBool, sql, type Transaction } from 'kysely'
+import type { StoreKind } from './dialects.js'
+import type { Database, GbBlockRow, GbReadingRow, GbResourceRow } from './schema.js'
+import type { OutboxMessage } from './store.js'
+
+/** One interval reading as a file gives it. Times in epoch seconds, as ESPI writes them. */
+export interface ReadingInput {
+  start: number
+  duration: number
+  value: number
+  cost?: number | null
+  qualities: readonly number[]
+}
+
+export interface ResourceInput {
+  usagePointId: string
+  kind: string
+  source: string
+  title: string
+  content: string
+  linkId?: string | null
+  intervalLength?: number | null
+}
+
+/** What an import writes with, inside its one transaction. `at` is the publication time (epoch ms). */
+export interface UsageWriter {
+  /**
+   * Adds a resource, or revises the one from the same place (usage point, kind, source); `updated` moves
+   * only when something changed. `placeholder` adds it only if it is missing (an IntervalBlock read before
+   * its MeterReading).
+   */
+  putResource(
+    input: ResourceInput,
+    at: number,
+    placeholder?: boolean,
+  ): Promise<{ id: string; changed: boolean }>
+  /** Links a resource to another (a MeterReading to its ReadingType, a UsagePoint to its local time). */
+  linkResource(id: string, linkId: string, intervalLength: number | null, at: number): Promise<void>
+  /** Adds readings and revises those at the same start; returns how many were new or changed. */
+  putReadings(meterReadingId: string, readings: readonly ReadingInput[], at: number): Promise<number>
+  /** Adds a block, or marks it updated when its readings changed. */
+  putBlock(
+    meterReadingId: string,
+    block: { start: number; duration: number },
+    changed: boolean,
+    at: number,
+  ): Promise<void>
+  /** Queues a message to send once the import has committed. */
+  notify(messages: readonly OutboxMessage[], at: number): Promise<void>
+}
+
+/** The ESPI query parameters that select entries by their times (epoch ms, inclusive). */
+export interface TimeFilter {
+  publishedMin?: number
+  publishedMax?: number
+  updatedMin?: number
+  updatedMax?: number
+}
+
+export interface BlockQuery extends TimeFilter {
+  meterReadingId: string
+  /** Blocks overlapping [from, to), epoch seconds. */
+  from: number
+  to: number
+  /** Keyset paging: blocks starting after this. */
+  after?: number
+  /** A single block. */
+  start?: number
+  limit: number
+}
+
+/** Green Button data in the store: written by imports, read by the ESPI resource routes. */
+export interface UsageDataStore {
+  /** Runs an import in one transaction: its data and its messages commit together, or nothing does. */
+  importing<T>(work: (writer: UsageWriter) => Promise<T>): Promise<T>
+  /** One resource by its id. */
+  resource(id: string): Promise<GbResourceRow | undefined>
+  /** The resources (not readings) of these usage points. */
+  resources(usagePointIds: readonly string[]): Promise<GbResourceRow[]>
+  blocks(query: BlockQuery): Promise<GbBlockRow[]>
+  /** Readings of one meter reading starting in [from, to) (epoch seconds), in order. */
+  readings(meterReadingId: string, from: number, to: number): Promise<GbReadingRow[]>
+}
+
+/** When a message that will not be sent again is due: never. */
+export const PARKED = '9999-12-31T00:00:00.000Z'
+
+// Rows per INSERT: well under SQLite's limit on bound parameters.
+const BATCH = 500
+
+export function usageDataStore(
+  db: Kysely<Database>,
+  kind: StoreKind,
+  insertOutbox: (trx: Transaction<Database>, messages: readonly OutboxMessage[], at: string) => Promise<void>,
+): UsageDataStore {
+  // A null-safe "differs": a cost may be missing on either side.
+  const differs = kind === 'postgres' ? sql.raw('is distinct from') : sql.raw('is not')
+  const larger = kind === 'postgres' ? sql.raw('greatest') : sql.raw('max')
+
+  const writer = (trx: Transaction<Database>): UsageWriter => ({
+    async putResource(input, at, placeholder = false) {
+      const existing = await trx
+        .selectFrom('gb_resources')
+        .selectAll()
+        .where('usage_point_id', '=', input.usagePointId)
+        .where('kind', '=', input.kind)
+        .where('source', '=', input.source)
+        .executeTakeFirst()
+      const fields = {
+        title: input.title,
+        content: input.content,
+        link_id: input.linkId ?? existing?.link_id ?? null,
+        interval_length: input.intervalLength ?? existing?.interval_length ?? null,
+      }
+      if (!existing) {
+        const id = randomUUID()
+        await trx
+          .insertInto('gb_resources')
+          .values({
+            id,
+            usage_point_id: input.usagePointId,
+            kind: input.kind,
+            source: input.source,
+            ...fields,
+            published: at,
+            updated: at,
+          })
+          .execute()
+        return { id, changed: true }
+      }
+      const changed =
+        !placeholder &&
+        (existing.title !== fields.title ||
+          existing.content !== fields.content ||
+          existing.link_id !== fields.link_id ||
+          existing.interval_length !== fields.interval_length)
+      if (changed) {
+        await trx
+          .updateTable('gb_resources')
+          .set({ ...fields, updated: at })
+          .where('id', '=', existing.id)
+          .execute()
+      }
+      return { id: existing.id, changed }
+    },
+
+    async linkResource(id, linkId, intervalLength, at) {
+      await trx
+        .updateTable('gb_resources')
+        .set({ link_id: linkId, interval_length: intervalLength, updated: at })
+        .where('id', '=', id)
+        .where((eb) =>
+          eb.or([
+            eb('link_id', 'is', null),
+            eb('link_id', '<>', linkId),
+            sql<SqlBool>`interval_length ${differs} ${intervalLength}`,
+          ]),
+        )
+        .execute()
+    },
+
+    async putReadings(meterReadingId, readings, at) {
+      let changed = 0
+      for (let i = 0; i < readings.length; i += BATCH) {
+        const rows = readings.slice(i, i + BATCH).map((r) => ({
+          meter_reading_id: meterReadingId,
+          start: r.start,
+          duration: r.duration,
+          value: r.value,
+          cost: r.cost ?? null,
+          qualities: r.qualities.join(','),
+          published: at,
+          updated: at,
+        }))
+        const result = await trx
+          .insertInto('gb_readings')
+          .values(rows)
+          .onConflict((oc) =>
+            oc
+              .columns(['meter_reading_id', 'start'])
+              .doUpdateSet((eb) => ({
+                duration: eb.ref('excluded.duration'),
+                value: eb.ref('excluded.value'),
+                cost: eb.ref('excluded.cost'),
+                qualities: eb.ref('excluded.qualities'),
+                updated: eb.ref('excluded.updated'),
+              }))
+              // Unchanged readings keep their `updated`, so `updated-min` finds only real revisions.
+              .where(
+                sql<SqlBool>`gb_readings.value <> excluded.value or gb_readings.duration <> excluded.duration or gb_readings.qualities <> excluded.qualities or gb_readings.cost ${differs} excluded.cost`,
+              ),
+          )
+          .executeTakeFirst()
+        changed += Number(result.numInsertedOrUpdatedRows ?? 0)
+      }
+      return changed
+    },
+
+    async putBlock(meterReadingId, block, changed, at) {
+      await trx
+        .insertInto('gb_blocks')
+        .values({ meter_reading_id: meterReadingId, ...block, published: at, updated: at })
+        .onConflict((oc) => {
+          const target = oc.columns(['meter_reading_id', 'start'])
+          return changed
+            ? target.doUpdateSet((eb) => ({
+                duration: sql<number>`${larger}(gb_blocks.duration, ${eb.ref('excluded.duration')})`,
+                updated: at,
+              }))
+            : target.doNothing()
+        })
+        .execute()
+    },
+
+    async notify(messages, at) {
+      const when = new Date(at).toISOString()
+      // The seed: pushes are retried until the next publication; after that the third party fetches what
+      // it missed (updated-min). An older undelivered notice to the same place is parked, kept for operators.
+      for (const m of messages) {
+        await trx
+          .updateTable('outbox')
+          .set({ next_attempt_at: PARKED, last_error: `superseded by the publication of ${when}` })
+          .where('delivered_at', 'is', null)
+          .where('channel', '=', m.channel)
+          .where('target', '=', m.target)
+          .where('subject', '=', m.subject)
+          .execute()
+      }
+      await insertOutbox(trx, messages, when)
+    },
+  })
+
+  return {
+    importing: (work) => db.transaction().execute((trx) => work(writer(trx))),
+
+    resource: (id) => db.selectFrom('gb_resources').selectAll().where('id', '=', id).executeTakeFirst(),
+
+    async resources(usagePointIds) {
+      if (usagePointIds.length === 0) return []
+      // Both drivers return numbers for bigint columns (see dialects.ts).
+      return db
+        .selectFrom('gb_resources')
+        .selectAll()
+        .where('usage_point_id', 'in', usagePointIds)
+        .orderBy('published')
+        .orderBy('id')
+        .execute()
+    },
+
+    async blocks(q) {
+      let query = db
+        .selectFrom('gb_blocks')
+        .selectAll()
+        .where('meter_reading_id', '=', q.meterReadingId)
+        .where('start', '<', q.to)
+        .where((eb) => eb(eb('start', '+', eb.ref('duration')), '>', q.from))
+      if (q.after !== undefined) query = query.where('start', '>', q.after)
+      if (q.start !== undefined) query = query.where('start', '=', q.start)
+      if (q.publishedMin !== undefined) query = query.where('published', '>=', q.publishedMin)
+      if (q.publishedMax !== undefined) query = query.where('published', '<=', q.publishedMax)
+      if (q.updatedMin !== undefined) query = query.where('updated', '>=', q.updatedMin)
+      if (q.updatedMax !== undefined) query = query.where('updated', '<=', q.updatedMax)
+      return query.orderBy('start').limit(q.limit).execute()
+    },
+
+    readings(meterReadingId, from, to) {
+      return db
+        .selectFrom('gb_readings')
+        .selectAll()
+        .where('meter_reading_id', '=', meterReadingId)
+        .where('start', '>=', from)
+        .where('start', '<', to)
+        .orderBy('start')
+        .execute()
+    },
+  }
+}

@@ -1,0 +1,328 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import * as client from 'openid-client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type EspiEntry, readEspi } from '../../src/greenbutton/espi-reader.js'
+import { authorizeAsCustomer } from '../support/oauth-customer.js'
+import { call, type RunningServer, startServer, startWithAdmin } from '../support/server.js'
+import { tempSqlite } from '../support/temp-store.js'
+import { authorizationRequest, discoverAs } from '../support/third-party.js'
+import { validateGreenButton } from '../support/xmllint.js'
+
+const DAY = 86_400
+const today = Math.floor(Date.now() / 1000 / DAY) * DAY
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString()
+
+/** Waits for a condition, polling; fails with `what` if it does not come true in time. */
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 20_000) {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+const readingsOf = (entries: EspiEntry[]) =>
+  entries.flatMap((e) =>
+    e.content.kind === 'IntervalBlock' && 'readings' in e.content
+      ? e.content.readings.map((r) => [r.start, r.value])
+      : [],
+  )
+
+/** The third party's side of ADE Publication: notified, then reading the customer's data it was granted. */
+describe('publishing Green Button data to an authorized third party', () => {
+  const temp = tempSqlite()
+  let server: RunningServer
+  let admin: string
+  let config: client.Configuration
+  let listener: Server
+  const notifications: string[] = []
+  let refuseNotifications = true
+  const redirectUri = 'https://solar.example/callback'
+  const scope = `FB=1_3_4_5_15;IntervalDuration=900;HistoryLength=${30 * DAY}`
+  const grants: { token: string; subscription: string; authorization: string }[] = []
+
+  const atom = async (path: string, token?: string) => {
+    const response = await fetch(`${server.url}${path}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    })
+    const xml = await response.text()
+    if (response.status !== 200) return { status: response.status, xml, entries: [] as EspiEntry[] }
+    expect(response.headers.get('content-type')).toMatch(/^application\/atom\+xml/)
+    const validation = await validateGreenButton(xml)
+    expect(validation.errors).toBe('')
+    return { status: response.status, xml, entries: (await readEspi([xml])).entries }
+  }
+
+  const publish = async (rows: string[], name = 'readings.csv') => {
+    const response = await fetch(`${server.url}/v1/usage-data?name=${name}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'text/csv' },
+      body: `usage_point,start,duration,value\n${rows.join('\n')}\n`,
+    })
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+  }
+
+  const grant = async (usagePoint: string) => {
+    const flow = await authorizationRequest(config, redirectUri, scope)
+    const { callback } = await authorizeAsCustomer(server.url, flow.url, redirectUri, {
+      username: 'alice',
+      password: 'alice password',
+      usagePoints: [usagePoint],
+    })
+    const tokens = await client.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: flow.codeVerifier,
+      expectedState: flow.state,
+    })
+    const authorization = (await client.tokenIntrospection(config, tokens.access_token))
+      .authorization_id as string
+    const mine = await atom(`/espi/1_1/resource/Authorization/${authorization}`, tokens.access_token)
+    const resourceURI = String(
+      (mine.entries[0]?.content as { fields: Record<string, unknown> }).fields.resourceURI,
+    )
+    const subscription = resourceURI.split('/').at(-1) as string
+    grants.push({ token: tokens.access_token, subscription, authorization })
+    return grants.at(-1) as (typeof grants)[number]
+  }
+
+  beforeAll(async () => {
+    listener = createServer((request, response) => {
+      let body = ''
+      request.on('data', (chunk) => {
+        body += chunk
+      })
+      request.on('end', () => {
+        if (refuseNotifications) {
+          response.writeHead(503).end()
+          notifications.push(`refused ${body}`)
+        } else {
+          notifications.push(body)
+          response.writeHead(200).end()
+        }
+      })
+    })
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve))
+    const notifyUri = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/notify`
+    ;({ server, admin } = await startWithAdmin(temp.target, { CUSTODIAN_OUTBOX_POLL_MS: '50' }))
+    await call(server.url, 'POST', '/v1/customers', {
+      token: admin,
+      body: {
+        username: 'alice',
+        name: 'Alice Liddell',
+        email: 'alice@example.org',
+        account_number: 'ACCT-1',
+        password: 'alice password',
+      },
+    })
+    for (const id of ['up_a', 'up_b'])
+      await call(server.url, 'POST', '/v1/customers/alice/usage-points', {
+        token: admin,
+        body: { description: `meter ${id}`, kind: 'electricity', id },
+      })
+    const party = await call(server.url, 'POST', '/v1/third-parties', {
+      token: admin,
+      body: {
+        name: 'Solar Savings',
+        redirect_uris: [redirectUri],
+        notify_uri: notifyUri,
+        scope: `FB=1_3_4_5_15;IntervalDuration=900_3600;HistoryLength=${400 * DAY};BR=solar-bulk`,
+      },
+    })
+    config = await discoverAs(server.url, party.body.client_id as string, party.body.client_secret as string)
+    await grant('up_a')
+    await grant('up_b')
+  })
+  afterAll(async () => {
+    await server.stop()
+    await new Promise((resolve) => listener.close(resolve))
+    temp.remove()
+  })
+
+  it('publishes a CSV through the admin API, refusing a bad file by line without keeping any of it', async () => {
+    const bad = await publish([`up_a,${iso(today)},900,5`, `up_a,${iso(today + 900)},900,five`], 'bad.csv')
+    expect(bad.status).toBe(400)
+    expect(bad.body.detail).toBe('bad.csv:3:0: value: "five" is not a whole number')
+    const good = await publish([
+      `up_a,${iso(today - 40 * DAY)},900,40`,
+      `up_a,${iso(today - 2 * DAY)},900,2`,
+      `up_a,${iso(today)},900,1`,
+      `up_b,${iso(today)},900,99`,
+    ])
+    expect(good.status).toBe(200)
+    expect(good.body).toMatchObject({
+      readings: 4,
+      changedReadings: 4,
+      usagePoints: ['up_a', 'up_b'],
+      notified: 1,
+    })
+    const same = await publish([`up_a,${iso(today)},900,1`])
+    expect(same.body).toMatchObject({ readings: 1, changedReadings: 0, notified: 0 })
+    const none = await fetch(`${server.url}/v1/usage-data`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: 'usage_point,start,duration,value\n',
+    })
+    expect(none.status).toBe(401)
+  })
+
+  it('gives the third party its usage point A, within its history length, as valid Green Button XML', async () => {
+    const [a] = grants
+    if (!a) throw new Error('no grant')
+    const batch = await atom(`/espi/1_1/resource/Batch/Subscription/${a.subscription}`, a.token)
+    expect(batch.status).toBe(200)
+    // 40 days ago is outside HistoryLength (30 days); B's 99 belongs to another authorization.
+    expect(readingsOf(batch.entries)).toEqual([
+      [today - 2 * DAY, 2],
+      [today, 1],
+    ])
+    expect(batch.entries.map((e) => e.content.kind)).toEqual([
+      'UsagePoint',
+      'MeterReading',
+      'ReadingType',
+      'IntervalBlock',
+      'IntervalBlock',
+    ])
+    expect(batch.xml).not.toMatch(/up_a|up_b|alice|Liddell/i)
+    const point = batch.entries[0]?.self as string
+    const single = await atom(new URL(point).pathname, a.token)
+    expect(single.entries).toHaveLength(1)
+    const blocks = await atom(
+      `${new URL(batch.entries[1]?.self as string).pathname}/IntervalBlock?max-results=1`,
+      a.token,
+    )
+    expect(readingsOf(blocks.entries)).toEqual([[today - 2 * DAY, 2]])
+    const later = await atom(
+      `/espi/1_1/resource/Batch/Subscription/${a.subscription}?updated-min=${encodeURIComponent(iso(today + 10 * DAY))}`,
+      a.token,
+    )
+    expect(later.entries).toEqual([])
+    const wrong = await call(
+      server.url,
+      'GET',
+      `/espi/1_1/resource/Batch/Subscription/${a.subscription}?published-min=yesterday`,
+      {
+        token: a.token,
+      },
+    )
+    expect(wrong.status).toBe(400)
+    expect(wrong.body.detail).toBe('published-min: "yesterday" is not a date-time (RFC 3339)')
+  })
+
+  it('refuses B’s data to the token for A, with the reason, and records every request', async () => {
+    const [a, b] = grants
+    if (!a || !b) throw new Error('no grants')
+    const other = await call(server.url, 'GET', `/espi/1_1/resource/Batch/Subscription/${b.subscription}`, {
+      token: a.token,
+    })
+    expect(other.status).toBe(403)
+    expect(other.body.detail).toBe(
+      `this access token is for another Authorization than subscription ${b.subscription}`,
+    )
+    const bFeed = await atom(`/espi/1_1/resource/Batch/Subscription/${b.subscription}`, b.token)
+    expect(readingsOf(bFeed.entries)).toEqual([[today, 99]])
+    const bPoint = new URL(bFeed.entries[0]?.self as string).pathname.split('/').at(-1)
+    const crossed = await call(
+      server.url,
+      'GET',
+      `/espi/1_1/resource/Subscription/${a.subscription}/UsagePoint/${bPoint}`,
+      { token: a.token },
+    )
+    expect(crossed.status).toBe(404)
+    const anonymous = await call(server.url, 'GET', `/espi/1_1/resource/Batch/Subscription/${a.subscription}`)
+    expect(anonymous.status).toBe(401)
+    const log = await until('the request log', async () => {
+      const items = (await call(server.url, 'GET', '/v1/audit?limit=1000', { token: admin })).body.items as {
+        action: string
+        actor: string
+        resource: string
+        outcome: string
+        reason: string
+      }[]
+      const requests = items.filter((i) => i.action === 'espi.request')
+      return requests.some((r) => r.outcome === 'http 401') ? requests : undefined
+    })
+    const refused = log.find(
+      (r) => r.resource.endsWith(`/Batch/Subscription/${b.subscription}`) && r.outcome === 'http 403',
+    )
+    expect(JSON.parse(refused?.reason ?? '{}')).toMatchObject({
+      address: '127.0.0.1',
+      status: 403,
+      error: `this access token is for another Authorization than subscription ${b.subscription}`,
+    })
+    const served = log.find(
+      (r) =>
+        r.resource === `GET /espi/1_1/resource/Batch/Subscription/${a.subscription}` && r.outcome === 'ok',
+    )
+    expect(JSON.parse(served?.reason ?? '{}').bytes).toBeGreaterThan(1000)
+    expect(log.find((r) => r.outcome === 'http 401')?.actor).toBe('anonymous')
+  })
+
+  it('serves a Batch/Bulk of all its authorizations to client credentials', async () => {
+    const bulk = (await client.clientCredentialsGrant(config, { scope: 'FB=4;BR=solar-bulk' })).access_token
+    const feed = await atom('/espi/1_1/resource/Batch/Bulk/solar-bulk', bulk)
+    expect(readingsOf(feed.entries).sort()).toEqual(
+      [
+        [today - 2 * DAY, 2],
+        [today, 1],
+        [today, 99],
+      ].sort(),
+    )
+    expect((await atom('/espi/1_1/resource/Batch/Bulk/someone-else', bulk)).status).toBe(404)
+    const [a] = grants
+    expect((await atom('/espi/1_1/resource/Batch/Bulk/solar-bulk', a?.token)).status).toBe(403)
+  })
+
+  it('serves ApplicationInformation to its own third party only', async () => {
+    const [a] = grants
+    const clientId = config.clientMetadata().client_id
+    const mine = await atom(`/espi/1_1/resource/ApplicationInformation/${clientId}`, a?.token)
+    expect(mine.entries[0]?.content.kind).toBe('ApplicationInformation')
+    expect(mine.xml).not.toMatch(/client_secret>[^<]/)
+    expect((await atom('/espi/1_1/resource/ApplicationInformation/someone-else', a?.token)).status).toBe(404)
+  })
+
+  it('after termination keeps data up to and including the termination date, and serves nothing newer', async () => {
+    const [a] = grants
+    if (!a) throw new Error('no grant')
+    const alice = (
+      await call(server.url, 'POST', '/v1/sessions', { body: { user: 'alice', password: 'alice password' } })
+    ).body.token as string
+    const ended = await call(server.url, 'POST', `/v1/me/authorizations/${a.authorization}/termination`, {
+      token: alice,
+      body: { date: iso(today).slice(0, 10) },
+    })
+    expect(ended.status).toBe(200)
+    expect((await publish([`up_a,${iso(today + DAY)},900,7`, `up_a,${iso(today + 900)},900,3`])).status).toBe(
+      200,
+    )
+    const batch = await atom(`/espi/1_1/resource/Batch/Subscription/${a.subscription}`, a.token)
+    expect(readingsOf(batch.entries)).toEqual([
+      [today - 2 * DAY, 2],
+      [today, 1],
+      [today + 900, 3],
+    ])
+  })
+
+  it('notifies the third party with a BatchList, retrying after a failure and across a restart', async () => {
+    // Every notification so far was refused; the newest publication's notice is still due.
+    await until('a refused notification', () => notifications.length > 0 || undefined)
+    expect(notifications.every((n) => n.startsWith('refused'))).toBe(true)
+    await server.stop()
+    refuseNotifications = false
+    server = await startServer(temp.target, { CUSTODIAN_OUTBOX_POLL_MS: '50' })
+    // Authorization notices (the termination) go to the same listener; the publication's is the one naming data.
+    const delivered = await until('a delivered publication notice', () =>
+      notifications.find((n) => !n.startsWith('refused') && n.includes('/Batch/Subscription/')),
+    )
+    const [a, b] = grants
+    expect(delivered).toContain('<BatchList xmlns="http://naesb.org/espi">')
+    // The last publication (after A's termination date, before its end) concerned A only.
+    expect(delivered).toContain(`/espi/1_1/resource/Batch/Subscription/${a?.subscription}/UsagePoint/`)
+    expect(delivered).not.toContain(b?.subscription)
+    const uri = /<resources>([^<]+)<\/resources>/.exec(delivered)?.[1] as string
+    const fetched = await atom(new URL(uri).pathname, a?.token)
+    expect(fetched.entries[0]?.content.kind).toBe('UsagePoint')
+  }, 30_000)
+})

@@ -1,0 +1,269 @@
+import { createReadStream, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ConsentService } from '../../src/consent/consent-service.js'
+import { Custodian } from '../../src/custodian.js'
+import { feedEnd, feedStart } from '../../src/greenbutton/atom-writer.js'
+import { dataWindow } from '../../src/greenbutton/data-window.js'
+import { usagePointTree } from '../../src/greenbutton/espi-feeds.js'
+import { type EspiEntry, readEspi } from '../../src/greenbutton/espi-reader.js'
+import { formatOf, UsageDataService } from '../../src/greenbutton/usage-data-service.js'
+import { storeBackends } from '../support/temp-store.js'
+import { validateGreenButton } from '../support/xmllint.js'
+
+const DATA = fileURLToPath(new URL('../../../shared/data/greenbutton/', import.meta.url))
+const valid = readdirSync(DATA).filter((f) => f.endsWith('.xml'))
+const invalid = readdirSync(join(DATA, 'schema-invalid')).map((f) => join('schema-invalid', f))
+const BASE = 'https://utility.example/espi/1_1/resource'
+
+const text = (content: string) =>
+  (async function* () {
+    yield content
+  })()
+
+/** Readings by start, as a map per feed: what a third party would store. */
+const readingsOf = (entries: EspiEntry[]) => {
+  const out = new Map<number, number>()
+  for (const e of entries)
+    if (e.content.kind === 'IntervalBlock' && 'readings' in e.content)
+      for (const r of e.content.readings) out.set(r.start, r.value)
+  return out
+}
+
+describe.each(storeBackends)('publishing Green Button data on $name', ({ make }) => {
+  let remove: () => Promise<void>
+  let custodian: Custodian
+  let consent: ConsentService
+  let usage: UsageDataService
+  let now = Date.parse('2026-11-23T10:00:00Z')
+  let authorizationId: string
+  const points: Record<string, string> = {}
+
+  beforeAll(async () => {
+    const temp = await make()
+    remove = temp.remove
+    custodian = await Custodian.open({
+      db: temp.target,
+      clock: () => now,
+      follow: false,
+      config: { logLevel: 'silent', publicUrl: 'https://utility.example' },
+    })
+    consent = new ConsentService(custodian)
+    usage = new UsageDataService(custodian)
+    await consent.createCustomer(undefined, {
+      username: 'alice',
+      name: 'Alice Liddell',
+      email: 'alice@example.org',
+      accountNumber: 'ACCT-0001',
+      password: 'alice password',
+    })
+    for (const id of ['up_front', 'up_back']) {
+      await consent.createUsagePoint(undefined, {
+        customer: 'alice',
+        description: id,
+        kind: 'electricity',
+        id,
+      })
+      points[id] = id
+    }
+    const party = await consent.registerThirdParty(undefined, {
+      name: 'Solar Savings',
+      description: 'Sizes solar panels from your usage',
+      redirectUris: ['https://solar.example/callback'],
+      notifyUri: 'https://solar.example/notify',
+      scope: 'FB=1_3_4_5_15_16_17',
+    })
+    const alice = (await custodian.login('alice', 'alice password')).token
+    const granted = await consent.grant(alice, {
+      clientId: party.clientId,
+      usagePointIds: ['up_front'],
+      scope: 'FB=1_3_4_5_15_16_17',
+      periodEnd: '2027-11-23T10:00:00Z',
+    })
+    authorizationId = granted.details?.id as string
+  })
+  afterAll(async () => {
+    await custodian.close()
+    await remove()
+  })
+
+  const importFile = (file: string, usagePoint = 'up_front') =>
+    usage.import(undefined, {
+      name: file,
+      format: formatOf(file),
+      chunks: createReadStream(join(DATA, file), { highWaterMark: 4096 }),
+      mapping: { usagePoint },
+    })
+
+  /** The Batch of a usage point as the authorization (or `usagePoints` in its place) serves it, whole. */
+  const served = async (usagePoint: string, usagePoints?: string[]) => {
+    const row = custodian.consent.authorizations.get(authorizationId)
+    if (!row) throw new Error('no authorization')
+    const window = dataWindow(
+      usagePoints ? { ...row, usage_point_ids: JSON.stringify(usagePoints) } : row,
+      now,
+    )
+    let xml = feedStart({
+      id: 'urn:uuid:00000000-0000-0000-0000-000000000000',
+      title: 't',
+      updated: now,
+      self: BASE,
+    })
+    for await (const part of usagePointTree(
+      { store: custodian.store.usage, base: BASE, filter: {}, depth: 3 },
+      window,
+      `${BASE}/Subscription/${row.subscription_id}`,
+      usagePoint,
+    ))
+      xml += part
+    return xml + feedEnd()
+  }
+
+  it.each(valid)('ingests %s', async (file) => {
+    const report = await importFile(file)
+    const expected = (readFileSync(join(DATA, file), 'utf8').match(/<IntervalReading>/g) ?? []).length
+    expect(report.readings).toBe(expected)
+    if (expected > 0) expect(report.usagePoints).toEqual(['up_front'])
+    else expect(report.warnings.map((w) => w.message).join('\n')).toMatch(/skipped: Custodian keeps its own/)
+  })
+
+  it('serves back what it ingested, valid against the Green Button schema, with the same readings', async () => {
+    const file = 'test_usage_data.xml'
+    await importFile(file, 'up_back')
+    // up_back is not within the authorization: the window is widened here to read it as published.
+    const xml = await served('up_back', ['up_back'])
+    const validation = await validateGreenButton(xml)
+    expect(validation.errors).toBe('')
+    expect(validation.valid).toBe(true)
+    const original = await readEspi(createReadStream(join(DATA, file)))
+    const back = await readEspi(text(xml))
+    expect(readingsOf(back.entries)).toEqual(readingsOf(original.entries))
+    const kinds = (entries: EspiEntry[]) => [...new Set(entries.map((e) => e.content.kind))].sort()
+    expect(kinds(back.entries)).toEqual(kinds(original.entries))
+    expect(back.entries.find((e) => e.content.kind === 'UsagePoint')?.title).toBe('Front Electric Meter')
+  })
+
+  it('refuses what is not Green Button data with the position and reason, leaving nothing behind', async () => {
+    const before = await served('up_front')
+    const cases: [string, RegExp][] = [
+      ['not xml at all', /bad\.xml:1:\d+: .*(text|root|element)/i],
+      [
+        '<feed xmlns="http://example.org/not-atom"/>',
+        /bad\.xml:1:\d+: a Green Button document is an Atom feed/,
+      ],
+      [
+        '<?xml version="1.0"?><!DOCTYPE feed [<!ENTITY x SYSTEM "file:///etc/passwd">]><feed xmlns="http://www.w3.org/2005/Atom"/>',
+        /bad\.xml:1:\d+: a DOCTYPE is not allowed/,
+      ],
+    ]
+    const file = readFileSync(join(DATA, 'test_usage_data_01.xml'), 'utf8')
+    // A whole file whose last reading is broken: the readings before it must not stay.
+    const last = file.lastIndexOf('<value>', file.lastIndexOf('</IntervalReading>'))
+    const broken = `${file.slice(0, last)}<value>12.5</value>${file.slice(file.indexOf('</value>', last) + 8)}`
+    cases.push([broken, /bad\.xml:\d+:\d+: IntervalReading value must be a whole number, found "12\.5"/])
+    for (const [content, reason] of cases) {
+      await expect(
+        usage.import(undefined, {
+          name: 'bad.xml',
+          format: 'xml',
+          chunks: text(content),
+          mapping: { usagePoint: 'up_front' },
+        }),
+      ).rejects.toThrow(reason)
+    }
+    expect(await served('up_front')).toBe(before)
+  })
+
+  it.each(invalid)('refuses or warns about %s, never half-importing it', async (file) => {
+    const outcome = await importFile(file).then(
+      (report) => ({ report }),
+      (error: Error) => ({ error }),
+    )
+    if ('error' in outcome) expect(outcome.error.message).toMatch(new RegExp(`^${file}:\\d+:\\d+: `))
+    else expect(outcome.report.warnings.length).toBeGreaterThan(0)
+  })
+
+  it('refuses a usage point that is not mapped to one of Custodian’s, naming it', async () => {
+    await expect(
+      usage.import(undefined, {
+        name: 'test_usage_data_01.xml',
+        format: 'xml',
+        chunks: createReadStream(join(DATA, 'test_usage_data_01.xml')),
+        mapping: {},
+      }),
+    ).rejects.toThrow(
+      /test_usage_data_01\.xml:\d+:\d+: usage point "5446AF3F" is not a Custodian usage point/,
+    )
+  })
+
+  it('revises estimated readings with actual ones: value and updated change, nothing else is lost', async () => {
+    const csv = (value: number, extra = '') =>
+      text(
+        `usage_point,start,duration,value,quality\nup_front,2026-11-20T00:00:00Z,900,${value},8\nup_front,2026-11-20T00:15:00Z,900,20,\n${extra}`,
+      )
+    now = Date.parse('2026-11-23T11:00:00Z')
+    const first = await usage.import(undefined, {
+      name: 'day.csv',
+      format: 'csv',
+      chunks: csv(10),
+      mapping: {},
+    })
+    expect(first).toMatchObject({ readings: 2, changedReadings: 2, usagePoints: ['up_front'], notified: 1 })
+    now = Date.parse('2026-11-23T12:00:00Z')
+    const again = await usage.import(undefined, {
+      name: 'day.csv',
+      format: 'csv',
+      chunks: csv(10),
+      mapping: {},
+    })
+    expect(again).toMatchObject({ readings: 2, changedReadings: 0, notified: 0 })
+    now = Date.parse('2026-11-23T13:00:00Z')
+    const actual = await usage.import(undefined, {
+      name: 'day.csv',
+      format: 'csv',
+      chunks: csv(12),
+      mapping: {},
+    })
+    expect(actual).toMatchObject({ readings: 2, changedReadings: 1, notified: 1 })
+    const meterReading = (await custodian.store.usage.resources(['up_front'])).find(
+      (r) => r.kind === 'MeterReading' && r.source === 'MeterReading/csv-900',
+    )
+    const start = Date.parse('2026-11-20T00:00:00Z') / 1000
+    const readings = await custodian.store.usage.readings(meterReading?.id as string, start, start + 1800)
+    expect(readings.map((r) => [r.value, r.qualities, r.published, r.updated])).toEqual([
+      [12, '8', Date.parse('2026-11-23T11:00:00Z'), Date.parse('2026-11-23T13:00:00Z')],
+      [20, '', Date.parse('2026-11-23T11:00:00Z'), Date.parse('2026-11-23T11:00:00Z')],
+    ])
+  })
+
+  it('refuses a CSV row by line and column, leaving nothing behind', async () => {
+    const rows =
+      'usage_point,start,duration,value\nup_front,2026-11-21T00:00:00Z,900,5\nup_front,2026-11-21T00:15:00Z,900,lots\n'
+    await expect(
+      usage.import(undefined, { name: 'bad.csv', format: 'csv', chunks: text(rows), mapping: {} }),
+    ).rejects.toThrow(/^bad\.csv:3:0: value: "lots" is not a whole number$/)
+    const start = Date.parse('2026-11-21T00:00:00Z') / 1000
+    const meterReading = (await custodian.store.usage.resources(['up_front'])).find(
+      (r) => r.source === 'MeterReading/csv-900',
+    )
+    expect(await custodian.store.usage.readings(meterReading?.id as string, start, start + 86400)).toEqual([])
+  })
+
+  it('notifies the third party once per publication, superseding an undelivered older notice', async () => {
+    const pending = await custodian.store.pendingOutbox(100)
+    const notices = pending.filter((m) => m.subject === 'data published')
+    // Several publications above reached the authorized usage point; only the newest is still due.
+    const due = notices.filter((m) => !m.next_attempt_at.startsWith('9999'))
+    expect(due).toHaveLength(1)
+    expect(due[0]?.target).toBe('https://solar.example/notify')
+    expect(due[0]?.body).toMatch(
+      new RegExp(
+        `<BatchList xmlns="http://naesb.org/espi"><resources>${BASE}/Batch/Subscription/su_[\\w-]+/UsagePoint/[0-9a-f-]{36}</resources></BatchList>`,
+      ),
+    )
+    expect(notices.filter((m) => m.last_error?.startsWith('superseded by the publication of')).length).toBe(
+      notices.length - 1,
+    )
+  })
+})
