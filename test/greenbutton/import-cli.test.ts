@@ -1,0 +1,93 @@
+import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CLI } from '../support/server.js'
+import { tempSqlite } from '../support/temp-store.js'
+
+const DATA = fileURLToPath(new URL('../../../shared/data/greenbutton/', import.meta.url))
+
+describe('custodian import greenbutton', () => {
+  const temp = tempSqlite()
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [CLI, ...args, '--db', temp.target], {
+      encoding: 'utf8',
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    })
+  const readings = () => {
+    const db = new Database(temp.target, { readonly: true })
+    const n = (db.prepare('select count(*) as n from gb_readings').get() as { n: number }).n
+    db.close()
+    return n
+  }
+  beforeAll(() => {
+    // Bootstrap mode (no administrator yet): the CLI acts without a token, as on a new installation.
+    expect(
+      run('create_customer', 'alice', 'Alice', 'alice@example.org', 'ACCT-1', 'alice password').status,
+    ).toBe(0)
+    expect(run('create_usage_point', 'alice', 'Front meter', 'electricity', 'up_front').status).toBe(0)
+  })
+  afterAll(() => temp.remove())
+
+  it('publishes a Green Button file for a usage point, and says what it stored', () => {
+    const result = run(
+      'import',
+      'greenbutton',
+      join(DATA, 'test_usage_data_1.xml'),
+      '--usage-point',
+      'up_front',
+    )
+    expect(result.stderr).toBe('')
+    expect(result.status).toBe(0)
+    expect(result.stdout).toMatch(
+      /^480 readings \(480 new or revised\) for up_front; 0 third-party notification\(s\) queued\n$/,
+    )
+    expect(readings()).toBe(480)
+  })
+
+  it('maps the file’s usage points with a mapping file, and refuses a mapping that is not one', () => {
+    const map = join(temp.dir, 'map.json')
+    writeFileSync(map, JSON.stringify({ '5446AF3F': 'up_front' }))
+    const result = run('import', 'greenbutton', join(DATA, 'test_usage_data_01.xml'), '--map', map, '--json')
+    expect(result.status).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({ usagePoints: ['up_front'], warnings: [] })
+    writeFileSync(map, '["up_front"]')
+    const refused = run('import', 'greenbutton', join(DATA, 'test_usage_data_01.xml'), '--map', map)
+    expect(refused.status).toBe(2)
+    expect(refused.stderr).toMatch(/--map .*map\.json: expected a JSON object of file usage point id/)
+  })
+
+  it('warns about a readable deviation, naming the line', () => {
+    const file = join(DATA, 'schema-invalid', 'Usage-Subscription-Feed-Anonymized.xml')
+    const result = run(
+      'import',
+      'greenbutton',
+      file,
+      '--map',
+      writeMap({ 'test-usage-point-id': 'up_front' }),
+    )
+    expect(result.status).toBe(0)
+    expect(result.stdout).toMatch(
+      new RegExp(`^${escape(file)}:\\d+:\\d+: warning: ReadingType is nested in its MeterReading`, 'm'),
+    )
+  })
+
+  it('refuses an invalid file with its position and reason, importing none of it', () => {
+    const before = readings()
+    const file = join(DATA, 'schema-invalid', 'ServiceCategory.xml')
+    const result = run('import', 'greenbutton', file, '--usage-point', 'up_front')
+    expect(result.status).toBe(1)
+    expect(result.stderr).toMatch(new RegExp(`^custodian: Validation: ${escape(file)}:\\d+:\\d+: `))
+    expect(result.stderr).not.toMatch(/\n\s+at /)
+    expect(readings()).toBe(before)
+  })
+
+  const writeMap = (map: Record<string, string>) => {
+    const path = join(temp.dir, 'deviation-map.json')
+    writeFileSync(path, JSON.stringify(map))
+    return path
+  }
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+})
