@@ -193,6 +193,13 @@ describe('publishing Green Button data to an authorized third party', () => {
       a.token,
     )
     expect(readingsOf(blocks.entries)).toEqual([[today - 2 * DAY, 2]])
+    const top = await atom(`/espi/1_1/resource/Batch/Subscription/${a.subscription}?depth=1`, a.token)
+    expect(top.entries.map((e) => e.content.kind)).toEqual(['UsagePoint'])
+    const page = await atom(
+      `/espi/1_1/resource/Batch/Subscription/${a.subscription}?start-index=2&max-results=2`,
+      a.token,
+    )
+    expect(page.entries.map((e) => e.content.kind)).toEqual(['MeterReading', 'ReadingType'])
     const later = await atom(
       `/espi/1_1/resource/Batch/Subscription/${a.subscription}?updated-min=${encodeURIComponent(iso(today + 10 * DAY))}`,
       a.token,
