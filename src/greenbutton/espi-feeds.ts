@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { GbBlockRow, GbReadingRow, GbResourceRow } from '../store/schema.js'
-import type { TimeFilter, UsageDataStore } from '../store/usage-data-store.js'
+import type { GbBlockRow, GbResourceRow } from '../store/schema.js'
+import type { ServedReading, TimeFilter, UsageDataStore } from '../store/usage-data-store.js'
 import { entry, intervalBlockContent } from './atom-writer.js'
 import { type DataWindow, kindAllowed } from './data-window.js'
 
@@ -20,6 +20,7 @@ export interface FeedContext {
 export const SUMMARY_KINDS = ['ElectricPowerUsageSummary', 'UsageSummary', 'ElectricPowerQualitySummary']
 // Blocks per page: a year of daily blocks of 15-minute readings is two pages.
 const BLOCK_PAGE = 200
+const READING_PAGE = 10_000
 
 const passes = (filter: TimeFilter, row: { published: number; updated: number }) =>
   (filter.publishedMin === undefined || row.published >= filter.publishedMin) &&
@@ -75,6 +76,40 @@ export function resourceEntry(row: GbResourceRow, uris: UsagePointUris, standalo
   )
 }
 
+/** Walks a meter reading's readings in start order, a page at a time. */
+class ReadingCursor {
+  #page: ServedReading[] = []
+  #at = 0
+  #done = false
+
+  constructor(
+    readonly store: UsageDataStore,
+    readonly meterReadingId: string,
+    private from: number,
+    readonly to: number,
+  ) {}
+
+  /** The readings starting in [start, end), skipping any before `start`. */
+  async until(start: number, end: number): Promise<ServedReading[]> {
+    const out: ServedReading[] = []
+    for (;;) {
+      if (this.#at === this.#page.length) {
+        if (this.#done) return out
+        this.#page = await this.store.readings(this.meterReadingId, this.from, this.to, READING_PAGE)
+        this.#at = 0
+        this.#done = this.#page.length < READING_PAGE
+        const last = this.#page.at(-1)
+        if (!last) return out
+        this.from = last.start + 1
+      }
+      const reading = this.#page[this.#at] as ServedReading
+      if (reading.start >= end) return out
+      if (reading.start >= start) out.push(reading)
+      this.#at++
+    }
+  }
+}
+
 /** A stable UUID-shaped id for something that has no UUID of its own (a block, a client). */
 export const derivedUuid = (text: string) => {
   const hex = createHash('sha256').update(text).digest('hex')
@@ -106,19 +141,15 @@ export async function* blockEntries(
     const first = blocks[0]
     const last = blocks.at(-1)
     if (!first || !last) return
-    const readings = await context.store.readings(
+    // Readings come in pages too, so that memory stays bounded however many readings a block holds.
+    const readings = new ReadingCursor(
+      context.store,
       meterReading.id,
       Math.max(first.start, window.from),
       Math.min(last.start + last.duration, window.to),
     )
-    let at = 0
     for (const block of blocks) {
-      const end = block.start + block.duration
-      const inBlock: GbReadingRow[] = []
-      while (at < readings.length && (readings[at] as GbReadingRow).start < end) {
-        const reading = readings[at++] as GbReadingRow
-        if (reading.start >= block.start) inBlock.push(reading)
-      }
+      const inBlock = await readings.until(block.start, block.start + block.duration)
       if (inBlock.length === 0) continue
       yield entry(
         {

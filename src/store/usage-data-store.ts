@@ -50,6 +50,9 @@ export interface UsageWriter {
   notify(messages: readonly OutboxMessage[], at: number): Promise<void>
 }
 
+/** What a served IntervalReading holds: the columns the feeds read, and no more (a year is 35,040 rows). */
+export type ServedReading = Pick<GbReadingRow, 'start' | 'duration' | 'value' | 'cost' | 'qualities'>
+
 /** The ESPI query parameters that select entries by their times (epoch ms, inclusive). */
 export interface TimeFilter {
   publishedMin?: number
@@ -79,8 +82,8 @@ export interface UsageDataStore {
   /** The resources (not readings) of these usage points. */
   resources(usagePointIds: readonly string[]): Promise<GbResourceRow[]>
   blocks(query: BlockQuery): Promise<GbBlockRow[]>
-  /** Readings of one meter reading starting in [from, to) (epoch seconds), in order. */
-  readings(meterReadingId: string, from: number, to: number): Promise<GbReadingRow[]>
+  /** Up to `limit` readings of one meter reading starting in [from, to) (epoch seconds), in order. */
+  readings(meterReadingId: string, from: number, to: number, limit: number): Promise<ServedReading[]>
 }
 
 /** When a message that will not be sent again is due: never. */
@@ -264,14 +267,15 @@ export function usageDataStore(
       return query.orderBy('start').limit(q.limit).execute()
     },
 
-    readings(meterReadingId, from, to) {
+    readings(meterReadingId, from, to, limit) {
       return db
         .selectFrom('gb_readings')
-        .selectAll()
+        .select(['start', 'duration', 'value', 'cost', 'qualities'])
         .where('meter_reading_id', '=', meterReadingId)
         .where('start', '>=', from)
         .where('start', '<', to)
         .orderBy('start')
+        .limit(limit)
         .execute()
     },
   }

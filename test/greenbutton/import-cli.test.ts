@@ -70,7 +70,7 @@ describe('custodian import greenbutton', () => {
     )
     expect(result.status).toBe(0)
     expect(result.stdout).toMatch(
-      new RegExp(`^${escape(file)}:\\d+:\\d+: warning: ReadingType is nested in its MeterReading`, 'm'),
+      new RegExp(`^${literal(file)}:\\d+:\\d+: warning: ReadingType is nested in its MeterReading`, 'm'),
     )
   })
 
@@ -79,7 +79,7 @@ describe('custodian import greenbutton', () => {
     const file = join(DATA, 'schema-invalid', 'ServiceCategory.xml')
     const result = run('import', 'greenbutton', file, '--usage-point', 'up_front')
     expect(result.status).toBe(1)
-    expect(result.stderr).toMatch(new RegExp(`^custodian: Validation: ${escape(file)}:\\d+:\\d+: `))
+    expect(result.stderr).toMatch(new RegExp(`^custodian: Validation: ${literal(file)}:\\d+:\\d+: `))
     expect(result.stderr).not.toMatch(/\n\s+at /)
     expect(readings()).toBe(before)
   })
@@ -89,5 +89,5 @@ describe('custodian import greenbutton', () => {
     writeFileSync(path, JSON.stringify(map))
     return path
   }
-  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 })

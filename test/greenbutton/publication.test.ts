@@ -230,11 +230,31 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
       (r) => r.kind === 'MeterReading' && r.source === 'MeterReading/csv-900',
     )
     const start = Date.parse('2026-11-20T00:00:00Z') / 1000
-    const readings = await custodian.store.usage.readings(meterReading?.id as string, start, start + 1800)
-    expect(readings.map((r) => [r.value, r.qualities, r.published, r.updated])).toEqual([
-      [12, '8', Date.parse('2026-11-23T11:00:00Z'), Date.parse('2026-11-23T13:00:00Z')],
-      [20, '', Date.parse('2026-11-23T11:00:00Z'), Date.parse('2026-11-23T11:00:00Z')],
+    const readings = await custodian.store.usage.readings(meterReading?.id as string, start, start + 1800, 10)
+    expect(readings.map((r) => [r.value, r.qualities])).toEqual([
+      [12, '8'],
+      [20, ''],
     ])
+    // The block keeps its first publication and moves its `updated` to the revision; updated-min finds it.
+    const blocks = await custodian.store.usage.blocks({
+      meterReadingId: meterReading?.id as string,
+      from: start,
+      to: start + 1800,
+      limit: 10,
+    })
+    expect(blocks.map((b) => [b.published, b.updated])).toEqual([
+      [Date.parse('2026-11-23T11:00:00Z'), Date.parse('2026-11-23T13:00:00Z')],
+    ])
+    const revisedSince = { updatedMin: Date.parse('2026-11-23T12:30:00Z') }
+    expect(
+      await custodian.store.usage.blocks({
+        meterReadingId: meterReading?.id as string,
+        from: start,
+        to: start + 1800,
+        limit: 10,
+        ...revisedSince,
+      }),
+    ).toHaveLength(1)
   })
 
   it('refuses a CSV row by line and column, leaving nothing behind', async () => {
@@ -247,7 +267,9 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
     const meterReading = (await custodian.store.usage.resources(['up_front'])).find(
       (r) => r.source === 'MeterReading/csv-900',
     )
-    expect(await custodian.store.usage.readings(meterReading?.id as string, start, start + 86400)).toEqual([])
+    expect(
+      await custodian.store.usage.readings(meterReading?.id as string, start, start + 86400, 10),
+    ).toEqual([])
   })
 
   it('notifies the third party once per publication, superseding an undelivered older notice', async () => {
