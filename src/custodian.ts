@@ -24,6 +24,7 @@ import {
   isCustodianError,
 } from './errors.js'
 import { HouseModel } from './housemate/house-model.js'
+import { CatalogModel } from './licences/catalog-model.js'
 import { createLogger, type Logger } from './logger.js'
 import { ADMIN_PERMISSION } from './store/migrations.js'
 import type { AccessTokenRow, CredentialKind, GrantKind } from './store/schema.js'
@@ -74,6 +75,7 @@ export interface World {
   index: EntitlementIndex
   model: HouseModel
   consent: ConsentModel
+  catalog: CatalogModel
 }
 
 export interface CallContext {
@@ -105,6 +107,8 @@ export class Custodian {
   readonly model: HouseModel
   /** ESPI consent: customers, usage points, third parties, Authorization records. */
   readonly consent: ConsentModel
+  /** The trust-framework catalog: participants, data services, licence interpretations. */
+  readonly catalog: CatalogModel
   readonly #clock: () => number
   readonly #throttle: LoginThrottle
   /** Token id -> latest use on this node, written back to the store lazily. */
@@ -123,6 +127,7 @@ export class Custodian {
     this.index = EntitlementIndex.fromSnapshot(snapshot)
     this.model = HouseModel.fromSnapshot(snapshot)
     this.consent = ConsentModel.fromSnapshot(snapshot)
+    this.catalog = CatalogModel.fromSnapshot(snapshot)
     this.config = config
     this.log = log
     this.#clock = clock
@@ -148,7 +153,7 @@ export class Custodian {
   }
 
   #world(): World {
-    return { index: this.index, model: this.model, consent: this.consent }
+    return { index: this.index, model: this.model, consent: this.consent, catalog: this.catalog }
   }
 
   /** The projections as they stand, for read-only checks before a write (which checks again under the lock). */
@@ -161,6 +166,7 @@ export class Custodian {
     this.index.apply(changes)
     this.model.apply(changes)
     this.consent.apply(changes)
+    this.catalog.apply(changes)
   }
 
   /** Where third parties and customers reach this server; `serve` fills it in when not configured. */

@@ -239,6 +239,38 @@ export interface AuditRow {
   hash: string
 }
 
+/** A participant (organisation) of a trust-framework scheme, with its roles (issue 6). */
+export interface ParticipantRow {
+  id: string
+  name: string
+  /** JSON array of role URLs. */
+  roles: string
+  /** JSON array of the obligation URLs it declares it understands. */
+  understands: string
+  created_at: string
+  updated_at: string
+}
+
+/** A catalog entry: a data service, the roles any one of which gives access, and its licence. */
+export interface CatalogServiceRow {
+  url: string
+  title: string
+  /** JSON array of role URLs. */
+  roles: string
+  licence: string
+  updated_at: string
+}
+
+/** The Registry's machine-readable interpretation of a licence. */
+export interface LicenceRow {
+  url: string
+  legal_text: string
+  /** JSON arrays of grant and obligation URLs (standard ones in the ib1: namespace, new names). */
+  grants: string
+  obligations: string
+  updated_at: string
+}
+
 /**
  * Green Button data (issue 5): published consumption data, kept outside the change log because it is data
  * served to third parties, not entitlement state. Times are epoch milliseconds.
@@ -311,6 +343,9 @@ export const replicatedTables = {
   espi_usage_points: ['id'],
   espi_third_parties: ['client_id'],
   espi_authorizations: ['id'],
+  ib1_participants: ['id'],
+  ib1_services: ['url'],
+  ib1_licences: ['url'],
 } as const
 
 export type ReplicatedTable = keyof typeof replicatedTables
@@ -335,6 +370,9 @@ export interface ReplicatedRows {
   espi_usage_points: UsagePointRow
   espi_third_parties: ThirdPartyRow
   espi_authorizations: AuthorizationRow
+  ib1_participants: ParticipantRow
+  ib1_services: CatalogServiceRow
+  ib1_licences: LicenceRow
 }
 
 export interface Database extends ReplicatedRows {

@@ -1,0 +1,124 @@
+import { readFile } from 'node:fs/promises'
+import type { ChangeResult, Custodian } from '../custodian.js'
+import { invalid } from '../errors.js'
+import { decideServiceAccess, type ServiceAccessDecision } from './access.js'
+import { catalogTurtle } from './catalog-export.js'
+import { parseCatalogTurtle, RdfError } from './catalog-rdf.js'
+import * as plans from './plans.js'
+
+/** Registry documents are small; a larger one is a mistake or an attack. */
+const MAX_DOCUMENT = 5 * 1024 * 1024
+const FETCH_TIMEOUT_MS = 10_000
+
+/**
+ * The trust-framework catalog at the edge: loading Turtle from text, a file or a URL (all or nothing), the
+ * export, participants, and the access decision with its audit record.
+ */
+export class CatalogService {
+  readonly #custodian: Custodian
+
+  constructor(custodian: Custodian) {
+    this.#custodian = custodian
+  }
+
+  /** Loads a Turtle document; a refusal reads `SOURCE:LINE:COLUMN: reason` and stores nothing. */
+  async load(
+    token: string | undefined,
+    text: string,
+    source: string,
+    baseIri?: string,
+  ): Promise<ChangeResult> {
+    const custodian = this.#custodian
+    let doc: ReturnType<typeof parseCatalogTurtle>
+    try {
+      doc = parseCatalogTurtle(text, baseIri)
+    } catch (error) {
+      if (!(error instanceof RdfError)) throw error
+      // Only someone allowed to load learns what is wrong with the document; the refusal is audited.
+      const actor = custodian.authorizeAdminAction(token, 'catalog.load')
+      const refusal = invalid(`${source}:${error.position.line}:${error.position.column}: ${error.reason}`)
+      custodian.audit({
+        actor,
+        action: 'catalog.load',
+        resource: source,
+        outcome: 'Validation',
+        reason: refusal.message,
+      })
+      throw refusal
+    }
+    return custodian.change(token, 'catalog.load', source, (_world, now) =>
+      plans.loadCatalog(doc, source, now),
+    )
+  }
+
+  /** Loads from a file path or an http(s) URL. */
+  async loadFrom(token: string | undefined, location: string): Promise<ChangeResult> {
+    if (!/^https?:\/\//i.test(location)) {
+      const text = await readFile(location, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        throw invalid(`${location}: cannot read it (${error.code ?? error.message})`)
+      })
+      return this.load(token, text, location)
+    }
+    const response = await fetch(location, {
+      headers: { accept: 'text/turtle' },
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+    }).catch((error: Error) => {
+      throw invalid(`${location}: cannot fetch it (${error.message})`)
+    })
+    if (!response.ok) throw invalid(`${location}: the server answered HTTP ${response.status}`)
+    const length = Number(response.headers.get('content-length') ?? 0)
+    if (length > MAX_DOCUMENT)
+      throw invalid(`${location}: ${length} bytes is more than a registry document holds`)
+    const text = await response.text()
+    if (text.length > MAX_DOCUMENT) throw invalid(`${location}: more than ${MAX_DOCUMENT} bytes`)
+    // Relative IRIs in a fetched document resolve against where it came from.
+    return this.load(token, text, location, response.url || location)
+  }
+
+  /** The catalog and the licence interpretations as Turtle (administrators). */
+  export(token: string | undefined): string {
+    this.#custodian.authorizeAdminAction(token, 'catalog.export')
+    return catalogTurtle(this.#custodian.catalog)
+  }
+
+  putParticipant(
+    token: string | undefined,
+    input: { id: string; name?: string; roles: readonly string[]; understands: readonly string[] },
+  ): Promise<ChangeResult> {
+    return this.#custodian.change(token, 'participant.put', input.id, (world, now) =>
+      plans.putParticipant(world, { ...input, now }),
+    )
+  }
+
+  removeParticipant(token: string | undefined, id: string): Promise<ChangeResult> {
+    return this.#custodian.change(token, 'participant.remove', id, (world) =>
+      plans.removeParticipant(world, id),
+    )
+  }
+
+  removeService(token: string | undefined, url: string): Promise<ChangeResult> {
+    return this.#custodian.change(token, 'catalog.remove', url, (world) => plans.removeService(world, url))
+  }
+
+  /**
+   * May `participant` access `service`? Asked with any valid token (a data provider's gateway, say), or by an
+   * administrator; every answer is audited.
+   */
+  check(token: string | undefined, participant: string, service: string): ServiceAccessDecision {
+    const custodian = this.#custodian
+    const action = 'catalog.check'
+    const actor =
+      token === undefined
+        ? custodian.authorizeAdminAction(token, action)
+        : custodian.authenticate(token, action, service)
+    const decision = decideServiceAccess(custodian.catalog, participant, service)
+    custodian.audit({
+      actor,
+      action,
+      resource: `${participant} -> ${service}`,
+      outcome: decision.allowed ? 'allowed' : 'denied',
+      reason: decision.reason,
+    })
+    return decision
+  }
+}

@@ -1,0 +1,43 @@
+import { type ReplicatedRows, type ReplicatedTable, replicatedTables } from './schema.js'
+import type { Change, Snapshot } from './store.js'
+
+/**
+ * Rows of some replicated tables held in memory by key, loaded from a snapshot and kept fresh from the change
+ * log: what a projection that needs its rows as they are (and no derived state) is built on.
+ */
+export class RowMaps<T extends ReplicatedTable> {
+  revision = 0
+  readonly #maps = new Map<ReplicatedTable, Map<string, unknown>>()
+
+  constructor(tables: readonly T[]) {
+    for (const tbl of tables) this.#maps.set(tbl, new Map())
+  }
+
+  of<K extends T>(tbl: K): Map<string, ReplicatedRows[K]> {
+    return this.#maps.get(tbl) as Map<string, ReplicatedRows[K]>
+  }
+
+  load(snapshot: Snapshot): void {
+    for (const [tbl, map] of this.#maps)
+      for (const row of snapshot.rows[tbl]) map.set(keyOf(tbl, row as object), row)
+    this.revision = snapshot.revision
+  }
+
+  apply(changes: readonly Change[]): void {
+    for (const change of changes) {
+      if (change.revision <= this.revision) continue
+      this.revision = change.revision
+      const map = this.#maps.get(change.tbl)
+      if (!map) continue
+      const key = keyOf(change.tbl, change.row as object)
+      if (change.op === 'put') map.set(key, change.row)
+      else map.delete(key)
+    }
+  }
+}
+
+/** One key per row, as its key columns (a single column: its value). */
+const keyOf = (tbl: ReplicatedTable, row: object) =>
+  (replicatedTables[tbl] as readonly string[])
+    .map((column) => String((row as Record<string, unknown>)[column]))
+    .join('\u0000')
