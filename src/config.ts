@@ -143,7 +143,7 @@ function coerce(name: SettingName, raw: unknown, source: string): string | numbe
 }
 
 export interface ConfigSources {
-  flags?: Partial<Record<string, string | boolean | undefined>>
+  flags?: Partial<Record<string, string | string[] | boolean | undefined>>
   env?: Record<string, string | undefined>
   /** Path of a JSON file whose keys are setting names; `flags.config` or CUSTODIAN_CONFIG name it otherwise. */
   file?: string

@@ -11,6 +11,7 @@ import { type EntityKind, entityViews, listEntities } from '../entitlements/view
 import { isCustodianError } from '../errors.js'
 import type { UsagePointMapping } from '../greenbutton/import-usage-data.js'
 import { formatOf, UsageDataService } from '../greenbutton/usage-data-service.js'
+import { CatalogService } from '../licences/catalog-service.js'
 import { createLogger } from '../logger.js'
 import { createMailer } from '../notify/mailer.js'
 import { OutboxWorker } from '../notify/outbox-worker.js'
@@ -30,6 +31,14 @@ usage:
   custodian import greenbutton FILE [--usage-point ID | --map MAP.json]
                                        publish usage data: Green Button XML, or CSV of interval readings
                                        (usage_point,start,duration,value[,cost][,quality]); one transaction
+  custodian catalog load FILE.ttl|URL  catalog entries and licence interpretations (Turtle), all or nothing;
+                                       exit 1 with FILE:LINE:COLUMN: reason on a bad document
+  custodian catalog export             the catalog and licence interpretations as Turtle
+  custodian participant add ID --role ROLE_URL... [--understands OBLIGATION_URL...] [--name NAME]
+  custodian participant remove ID
+  custodian access check --participant ID --service URL [--json]
+                                       may the participant use the data service, under which licence;
+                                       exit 0 allowed, 1 denied
   custodian login --user ID            log in (password on stdin or in CUSTODIAN_PASSWORD); prints a token
   custodian login --voice-print VP     log in by voice print; prints a token
   custodian logout --token T           end a session
@@ -53,13 +62,18 @@ const cliOptions = {
   limit: { type: 'string' },
   config: { type: 'string' },
   'usage-point': { type: 'string' },
+  role: { type: 'string', multiple: true },
+  understands: { type: 'string', multiple: true },
+  name: { type: 'string' },
+  participant: { type: 'string' },
+  service: { type: 'string' },
   map: { type: 'string' },
   ...Object.fromEntries(Object.values(settings).map((s) => [s.flag, { type: 'string' }])),
 } as const
 
 class UsageError extends Error {}
 
-type Flags = Record<string, string | boolean | undefined>
+type Flags = Record<string, string | string[] | boolean | undefined>
 
 function integerFlag(flags: Flags, name: string, fallback: number): number {
   const raw = flags[name]
@@ -372,6 +386,77 @@ async function command(
   }
 }
 
+const many = (value: Flags[string]) =>
+  Array.isArray(value) ? value : typeof value === 'string' ? [value] : []
+
+async function catalogVerb(config: Config, flags: Flags, rest: string[], out: NodeJS.WritableStream) {
+  const [what, location] = rest
+  if (what === 'export') {
+    const custodian = await open(config)
+    try {
+      out.write(new CatalogService(custodian).export(tokenOf(flags)))
+      return 0
+    } finally {
+      await custodian.close()
+    }
+  }
+  if (what !== 'load' || !location || rest.length !== 2)
+    throw new UsageError('catalog takes: load FILE.ttl|URL, or export')
+  try {
+    return await command(config, flags, 'load_catalog', [location], out)
+  } catch (error) {
+    // A bad document is reported as compilers do, so that editors can jump to it.
+    if (!isCustodianError(error) || error.code !== 'Validation') throw error
+    process.stderr.write(`${error.message}\n`)
+    return 1
+  }
+}
+
+async function participantVerb(config: Config, flags: Flags, rest: string[], out: NodeJS.WritableStream) {
+  const [what, id] = rest
+  if (what === 'remove' && id && rest.length === 2)
+    return command(config, flags, 'remove_participant', [id], out)
+  if (what !== 'add' || !id || rest.length !== 2)
+    throw new UsageError(
+      'participant takes: add ID --role ROLE_URL... [--understands OBLIGATION_URL...], or remove ID',
+    )
+  const roles = many(flags.role)
+  if (roles.length === 0) throw new UsageError('participant add needs at least one --role ROLE_URL')
+  const name = typeof flags.name === 'string' ? flags.name : ''
+  return command(
+    config,
+    flags,
+    'add_participant',
+    [id, roles.join(' '), many(flags.understands).join(' '), name],
+    out,
+  )
+}
+
+async function accessCheck(config: Config, flags: Flags, rest: string[], out: NodeJS.WritableStream) {
+  const { participant, service } = flags
+  if (
+    rest[0] !== 'check' ||
+    rest.length !== 1 ||
+    typeof participant !== 'string' ||
+    typeof service !== 'string'
+  )
+    throw new UsageError('access takes: check --participant ID --service URL [--json]')
+  const custodian = await open(config)
+  try {
+    const decision = new CatalogService(custodian).check(tokenOf(flags), participant, service)
+    if (flags.json) out.write(`${JSON.stringify(decision)}\n`)
+    else if (decision.allowed) {
+      out.write(`allowed: ${decision.reason}\n`)
+      out.write(`licence: ${decision.licence} (legal text ${decision.legalText})\n`)
+      out.write(`grants: ${decision.grants.join(' ') || 'none listed'}\n`)
+      out.write(`obligations: ${decision.obligations.join(' ') || 'none'}\n`)
+    } else out.write(`denied: ${decision.reason}\n`)
+    return decision.allowed ? 0 : 1
+  } finally {
+    await custodian.close()
+  }
+}
+
 function help(out: NodeJS.WritableStream): number {
   out.write(`${usage}\n\nscript commands:\n`)
   for (const spec of Object.values(commands)) out.write(`  ${spec.usage}\n      ${spec.help}\n`)
@@ -409,6 +494,12 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
       }
       case 'import':
         return await importFile(config, flags, rest[0], rest[1], out)
+      case 'catalog':
+        return await catalogVerb(config, flags, rest, out)
+      case 'participant':
+        return await participantVerb(config, flags, rest, out)
+      case 'access':
+        return await accessCheck(config, flags, rest, out)
       case 'show':
         // `show users` lists entitlement entities; `show sensor ...` and the like are House Mate commands.
         if (rest[0] && Object.hasOwn(entityViews, rest[0]))

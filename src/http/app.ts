@@ -10,6 +10,7 @@ import { registerEspiResources } from '../greenbutton/espi-routes.js'
 import { UsageDataService } from '../greenbutton/usage-data-service.js'
 import { Controller } from '../housemate/controller.js'
 import { HouseMate } from '../housemate/house-mate.js'
+import { CatalogService } from '../licences/catalog-service.js'
 import type { Logger } from '../logger.js'
 import { registerOAuth } from '../oauth/routes.js'
 import { registerAccountPages } from '../web/account-pages.js'
@@ -986,6 +987,189 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
       },
     )
   })
+
+  // --- Trust-framework catalog (issue 6): data services, licence interpretations, participants ----------
+  const catalog = new CatalogService(custodian)
+  const catalogTags = ['trust framework']
+  const Decision = Type.Object(
+    {
+      allowed: Type.Boolean(),
+      reason: Type.String(),
+      licence: Type.Optional(Type.String()),
+      legalText: Type.Optional(Type.String()),
+      grants: Type.Array(Type.String()),
+      obligations: Type.Array(Type.String()),
+      revision: Revision,
+    },
+    { additionalProperties: false },
+  )
+  await app.register(async (plain) => {
+    const scope = plain.withTypeProvider<TypeBoxTypeProvider>()
+    scope.addContentTypeParser(
+      'text/turtle',
+      { parseAs: 'string', bodyLimit: 5 * 1024 * 1024 },
+      (_r, body, done) => done(null, body),
+    )
+    scope.post(
+      '/v1/catalog',
+      {
+        schema: {
+          summary:
+            'Load catalog entries (dcat:DataService) and licence interpretations (ib1:LicenceInterpretation) from a Turtle body, all or nothing (administrators)',
+          tags: catalogTags,
+          security: bearer,
+          querystring: Type.Object(
+            {
+              name: Type.Optional(
+                Type.String({ minLength: 1, maxLength: 200, description: 'named in messages' }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: AnyObject, ...errors },
+        },
+      },
+      async (request, reply) =>
+        withRevision(
+          reply,
+          await catalog.load(token(request), String(request.body), request.query.name ?? 'body'),
+        ),
+    )
+  })
+  app.post(
+    '/v1/catalog/fetches',
+    {
+      schema: {
+        summary:
+          'Load a Turtle document from a URL, such as the Registry’s licence interpretations (administrators)',
+        tags: catalogTags,
+        security: bearer,
+        body: Type.Object(
+          { url: Type.String({ pattern: '^https?://', maxLength: 2000 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: AnyObject, ...errors },
+      },
+    },
+    async (request, reply) => withRevision(reply, await catalog.loadFrom(token(request), request.body.url)),
+  )
+  app.get(
+    '/v1/catalog',
+    {
+      schema: {
+        summary: 'The catalog and the licence interpretations as Turtle (administrators)',
+        tags: catalogTags,
+        security: bearer,
+      },
+    },
+    async (request, reply) => reply.type('text/turtle').send(catalog.export(token(request))),
+  )
+  app.delete(
+    '/v1/catalog/services',
+    {
+      schema: {
+        summary: 'Remove a data service from the catalog (administrators)',
+        tags: catalogTags,
+        security: bearer,
+        querystring: Type.Object(
+          { url: Type.String({ minLength: 1, maxLength: 2000 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Changed, ...errors },
+      },
+    },
+    async (request, reply) =>
+      withRevision(reply, await catalog.removeService(token(request), request.query.url)),
+  )
+  app.put(
+    '/v1/participants/:id',
+    {
+      schema: {
+        summary:
+          'Add a participant with its roles and the obligations it understands, or replace them (administrators)',
+        tags: catalogTags,
+        security: bearer,
+        params: Type.Object({ id: Id }),
+        body: Type.Object(
+          {
+            name: Type.Optional(Text),
+            roles: Type.Array(Type.String({ maxLength: 2000 }), { minItems: 1, maxItems: 100 }),
+            understands: Type.Optional(Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 100 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Changed, ...errors },
+      },
+    },
+    async (request, reply) =>
+      withRevision(
+        reply,
+        await catalog.putParticipant(token(request), {
+          id: request.params.id,
+          roles: request.body.roles,
+          understands: request.body.understands ?? [],
+          ...(request.body.name ? { name: request.body.name } : {}),
+        }),
+      ),
+  )
+  app.delete(
+    '/v1/participants/:id',
+    {
+      schema: {
+        summary: 'Remove a participant (administrators)',
+        tags: catalogTags,
+        security: bearer,
+        params: Type.Object({ id: Id }),
+        response: { 200: Changed, ...errors },
+      },
+    },
+    async (request, reply) =>
+      withRevision(reply, await catalog.removeParticipant(token(request), request.params.id)),
+  )
+  app.get(
+    '/v1/participants',
+    {
+      schema: {
+        summary: 'Every participant with its roles and understood obligations (administrators)',
+        tags: catalogTags,
+        security: bearer,
+        response: { 200: Items, ...errors },
+      },
+    },
+    async (request) => {
+      adminOf(request, 'list participants')
+      return {
+        items: [...custodian.catalog.participants.values()].map((p) => ({
+          id: p.id,
+          name: p.name,
+          roles: JSON.parse(p.roles) as string[],
+          understands: JSON.parse(p.understands) as string[],
+        })),
+      }
+    },
+  )
+  app.post(
+    '/v1/catalog/decisions',
+    {
+      schema: {
+        summary:
+          'May this participant access this data service, and under which licence, grants and obligations? (any valid token; audited)',
+        tags: catalogTags,
+        security: bearer,
+        body: Type.Object(
+          { participant: Id, service: Type.String({ minLength: 1, maxLength: 2000 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Decision, ...errors },
+      },
+    },
+    async (request) => {
+      const decision = catalog.check(token(request), request.body.participant, request.body.service)
+      // Over HTTP the answer waits for its audit record, as for every access decision.
+      await custodian.flush()
+      return { ...decision, grants: [...decision.grants], obligations: [...decision.obligations] }
+    },
+  )
 
   return app
 }

@@ -1,5 +1,6 @@
 import { CustodianError } from '../errors.js'
 import type { CredentialKind } from '../store/schema.js'
+import { catalogCommands } from './catalog-commands.js'
 import {
   admin,
   type CommandOutcome,
@@ -229,7 +230,7 @@ export const commands: Record<string, CommandSpec> = {
   ),
 }
 
-Object.assign(commands, housemateCommands, consentCommands)
+Object.assign(commands, housemateCommands, consentCommands, catalogCommands)
 
 /** Runs one parsed command; an unknown name is a syntax error that lists the known ones. */
 export async function runCommand(state: SessionState, name: string, args: Field[]): Promise<CommandOutcome> {

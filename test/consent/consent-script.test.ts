@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { scriptLines } from '../support/script-output.js'
 import { CLI } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 
@@ -16,18 +17,7 @@ describe('ESPI consent by script and CLI', () => {
       env: { ...process.env, LOG_LEVEL: 'warn' },
     })
     expect(run.status).toBe(1)
-    const lines = run.stdout
-      .trim()
-      .split('\n')
-      .map(
-        (l) =>
-          JSON.parse(l) as {
-            line: number
-            ok: boolean
-            result?: Record<string, unknown>
-            error?: { code: string; message: string }
-          },
-      )
+    const lines = scriptLines(run.stdout)
     expect(lines.filter((l) => !l.ok).map((l) => [l.line, l.error?.code])).toEqual([
       [9, 'Validation'],
       [15, 'Conflict'],
