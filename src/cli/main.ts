@@ -18,6 +18,13 @@ import { OutboxWorker } from '../notify/outbox-worker.js'
 import { commands, runCommand } from '../script/commands.js'
 import type { Field } from '../script/parse-line.js'
 import { formatReport, jsonReport, runScriptFile } from '../script/run-script.js'
+import {
+  answerDelegation,
+  parseEvidence,
+  parseRequest,
+  ShapeError,
+  withoutComments,
+} from '../trust/delegation.js'
 
 const usage = `custodian: authorization server for consented data sharing
 
@@ -39,6 +46,8 @@ usage:
   custodian access check --participant ID --service URL [--json]
                                        may the participant use the data service, under which licence;
                                        exit 0 allowed, 1 denied
+  custodian delegation answer --policy POLICY.json --mask MASK.json [--at UNIX_SECONDS] [--json]
+                                       the iSHARE delegation evidence a register returns for the mask
   custodian login --user ID            log in (password on stdin or in CUSTODIAN_PASSWORD); prints a token
   custodian login --voice-print VP     log in by voice print; prints a token
   custodian logout --token T           end a session
@@ -66,6 +75,9 @@ const cliOptions = {
   understands: { type: 'string', multiple: true },
   name: { type: 'string' },
   participant: { type: 'string' },
+  policy: { type: 'string' },
+  mask: { type: 'string' },
+  at: { type: 'string' },
   service: { type: 'string' },
   map: { type: 'string' },
   ...Object.fromEntries(Object.values(settings).map((s) => [s.flag, { type: 'string' }])),
@@ -457,6 +469,62 @@ async function accessCheck(config: Config, flags: Flags, rest: string[], out: No
   }
 }
 
+/** A JSON file of the kind iSHARE registers exchange, `//` comment lines allowed; faults name file and field. */
+function delegationFile<T>(path: string, read: (json: unknown) => T): T {
+  let source: string
+  try {
+    source = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new UsageError(
+      `${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    )
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(withoutComments(source))
+  } catch (error) {
+    throw new UsageError(`${path}: not JSON: ${(error as Error).message}`)
+  }
+  try {
+    return read(json)
+  } catch (error) {
+    if (error instanceof ShapeError) throw new UsageError(`${path}: ${error.message}`)
+    throw error
+  }
+}
+
+function delegationAnswer(flags: Flags, rest: string[], out: NodeJS.WritableStream): number {
+  const { policy, mask, at } = flags
+  if (rest[0] !== 'answer' || rest.length !== 1 || typeof policy !== 'string' || typeof mask !== 'string')
+    throw new UsageError(
+      'delegation takes: answer --policy POLICY.json --mask MASK.json [--at UNIX_SECONDS] [--json]',
+    )
+  if (at !== undefined && !(typeof at === 'string' && /^\d{1,12}$/.test(at)))
+    throw new UsageError(`--at must be a time in seconds since 1970, got "${String(at)}"`)
+  const answer = answerDelegation(
+    delegationFile(policy, parseEvidence),
+    delegationFile(mask, parseRequest),
+    at === undefined ? Math.floor(Date.now() / 1000) : Number(at),
+  )
+  if (flags.json) {
+    out.write(`${JSON.stringify({ delegationEvidence: answer.evidence }, null, 2)}\n`)
+    return 0
+  }
+  const e = answer.evidence
+  out.write(
+    `${e.policyIssuer} -> ${e.target.accessSubject}, valid ${new Date(e.notBefore * 1000).toISOString()} to ${new Date(e.notOnOrAfter * 1000).toISOString()}\n`,
+  )
+  let i = 0
+  for (const set of e.policySets)
+    for (const p of set.policies) {
+      const r = p.target.resource
+      out.write(
+        `${p.rules[0]?.effect}: ${p.target.actions?.join(',') ?? '(any action)'} on ${r.type} ${r.identifiers?.join(',') ?? '*'} [${r.attributes?.join(',') ?? '*'}]: ${answer.reasons[i++]}\n`,
+      )
+    }
+  return 0
+}
+
 function help(out: NodeJS.WritableStream): number {
   out.write(`${usage}\n\nscript commands:\n`)
   for (const spec of Object.values(commands)) out.write(`  ${spec.usage}\n      ${spec.help}\n`)
@@ -500,6 +568,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         return await participantVerb(config, flags, rest, out)
       case 'access':
         return await accessCheck(config, flags, rest, out)
+      case 'delegation':
+        return delegationAnswer(flags, rest, out)
       case 'show':
         // `show users` lists entitlement entities; `show sensor ...` and the like are House Mate commands.
         if (rest[0] && Object.hasOwn(entityViews, rest[0]))

@@ -1,0 +1,86 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { answerDelegation, parseEvidence, parseRequest, ShapeError, withoutComments } from './delegation.js'
+
+const ISHARE = fileURLToPath(new URL('../../../shared/data/ishare/', import.meta.url))
+const read = (path: string) =>
+  JSON.parse(withoutComments(readFileSync(join(ISHARE, path), 'utf8'))) as unknown
+
+/** Every case of the register: its policy, and each mask with the evidence expected for it. */
+const cases = readdirSync(join(ISHARE, 'cases'))
+  .filter((f) => /_mask\d*\.json$/.test(f))
+  .map((mask) => {
+    const [name, n] = /^(case\d+)_mask(\d*)\.json$/.exec(mask)?.slice(1) ?? []
+    return { mask, policy: `${name}_policy.json`, evidence: `${name}_evidence${n}.json` }
+  })
+
+describe('the Authorization Register’s answer to a delegation mask', () => {
+  it('has the register’s test cases to check against', () => {
+    expect(cases.map((c) => c.mask)).toEqual([
+      'case1_mask.json',
+      'case2_mask1.json',
+      'case2_mask2.json',
+      'case3_mask.json',
+    ])
+  })
+
+  it.each(cases)('answers $mask as $evidence says', ({ mask, policy, evidence }) => {
+    const stored = parseEvidence(read(`cases/${policy}`))
+    const answer = answerDelegation(stored, parseRequest(read(`cases/${mask}`)), stored.notBefore)
+    expect({ delegationEvidence: answer.evidence }).toEqual(read(`cases/${evidence}`))
+  })
+
+  it('explains each answer: a Deny rule overriding the Permit, a policy that does not cover the request', () => {
+    const policy = parseEvidence(read('cases/case2_policy.json'))
+    expect(
+      answerDelegation(policy, parseRequest(read('cases/case2_mask1.json')), policy.notBefore).reasons,
+    ).toEqual(['a Deny rule (rule 2) overrides the Permit'])
+    const three = parseEvidence(read('cases/case3_policy.json'))
+    expect(
+      answerDelegation(three, parseRequest(read('cases/case3_mask.json')), three.notBefore).reasons,
+    ).toEqual(['the policy is for service providers EU.EORI.NL000000003 only'])
+  })
+
+  it('denies outside the validity window, and for another issuer or subject', () => {
+    const policy = parseEvidence(read('cases/case1_policy.json'))
+    const mask = parseRequest(read('cases/case1_mask.json'))
+    const effect = (at: number, m = mask) =>
+      answerDelegation(policy, m, at).evidence.policySets[0]?.policies[0]?.rules
+    expect(effect(policy.notBefore)).toEqual([{ effect: 'Permit' }])
+    expect(effect(policy.notOnOrAfter - 1)).toEqual([{ effect: 'Permit' }])
+    expect(effect(policy.notOnOrAfter)).toEqual([{ effect: 'Deny' }])
+    expect(effect(policy.notBefore - 1)).toEqual([{ effect: 'Deny' }])
+    expect(answerDelegation(policy, mask, policy.notOnOrAfter).reasons).toEqual([
+      `the policy expired at ${policy.notOnOrAfter}`,
+    ])
+    expect(effect(policy.notBefore, { ...mask, target: { accessSubject: 'EU.EORI.NL999999999' } })).toEqual([
+      { effect: 'Deny' },
+    ])
+  })
+
+  it('reads every seed policy of the register', () => {
+    for (const file of readdirSync(join(ISHARE, 'policies')))
+      expect(parseEvidence(read(`policies/${file}`)).policySets.length).toBeGreaterThan(0)
+  })
+
+  it('names the field of a malformed document', () => {
+    const policy = read('cases/case2_policy.json') as {
+      delegationEvidence: { policySets: { policies: { rules: unknown[] }[] }[] }
+    }
+    const broken = structuredClone(policy)
+    ;(broken.delegationEvidence.policySets[0]?.policies[0]?.rules as { effect: string }[])[1] = {
+      effect: 'Maybe',
+    }
+    expect(() => parseEvidence(broken)).toThrow(
+      new ShapeError(
+        'delegationEvidence.policySets[0].policies[0].rules[1].effect',
+        'must be "Permit" or "Deny"',
+      ),
+    )
+    expect(() =>
+      parseRequest({ delegationRequest: { policyIssuer: 'x', target: {}, policySets: [] } }),
+    ).toThrow('delegationRequest.target.accessSubject: must be a non-empty string')
+  })
+})

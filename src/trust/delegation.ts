@@ -1,0 +1,324 @@
+/**
+ * iSHARE delegation evidence: the shapes, and the Authorization Register's answer to a delegation request
+ * (mask) under a data owner's policy. Pure.
+ *
+ * Evaluation: policy sets and the policies in them combine permit-overrides; the rules of one policy combine
+ * deny-overrides, its first rule being the Permit and later ones Deny rules with their own targets (a field a
+ * Deny rule leaves out is the policy's). A policy applies to a requested target when it covers all of it:
+ * the same resource type, every identifier and attribute (a policy's `*` covers any; a request for `*` needs
+ * a policy's `*`), every action, and the service providers when the policy names them. A Deny rule bites when
+ * its target overlaps the request at all. Outside [notBefore, notOnOrAfter) everything is denied.
+ */
+
+export interface ResourceTarget {
+  type?: string
+  identifiers?: string[]
+  attributes?: string[]
+}
+
+export interface PolicyTarget {
+  resource: ResourceTarget
+  actions?: string[]
+  environment?: { serviceProviders?: string[] }
+}
+
+export type Effect = 'Permit' | 'Deny'
+
+export interface Rule {
+  effect: Effect
+  target?: { resource?: ResourceTarget; actions?: string[]; environment?: { serviceProviders?: string[] } }
+}
+
+export interface Policy {
+  target: PolicyTarget
+  rules: Rule[]
+}
+
+export interface PolicySet {
+  maxDelegationDepth?: number
+  target?: { environment?: { licenses?: string[] } }
+  policies: Policy[]
+}
+
+export interface DelegationEvidence {
+  notBefore: number
+  notOnOrAfter: number
+  policyIssuer: string
+  target: { accessSubject: string }
+  policySets: PolicySet[]
+}
+
+export interface DelegationRequest {
+  policyIssuer: string
+  target: { accessSubject: string }
+  policySets: { target?: { environment?: { licenses?: string[] } }; policies: { target: PolicyTarget }[] }[]
+}
+
+export class ShapeError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${path}: ${reason}`)
+  }
+}
+
+// --- reading the JSON ----------------------------------------------------------------------------------
+
+type Json = Record<string, unknown>
+
+const object = (value: unknown, path: string): Json => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ShapeError(path, 'must be an object')
+  return value as Json
+}
+const text = (value: unknown, path: string): string => {
+  if (typeof value !== 'string' || value === '') throw new ShapeError(path, 'must be a non-empty string')
+  return value
+}
+const seconds = (value: unknown, path: string): number => {
+  if (!Number.isSafeInteger(value) || (value as number) < 0)
+    throw new ShapeError(path, 'must be a whole number of seconds since 1970')
+  return value as number
+}
+const texts = (value: unknown, path: string): string[] | undefined => {
+  if (value === undefined) return undefined
+  if (!Array.isArray(value) || value.length === 0)
+    throw new ShapeError(path, 'must be a non-empty array of strings')
+  return value.map((v, i) => text(v, `${path}[${i}]`))
+}
+const list = (value: unknown, path: string): unknown[] => {
+  if (!Array.isArray(value) || value.length === 0) throw new ShapeError(path, 'must be a non-empty array')
+  return value
+}
+/** Copies only the fields that are there, so that a target reads back as it was written. */
+const defined = <T extends Json>(fields: T): T =>
+  Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as T
+
+function resourceTarget(value: unknown, path: string): ResourceTarget {
+  const r = object(value, path)
+  return defined({
+    type: r.type === undefined ? undefined : text(r.type, `${path}.type`),
+    identifiers: texts(r.identifiers, `${path}.identifiers`),
+    attributes: texts(r.attributes, `${path}.attributes`),
+  })
+}
+
+function environment(value: unknown, path: string, key: 'serviceProviders' | 'licenses') {
+  if (value === undefined) return undefined
+  const e = object(value, path)
+  return defined({ [key]: texts(e[key], `${path}.${key}`) })
+}
+
+function policyTarget(value: unknown, path: string, resourceRequired = true): PolicyTarget {
+  const t = object(value, path)
+  if (resourceRequired && t.resource === undefined) throw new ShapeError(`${path}.resource`, 'is required')
+  return defined({
+    resource: t.resource === undefined ? {} : resourceTarget(t.resource, `${path}.resource`),
+    actions: texts(t.actions, `${path}.actions`),
+    environment: environment(
+      t.environment,
+      `${path}.environment`,
+      'serviceProviders',
+    ) as PolicyTarget['environment'],
+  })
+}
+
+function rule(value: unknown, path: string, first: boolean): Rule {
+  const r = object(value, path)
+  if (r.effect !== 'Permit' && r.effect !== 'Deny')
+    throw new ShapeError(`${path}.effect`, 'must be "Permit" or "Deny"')
+  if (first && r.effect !== 'Permit')
+    throw new ShapeError(`${path}.effect`, 'the first rule of a policy is its Permit')
+  if (!first && r.effect !== 'Deny')
+    throw new ShapeError(`${path}.effect`, 'rules after the first are Deny rules')
+  return defined<Rule & Json>({
+    effect: r.effect as Effect,
+    target: r.target === undefined ? undefined : policyTarget(r.target, `${path}.target`, false),
+  })
+}
+
+function licences(value: unknown, path: string) {
+  if (value === undefined) return undefined
+  const t = object(value, path)
+  return defined({
+    environment: environment(t.environment, `${path}.environment`, 'licenses'),
+  }) as PolicySet['target']
+}
+
+/** Reads `{delegationEvidence: ...}` (or the evidence itself), naming the field of any fault. */
+export function parseEvidence(json: unknown): DelegationEvidence {
+  const outer = object(json, '$')
+  const e = object(outer.delegationEvidence ?? outer, outer.delegationEvidence ? 'delegationEvidence' : '$')
+  const at = outer.delegationEvidence ? 'delegationEvidence' : '$'
+  const notBefore = seconds(e.notBefore, `${at}.notBefore`)
+  const notOnOrAfter = seconds(e.notOnOrAfter, `${at}.notOnOrAfter`)
+  if (notOnOrAfter <= notBefore) throw new ShapeError(`${at}.notOnOrAfter`, 'must be after notBefore')
+  return {
+    notBefore,
+    notOnOrAfter,
+    policyIssuer: text(e.policyIssuer, `${at}.policyIssuer`),
+    target: {
+      accessSubject: text(object(e.target, `${at}.target`).accessSubject, `${at}.target.accessSubject`),
+    },
+    policySets: list(e.policySets, `${at}.policySets`).map((value, i) => {
+      const path = `${at}.policySets[${i}]`
+      const s = object(value, path)
+      const depth = s.maxDelegationDepth
+      if (depth !== undefined && (!Number.isSafeInteger(depth) || (depth as number) < 0))
+        throw new ShapeError(`${path}.maxDelegationDepth`, 'must be a whole number, 0 or more')
+      return defined({
+        maxDelegationDepth: depth as number | undefined,
+        target: licences(s.target, `${path}.target`),
+        policies: list(s.policies, `${path}.policies`).map((p, j) => {
+          const pp = `${path}.policies[${j}]`
+          const policy = object(p, pp)
+          return {
+            target: policyTarget(policy.target, `${pp}.target`),
+            rules: list(policy.rules, `${pp}.rules`).map((r, k) => rule(r, `${pp}.rules[${k}]`, k === 0)),
+          }
+        }),
+      })
+    }),
+  }
+}
+
+/** Reads `{delegationRequest: ...}` (or the request itself). */
+export function parseRequest(json: unknown): DelegationRequest {
+  const outer = object(json, '$')
+  const at = outer.delegationRequest ? 'delegationRequest' : '$'
+  const r = object(outer.delegationRequest ?? outer, at)
+  return {
+    policyIssuer: text(r.policyIssuer, `${at}.policyIssuer`),
+    target: {
+      accessSubject: text(object(r.target, `${at}.target`).accessSubject, `${at}.target.accessSubject`),
+    },
+    policySets: list(r.policySets, `${at}.policySets`).map((value, i) => {
+      const path = `${at}.policySets[${i}]`
+      const s = object(value, path)
+      return defined({
+        target: licences(s.target, `${path}.target`),
+        policies: list(s.policies, `${path}.policies`).map((p, j) => ({
+          target: policyTarget(object(p, `${path}.policies[${j}]`).target, `${path}.policies[${j}].target`),
+        })),
+      })
+    }),
+  }
+}
+
+// --- evaluation ----------------------------------------------------------------------------------------
+
+const ANY = '*'
+/** Whether `granted` covers every one of `asked`: `*` covers anything, and only `*` covers `*`. */
+const coversAll = (granted: readonly string[] | undefined, asked: readonly string[] | undefined) =>
+  !asked || (granted !== undefined && (granted.includes(ANY) || asked.every((a) => granted.includes(a))))
+const overlap = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
+  !a || !b || a.includes(ANY) || b.includes(ANY) || a.some((x) => b.includes(x))
+
+function covers(policy: PolicyTarget, asked: PolicyTarget): string | undefined {
+  if (policy.resource.type !== asked.resource.type)
+    return `resource type ${asked.resource.type ?? '(none)'} is not ${policy.resource.type ?? '(none)'}`
+  if (!coversAll(policy.resource.identifiers, asked.resource.identifiers ?? [ANY]))
+    return `identifiers ${(asked.resource.identifiers ?? [ANY]).join(', ')} are not all within ${policy.resource.identifiers?.join(', ')}`
+  if (!coversAll(policy.resource.attributes, asked.resource.attributes ?? [ANY]))
+    return `attributes ${(asked.resource.attributes ?? [ANY]).join(', ')} are not all within ${policy.resource.attributes?.join(', ')}`
+  if (!coversAll(policy.actions, asked.actions))
+    return `actions ${asked.actions?.join(', ')} are not all within ${policy.actions?.join(', ')}`
+  const providers = policy.environment?.serviceProviders
+  if (providers && !coversAll(providers, asked.environment?.serviceProviders ?? [ANY]))
+    return `the policy is for service providers ${providers.join(', ')} only`
+  return undefined
+}
+
+/** The target a Deny rule bites on: what it names, the policy's target for what it leaves out. */
+function denies(rule: Rule, policy: PolicyTarget, asked: PolicyTarget): boolean {
+  const t = rule.target ?? {}
+  const type = t.resource?.type ?? policy.resource.type
+  return (
+    type === asked.resource.type &&
+    overlap(t.resource?.identifiers ?? policy.resource.identifiers, asked.resource.identifiers) &&
+    overlap(t.resource?.attributes ?? policy.resource.attributes, asked.resource.attributes) &&
+    overlap(t.actions ?? policy.actions, asked.actions) &&
+    overlap(
+      t.environment?.serviceProviders ?? policy.environment?.serviceProviders,
+      asked.environment?.serviceProviders,
+    )
+  )
+}
+
+export interface DelegationAnswer {
+  /** The evidence the register returns: the request's targets, each with a single Permit or Deny rule. */
+  evidence: DelegationEvidence
+  /** Why, per requested policy, in the request's order. */
+  reasons: string[]
+}
+
+/** The register's answer to `request` under the data owner's `policy`, at `at` (seconds since 1970). */
+export function answerDelegation(
+  policy: DelegationEvidence,
+  request: DelegationRequest,
+  at: number,
+): DelegationAnswer {
+  const reasons: string[] = []
+  const general =
+    request.policyIssuer !== policy.policyIssuer
+      ? `the policy is issued by ${policy.policyIssuer}, not ${request.policyIssuer}`
+      : request.target.accessSubject !== policy.target.accessSubject
+        ? `the policy is for ${policy.target.accessSubject}, not ${request.target.accessSubject}`
+        : at < policy.notBefore
+          ? `the policy is not valid before ${policy.notBefore}`
+          : at >= policy.notOnOrAfter
+            ? `the policy expired at ${policy.notOnOrAfter}`
+            : undefined
+  const policySets = request.policySets.map((askedSet) => {
+    const asked = askedSet.target?.environment?.licenses
+    const candidates = policy.policySets.filter((s) => coversAll(s.target?.environment?.licenses, asked))
+    let chosen = candidates[0] ?? policy.policySets[0]
+    const policies = askedSet.policies.map(({ target }) => {
+      if (general) {
+        reasons.push(general)
+        return { target, rules: [{ effect: 'Deny' as Effect }] }
+      }
+      let why = candidates.length === 0 ? `licences ${asked?.join(', ')} are not all granted` : ''
+      for (const set of candidates) {
+        for (const p of set.policies) {
+          const gap = covers(p.target, target)
+          if (gap) {
+            why ||= gap
+            continue
+          }
+          const deny = p.rules.slice(1).findIndex((r) => r.effect === 'Deny' && denies(r, p.target, target))
+          if (deny >= 0) {
+            why = `a Deny rule (rule ${deny + 2}) overrides the Permit`
+            chosen = set
+            continue
+          }
+          // Permit overrides: one applicable policy without a biting Deny rule is enough.
+          chosen = set
+          reasons.push('permitted')
+          return { target, rules: [{ effect: 'Permit' as Effect }] }
+        }
+      }
+      reasons.push(why || 'no policy applies')
+      return { target, rules: [{ effect: 'Deny' as Effect }] }
+    })
+    return defined({
+      maxDelegationDepth: chosen?.maxDelegationDepth ?? 0,
+      target: chosen?.target,
+      policies,
+    }) as PolicySet
+  })
+  return {
+    evidence: {
+      notBefore: policy.notBefore,
+      notOnOrAfter: policy.notOnOrAfter,
+      policyIssuer: policy.policyIssuer,
+      target: { accessSubject: policy.target.accessSubject },
+      policySets,
+    },
+    reasons,
+  }
+}
+
+/** The JSON of the files iSHARE registers exchange: `//` comment lines before the document are allowed. */
+export const withoutComments = (source: string) => source.replace(/^\s*\/\/.*$/gm, '')

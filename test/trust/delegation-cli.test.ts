@@ -1,0 +1,83 @@
+import { spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { withoutComments } from '../../src/trust/delegation.js'
+import { CLI } from '../support/server.js'
+import { tempSqlite } from '../support/temp-store.js'
+
+const CASES = fileURLToPath(new URL('../../../shared/data/ishare/cases/', import.meta.url))
+const cases = readdirSync(CASES)
+  .filter((f) => /_mask\d*\.json$/.test(f))
+  .map((mask) => {
+    const [name, n] = /^(case\d+)_mask(\d*)\.json$/.exec(mask)?.slice(1) ?? []
+    return { mask, policy: `${name}_policy.json`, evidence: `${name}_evidence${n}.json` }
+  })
+const json = (file: string) => JSON.parse(withoutComments(readFileSync(join(CASES, file), 'utf8'))) as unknown
+const answer = (...args: string[]) =>
+  spawnSync(process.execPath, [CLI, 'delegation', 'answer', ...args], { encoding: 'utf8' })
+
+describe('custodian delegation answer', () => {
+  const temp = tempSqlite()
+  afterAll(() => temp.remove())
+
+  it.each(cases)('prints for $mask the evidence the register returns ($evidence)', ({
+    mask,
+    policy,
+    evidence,
+  }) => {
+    const notBefore = (json(policy) as { delegationEvidence: { notBefore: number } }).delegationEvidence
+      .notBefore
+    const result = answer(
+      '--policy',
+      join(CASES, policy),
+      '--mask',
+      join(CASES, mask),
+      '--at',
+      String(notBefore),
+      '--json',
+    )
+    expect(result.stderr).toBe('')
+    expect(result.status).toBe(0)
+    expect(JSON.parse(result.stdout)).toEqual(json(evidence))
+  })
+
+  it('says in words what it decided and why', () => {
+    const result = answer(
+      '--policy',
+      join(CASES, 'case2_policy.json'),
+      '--mask',
+      join(CASES, 'case2_mask1.json'),
+      '--at',
+      '1529574873',
+    )
+    expect(result.stdout).toBe(
+      'EU.EORI.NL000000003 -> EU.EORI.NL000000001, valid 2018-06-21T09:54:33.000Z to 2018-10-15T03:41:13.000Z\n' +
+        'Deny: ISHARE.READ on CONTAINER.DATA 180621.ABC123 [CONTAINER.DATA.ATTRIBUTE.ETA]: a Deny rule (rule 2) overrides the Permit\n',
+    )
+  })
+
+  it('denies by default now, the cases’ policies having expired in 2018', () => {
+    const result = answer(
+      '--policy',
+      join(CASES, 'case1_policy.json'),
+      '--mask',
+      join(CASES, 'case1_mask.json'),
+    )
+    expect(result.stdout).toMatch(/^Deny: .*: the policy expired at 1539574873$/m)
+  })
+
+  it('names the file and the field of a bad document', () => {
+    const bad = join(temp.dir, 'bad-policy.json')
+    writeFileSync(
+      bad,
+      '// a policy without an issuer\n{"delegationEvidence": {"notBefore": 1, "notOnOrAfter": 2, "target": {"accessSubject": "x"}, "policySets": []}}',
+    )
+    const result = answer('--policy', bad, '--mask', join(CASES, 'case1_mask.json'))
+    expect(result.status).toBe(2)
+    expect(result.stderr).toBe(
+      `custodian: ${bad}: delegationEvidence.policyIssuer: must be a non-empty string\n`,
+    )
+  })
+})
