@@ -36,6 +36,7 @@ import {
   type Store,
   type WritePlan,
 } from './store/store.js'
+import { RegisterModel } from './trust/register-model.js'
 
 export interface CustodianOptions {
   /** SQLite file path or postgres:// URL; defaults to config.db. */
@@ -76,6 +77,7 @@ export interface World {
   model: HouseModel
   consent: ConsentModel
   catalog: CatalogModel
+  register: RegisterModel
 }
 
 export interface CallContext {
@@ -109,6 +111,8 @@ export class Custodian {
   readonly consent: ConsentModel
   /** The trust-framework catalog: participants, data services, licence interpretations. */
   readonly catalog: CatalogModel
+  /** The iSHARE Authorization Register: data owners' delegation evidence. */
+  readonly register: RegisterModel
   readonly #clock: () => number
   readonly #throttle: LoginThrottle
   /** Token id -> latest use on this node, written back to the store lazily. */
@@ -128,6 +132,7 @@ export class Custodian {
     this.model = HouseModel.fromSnapshot(snapshot)
     this.consent = ConsentModel.fromSnapshot(snapshot)
     this.catalog = CatalogModel.fromSnapshot(snapshot)
+    this.register = RegisterModel.fromSnapshot(snapshot)
     this.config = config
     this.log = log
     this.#clock = clock
@@ -153,7 +158,13 @@ export class Custodian {
   }
 
   #world(): World {
-    return { index: this.index, model: this.model, consent: this.consent, catalog: this.catalog }
+    return {
+      index: this.index,
+      model: this.model,
+      consent: this.consent,
+      catalog: this.catalog,
+      register: this.register,
+    }
   }
 
   /** The projections as they stand, for read-only checks before a write (which checks again under the lock). */
@@ -167,6 +178,7 @@ export class Custodian {
     this.model.apply(changes)
     this.consent.apply(changes)
     this.catalog.apply(changes)
+    this.register.apply(changes)
   }
 
   /** Where third parties and customers reach this server; `serve` fills it in when not configured. */
@@ -386,10 +398,6 @@ export class Custodian {
     return userId
   }
 
-  /**
-   * A change made by a user rather than an administrator (a device's status, say): `token` must be valid and
-   * its user must hold one of `permissions` on `resource`, decided under the write lock like the change.
-   */
   /**
    * A change made by a user rather than an administrator: `token` must be valid (checked under the write
    * lock, like everything the plan reads), and the plan decides whether this user may make it.

@@ -460,6 +460,7 @@ describe('EntitlementIndex', () => {
         ib1_participants: [],
         ib1_services: [],
         ib1_licences: [],
+        ishare_policies: [],
         resources: [],
         resource_roles: [],
         access_tokens: [],

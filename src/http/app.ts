@@ -13,6 +13,7 @@ import { HouseMate } from '../housemate/house-mate.js'
 import { CatalogService } from '../licences/catalog-service.js'
 import type { Logger } from '../logger.js'
 import { registerOAuth } from '../oauth/routes.js'
+import { DelegationService } from '../trust/delegation-service.js'
 import { registerAccountPages } from '../web/account-pages.js'
 import { errorHandler, problem, sendProblem } from './problem.js'
 
@@ -1168,6 +1169,127 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
       // Over HTTP the answer waits for its audit record, as for every access decision.
       await custodian.flush()
       return { ...decision, grants: [...decision.grants], obligations: [...decision.obligations] }
+    },
+  )
+
+  // --- iSHARE Authorization Register (issue 7): delegation evidence in, signed evidence out -------------
+  const delegation = new DelegationService(custodian)
+  const delegationTags = ['delegation']
+  const Evidence = Type.Object({ delegationEvidence: AnyObject }, { additionalProperties: false })
+  const Party = Type.String({ minLength: 1, maxLength: 200 })
+  app.put(
+    '/v1/delegation-policies',
+    {
+      schema: {
+        summary:
+          "Store a data owner's delegation evidence for one access subject, replacing what was there (the policy issuer, or administrators)",
+        tags: delegationTags,
+        security: bearer,
+        body: Evidence,
+        response: { 200: Changed, ...errors },
+      },
+    },
+    async (request, reply) => withRevision(reply, await delegation.putPolicy(token(request), request.body)),
+  )
+  const policyParams = Type.Object({ issuer: Party, subject: Party })
+  app.get(
+    '/v1/delegation-policies/:issuer/:subject',
+    {
+      schema: {
+        summary:
+          'The stored delegation evidence of an issuer for a subject (the policy issuer, or administrators)',
+        tags: delegationTags,
+        security: bearer,
+        params: policyParams,
+        response: { 200: Evidence, ...errors },
+      },
+    },
+    async (request) => {
+      const { issuer, subject } = request.params
+      const userId = custodian.authenticate(
+        token(request),
+        'delegation.policy.read',
+        `${issuer} -> ${subject}`,
+      )
+      if (userId !== issuer) adminOf(request, `read the delegation evidence of ${issuer}`)
+      return { delegationEvidence: delegation.policy(issuer, subject) }
+    },
+  )
+  app.delete(
+    '/v1/delegation-policies/:issuer/:subject',
+    {
+      schema: {
+        summary: 'Remove delegation evidence (the policy issuer, or administrators)',
+        tags: delegationTags,
+        security: bearer,
+        params: policyParams,
+        response: { 200: Changed, ...errors },
+      },
+    },
+    async (request, reply) =>
+      withRevision(
+        reply,
+        await delegation.removePolicy(token(request), request.params.issuer, request.params.subject),
+      ),
+  )
+  app.post(
+    '/delegation',
+    {
+      schema: {
+        summary:
+          'iSHARE delegation request: the register’s evidence for the mask, as a JWT (RS256, x5c, 30 s) in both the 2.x and 3.0 spellings',
+        tags: delegationTags,
+        security: bearer,
+        body: Type.Object(
+          {
+            delegationRequest: AnyObject,
+            previous_steps: Type.Optional(Type.Array(Type.String())),
+            previousSteps: Type.Optional(Type.Array(Type.String())),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ delegation_token: Type.String(), delegationToken: Type.String() }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const answer = await delegation.answer(token(request), {
+        delegationRequest: request.body.delegationRequest,
+      })
+      await custodian.flush()
+      return { delegation_token: answer.token, delegationToken: answer.token }
+    },
+  )
+  // Unauthenticated: certificates are public, and service providers need this chain to trust the evidence.
+  app.get('/delegation/certificates', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('application/x-pem-file').send((await delegation.material()).chain.join('')),
+  )
+  app.post(
+    '/v1/delegation-evidence/verifications',
+    {
+      schema: {
+        summary:
+          'Verify signed delegation evidence a data request carried (signature, chain, issuer, audience, time, content); answers the evidence',
+        tags: delegationTags,
+        security: bearer,
+        body: Type.Object(
+          {
+            token: Type.String({ minLength: 1, maxLength: 100_000 }),
+            issuers: Type.Optional(Type.Array(Party, { maxItems: 20 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Evidence, ...errors },
+      },
+    },
+    async (request) => {
+      // The evidence must be addressed to whoever asks: a service provider checks evidence meant for it.
+      const audience = custodian.authenticate(token(request), 'delegation.verify', '-')
+      return {
+        delegationEvidence: await delegation.verify(request.body.token, audience, request.body.issuers ?? []),
+      }
     },
   )
 

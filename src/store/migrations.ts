@@ -322,6 +322,18 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '0009_authorization_register': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('ishare_policies')
+        .addColumn('policy_issuer', 'text', (c) => c.notNull())
+        .addColumn('access_subject', 'text', (c) => c.notNull())
+        .addColumn('evidence', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('ishare_policies_pk', ['policy_issuer', 'access_subject'])
+        .execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

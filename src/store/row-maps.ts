@@ -37,7 +37,7 @@ export class RowMaps<T extends ReplicatedTable> {
 }
 
 /** One key per row, as its key columns (a single column: its value). */
-const keyOf = (tbl: ReplicatedTable, row: object) =>
+export const keyOf = (tbl: ReplicatedTable, row: object) =>
   (replicatedTables[tbl] as readonly string[])
     .map((column) => String((row as Record<string, unknown>)[column]))
     .join('\u0000')

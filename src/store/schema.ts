@@ -271,6 +271,15 @@ export interface LicenceRow {
   updated_at: string
 }
 
+/** A data owner's delegation evidence in the Authorization Register: one per issuer and subject (issue 7). */
+export interface DelegationPolicyRow {
+  policy_issuer: string
+  access_subject: string
+  /** The delegationEvidence object, JSON. */
+  evidence: string
+  updated_at: string
+}
+
 /**
  * Green Button data (issue 5): published consumption data, kept outside the change log because it is data
  * served to third parties, not entitlement state. Times are epoch milliseconds.
@@ -346,6 +355,7 @@ export const replicatedTables = {
   ib1_participants: ['id'],
   ib1_services: ['url'],
   ib1_licences: ['url'],
+  ishare_policies: ['policy_issuer', 'access_subject'],
 } as const
 
 export type ReplicatedTable = keyof typeof replicatedTables
@@ -373,6 +383,7 @@ export interface ReplicatedRows {
   ib1_participants: ParticipantRow
   ib1_services: CatalogServiceRow
   ib1_licences: LicenceRow
+  ishare_policies: DelegationPolicyRow
 }
 
 export interface Database extends ReplicatedRows {

@@ -83,6 +83,8 @@ export interface Store {
   pendingOutbox(limit: number): Promise<OutboxRow[]>
   /** A random secret made once per store and shared by every node (cookie signing keys, say). */
   sharedSecret(name: string): Promise<string>
+  /** A value made once per store by `make` and shared by every node (a development signing key, say). */
+  sharedValue(key: string, make: () => string | Promise<string>): Promise<string>
   /** oidc-provider's records, one table keyed by (model, id). */
   readonly oidc: OidcPayloadStore
   /** Published Green Button data. */
@@ -287,11 +289,21 @@ class KyselyStore implements Store {
     }
   }
 
-  async sharedSecret(name: string): Promise<string> {
-    const key = `secret:${name}`
+  sharedSecret(name: string): Promise<string> {
+    return this.sharedValue(`secret:${name}`, () => randomBytes(32).toString('base64url'))
+  }
+
+  async sharedValue(key: string, make: () => string | Promise<string>): Promise<string> {
+    const existing = await this.#db
+      .selectFrom('meta')
+      .select('value')
+      .where('key', '=', key)
+      .executeTakeFirst()
+    if (existing) return existing.value
+    // Two nodes may both make one; the first stored wins and both return it.
     await this.#db
       .insertInto('meta')
-      .values({ key, value: randomBytes(32).toString('base64url') })
+      .values({ key, value: await make() })
       .onConflict((oc) => oc.column('key').doNothing())
       .execute()
     const row = await this.#db

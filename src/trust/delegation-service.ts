@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs'
+import type { ChangeResult, Custodian, World } from '../custodian.js'
+import type { Plan } from '../entitlements/plans.js'
+import { invalid, notFound } from '../errors.js'
+import {
+  answerDelegation,
+  type DelegationAnswer,
+  type DelegationEvidence,
+  parseEvidence,
+  parseRequest,
+  ShapeError,
+} from './delegation.js'
+import {
+  certificatesOf,
+  developmentMaterial,
+  EvidenceRefused,
+  type SigningMaterial,
+  signEvidence,
+  verifyEvidence,
+} from './evidence-token.js'
+import * as plans from './plans.js'
+
+/** A JSON document whose shape is wrong is bad input: named by field. */
+function shaped<T>(read: (json: unknown) => T, json: unknown): T {
+  try {
+    return read(json)
+  } catch (error) {
+    if (error instanceof ShapeError) throw invalid(error.message)
+    throw error
+  }
+}
+
+export interface SignedAnswer extends DelegationAnswer {
+  /** The evidence as a JWT (RS256, x5c, 30 s), for the asker. */
+  token: string
+}
+
+/**
+ * The iSHARE Authorization Register at the edge: data owners write their delegation evidence; service
+ * providers ask with a mask and get signed evidence back; evidence a request carries is verified here too.
+ */
+export class DelegationService {
+  readonly #custodian: Custodian
+  #material: Promise<SigningMaterial> | undefined
+
+  constructor(custodian: Custodian) {
+    this.#custodian = custodian
+  }
+
+  /** The signing key and chain: configured files, or a development chain made once per store. */
+  material(): Promise<SigningMaterial> {
+    const { config, store } = this.#custodian
+    this.#material ??= config.delegationKey
+      ? Promise.resolve({
+          key: readFileSync(config.delegationKey, 'utf8'),
+          chain: certificatesOf(readFileSync(config.delegationCertificates || config.delegationKey, 'utf8')),
+        })
+      : store
+          .sharedValue('delegation-signing', async () =>
+            JSON.stringify(await developmentMaterial(config.registerId)),
+          )
+          .then((json) => JSON.parse(json) as SigningMaterial)
+    return this.#material
+  }
+
+  /** The roots evidence is verified against: the configured ones, and this register's own. */
+  async trustedRoots(): Promise<string[]> {
+    const { config } = this.#custodian
+    const own = (await this.material()).chain.at(-1)
+    const configured = config.trustedRoots ? certificatesOf(readFileSync(config.trustedRoots, 'utf8')) : []
+    return [...configured, ...(own ? [own] : [])]
+  }
+
+  /** The data owner (or an administrator) stores its evidence for one access subject. */
+  putPolicy(token: string | undefined, json: unknown): Promise<ChangeResult> {
+    const evidence = shaped(parseEvidence, json)
+    return this.#write(
+      token,
+      'delegation.policy.put',
+      `${evidence.policyIssuer} -> ${evidence.target.accessSubject}`,
+      (world, now, userId) => plans.putPolicy(world, userId, evidence, now),
+    )
+  }
+
+  removePolicy(token: string | undefined, issuer: string, subject: string): Promise<ChangeResult> {
+    return this.#write(token, 'delegation.policy.remove', `${issuer} -> ${subject}`, (world, _now, userId) =>
+      plans.removePolicy(world, userId, issuer, subject),
+    )
+  }
+
+  /** Without a token, only an administrator's session (or bootstrap) writes; with one, its user. */
+  #write(
+    token: string | undefined,
+    action: string,
+    resource: string,
+    plan: (world: World, now: string, userId: string | undefined) => Plan,
+  ): Promise<ChangeResult> {
+    const custodian = this.#custodian
+    return token === undefined
+      ? custodian.change(token, action, resource, (world, now) => plan(world, now, undefined))
+      : custodian.writeAs(token, action, resource, plan)
+  }
+
+  /** The stored evidence, for its issuer or an administrator. */
+  policy(issuer: string, subject: string): DelegationEvidence {
+    const row = this.#custodian.register.policy(issuer, subject)
+    if (!row) throw notFound(`${issuer} has no delegation evidence for ${subject}`)
+    return JSON.parse(row.evidence) as DelegationEvidence
+  }
+
+  /**
+   * Answers a delegation request (mask) from the service provider holding `token` (or, without a token, an
+   * administrator): the register's evidence for it, signed for the asker. Audited.
+   */
+  async answer(token: string | undefined, json: unknown): Promise<SignedAnswer> {
+    const custodian = this.#custodian
+    const action = 'delegation.request'
+    const request = shaped(parseRequest, json)
+    const resource = `${request.policyIssuer} -> ${request.target.accessSubject}`
+    const asker =
+      token === undefined
+        ? custodian.authorizeAdminAction(token, action)
+        : custodian.authenticate(token, action, resource)
+    const now = Math.floor(custodian.now() / 1000)
+    const stored = custodian.register.policy(request.policyIssuer, request.target.accessSubject)
+    if (!stored) {
+      custodian.audit({
+        actor: asker,
+        action,
+        resource,
+        outcome: 'NotFound',
+        reason: 'no delegation evidence',
+      })
+      throw notFound(`${request.policyIssuer} has no delegation evidence for ${request.target.accessSubject}`)
+    }
+    const answer = answerDelegation(JSON.parse(stored.evidence) as DelegationEvidence, request, now)
+    const permitted = answer.reasons.every((r) => r === 'permitted')
+    custodian.audit({
+      actor: asker,
+      action,
+      resource,
+      outcome: permitted ? 'allowed' : 'denied',
+      reason: answer.reasons.join('; '),
+    })
+    const tokenText = await signEvidence(
+      await this.material(),
+      custodian.config.registerId,
+      asker,
+      answer.evidence,
+      now,
+    )
+    return { ...answer, token: tokenText }
+  }
+
+  /** Verifies evidence a data request carries, addressed to `audience` (see evidence-token.ts). */
+  async verify(token: string, audience: string, issuers: readonly string[]): Promise<DelegationEvidence> {
+    try {
+      return await verifyEvidence(token, {
+        trustedRoots: await this.trustedRoots(),
+        audience,
+        issuers: [this.#custodian.config.registerId, ...issuers],
+        nowSeconds: Math.floor(this.#custodian.now() / 1000),
+      })
+    } catch (error) {
+      if (error instanceof EvidenceRefused) throw invalid(`delegation evidence refused: ${error.message}`)
+      throw error
+    }
+  }
+}

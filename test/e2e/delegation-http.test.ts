@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs'
+import { decodeJwt, decodeProtectedHeader } from 'jose'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { withoutComments } from '../../src/trust/delegation.js'
+import { call, type RunningServer, startWithAdmin } from '../support/server.js'
+import { tempSqlite } from '../support/temp-store.js'
+
+const ISHARE = new URL('../../../shared/data/ishare/', import.meta.url)
+const json = (path: string) =>
+  JSON.parse(withoutComments(readFileSync(new URL(path, ISHARE), 'utf8'))) as Record<string, unknown>
+const OWNER = 'EU.EORI.NL000000003' // Warehouse 13, the data owner
+const SUBJECT = 'EU.EORI.NL000000001' // ABC Trucking
+const PROVIDER = 'EU.EORI.NL000000004' // a service provider asking the register
+
+/** A case policy of the register made current: same rules, valid from a minute ago for a day. */
+const current = (file: string) => {
+  const policy = json(file) as { delegationEvidence: Record<string, unknown> }
+  const now = Math.floor(Date.now() / 1000)
+  return {
+    delegationEvidence: { ...policy.delegationEvidence, notBefore: now - 60, notOnOrAfter: now + 86_400 },
+  }
+}
+
+describe('the iSHARE Authorization Register over HTTP', () => {
+  const temp = tempSqlite()
+  let server: RunningServer
+  let admin: string
+  const tokens: Record<string, string> = {}
+
+  beforeAll(async () => {
+    ;({ server, admin } = await startWithAdmin(temp.target, { CUSTODIAN_REGISTER_ID: 'EU.EORI.NLREGISTER' }))
+    for (const id of [OWNER, SUBJECT, PROVIDER]) {
+      await call(server.url, 'POST', '/v1/users', { token: admin, body: { id, name: id } })
+      await call(server.url, 'PUT', `/v1/users/${id}/credentials/password`, {
+        token: admin,
+        body: { value: `${id} password` },
+      })
+      tokens[id] = (
+        await call(server.url, 'POST', '/v1/sessions', { body: { user: id, password: `${id} password` } })
+      ).body.token as string
+    }
+  })
+  afterAll(async () => {
+    await server.stop()
+    temp.remove()
+  })
+
+  it('lets only the policy issuer store its policy', async () => {
+    const policy = current('cases/case2_policy.json')
+    const stranger = await call(server.url, 'PUT', '/v1/delegation-policies', {
+      token: tokens[SUBJECT],
+      body: policy,
+    })
+    expect(stranger.status).toBe(403)
+    expect(stranger.body.detail).toBe(
+      `${SUBJECT} may not write the policies of ${OWNER}: only the policy issuer may`,
+    )
+    const own = await call(server.url, 'PUT', '/v1/delegation-policies', {
+      token: tokens[OWNER],
+      body: policy,
+    })
+    expect(own.status).toBe(200)
+    const bad = await call(server.url, 'PUT', '/v1/delegation-policies', {
+      token: tokens[OWNER],
+      body: { delegationEvidence: { ...policy.delegationEvidence, policySets: [] } },
+    })
+    expect(bad.status).toBe(400)
+    expect(bad.body.detail).toBe('delegationEvidence.policySets: must be a non-empty array')
+  })
+
+  it('answers a delegation request with signed evidence, in both spellings, for the asker, for 30 seconds', async () => {
+    const response = await call(server.url, 'POST', '/delegation', {
+      token: tokens[PROVIDER],
+      body: { ...json('cases/case2_mask2.json'), previous_steps: [] },
+    })
+    expect(response.status).toBe(200)
+    const { delegation_token, delegationToken } = response.body as Record<string, string>
+    expect(delegationToken).toBe(delegation_token)
+    const header = decodeProtectedHeader(delegation_token as string)
+    expect(header.alg).toBe('RS256')
+    expect(header.x5c?.length).toBe(2)
+    const claims = decodeJwt(delegation_token as string) as Record<string, unknown> & {
+      delegationEvidence: { policySets: { policies: { rules: unknown[] }[] }[] }
+    }
+    expect(claims).toMatchObject({ iss: 'EU.EORI.NLREGISTER', aud: PROVIDER })
+    expect((claims.exp as number) - (claims.iat as number)).toBe(30)
+    expect(claims.delegationEvidence.policySets[0]?.policies[0]?.rules).toEqual([{ effect: 'Permit' }])
+    const denied = await call(server.url, 'POST', '/delegation', {
+      token: tokens[PROVIDER],
+      body: json('cases/case2_mask1.json'),
+    })
+    expect(decodeJwt(denied.body.delegationToken as string)).toMatchObject({
+      delegationEvidence: { policySets: [{ policies: [{ rules: [{ effect: 'Deny' }] }] }] },
+    })
+  })
+
+  it('verifies evidence for the service provider it was signed for, and refuses a tampered one', async () => {
+    const answer = await call(server.url, 'POST', '/delegation', {
+      token: tokens[PROVIDER],
+      body: json('cases/case2_mask2.json'),
+    })
+    const jwt = answer.body.delegationToken as string
+    const verified = await call(server.url, 'POST', '/v1/delegation-evidence/verifications', {
+      token: tokens[PROVIDER],
+      body: { token: jwt },
+    })
+    expect(verified.status).toBe(200)
+    expect(verified.body.delegationEvidence).toMatchObject({
+      policyIssuer: OWNER,
+      target: { accessSubject: SUBJECT },
+    })
+    const someoneElse = await call(server.url, 'POST', '/v1/delegation-evidence/verifications', {
+      token: tokens[SUBJECT],
+      body: { token: jwt },
+    })
+    expect(someoneElse.status).toBe(400)
+    expect(someoneElse.body.detail).toMatch(
+      /^delegation evidence refused: the JWT is refused: unexpected "aud" claim value/,
+    )
+    const [h, p, s] = jwt.split('.')
+    const tampered = await call(server.url, 'POST', '/v1/delegation-evidence/verifications', {
+      token: tokens[PROVIDER],
+      body: { token: `${h}.${p?.slice(0, -4)}AAAA.${s}` },
+    })
+    expect(tampered.status).toBe(400)
+    const chain = await fetch(`${server.url}/delegation/certificates`)
+    expect((await chain.text()).match(/BEGIN CERTIFICATE/g)).toHaveLength(2)
+  })
+
+  it('says when the register holds nothing for the request, and audits every answer', async () => {
+    const mask = json('cases/case3_mask.json')
+    const none = await call(server.url, 'POST', '/delegation', { token: tokens[PROVIDER], body: mask })
+    expect(none.status).toBe(404)
+    expect(none.body.detail).toBe(`EU.EORI.NL000000005 has no delegation evidence for ${SUBJECT}`)
+    const audit = await call(server.url, 'GET', '/v1/audit?limit=1000', { token: admin })
+    const answers = (
+      audit.body.items as { action: string; actor: string; outcome: string; reason: string }[]
+    ).filter((i) => i.action === 'delegation.request')
+    expect(answers.map((a) => [a.actor, a.outcome])).toEqual([
+      [PROVIDER, 'allowed'],
+      [PROVIDER, 'denied'],
+      [PROVIDER, 'allowed'],
+      [PROVIDER, 'NotFound'],
+    ])
+    expect(answers[1]?.reason).toBe('a Deny rule (rule 2) overrides the Permit')
+  })
+})
