@@ -25,6 +25,8 @@ import {
   ShapeError,
   withoutComments,
 } from '../trust/delegation.js'
+import { DelegationService } from '../trust/delegation-service.js'
+import { TrustService } from '../trust/trust-service.js'
 
 const usage = `custodian: authorization server for consented data sharing
 
@@ -48,6 +50,8 @@ usage:
                                        exit 0 allowed, 1 denied
   custodian delegation answer --policy POLICY.json --mask MASK.json [--at UNIX_SECONDS] [--json]
                                        the iSHARE delegation evidence a register returns for the mask
+  custodian trust decide --party ID --service ID [--action A] [--evidence JWT] [--json]
+                                       the BDI trust decision, input by input; exit 0 allowed, 1 denied
   custodian login --user ID            log in (password on stdin or in CUSTODIAN_PASSWORD); prints a token
   custodian login --voice-print VP     log in by voice print; prints a token
   custodian logout --token T           end a session
@@ -78,6 +82,9 @@ const cliOptions = {
   policy: { type: 'string' },
   mask: { type: 'string' },
   at: { type: 'string' },
+  party: { type: 'string' },
+  action: { type: 'string' },
+  evidence: { type: 'string' },
   service: { type: 'string' },
   map: { type: 'string' },
   ...Object.fromEntries(Object.values(settings).map((s) => [s.flag, { type: 'string' }])),
@@ -525,6 +532,33 @@ function delegationAnswer(flags: Flags, rest: string[], out: NodeJS.WritableStre
   return 0
 }
 
+async function trustDecide(config: Config, flags: Flags, rest: string[], out: NodeJS.WritableStream) {
+  const { party, service, action, evidence } = flags
+  if (rest[0] !== 'decide' || rest.length !== 1 || typeof party !== 'string' || typeof service !== 'string')
+    throw new UsageError('trust takes: decide --party ID --service ID [--action A] [--evidence JWT] [--json]')
+  const custodian = await open(config)
+  try {
+    const decision = await new TrustService(custodian, new DelegationService(custodian)).decide(
+      tokenOf(flags),
+      {
+        party,
+        service,
+        ...(typeof action === 'string' ? { action } : {}),
+        ...(typeof evidence === 'string' ? { evidence } : {}),
+      },
+    )
+    if (flags.json) out.write(`${JSON.stringify(decision)}\n`)
+    else {
+      out.write(`${decision.allowed ? 'allowed' : 'denied'}: ${decision.reason}\n`)
+      for (const f of decision.findings)
+        out.write(`  ${f.satisfied ? 'ok  ' : 'FAIL'} ${f.input}: required ${f.required}; found ${f.found}\n`)
+    }
+    return decision.allowed ? 0 : 1
+  } finally {
+    await custodian.close()
+  }
+}
+
 function help(out: NodeJS.WritableStream): number {
   out.write(`${usage}\n\nscript commands:\n`)
   for (const spec of Object.values(commands)) out.write(`  ${spec.usage}\n      ${spec.help}\n`)
@@ -570,6 +604,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         return await accessCheck(config, flags, rest, out)
       case 'delegation':
         return delegationAnswer(flags, rest, out)
+      case 'trust':
+        return await trustDecide(config, flags, rest, out)
       case 'show':
         // `show users` lists entitlement entities; `show sensor ...` and the like are House Mate commands.
         if (rest[0] && Object.hasOwn(entityViews, rest[0]))

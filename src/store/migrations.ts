@@ -334,6 +334,44 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '0010_trust_decisions': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('bdi_associations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('parent', 'text')
+        .addColumn('matrix', 'text')
+        .addColumn('own_logic_allowed', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('bdi_parties')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('assurance', 'text')
+        .addColumn('reputation', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('bdi_memberships')
+        .addColumn('party_id', 'text', (c) => c.notNull())
+        .addColumn('association_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('valid_from', 'bigint')
+        .addColumn('valid_until', 'bigint')
+        .addPrimaryKeyConstraint('bdi_memberships_pk', ['party_id', 'association_id'])
+        .execute()
+      await db.schema
+        .createTable('bdi_services')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('association', 'text', (c) => c.notNull())
+        .addColumn('classification', 'text', (c) => c.notNull())
+        .addColumn('matrix', 'text')
+        .addColumn('owner', 'text')
+        .addColumn('resource_type', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

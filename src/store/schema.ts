@@ -280,6 +280,44 @@ export interface DelegationPolicyRow {
   updated_at: string
 }
 
+/** A BDI association; the root network has no parent (issue 7). */
+export interface TrustAssociationRow {
+  id: string
+  parent: string | null
+  /** JSON trust decision matrix, or null for the parent's (the default at the root). */
+  matrix: string | null
+  own_logic_allowed: number
+  updated_at: string
+}
+
+/** What is known of a party: its level of assurance and its reputation (JSON {level, source, at}). */
+export interface TrustPartyRow {
+  id: string
+  assurance: string | null
+  reputation: string | null
+  updated_at: string
+}
+
+export interface TrustMembershipRow {
+  party_id: string
+  association_id: string
+  status: string
+  valid_from: number | null
+  valid_until: number | null
+}
+
+/** A data service under the BDI decision: its association, classification, and the data owner behind it. */
+export interface TrustServiceRow {
+  id: string
+  association: string
+  classification: string
+  matrix: string | null
+  /** The data owner whose delegation evidence a high classification asks for, and the resource type. */
+  owner: string | null
+  resource_type: string | null
+  updated_at: string
+}
+
 /**
  * Green Button data (issue 5): published consumption data, kept outside the change log because it is data
  * served to third parties, not entitlement state. Times are epoch milliseconds.
@@ -356,6 +394,10 @@ export const replicatedTables = {
   ib1_services: ['url'],
   ib1_licences: ['url'],
   ishare_policies: ['policy_issuer', 'access_subject'],
+  bdi_associations: ['id'],
+  bdi_parties: ['id'],
+  bdi_memberships: ['party_id', 'association_id'],
+  bdi_services: ['id'],
 } as const
 
 export type ReplicatedTable = keyof typeof replicatedTables
@@ -384,6 +426,10 @@ export interface ReplicatedRows {
   ib1_services: CatalogServiceRow
   ib1_licences: LicenceRow
   ishare_policies: DelegationPolicyRow
+  bdi_associations: TrustAssociationRow
+  bdi_parties: TrustPartyRow
+  bdi_memberships: TrustMembershipRow
+  bdi_services: TrustServiceRow
 }
 
 export interface Database extends ReplicatedRows {

@@ -1,8 +1,9 @@
 import type { World } from '../custodian.js'
-import type { Plan } from '../entitlements/plans.js'
-import { AccessDeniedError, notFound } from '../errors.js'
+import { checkId, type Plan } from '../entitlements/plans.js'
+import { AccessDeniedError, invalid, notFound } from '../errors.js'
 import { ADMIN_PERMISSION } from '../store/migrations.js'
 import type { DelegationEvidence } from './delegation.js'
+import { ASSURANCE, LEVELS, type Level, type Matrix, type Requirement } from './trust-decision.js'
 
 /**
  * Only the policy issuer writes its policies, or an administrator of this register (`userId` undefined: an
@@ -53,5 +54,188 @@ export function removePolicy(
       { tbl: 'ishare_policies', op: 'delete', row: { policy_issuer: issuer, access_subject: subject } },
     ],
     summary: `removed the delegation evidence of ${issuer} for ${subject}`,
+  }
+}
+
+// --- BDI trust inputs ----------------------------------------------------------------------------------
+
+const oneOf = <T extends string>(scale: readonly T[], value: unknown, path: string): T => {
+  if (!scale.includes(value as T))
+    throw invalid(`${path}: must be one of ${scale.join(', ')}, got ${JSON.stringify(value)}`)
+  return value as T
+}
+
+/** Reads a trust decision matrix, naming the field of any fault. */
+export function parseMatrix(json: unknown, path = 'matrix'): Matrix {
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || Object.keys(json).length === 0)
+    throw invalid(`${path}: must be an object from classification to requirement`)
+  const requirement = (value: unknown, at: string): Requirement => {
+    if (
+      typeof value !== 'object' ||
+      value === null ||
+      Array.isArray(value) ||
+      Object.keys(value).length !== 1
+    )
+      throw invalid(
+        `${at}: must be one of {all: [...]}, {any: [...]}, {association}, {reputation}, {assurance}, {authorization: true}`,
+      )
+    const [key, inner] = Object.entries(value)[0] as [string, unknown]
+    switch (key) {
+      case 'all':
+      case 'any':
+        if (!Array.isArray(inner)) throw invalid(`${at}.${key}: must be an array`)
+        return { [key]: inner.map((r, i) => requirement(r, `${at}.${key}[${i}]`)) } as Requirement
+      case 'association':
+      case 'reputation':
+        return { [key]: oneOf(LEVELS, inner, `${at}.${key}`) } as Requirement
+      case 'assurance':
+        return { assurance: oneOf(ASSURANCE, inner, `${at}.assurance`) }
+      case 'authorization':
+        if (inner !== true) throw invalid(`${at}.authorization: must be true`)
+        return { authorization: true }
+      default:
+        throw invalid(`${at}: unknown requirement "${key}"`)
+    }
+  }
+  return Object.fromEntries(Object.entries(json).map(([c, r]) => [c, requirement(r, `${path}.${c}`)]))
+}
+
+export function putAssociation(
+  { register }: World,
+  input: { id: string; parent?: string; matrix?: unknown; ownLogicAllowed?: boolean; now: string },
+): Plan {
+  checkId('association', input.id)
+  if (input.parent !== undefined) {
+    if (!register.associations.has(input.parent))
+      throw notFound(`parent association ${input.parent} does not exist`)
+    // A parent chain must end at the root network, never loop back.
+    for (let at: string | null | undefined = input.parent; at; at = register.associations.get(at)?.parent)
+      if (at === input.id) throw invalid(`association ${input.id} cannot be its own ancestor`)
+  }
+  return {
+    changes: [
+      {
+        tbl: 'bdi_associations',
+        op: 'put',
+        row: {
+          id: input.id,
+          parent: input.parent ?? null,
+          matrix: input.matrix === undefined ? null : JSON.stringify(parseMatrix(input.matrix)),
+          own_logic_allowed: input.ownLogicAllowed ? 1 : 0,
+          updated_at: input.now,
+        },
+      },
+    ],
+    summary: `${register.associations.has(input.id) ? 'updated' : 'added'} association ${input.id}${input.parent ? ` under ${input.parent}` : ' (a root network)'}`,
+  }
+}
+
+export interface PartyInput {
+  id: string
+  assurance?: string
+  reputation?: { level?: string; score?: number; source: string; at?: number }
+  memberships: { association: string; status?: string; validFrom?: number; validUntil?: number }[]
+}
+
+/** A reputation score (0-100) read as a level: 75 and up high, 50 and up medium. */
+const levelOfScore = (score: number): Level => (score >= 75 ? 'high' : score >= 50 ? 'medium' : 'low')
+
+/** Records what is known of a party; its memberships are replaced by the ones given. */
+export function putParty({ register }: World, input: PartyInput, now: string): Plan {
+  checkId('party', input.id)
+  const reputation = input.reputation
+  let level: Level | undefined
+  if (reputation) {
+    if (reputation.score !== undefined && (reputation.score < 0 || reputation.score > 100))
+      throw invalid('reputation.score: must be 0 to 100')
+    level =
+      reputation.level !== undefined
+        ? oneOf(LEVELS, reputation.level, 'reputation.level')
+        : reputation.score !== undefined
+          ? levelOfScore(reputation.score)
+          : undefined
+    if (!level) throw invalid('reputation: give a level or a score')
+  }
+  const memberships = input.memberships.map((m, i) => {
+    if (!register.associations.has(m.association))
+      throw notFound(`memberships[${i}].association: ${m.association} does not exist`)
+    return {
+      party_id: input.id,
+      association_id: m.association,
+      status: oneOf(
+        ['active', 'suspended', 'revoked'] as const,
+        m.status ?? 'active',
+        `memberships[${i}].status`,
+      ),
+      valid_from: m.validFrom ?? null,
+      valid_until: m.validUntil ?? null,
+    }
+  })
+  const stale = [...register.memberships.values()].filter(
+    (m) => m.party_id === input.id && !memberships.some((n) => n.association_id === m.association_id),
+  )
+  return {
+    changes: [
+      {
+        tbl: 'bdi_parties',
+        op: 'put',
+        row: {
+          id: input.id,
+          assurance: input.assurance === undefined ? null : oneOf(ASSURANCE, input.assurance, 'assurance'),
+          reputation:
+            reputation && level
+              ? JSON.stringify({
+                  level,
+                  source: reputation.source,
+                  at: reputation.at ?? Math.floor(Date.parse(now) / 1000),
+                })
+              : null,
+          updated_at: now,
+        },
+      },
+      ...stale.map((m) => ({
+        tbl: 'bdi_memberships' as const,
+        op: 'delete' as const,
+        row: { party_id: m.party_id, association_id: m.association_id },
+      })),
+      ...memberships.map((row) => ({ tbl: 'bdi_memberships' as const, op: 'put' as const, row })),
+    ],
+    summary: `recorded party ${input.id}: ${memberships.length} membership(s)${input.assurance ? `, assurance ${input.assurance}` : ''}${level ? `, reputation ${level}` : ''}`,
+  }
+}
+
+export function putTrustService(
+  { register }: World,
+  input: {
+    id: string
+    association: string
+    classification: string
+    matrix?: unknown
+    owner?: string
+    resourceType?: string
+  },
+  now: string,
+): Plan {
+  if (!register.associations.has(input.association))
+    throw notFound(`association ${input.association} does not exist`)
+  if (input.classification.length === 0 || input.classification.length > 100)
+    throw invalid('classification: 1 to 100 characters')
+  return {
+    changes: [
+      {
+        tbl: 'bdi_services',
+        op: 'put',
+        row: {
+          id: input.id,
+          association: input.association,
+          classification: input.classification,
+          matrix: input.matrix === undefined ? null : JSON.stringify(parseMatrix(input.matrix)),
+          owner: input.owner ?? null,
+          resource_type: input.resourceType ?? null,
+          updated_at: now,
+        },
+      },
+    ],
+    summary: `classified data service ${input.id} as ${input.classification} in ${input.association}`,
   }
 }

@@ -1,10 +1,23 @@
 import { keyOf, RowMaps } from '../store/row-maps.js'
 import type { Change, Snapshot } from '../store/store.js'
 
-/** The Authorization Register in memory: each data owner's delegation evidence per access subject. */
+/**
+ * Trust in memory: the Authorization Register (each data owner's delegation evidence per access subject) and
+ * the inputs of BDI trust decisions (associations, parties, memberships, classified data services).
+ */
 export class RegisterModel {
-  readonly #rows = new RowMaps(['ishare_policies'] as const)
+  readonly #rows = new RowMaps([
+    'ishare_policies',
+    'bdi_associations',
+    'bdi_parties',
+    'bdi_memberships',
+    'bdi_services',
+  ] as const)
   readonly #policies = this.#rows.of('ishare_policies')
+  readonly associations = this.#rows.of('bdi_associations')
+  readonly parties = this.#rows.of('bdi_parties')
+  readonly memberships = this.#rows.of('bdi_memberships')
+  readonly services = this.#rows.of('bdi_services')
 
   get revision(): number {
     return this.#rows.revision

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withoutComments } from '../../src/trust/delegation.js'
-import { call, type RunningServer, startWithAdmin } from '../support/server.js'
+import { call, type RunningServer, startWithAdmin, userWithSession } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 
 const ISHARE = new URL('../../../shared/data/ishare/', import.meta.url)
@@ -29,16 +29,7 @@ describe('the iSHARE Authorization Register over HTTP', () => {
 
   beforeAll(async () => {
     ;({ server, admin } = await startWithAdmin(temp.target, { CUSTODIAN_REGISTER_ID: 'EU.EORI.NLREGISTER' }))
-    for (const id of [OWNER, SUBJECT, PROVIDER]) {
-      await call(server.url, 'POST', '/v1/users', { token: admin, body: { id, name: id } })
-      await call(server.url, 'PUT', `/v1/users/${id}/credentials/password`, {
-        token: admin,
-        body: { value: `${id} password` },
-      })
-      tokens[id] = (
-        await call(server.url, 'POST', '/v1/sessions', { body: { user: id, password: `${id} password` } })
-      ).body.token as string
-    }
+    for (const id of [OWNER, SUBJECT, PROVIDER]) tokens[id] = await userWithSession(server.url, admin, id)
   })
   afterAll(async () => {
     await server.stop()

@@ -89,3 +89,15 @@ export async function startWithAdmin(
     throw new Error(`the first administrator could not log in: ${JSON.stringify(login.body)}`)
   return { server, admin: login.body.token as string }
 }
+
+/** A user made by the administrator, with a password, logged in: its token. */
+export async function userWithSession(url: string, admin: string, id: string): Promise<string> {
+  await call(url, 'POST', '/v1/users', { token: admin, body: { id, name: id } })
+  await call(url, 'PUT', `/v1/users/${id}/credentials/password`, {
+    token: admin,
+    body: { value: `${id} password` },
+  })
+  const login = await call(url, 'POST', '/v1/sessions', { body: { user: id, password: `${id} password` } })
+  if (login.status !== 201) throw new Error(`${id} could not log in: ${JSON.stringify(login.body)}`)
+  return login.body.token as string
+}

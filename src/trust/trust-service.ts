@@ -1,0 +1,180 @@
+import type { ChangeResult, Custodian } from '../custodian.js'
+import { isCustodianError, notFound } from '../errors.js'
+import { answerDelegation, type DelegationEvidence, type DelegationRequest } from './delegation.js'
+import type { DelegationService } from './delegation-service.js'
+import * as plans from './plans.js'
+import {
+  type Association,
+  type Assurance,
+  decideTrust,
+  type Level,
+  type Matrix,
+  type PartyFacts,
+  type TrustDecision,
+} from './trust-decision.js'
+
+export interface TrustQuestion {
+  party: string
+  service: string
+  /** iSHARE action asked for; ISHARE.READ by default. */
+  action?: string
+  identifiers?: string[]
+  attributes?: string[]
+  /** Signed delegation evidence the request carried (pattern 2). */
+  evidence?: string
+}
+
+/**
+ * BDI trust decisions at the edge: the inputs (associations, parties and their memberships, assurance and
+ * reputation, classified data services) kept in the store, and the one call that decides and says why.
+ */
+export class TrustService {
+  readonly #custodian: Custodian
+  readonly #delegation: DelegationService
+
+  constructor(custodian: Custodian, delegation: DelegationService) {
+    this.#custodian = custodian
+    this.#delegation = delegation
+  }
+
+  putAssociation(
+    token: string | undefined,
+    input: Omit<Parameters<typeof plans.putAssociation>[1], 'now'>,
+  ): Promise<ChangeResult> {
+    return this.#custodian.change(token, 'trust.association', input.id, (world, now) =>
+      plans.putAssociation(world, { ...input, now }),
+    )
+  }
+
+  putParty(token: string | undefined, input: plans.PartyInput): Promise<ChangeResult> {
+    return this.#custodian.change(token, 'trust.party', input.id, (world, now) =>
+      plans.putParty(world, input, now),
+    )
+  }
+
+  putService(
+    token: string | undefined,
+    input: Parameters<typeof plans.putTrustService>[1],
+  ): Promise<ChangeResult> {
+    return this.#custodian.change(token, 'trust.service', input.id, (world, now) =>
+      plans.putTrustService(world, input, now),
+    )
+  }
+
+  async decide(token: string | undefined, question: TrustQuestion): Promise<TrustDecision> {
+    const custodian = this.#custodian
+    const action = 'trust.decide'
+    const resource = `${question.party} -> ${question.service}`
+    const asker =
+      token === undefined
+        ? custodian.authorizeAdminAction(token, action)
+        : custodian.authenticate(token, action, resource)
+    const model = custodian.register
+    const row = model.services.get(question.service)
+    if (!row) throw notFound(`data service ${question.service} is not classified here`)
+    const associations = new Map<string, Association>(
+      [...model.associations.values()].map((a) => [
+        a.id,
+        {
+          id: a.id,
+          ...(a.parent ? { parent: a.parent } : {}),
+          ...(a.matrix ? { matrix: JSON.parse(a.matrix) as Matrix } : {}),
+          ownLogicAllowed: a.own_logic_allowed === 1,
+        },
+      ]),
+    )
+    const partyRow = model.parties.get(question.party)
+    const party: PartyFacts | undefined = partyRow && {
+      id: partyRow.id,
+      memberships: [...model.memberships.values()]
+        .filter((m) => m.party_id === partyRow.id)
+        .map((m) => ({
+          association: m.association_id,
+          status: m.status as 'active' | 'suspended' | 'revoked',
+          ...(m.valid_from === null ? {} : { validFrom: m.valid_from }),
+          ...(m.valid_until === null ? {} : { validUntil: m.valid_until }),
+        })),
+      ...(partyRow.assurance ? { assurance: partyRow.assurance as Assurance } : {}),
+      ...(partyRow.reputation
+        ? { reputation: JSON.parse(partyRow.reputation) as { level: Level; source: string; at: number } }
+        : {}),
+    }
+    const now = Math.floor(custodian.now() / 1000)
+    const authorization = await this.#authorization(
+      asker,
+      question,
+      row.owner,
+      row.resource_type ?? row.id,
+      now,
+    )
+    const decision = decideTrust({
+      associations,
+      party,
+      service: {
+        id: row.id,
+        association: row.association,
+        classification: row.classification,
+        ...(row.matrix ? { matrix: JSON.parse(row.matrix) as Matrix } : {}),
+      },
+      ...(authorization ? { authorization } : {}),
+      now,
+      revision: model.revision,
+    })
+    custodian.audit({
+      actor: asker,
+      action,
+      resource,
+      outcome: decision.allowed ? 'allowed' : 'denied',
+      reason: decision.reason,
+    })
+    return decision
+  }
+
+  /**
+   * The granular authorization: signed evidence the request carried (verified for the asker), else the data
+   * owner's evidence in this register, evaluated against what is asked.
+   */
+  async #authorization(asker: string, q: TrustQuestion, owner: string | null, type: string, now: number) {
+    if (!q.evidence && !owner) return undefined
+    const mask = (issuer: string): DelegationRequest => ({
+      policyIssuer: issuer,
+      target: { accessSubject: q.party },
+      policySets: [
+        {
+          policies: [
+            {
+              target: {
+                resource: {
+                  type,
+                  identifiers: q.identifiers ?? ['*'],
+                  ...(q.attributes ? { attributes: q.attributes } : {}),
+                },
+                actions: [q.action ?? 'ISHARE.READ'],
+              },
+            },
+          ],
+        },
+      ],
+    })
+    const judge = (evidence: DelegationEvidence, how: string) => {
+      const answer = answerDelegation(evidence, mask(evidence.policyIssuer), now)
+      const permitted = answer.reasons.every((r) => r === 'permitted')
+      return { permitted, reason: `${how} from ${evidence.policyIssuer}: ${answer.reasons.join('; ')}` }
+    }
+    if (q.evidence) {
+      try {
+        return judge(
+          await this.#delegation.verify(q.evidence, asker, owner ? [owner] : []),
+          'signed evidence',
+        )
+      } catch (error) {
+        if (isCustodianError(error)) return { permitted: false, reason: error.message }
+        throw error
+      }
+    }
+    const stored = owner ? this.#custodian.register.policy(owner, q.party) : undefined
+    return stored
+      ? judge(JSON.parse(stored.evidence) as DelegationEvidence, 'the register’s evidence')
+      : { permitted: false, reason: `the register holds no evidence of ${owner} for ${q.party}` }
+  }
+}
