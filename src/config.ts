@@ -135,6 +135,27 @@ export const settings = {
     kind: 'string',
     help: 'PEM file of the root certificates trusted for signed delegation evidence (the own root always is)',
   },
+  reputationSource: {
+    env: 'CUSTODIAN_REPUTATION_SOURCE',
+    flag: 'reputation-source',
+    default: '',
+    kind: 'string',
+    help: 'URL asked for a party\'s reputation at decision time, {id} replaced by its id; it answers {"level"|"score", "source"?, "at"?} (empty: only what was recorded)',
+  },
+  sourceTimeoutMs: {
+    env: 'CUSTODIAN_SOURCE_TIMEOUT_MS',
+    flag: 'source-timeout-ms',
+    default: 2_000,
+    kind: 'integer',
+    help: 'how long a trust decision waits for an information source',
+  },
+  sourceCacheSeconds: {
+    env: 'CUSTODIAN_SOURCE_CACHE_SECONDS',
+    flag: 'source-cache-seconds',
+    default: 300,
+    kind: 'integer',
+    help: "how long an information source's answer is reused",
+  },
   auditFlushMs: {
     env: 'CUSTODIAN_AUDIT_FLUSH_MS',
     flag: 'audit-flush-ms',

@@ -138,7 +138,7 @@ export interface PartyInput {
 }
 
 /** A reputation score (0-100) read as a level: 75 and up high, 50 and up medium. */
-const levelOfScore = (score: number): Level => (score >= 75 ? 'high' : score >= 50 ? 'medium' : 'low')
+export const levelOfScore = (score: number): Level => (score >= 75 ? 'high' : score >= 50 ? 'medium' : 'low')
 
 /** Records what is known of a party; its memberships are replaced by the ones given. */
 export function putParty({ register }: World, input: PartyInput, now: string): Plan {

@@ -53,6 +53,8 @@ export interface PartyFacts {
   memberships: Membership[]
   assurance?: Assurance
   reputation?: { level: Level; source: string; at: number }
+  /** Why no reputation is known, when a source was asked and failed. */
+  reputationNote?: string
 }
 
 export interface DataService {
@@ -179,7 +181,9 @@ export function decideTrust(inputs: TrustInputs): TrustDecision {
       findings.push({
         input: 'reputation',
         required: r.reputation,
-        found: rep ? `${rep.level} (from ${rep.source} at ${new Date(rep.at * 1000).toISOString()})` : 'none',
+        found: rep
+          ? `${rep.level} (from ${rep.source} at ${new Date(rep.at * 1000).toISOString()})`
+          : `none${party.reputationNote ? ` (${party.reputationNote})` : ''}`,
         satisfied,
       })
       return satisfied

@@ -2,11 +2,13 @@ import type { ChangeResult, Custodian } from '../custodian.js'
 import { isCustodianError, notFound } from '../errors.js'
 import { answerDelegation, type DelegationEvidence, type DelegationRequest } from './delegation.js'
 import type { DelegationService } from './delegation-service.js'
+import { HttpSource } from './information-source.js'
 import * as plans from './plans.js'
 import {
   type Association,
   type Assurance,
   decideTrust,
+  LEVELS,
   type Level,
   type Matrix,
   type PartyFacts,
@@ -28,13 +30,53 @@ export interface TrustQuestion {
  * BDI trust decisions at the edge: the inputs (associations, parties and their memberships, assurance and
  * reputation, classified data services) kept in the store, and the one call that decides and says why.
  */
+type Reputation = { level: Level; source: string; at: number }
+
+/** A reputation source's answer: `{level}` or `{score}` (0-100), with its `source` and `at` if it says. */
+function readReputation(json: unknown, fallbackSource: string, now: number): Reputation {
+  const r = (json ?? {}) as { level?: unknown; score?: unknown; source?: unknown; at?: unknown }
+  const level = LEVELS.includes(r.level as Level)
+    ? (r.level as Level)
+    : typeof r.score === 'number' && r.score >= 0 && r.score <= 100
+      ? plans.levelOfScore(r.score)
+      : undefined
+  if (!level) throw new Error('expected {"level": "low|medium|high"} or {"score": 0-100}')
+  return {
+    level,
+    source: typeof r.source === 'string' ? r.source : fallbackSource,
+    at: typeof r.at === 'number' ? r.at : Math.floor(now / 1000),
+  }
+}
+
 export class TrustService {
   readonly #custodian: Custodian
   readonly #delegation: DelegationService
+  readonly #reputation: HttpSource<Reputation> | undefined
 
   constructor(custodian: Custodian, delegation: DelegationService) {
     this.#custodian = custodian
     this.#delegation = delegation
+    const { reputationSource, sourceTimeoutMs, sourceCacheSeconds } = custodian.config
+    this.#reputation = reputationSource
+      ? new HttpSource(
+          'the reputation source',
+          reputationSource,
+          (json: unknown) => readReputation(json, new URL(reputationSource).host, custodian.now()),
+          { timeoutMs: sourceTimeoutMs, cacheMs: sourceCacheSeconds * 1000, now: () => custodian.now() },
+        )
+      : undefined
+  }
+
+  /** The party's reputation: the source's, asked now (cached), else what was recorded, and why. */
+  async #reputationOf(
+    partyId: string,
+    recorded: string | null,
+  ): Promise<{ reputation?: Reputation; reputationNote?: string }> {
+    const stored = recorded ? (JSON.parse(recorded) as Reputation) : undefined
+    if (!this.#reputation) return stored ? { reputation: stored } : {}
+    const answer = await this.#reputation.get(partyId)
+    if (answer.ok) return { reputation: answer.value }
+    return stored ? { reputation: stored, reputationNote: answer.reason } : { reputationNote: answer.reason }
   }
 
   putAssociation(
@@ -95,9 +137,7 @@ export class TrustService {
           ...(m.valid_until === null ? {} : { validUntil: m.valid_until }),
         })),
       ...(partyRow.assurance ? { assurance: partyRow.assurance as Assurance } : {}),
-      ...(partyRow.reputation
-        ? { reputation: JSON.parse(partyRow.reputation) as { level: Level; source: string; at: number } }
-        : {}),
+      ...(await this.#reputationOf(partyRow.id, partyRow.reputation)),
     }
     const now = Math.floor(custodian.now() / 1000)
     const authorization = await this.#authorization(
