@@ -18,14 +18,8 @@ import { OutboxWorker } from '../notify/outbox-worker.js'
 import { commands, runCommand } from '../script/commands.js'
 import type { Field } from '../script/parse-line.js'
 import { formatReport, jsonReport, runScriptFile } from '../script/run-script.js'
-import {
-  answerDelegation,
-  parseEvidence,
-  parseRequest,
-  ShapeError,
-  withoutComments,
-} from '../trust/delegation.js'
-import { DelegationService } from '../trust/delegation-service.js'
+import { answerDelegation, parseEvidence, parseRequest, ShapeError } from '../trust/delegation.js'
+import { DelegationService, readIshareJson } from '../trust/delegation-service.js'
 import { TrustService } from '../trust/trust-service.js'
 
 const usage = `custodian: authorization server for consented data sharing
@@ -476,26 +470,13 @@ async function accessCheck(config: Config, flags: Flags, rest: string[], out: No
   }
 }
 
-/** A JSON file of the kind iSHARE registers exchange, `//` comment lines allowed; faults name file and field. */
+/** A delegation file for the CLI: a fault names the file (and the field), as a usage error. */
 function delegationFile<T>(path: string, read: (json: unknown) => T): T {
-  let source: string
   try {
-    source = readFileSync(path, 'utf8')
-  } catch (error) {
-    throw new UsageError(
-      `${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
-    )
-  }
-  let json: unknown
-  try {
-    json = JSON.parse(withoutComments(source))
-  } catch (error) {
-    throw new UsageError(`${path}: not JSON: ${(error as Error).message}`)
-  }
-  try {
-    return read(json)
+    return read(readIshareJson(path))
   } catch (error) {
     if (error instanceof ShapeError) throw new UsageError(`${path}: ${error.message}`)
+    if (isCustodianError(error)) throw new UsageError(error.message)
     throw error
   }
 }

@@ -13,6 +13,7 @@ import {
 import { consentCommands } from './consent-commands.js'
 import { housemateCommands } from './housemate-commands.js'
 import type { Field } from './parse-line.js'
+import { trustCommands } from './trust-commands.js'
 
 export type { CommandOutcome, CommandSpec, SessionState } from './command-kit.js'
 
@@ -230,7 +231,7 @@ export const commands: Record<string, CommandSpec> = {
   ),
 }
 
-Object.assign(commands, housemateCommands, consentCommands, catalogCommands)
+Object.assign(commands, housemateCommands, consentCommands, catalogCommands, trustCommands)
 
 /** Runs one parsed command; an unknown name is a syntax error that lists the known ones. */
 export async function runCommand(state: SessionState, name: string, args: Field[]): Promise<CommandOutcome> {

@@ -9,6 +9,7 @@ import {
   parseEvidence,
   parseRequest,
   ShapeError,
+  withoutComments,
 } from './delegation.js'
 import {
   certificatesOf,
@@ -19,6 +20,23 @@ import {
   verifyEvidence,
 } from './evidence-token.js'
 import * as plans from './plans.js'
+
+/** A JSON file as iSHARE registers exchange them (`//` comment lines allowed); a fault names the file. */
+export function readIshareJson(path: string): unknown {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw invalid(
+      `${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    )
+  }
+  try {
+    return JSON.parse(withoutComments(text))
+  } catch (error) {
+    throw invalid(`${path}: not JSON: ${(error as Error).message}`)
+  }
+}
 
 /** A JSON document whose shape is wrong is bad input: named by field. */
 function shaped<T>(read: (json: unknown) => T, json: unknown): T {

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { withoutComments } from '../../src/trust/delegation.js'
+import { scriptLines } from '../support/script-output.js'
 import { CLI } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 
@@ -79,5 +80,62 @@ describe('custodian delegation answer', () => {
     expect(result.stderr).toBe(
       `custodian: ${bad}: delegationEvidence.policyIssuer: must be a non-empty string\n`,
     )
+  })
+})
+
+describe('trust and delegation by command script', () => {
+  const temp = tempSqlite()
+  afterAll(() => temp.remove())
+
+  it('stores a policy, builds the network, and decides, a refused line named by its number', () => {
+    const now = Math.floor(Date.now() / 1000)
+    const policy = join(temp.dir, 'policy.json')
+    const { delegationEvidence } = json('case1_policy.json') as {
+      delegationEvidence: Record<string, unknown>
+    }
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        delegationEvidence: { ...delegationEvidence, notBefore: now - 60, notOnOrAfter: now + 3600 },
+      }),
+    )
+    const script = join(temp.dir, 'trust.script')
+    writeFileSync(
+      script,
+      [
+        `store_delegation_policy ${policy}`,
+        'add_association bdi',
+        'add_association port, bdi',
+        'record_party EU.EORI.NL000000001, port, high, high',
+        'classify_service eta, port, high, EU.EORI.NL000000003, CONTAINER.DATA',
+        'decide_trust EU.EORI.NL000000001, eta',
+        'classify_service contents, port, medium',
+        'decide_trust EU.EORI.NL000000001, contents',
+        'record_party stranger, nowhere',
+      ].join('\n'),
+    )
+    const run = spawnSync(process.execPath, [CLI, 'script', script, '--json', '--db', temp.target], {
+      encoding: 'utf8',
+    })
+    expect(run.status).toBe(1)
+    const lines = scriptLines(run.stdout)
+    expect(lines.map((l) => [l.line, l.ok])).toEqual([
+      [1, true],
+      [2, true],
+      [3, true],
+      [4, true],
+      [5, true],
+      [6, true],
+      [7, true],
+      [8, true],
+      [9, false],
+    ])
+    // Asked for every attribute, while the owner allows the ETA only: the high-classified data stays shut.
+    expect(lines[5]?.result).toMatchObject({ allowed: false, classification: 'high' })
+    expect(JSON.stringify(lines[5]?.result)).toContain(
+      'attributes * are not all within CONTAINER.DATA.ATTRIBUTE.ETA',
+    )
+    expect(lines[7]?.result).toMatchObject({ allowed: true, classification: 'medium' })
+    expect(lines[8]?.error?.message).toBe('memberships[0].association: nowhere does not exist')
   })
 })
