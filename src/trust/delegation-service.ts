@@ -3,7 +3,7 @@ import type { ChangeResult, Custodian, World } from '../custodian.js'
 import type { Plan } from '../entitlements/plans.js'
 import { invalid, notFound } from '../errors.js'
 import {
-  answerDelegation,
+  answerThroughChain,
   type DelegationAnswer,
   type DelegationEvidence,
   parseEvidence,
@@ -140,8 +140,9 @@ export class DelegationService {
         ? custodian.authorizeAdminAction(token, action)
         : custodian.authenticate(token, action, resource)
     const now = Math.floor(custodian.now() / 1000)
-    const stored = custodian.register.policy(request.policyIssuer, request.target.accessSubject)
-    if (!stored) {
+    // Directly, or through a chain of delegations the stored evidence allows (maxDelegationDepth).
+    const answer = answerThroughChain(custodian.register.evidence, request, now)
+    if (!answer) {
       custodian.audit({
         actor: asker,
         action,
@@ -151,7 +152,6 @@ export class DelegationService {
       })
       throw notFound(`${request.policyIssuer} has no delegation evidence for ${request.target.accessSubject}`)
     }
-    const answer = answerDelegation(JSON.parse(stored.evidence) as DelegationEvidence, request, now)
     const permitted = answer.reasons.every((r) => r === 'permitted')
     custodian.audit({
       actor: asker,

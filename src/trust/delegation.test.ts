@@ -2,7 +2,15 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { answerDelegation, parseEvidence, parseRequest, ShapeError, withoutComments } from './delegation.js'
+import {
+  answerDelegation,
+  answerThroughChain,
+  type EvidenceSource,
+  parseEvidence,
+  parseRequest,
+  ShapeError,
+  withoutComments,
+} from './delegation.js'
 
 const ISHARE = fileURLToPath(new URL('../../../shared/data/ishare/', import.meta.url))
 const read = (path: string) =>
@@ -82,5 +90,72 @@ describe('the Authorization Register’s answer to a delegation mask', () => {
     expect(() =>
       parseRequest({ delegationRequest: { policyIssuer: 'x', target: {}, policySets: [] } }),
     ).toThrow('delegationRequest.target.accessSubject: must be a non-empty string')
+  })
+})
+
+describe('delegation through a chain', () => {
+  const W13 = 'EU.EORI.NL000000003'
+  const ABC = 'EU.EORI.NL000000001'
+  const SUB = 'EU.EORI.NL000000008'
+  const DRIVER = 'EU.EORI.NL000000009'
+  const base = parseEvidence(read('cases/case2_policy.json'))
+  /** case 2's policy (ETA of every container but 120-123), from one party to another, with a depth. */
+  const link = (issuer: string, subject: string, depth: number) => ({
+    ...base,
+    policyIssuer: issuer,
+    target: { accessSubject: subject },
+    policySets: base.policySets.map((s) => ({ ...s, maxDelegationDepth: depth })),
+  })
+  const source = (...links: ReturnType<typeof link>[]): EvidenceSource => ({
+    find: (issuer, subject) =>
+      links.find((l) => l.policyIssuer === issuer && l.target.accessSubject === subject),
+    issuedBy: (issuer) => links.filter((l) => l.policyIssuer === issuer),
+  })
+  const mask = (container: string) => {
+    const request = parseRequest(read('cases/case2_mask1.json'))
+    const policy = request.policySets[0]?.policies[0] as { target: { resource: { identifiers?: string[] } } }
+    policy.target.resource.identifiers = [container]
+    return { ...request, target: { accessSubject: DRIVER } }
+  }
+  const at = base.notBefore
+  const effect = (answer: ReturnType<typeof answerThroughChain>) =>
+    answer?.evidence.policySets[0]?.policies[0]?.rules[0]?.effect
+
+  it('permits what the data owner delegated on, within maxDelegationDepth, as the owner’s evidence for the subject', () => {
+    const answer = answerThroughChain(
+      source(link(W13, ABC, 1), link(ABC, DRIVER, 5)),
+      mask('180621.ABC125'),
+      at,
+    )
+    expect(effect(answer)).toBe('Permit')
+    expect(answer?.evidence).toMatchObject({ policyIssuer: W13, target: { accessSubject: DRIVER } })
+    // Nothing is left to delegate: the first link allowed one step, and the driver's is it.
+    expect(answer?.evidence.policySets[0]?.maxDelegationDepth).toBe(0)
+  })
+
+  it('denies when a link may not be delegated further, naming it', () => {
+    const answer = answerThroughChain(
+      source(link(W13, ABC, 0), link(ABC, DRIVER, 5)),
+      mask('180621.ABC125'),
+      at,
+    )
+    expect(effect(answer)).toBe('Deny')
+    expect(answer?.reasons).toEqual([`${ABC} may not delegate further: maxDelegationDepth is 0`])
+  })
+
+  it('counts the depth along the whole chain', () => {
+    const chain = (depth: number) => source(link(W13, ABC, depth), link(ABC, SUB, 5), link(SUB, DRIVER, 5))
+    expect(effect(answerThroughChain(chain(1), mask('180621.ABC125'), at))).toBe('Deny')
+    expect(effect(answerThroughChain(chain(2), mask('180621.ABC125'), at))).toBe('Permit')
+  })
+
+  it('keeps a Deny rule of any link, and has no answer without a policy or a chain', () => {
+    const answer = answerThroughChain(
+      source(link(W13, ABC, 3), link(ABC, DRIVER, 5)),
+      mask('180621.ABC123'),
+      at,
+    )
+    expect(effect(answer)).toBe('Deny')
+    expect(answerThroughChain(source(link(W13, SUB, 3)), mask('180621.ABC125'), at)).toBeUndefined()
   })
 })

@@ -322,3 +322,93 @@ export function answerDelegation(
 
 /** The JSON of the files iSHARE registers exchange: `//` comment lines before the document are allowed. */
 export const withoutComments = (source: string) => source.replace(/^\s*\/\/.*$/gm, '')
+
+/** Where the register finds evidence: one issuer's for one subject, and everything an issuer has issued. */
+export interface EvidenceSource {
+  find(issuer: string, subject: string): DelegationEvidence | undefined
+  issuedBy(issuer: string): DelegationEvidence[]
+}
+
+const permitted = (answer: DelegationAnswer) => answer.reasons.every((r) => r === 'permitted')
+const depthOf = (answer: DelegationAnswer) =>
+  Math.min(...answer.evidence.policySets.map((s) => s.maxDelegationDepth ?? 0))
+
+/**
+ * The answer through a chain of delegations when the issuer has none for the subject directly: A delegated
+ * to B with a maxDelegationDepth of at least 1, and B (within what is left of that depth) to the subject.
+ * The evidence is A's for the subject: valid while every link is, with the depth that is left. Without a
+ * direct policy or any link that starts a chain, undefined. At most `hops` links.
+ */
+export function answerThroughChain(
+  source: EvidenceSource,
+  request: DelegationRequest,
+  at: number,
+  hops = 5,
+  seen: ReadonlySet<string> = new Set([request.policyIssuer]),
+  /** How many more delegations the links before this one allow. */
+  allowed = Number.POSITIVE_INFINITY,
+): DelegationAnswer | undefined {
+  const direct = source.find(request.policyIssuer, request.target.accessSubject)
+  if (direct) return answerDelegation(direct, request, at)
+  if (hops <= 1) return undefined
+  let refused: DelegationAnswer | undefined
+  for (const link of source.issuedBy(request.policyIssuer)) {
+    const via = link.target.accessSubject
+    if (seen.has(via)) continue
+    const first = answerDelegation(link, { ...request, target: { accessSubject: via } }, at)
+    const left = Math.min(allowed, depthOf(first))
+    const rest = answerThroughChain(
+      source,
+      { ...request, policyIssuer: via },
+      at,
+      hops - 1,
+      new Set([...seen, via]),
+      Math.max(left - 1, 0),
+    )
+    // A link that leads nowhere near the subject says nothing about this request.
+    if (!rest) continue
+    if (!permitted(first)) {
+      refused ??= {
+        evidence: { ...first.evidence, target: request.target },
+        reasons: first.reasons.map((r) => `the delegation to ${via}: ${r}`),
+      }
+      continue
+    }
+    if (left < 1) {
+      refused ??= {
+        evidence: {
+          ...first.evidence,
+          target: request.target,
+          policySets: denyAll(first.evidence.policySets),
+        },
+        reasons: first.reasons.map(() => `${via} may not delegate further: maxDelegationDepth is ${left}`),
+      }
+      continue
+    }
+    const window = {
+      notBefore: Math.max(first.evidence.notBefore, rest.evidence.notBefore),
+      notOnOrAfter: Math.min(first.evidence.notOnOrAfter, rest.evidence.notOnOrAfter),
+    }
+    const answer: DelegationAnswer = {
+      evidence: {
+        ...window,
+        policyIssuer: request.policyIssuer,
+        target: { accessSubject: request.target.accessSubject },
+        policySets: rest.evidence.policySets.map((s) => ({
+          ...s,
+          maxDelegationDepth: Math.min(s.maxDelegationDepth ?? 0, left - 1),
+        })),
+      },
+      reasons: rest.reasons.map((r) => (r === 'permitted' ? 'permitted' : `through ${via}: ${r}`)),
+    }
+    if (permitted(answer)) return answer
+    refused ??= answer
+  }
+  return refused
+}
+
+const denyAll = (sets: PolicySet[]): PolicySet[] =>
+  sets.map((s) => ({
+    ...s,
+    policies: s.policies.map((p) => ({ ...p, rules: [{ effect: 'Deny' as Effect }] })),
+  }))

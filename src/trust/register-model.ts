@@ -1,5 +1,6 @@
 import { keyOf, RowMaps } from '../store/row-maps.js'
 import type { Change, Snapshot } from '../store/store.js'
+import type { DelegationEvidence, EvidenceSource } from './delegation.js'
 
 /**
  * Trust in memory: the Authorization Register (each data owner's delegation evidence per access subject) and
@@ -35,6 +36,16 @@ export class RegisterModel {
 
   policy(issuer: string, subject: string) {
     return this.#policies.get(keyOf('ishare_policies', { policy_issuer: issuer, access_subject: subject }))
+  }
+
+  /** The stored evidence, read, for evaluating requests and chains of delegation. */
+  readonly evidence: EvidenceSource = {
+    find: (issuer, subject) => {
+      const row = this.policy(issuer, subject)
+      return row && (JSON.parse(row.evidence) as DelegationEvidence)
+    },
+    issuedBy: (issuer) =>
+      this.policiesOf(issuer).map((row) => JSON.parse(row.evidence) as DelegationEvidence),
   }
 
   policiesOf(issuer?: string) {

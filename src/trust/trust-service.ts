@@ -1,6 +1,11 @@
 import type { ChangeResult, Custodian } from '../custodian.js'
 import { isCustodianError, notFound } from '../errors.js'
-import { answerDelegation, type DelegationEvidence, type DelegationRequest } from './delegation.js'
+import {
+  answerDelegation,
+  answerThroughChain,
+  type DelegationAnswer,
+  type DelegationRequest,
+} from './delegation.js'
 import type { DelegationService } from './delegation-service.js'
 import { HttpSource } from './information-source.js'
 import * as plans from './plans.js'
@@ -196,25 +201,25 @@ export class TrustService {
         },
       ],
     })
-    const judge = (evidence: DelegationEvidence, how: string) => {
-      const answer = answerDelegation(evidence, mask(evidence.policyIssuer), now)
+    const judge = (answer: DelegationAnswer, how: string) => {
       const permitted = answer.reasons.every((r) => r === 'permitted')
-      return { permitted, reason: `${how} from ${evidence.policyIssuer}: ${answer.reasons.join('; ')}` }
+      return {
+        permitted,
+        reason: `${how} from ${answer.evidence.policyIssuer}: ${answer.reasons.join('; ')}`,
+      }
     }
     if (q.evidence) {
       try {
-        return judge(
-          await this.#delegation.verify(q.evidence, asker, owner ? [owner] : []),
-          'signed evidence',
-        )
+        const evidence = await this.#delegation.verify(q.evidence, asker, owner ? [owner] : [])
+        return judge(answerDelegation(evidence, mask(evidence.policyIssuer), now), 'signed evidence')
       } catch (error) {
         if (isCustodianError(error)) return { permitted: false, reason: error.message }
         throw error
       }
     }
-    const stored = owner ? this.#custodian.register.policy(owner, q.party) : undefined
-    return stored
-      ? judge(JSON.parse(stored.evidence) as DelegationEvidence, 'the register’s evidence')
+    const answer = owner ? answerThroughChain(this.#custodian.register.evidence, mask(owner), now) : undefined
+    return answer
+      ? judge(answer, 'the register’s evidence')
       : { permitted: false, reason: `the register holds no evidence of ${owner} for ${q.party}` }
   }
 }

@@ -118,6 +118,29 @@ describe('the iSHARE Authorization Register over HTTP', () => {
     expect((await chain.text()).match(/BEGIN CERTIFICATE/g)).toHaveLength(2)
   })
 
+  it('answers through a chain: the owner delegated to ABC Trucking, which delegated on to its driver', async () => {
+    const DRIVER = 'EU.EORI.NL000000009'
+    const onward = current('cases/case1_policy.json') as { delegationEvidence: Record<string, unknown> }
+    onward.delegationEvidence.policyIssuer = SUBJECT
+    onward.delegationEvidence.target = { accessSubject: DRIVER }
+    expect(
+      (await call(server.url, 'PUT', '/v1/delegation-policies', { token: tokens[SUBJECT], body: onward }))
+        .status,
+    ).toBe(200)
+    const mask = json('cases/case2_mask2.json') as {
+      delegationRequest: { target: { accessSubject: string } }
+    }
+    mask.delegationRequest.target.accessSubject = DRIVER
+    const answer = await call(server.url, 'POST', '/delegation', { token: tokens[PROVIDER], body: mask })
+    expect(decodeJwt(answer.body.delegationToken as string)).toMatchObject({
+      delegationEvidence: {
+        policyIssuer: OWNER,
+        target: { accessSubject: DRIVER },
+        policySets: [{ maxDelegationDepth: 4, policies: [{ rules: [{ effect: 'Permit' }] }] }],
+      },
+    })
+  })
+
   it('says when the register holds nothing for the request, and audits every answer', async () => {
     const mask = json('cases/case3_mask.json')
     const none = await call(server.url, 'POST', '/delegation', { token: tokens[PROVIDER], body: mask })
@@ -130,6 +153,7 @@ describe('the iSHARE Authorization Register over HTTP', () => {
     expect(answers.map((a) => [a.actor, a.outcome])).toEqual([
       [PROVIDER, 'allowed'],
       [PROVIDER, 'denied'],
+      [PROVIDER, 'allowed'],
       [PROVIDER, 'allowed'],
       [PROVIDER, 'NotFound'],
     ])
