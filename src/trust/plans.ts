@@ -1,18 +1,26 @@
 import type { World } from '../custodian.js'
+import { decideAccess } from '../entitlements/check.js'
 import { checkId, type Plan } from '../entitlements/plans.js'
 import { AccessDeniedError, invalid, notFound } from '../errors.js'
 import { ADMIN_PERMISSION } from '../store/migrations.js'
 import type { DelegationEvidence } from './delegation.js'
 import { ASSURANCE, LEVELS, type Level, type Matrix, type Requirement } from './trust-decision.js'
 
+/** The permission a delegate holds on `delegations:<issuer>` to write that issuer's policies. */
+export const MANAGE_DELEGATIONS = 'manage_delegations'
+
 /**
- * Only the policy issuer writes its policies, or an administrator of this register (`userId` undefined: an
- * administrator the caller has already authorized).
+ * Only the policy issuer writes its policies, its delegates (who hold manage_delegations on the resource
+ * `delegations:<issuer>`, granted with the entitlement engine), or an administrator of this register
+ * (`userId` undefined: an administrator the caller has already authorized).
  */
 function requireIssuer({ index }: World, userId: string | undefined, issuer: string): void {
   if (userId === undefined || userId === issuer || index.effective(userId).global.has(ADMIN_PERMISSION))
     return
-  throw new AccessDeniedError(`${userId} may not write the policies of ${issuer}: only the policy issuer may`)
+  if (decideAccess(index, userId, MANAGE_DELEGATIONS, `delegations:${issuer}`).allowed) return
+  throw new AccessDeniedError(
+    `${userId} may not write the policies of ${issuer}: only the policy issuer may, or a delegate holding ${MANAGE_DELEGATIONS} on delegations:${issuer}`,
+  )
 }
 
 export function putPolicy(

@@ -44,7 +44,7 @@ describe('the iSHARE Authorization Register over HTTP', () => {
     })
     expect(stranger.status).toBe(403)
     expect(stranger.body.detail).toBe(
-      `${SUBJECT} may not write the policies of ${OWNER}: only the policy issuer may`,
+      `${SUBJECT} may not write the policies of ${OWNER}: only the policy issuer may, or a delegate holding manage_delegations on delegations:${OWNER}`,
     )
     const own = await call(server.url, 'PUT', '/v1/delegation-policies', {
       token: tokens[OWNER],

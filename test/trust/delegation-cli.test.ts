@@ -139,3 +139,61 @@ describe('trust and delegation by command script', () => {
     expect(lines[8]?.error?.message).toBe('memberships[0].association: nowhere does not exist')
   })
 })
+
+describe('a delegate of a policy issuer', () => {
+  const temp = tempSqlite()
+  afterAll(() => temp.remove())
+
+  it('writes the issuer’s policies once granted manage_delegations on delegations:<issuer>, and no one else does', () => {
+    const now = Math.floor(Date.now() / 1000)
+    const policy = join(temp.dir, 'policy.json')
+    const { delegationEvidence } = json('case1_policy.json') as {
+      delegationEvidence: Record<string, unknown>
+    }
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        delegationEvidence: { ...delegationEvidence, notBefore: now - 60, notOnOrAfter: now + 3600 },
+      }),
+    )
+    const script = join(temp.dir, 'delegate.script')
+    writeFileSync(
+      script,
+      [
+        // A bootstrap administrator sets the engine up, then a real one takes over.
+        'create_user admin, Administrator',
+        'add_user_credential admin, password, "admin password"',
+        'define_role admins, Administrators, "hold admin"',
+        'add_entitlement_to_role admins, admin',
+        'add_role_to_user admin, admins',
+        'login user admin, password "admin password"',
+        'define_permission manage_delegations, "Manage delegations", "writes a policy issuer’s delegation evidence"',
+        'define_role delegation_managers, "Delegation managers", "act for a policy issuer in the register"',
+        'add_entitlement_to_role delegation_managers, manage_delegations',
+        'create_resource_role w13_delegates, delegation_managers, delegations:EU.EORI.NL000000003',
+        'create_user agent, "Warehouse 13’s agent"',
+        'add_user_credential agent, password, "agent password"',
+        'add_resource_role_to_user agent, w13_delegates',
+        'create_user meddler, Meddler',
+        'add_user_credential meddler, password, "meddler password"',
+        'login user meddler, password "meddler password"',
+        `store_delegation_policy ${policy}`,
+        'login user agent, password "agent password"',
+        `store_delegation_policy ${policy}`,
+      ].join('\n'),
+    )
+    const run = spawnSync(process.execPath, [CLI, 'script', script, '--json', '--db', temp.target], {
+      encoding: 'utf8',
+    })
+    const lines = scriptLines(run.stdout)
+    expect(lines.filter((l) => !l.ok).map((l) => [l.line, l.error?.message])).toEqual([
+      [
+        17,
+        'meddler may not write the policies of EU.EORI.NL000000003: only the policy issuer may, or a delegate holding manage_delegations on delegations:EU.EORI.NL000000003',
+      ],
+    ])
+    expect(lines.at(-1)?.result).toMatchObject({
+      summary: 'stored the delegation evidence of EU.EORI.NL000000003 for EU.EORI.NL000000001',
+    })
+  })
+})
