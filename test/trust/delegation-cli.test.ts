@@ -83,22 +83,26 @@ describe('custodian delegation answer', () => {
   })
 })
 
+/** Case 1's policy made current (valid from a minute ago for an hour), written to a file in `dir`. */
+function currentPolicy(dir: string): string {
+  const now = Math.floor(Date.now() / 1000)
+  const path = join(dir, 'policy.json')
+  const { delegationEvidence } = json('case1_policy.json') as { delegationEvidence: Record<string, unknown> }
+  writeFileSync(
+    path,
+    JSON.stringify({
+      delegationEvidence: { ...delegationEvidence, notBefore: now - 60, notOnOrAfter: now + 3600 },
+    }),
+  )
+  return path
+}
+
 describe('trust and delegation by command script', () => {
   const temp = tempSqlite()
   afterAll(() => temp.remove())
 
   it('stores a policy, builds the network, and decides, a refused line named by its number', () => {
-    const now = Math.floor(Date.now() / 1000)
-    const policy = join(temp.dir, 'policy.json')
-    const { delegationEvidence } = json('case1_policy.json') as {
-      delegationEvidence: Record<string, unknown>
-    }
-    writeFileSync(
-      policy,
-      JSON.stringify({
-        delegationEvidence: { ...delegationEvidence, notBefore: now - 60, notOnOrAfter: now + 3600 },
-      }),
-    )
+    const policy = currentPolicy(temp.dir)
     const script = join(temp.dir, 'trust.script')
     writeFileSync(
       script,
@@ -145,17 +149,7 @@ describe('a delegate of a policy issuer', () => {
   afterAll(() => temp.remove())
 
   it('writes the issuer’s policies once granted manage_delegations on delegations:<issuer>, and no one else does', () => {
-    const now = Math.floor(Date.now() / 1000)
-    const policy = join(temp.dir, 'policy.json')
-    const { delegationEvidence } = json('case1_policy.json') as {
-      delegationEvidence: Record<string, unknown>
-    }
-    writeFileSync(
-      policy,
-      JSON.stringify({
-        delegationEvidence: { ...delegationEvidence, notBefore: now - 60, notOnOrAfter: now + 3600 },
-      }),
-    )
+    const policy = currentPolicy(temp.dir)
     const script = join(temp.dir, 'delegate.script')
     writeFileSync(
       script,
