@@ -135,6 +135,27 @@ export const settings = {
     kind: 'string',
     help: 'PEM file of the root certificates trusted for signed delegation evidence (the own root always is)',
   },
+  remoteRegister: {
+    env: 'CUSTODIAN_REMOTE_REGISTER',
+    flag: 'remote-register',
+    default: '',
+    kind: 'string',
+    help: "base URL of an iSHARE Authorization Register asked at decision time when the owner's evidence is not held here (its POST /delegation)",
+  },
+  remoteRegisterToken: {
+    env: 'CUSTODIAN_REMOTE_REGISTER_TOKEN',
+    flag: 'remote-register-token',
+    default: '',
+    kind: 'string',
+    help: 'the bearer token this server asks the remote register with',
+  },
+  remoteRegisterParty: {
+    env: 'CUSTODIAN_REMOTE_REGISTER_PARTY',
+    flag: 'remote-register-party',
+    default: '',
+    kind: 'string',
+    help: 'who this server is at the remote register: the audience its evidence must be signed for',
+  },
   reputationSource: {
     env: 'CUSTODIAN_REPUTATION_SOURCE',
     flag: 'reputation-source',

@@ -14,6 +14,7 @@ const redact = [
   '*.value',
   '*.secret',
   '*.voicePrint',
+  '*.remoteRegisterToken',
   'req.headers.authorization',
   'req.headers.cookie',
 ]

@@ -6,6 +6,7 @@ import {
   answerThroughChain,
   type DelegationAnswer,
   type DelegationEvidence,
+  type DelegationRequest,
   parseEvidence,
   parseRequest,
   ShapeError,
@@ -168,6 +169,52 @@ export class DelegationService {
       now,
     )
     return { ...answer, token: tokenText }
+  }
+
+  /**
+   * Asks the configured remote register (evidence pattern 3: polling the register at request time), and
+   * verifies what it signed for this server. Undefined when it holds no evidence for the request.
+   */
+  async askRemote(request: DelegationRequest): Promise<DelegationEvidence | undefined> {
+    const { remoteRegister, remoteRegisterToken, remoteRegisterParty, sourceTimeoutMs } =
+      this.#custodian.config
+    let response: Response
+    try {
+      response = await fetch(`${remoteRegister.replace(/\/$/, '')}/delegation`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${remoteRegisterToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ delegationRequest: request }),
+        signal: AbortSignal.timeout(sourceTimeoutMs),
+      })
+    } catch (error) {
+      const timedOut = (error as Error).name === 'TimeoutError'
+      throw invalid(
+        timedOut
+          ? `the remote register did not answer within ${sourceTimeoutMs} ms`
+          : `the remote register could not be asked: ${(error as Error).message}`,
+      )
+    }
+    if (response.status === 404) return undefined
+    if (!response.ok) throw invalid(`the remote register answered HTTP ${response.status}`)
+    const body = (await response.json().catch(() => ({}))) as {
+      delegationToken?: string
+      delegation_token?: string
+    }
+    const token = body.delegationToken ?? body.delegation_token
+    if (!token) throw invalid('the remote register answered without a delegation token')
+    try {
+      // Signed by whoever its certificate names, for this server as the remote register knows it.
+      return await verifyEvidence(token, {
+        trustedRoots: await this.trustedRoots(),
+        audience: remoteRegisterParty,
+        issuers: [],
+        nowSeconds: Math.floor(this.#custodian.now() / 1000),
+      })
+    } catch (error) {
+      if (error instanceof EvidenceRefused)
+        throw invalid(`the remote register's evidence was refused: ${error.message}`)
+      throw error
+    }
   }
 
   /** Verifies evidence a data request carries, addressed to `audience` (see evidence-token.ts). */

@@ -68,6 +68,20 @@ describe('the Authorization Register’s answer to a delegation mask', () => {
     ])
   })
 
+  it('reads a register’s answer of a single Deny rule, but no policy that starts with a Deny before its Deny rules', () => {
+    expect(parseEvidence(read('cases/case2_evidence1.json')).policySets[0]?.policies[0]?.rules).toEqual([
+      { effect: 'Deny' },
+    ])
+    const policy = read('cases/case2_policy.json') as {
+      delegationEvidence: { policySets: { policies: { rules: { effect: string }[] }[] }[] }
+    }
+    const flipped = structuredClone(policy)
+    ;(flipped.delegationEvidence.policySets[0]?.policies[0]?.rules[0] as { effect: string }).effect = 'Deny'
+    expect(() => parseEvidence(flipped)).toThrow(
+      'delegationEvidence.policySets[0].policies[0].rules[0].effect: the first rule of a policy with Deny rules is its Permit',
+    )
+  })
+
   it('reads every seed policy of the register', () => {
     for (const file of readdirSync(join(ISHARE, 'policies')))
       expect(parseEvidence(read(`policies/${file}`)).policySets.length).toBeGreaterThan(0)

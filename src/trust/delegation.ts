@@ -124,12 +124,13 @@ function policyTarget(value: unknown, path: string, resourceRequired = true): Po
   })
 }
 
-function rule(value: unknown, path: string, first: boolean): Rule {
+function rule(value: unknown, path: string, first: boolean, only: boolean): Rule {
   const r = object(value, path)
   if (r.effect !== 'Permit' && r.effect !== 'Deny')
     throw new ShapeError(`${path}.effect`, 'must be "Permit" or "Deny"')
-  if (first && r.effect !== 'Permit')
-    throw new ShapeError(`${path}.effect`, 'the first rule of a policy is its Permit')
+  // A policy is a Permit and the Deny rules carved out of it; a register's answer is one rule, either effect.
+  if (first && !only && r.effect !== 'Permit')
+    throw new ShapeError(`${path}.effect`, 'the first rule of a policy with Deny rules is its Permit')
   if (!first && r.effect !== 'Deny')
     throw new ShapeError(`${path}.effect`, 'rules after the first are Deny rules')
   return defined<Rule & Json>({
@@ -175,7 +176,9 @@ export function parseEvidence(json: unknown): DelegationEvidence {
           const policy = object(p, pp)
           return {
             target: policyTarget(policy.target, `${pp}.target`),
-            rules: list(policy.rules, `${pp}.rules`).map((r, k) => rule(r, `${pp}.rules[${k}]`, k === 0)),
+            rules: list(policy.rules, `${pp}.rules`).map((r, k, all) =>
+              rule(r, `${pp}.rules[${k}]`, k === 0, all.length === 1),
+            ),
           }
         }),
       })
@@ -285,6 +288,10 @@ export function answerDelegation(
           const gap = covers(p.target, target)
           if (gap) {
             why ||= gap
+            continue
+          }
+          if (p.rules[0]?.effect !== 'Permit') {
+            why = 'the policy that applies says Deny'
             continue
           }
           const deny = p.rules.slice(1).findIndex((r) => r.effect === 'Deny' && denies(r, p.target, target))

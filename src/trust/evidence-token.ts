@@ -102,7 +102,10 @@ export interface VerifyOptions {
   trustedRoots: readonly string[]
   /** Who the evidence must be addressed to (the data service provider checking it). */
   audience: string
-  /** Who must have signed it (the register, or the data owner): its `iss`. */
+  /**
+   * Who must have signed it (a register, or the data owner): its `iss`. Empty: whoever the signing
+   * certificate names (its serialNumber, as iSHARE certificates carry the party id, else its CN).
+   */
   issuers: readonly string[]
   nowSeconds: number
 }
@@ -147,12 +150,17 @@ export async function verifyEvidence(token: string, options: VerifyOptions): Pro
     )
   })
   if (!anchored) throw new EvidenceRefused('the certificate chain does not end at a trusted root')
+  const leaf = chain[0] as X509Certificate
+  const named =
+    /(?:^|\n)serialNumber=([^\n]+)/.exec(leaf.subject)?.[1] ?? /(?:^|\n)CN=([^\n]+)/.exec(leaf.subject)?.[1]
+  const issuers = options.issuers.length > 0 ? [...options.issuers] : named ? [named] : []
+  if (issuers.length === 0) throw new EvidenceRefused('the signing certificate names no party')
   let payload: Record<string, unknown>
   try {
-    ;({ payload } = await jwtVerify(token, (chain[0] as X509Certificate).publicKey, {
+    ;({ payload } = await jwtVerify(token, leaf.publicKey, {
       algorithms: ['RS256'],
       audience: options.audience,
-      issuer: [...options.issuers],
+      issuer: issuers,
       currentDate: at,
       requiredClaims: ['iat', 'exp'],
     }))

@@ -217,9 +217,19 @@ export class TrustService {
         throw error
       }
     }
-    const answer = owner ? answerThroughChain(this.#custodian.register.evidence, mask(owner), now) : undefined
-    return answer
-      ? judge(answer, 'the register’s evidence')
-      : { permitted: false, reason: `the register holds no evidence of ${owner} for ${q.party}` }
+    if (!owner) return undefined
+    const answer = answerThroughChain(this.#custodian.register.evidence, mask(owner), now)
+    if (answer) return judge(answer, 'the register’s evidence')
+    if (!this.#custodian.config.remoteRegister)
+      return { permitted: false, reason: `the register holds no evidence of ${owner} for ${q.party}` }
+    try {
+      const remote = await this.#delegation.askRemote(mask(owner))
+      return remote
+        ? judge(answerDelegation(remote, mask(owner), now), 'the remote register’s evidence')
+        : { permitted: false, reason: `the remote register holds no evidence of ${owner} for ${q.party}` }
+    } catch (error) {
+      if (isCustodianError(error)) return { permitted: false, reason: error.message }
+      throw error
+    }
   }
 }
