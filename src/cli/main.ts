@@ -44,6 +44,8 @@ usage:
                                        exit 0 allowed, 1 denied
   custodian delegation answer --policy POLICY.json --mask MASK.json [--at UNIX_SECONDS] [--json]
                                        the iSHARE delegation evidence a register returns for the mask
+  custodian delegation sync --issuer ID
+                                       copy an issuer's policies from the --remote-register (run on a schedule)
   custodian trust decide --party ID --service ID [--action A] [--evidence JWT] [--json]
                                        the BDI trust decision, input by input; exit 0 allowed, 1 denied
   custodian login --user ID            log in (password on stdin or in CUSTODIAN_PASSWORD); prints a token
@@ -73,6 +75,7 @@ const cliOptions = {
   understands: { type: 'string', multiple: true },
   name: { type: 'string' },
   participant: { type: 'string' },
+  issuer: { type: 'string' },
   policy: { type: 'string' },
   mask: { type: 'string' },
   at: { type: 'string' },
@@ -513,6 +516,21 @@ function delegationAnswer(flags: Flags, rest: string[], out: NodeJS.WritableStre
   return 0
 }
 
+async function delegationSync(config: Config, flags: Flags, rest: string[], out: NodeJS.WritableStream) {
+  if (rest.length !== 1 || typeof flags.issuer !== 'string')
+    throw new UsageError('delegation sync takes: --issuer ID (and the --remote-register settings)')
+  const custodian = await open(config)
+  try {
+    const result = await new DelegationService(custodian).syncFrom(tokenOf(flags), flags.issuer)
+    out.write(
+      flags.json ? `${JSON.stringify(result)}\n` : `${result.summary} (revision ${result.revision})\n`,
+    )
+    return 0
+  } finally {
+    await custodian.close()
+  }
+}
+
 async function trustDecide(config: Config, flags: Flags, rest: string[], out: NodeJS.WritableStream) {
   const { party, service, action, evidence } = flags
   if (rest[0] !== 'decide' || rest.length !== 1 || typeof party !== 'string' || typeof service !== 'string')
@@ -584,6 +602,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
       case 'access':
         return await accessCheck(config, flags, rest, out)
       case 'delegation':
+        if (rest[0] === 'sync') return await delegationSync(config, flags, rest, out)
         return delegationAnswer(flags, rest, out)
       case 'trust':
         return await trustDecide(config, flags, rest, out)

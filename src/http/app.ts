@@ -1192,6 +1192,24 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     },
     async (request, reply) => withRevision(reply, await delegation.putPolicy(token(request), request.body)),
   )
+  app.get(
+    '/v1/delegation-policies',
+    {
+      schema: {
+        summary:
+          "An issuer's stored delegation evidence, as a register copy synchronises it (the issuer, its delegates, or administrators)",
+        tags: delegationTags,
+        security: bearer,
+        querystring: Type.Object({ issuer: Party }, { additionalProperties: false }),
+        response: { 200: Type.Object({ items: Type.Array(Evidence) }), ...errors },
+      },
+    },
+    async (request) => ({
+      items: delegation
+        .policiesOf(token(request), request.query.issuer)
+        .map((delegationEvidence) => ({ delegationEvidence })),
+    }),
+  )
   const policyParams = Type.Object({ issuer: Party, subject: Party })
   app.get(
     '/v1/delegation-policies/:issuer/:subject',

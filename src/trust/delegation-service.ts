@@ -120,6 +120,48 @@ export class DelegationService {
       : custodian.writeAs(token, action, resource, plan)
   }
 
+  /** An issuer's stored evidence, for the issuer, its delegates, its readers or an administrator. */
+  policiesOf(token: string | undefined, issuer: string): DelegationEvidence[] {
+    const custodian = this.#custodian
+    const action = 'delegation.policy.list'
+    // Without a token, only an administrator's session (or bootstrap); with one, whoever it belongs to.
+    if (token === undefined) custodian.authorizeAdminAction(token, action)
+    const userId = token === undefined ? undefined : custodian.authenticate(token, action, issuer)
+    plans.requireReader(custodian.world, userId, issuer)
+    return custodian.register.evidence.issuedBy(issuer)
+  }
+
+  /**
+   * Evidence pattern 1: a local copy of an issuer's policies kept in step with the remote register (run it
+   * on a schedule, such as `custodian delegation sync` from cron).
+   */
+  async syncFrom(token: string | undefined, issuer: string): Promise<ChangeResult> {
+    const { remoteRegister, remoteRegisterToken, sourceTimeoutMs } = this.#custodian.config
+    if (!remoteRegister) throw invalid('no remote register is configured (--remote-register)')
+    const url = `${remoteRegister.replace(/\/$/, '')}/v1/delegation-policies?issuer=${encodeURIComponent(issuer)}`
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${remoteRegisterToken}` },
+      signal: AbortSignal.timeout(sourceTimeoutMs),
+    }).catch((error: Error) => {
+      throw invalid(`the remote register could not be asked: ${error.message}`)
+    })
+    if (!response.ok)
+      throw invalid(`the remote register answered HTTP ${response.status} for ${issuer}'s policies`)
+    const { items } = (await response.json()) as { items?: unknown[] }
+    if (!Array.isArray(items)) throw invalid('the remote register answered without a list of policies')
+    const remote = items.map((item, i) => {
+      try {
+        return parseEvidence(item)
+      } catch (error) {
+        if (error instanceof ShapeError) throw invalid(`remote policy ${i}: ${error.message}`)
+        throw error
+      }
+    })
+    return this.#write(token, 'delegation.policy.sync', issuer, (world, now, userId) =>
+      plans.mirrorPolicies(world, userId, issuer, remote, now),
+    )
+  }
+
   /** The stored evidence, for its issuer or an administrator. */
   policy(issuer: string, subject: string): DelegationEvidence {
     const row = this.#custodian.register.policy(issuer, subject)

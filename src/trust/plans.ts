@@ -14,7 +14,20 @@ export const MANAGE_DELEGATIONS = 'manage_delegations'
  * `delegations:<issuer>`, granted with the entitlement engine), or an administrator of this register
  * (`userId` undefined: an administrator the caller has already authorized).
  */
-function requireIssuer({ index }: World, userId: string | undefined, issuer: string): void {
+/** The permission that lets a party read (and so copy) an issuer's policies: a register copy's, say. */
+export const READ_DELEGATIONS = 'read_delegations'
+
+/** Who may read an issuer's policies: whoever may write them, and holders of read_delegations on them. */
+export function requireReader(world: World, userId: string | undefined, issuer: string): void {
+  if (
+    userId !== undefined &&
+    decideAccess(world.index, userId, READ_DELEGATIONS, `delegations:${issuer}`).allowed
+  )
+    return
+  requireIssuer(world, userId, issuer)
+}
+
+export function requireIssuer({ index }: World, userId: string | undefined, issuer: string): void {
   if (userId === undefined || userId === issuer || index.effective(userId).global.has(ADMIN_PERMISSION))
     return
   if (decideAccess(index, userId, MANAGE_DELEGATIONS, `delegations:${issuer}`).allowed) return
@@ -45,6 +58,44 @@ export function putPolicy(
       },
     ],
     summary: `${existing ? 'replaced' : 'stored'} the delegation evidence of ${evidence.policyIssuer} for ${evidence.target.accessSubject}`,
+  }
+}
+
+/**
+ * Makes this register's copy of an issuer's policies what a remote register holds: puts each, removes the
+ * ones the remote no longer has.
+ */
+export function mirrorPolicies(
+  world: World,
+  userId: string | undefined,
+  issuer: string,
+  remote: readonly DelegationEvidence[],
+  now: string,
+): Plan {
+  requireIssuer(world, userId, issuer)
+  const foreign = remote.find((e) => e.policyIssuer !== issuer)
+  if (foreign) throw invalid(`the remote register sent a policy of ${foreign.policyIssuer} among ${issuer}'s`)
+  const kept = new Set(remote.map((e) => e.target.accessSubject))
+  const gone = world.register.policiesOf(issuer).filter((row) => !kept.has(row.access_subject))
+  return {
+    changes: [
+      ...remote.map((evidence) => ({
+        tbl: 'ishare_policies' as const,
+        op: 'put' as const,
+        row: {
+          policy_issuer: issuer,
+          access_subject: evidence.target.accessSubject,
+          evidence: JSON.stringify(evidence),
+          updated_at: now,
+        },
+      })),
+      ...gone.map((row) => ({
+        tbl: 'ishare_policies' as const,
+        op: 'delete' as const,
+        row: { policy_issuer: issuer, access_subject: row.access_subject },
+      })),
+    ],
+    summary: `mirrored ${remote.length} policy(ies) of ${issuer} from the remote register, removed ${gone.length}`,
   }
 }
 

@@ -7,22 +7,12 @@ import { authorizeAsCustomer } from '../support/oauth-customer.js'
 import { call, type RunningServer, startServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 import { authorizationRequest, discoverAs } from '../support/third-party.js'
+import { until } from '../support/wait.js'
 import { validateGreenButton } from '../support/xmllint.js'
 
 const DAY = 86_400
 const today = Math.floor(Date.now() / 1000 / DAY) * DAY
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString()
-
-/** Waits for a condition, polling; fails with `what` if it does not come true in time. */
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 20_000) {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 const readingsOf = (entries: EspiEntry[]) =>
   entries.flatMap((e) =>

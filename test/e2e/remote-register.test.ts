@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withoutComments } from '../../src/trust/delegation.js'
-import { call, type RunningServer, startWithAdmin, userWithSession } from '../support/server.js'
+import { CLI, call, type RunningServer, startWithAdmin, userWithSession } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
+import { until } from '../support/wait.js'
 
 const OWNER = 'EU.EORI.NL000000003'
 const CARRIER = 'EU.EORI.NL000000001'
@@ -19,6 +21,7 @@ describe('a remote Authorization Register asked at decision time', () => {
   let register: RunningServer
   let provider: RunningServer
   let providerAdmin: string
+  let remoteSettings: Record<string, string>
 
   beforeAll(async () => {
     const started = await startWithAdmin(registerDb.target, { CUSTODIAN_REGISTER_ID: 'EU.EORI.NLREGISTER' })
@@ -36,15 +39,35 @@ describe('a remote Authorization Register asked at decision time', () => {
       body: { delegationEvidence: { ...delegationEvidence, notBefore: now - 60, notOnOrAfter: now + 3600 } },
     })
     expect(stored.status).toBe(200)
+    // The owner's policies may be read (copied) by the provider: read_delegations on delegations:<owner>.
+    for (const [method, path, body] of [
+      [
+        'POST',
+        '/v1/permissions',
+        { id: 'read_delegations', name: 'Read delegations', description: 'copies an issuer’s policies' },
+      ],
+      ['POST', '/v1/roles', { id: 'register_readers', name: 'Register readers', description: 'keep copies' }],
+      ['PUT', '/v1/roles/register_readers/entitlements/read_delegations', undefined],
+      [
+        'POST',
+        '/v1/resource-roles',
+        { id: 'w13_readers', role: 'register_readers', resource: `delegations:${OWNER}` },
+      ],
+      ['PUT', `/v1/users/${PROVIDER}/resource-roles/w13_readers`, undefined],
+    ] as const) {
+      const done = await call(register.url, method, path, { token: started.admin, ...(body ? { body } : {}) })
+      expect(done.status, `${method} ${path}: ${JSON.stringify(done.body)}`).toBeLessThan(300)
+    }
     // The provider trusts the register's root, as published by the register.
     const roots = join(providerDb.dir, 'register-roots.pem')
     writeFileSync(roots, await (await fetch(`${register.url}/delegation/certificates`)).text())
-    ;({ server: provider, admin: providerAdmin } = await startWithAdmin(providerDb.target, {
+    remoteSettings = {
       CUSTODIAN_REMOTE_REGISTER: register.url,
       CUSTODIAN_REMOTE_REGISTER_TOKEN: asking,
       CUSTODIAN_REMOTE_REGISTER_PARTY: PROVIDER,
       CUSTODIAN_TRUSTED_ROOTS: roots,
-    }))
+    }
+    ;({ server: provider, admin: providerAdmin } = await startWithAdmin(providerDb.target, remoteSettings))
     const put = (path: string, body: unknown) =>
       call(provider.url, 'PUT', path, { token: providerAdmin, body })
     await put('/v1/trust/associations/port', {})
@@ -52,6 +75,12 @@ describe('a remote Authorization Register asked at decision time', () => {
       association: 'port',
       classification: 'high',
       owner: OWNER,
+      resource_type: 'CONTAINER.DATA',
+    })
+    await put('/v1/trust/services/other-owner-data', {
+      association: 'port',
+      classification: 'high',
+      owner: 'EU.EORI.NL000000005',
       resource_type: 'CONTAINER.DATA',
     })
     await put(`/v1/trust/parties/${CARRIER}`, {
@@ -94,10 +123,38 @@ describe('a remote Authorization Register asked at decision time', () => {
     })
   })
 
-  it('denies, saying why, when the register cannot be reached', async () => {
+  it('keeps a synchronised copy of the owner’s policies (pattern 1), used before asking the register', async () => {
+    const sync = spawnSync(
+      process.execPath,
+      [CLI, 'delegation', 'sync', '--issuer', OWNER, '--db', providerDb.target, '--token', providerAdmin],
+      { encoding: 'utf8', env: { ...process.env, ...remoteSettings } },
+    )
+    expect(sync.stderr).toBe('')
+    expect(sync.stdout).toMatch(
+      new RegExp(`^mirrored 1 policy\\(ies\\) of ${OWNER} from the remote register, removed 0`),
+    )
+    // The serving node catches up with the change log; then the local copy answers.
+    const local = await until('the local copy', async () => {
+      const answer = await decide('180621.ABC125')
+      return answer.authorization?.startsWith('the register’s evidence') ? answer : undefined
+    })
+    expect(local).toEqual({
+      allowed: true,
+      authorization: `the register’s evidence from ${OWNER}: permitted`,
+    })
+  })
+
+  it('decides from the copy when the register is down, and denies, saying why, where it has none', async () => {
     await register.stop()
-    const { allowed, authorization } = await decide('180621.ABC125')
-    expect(allowed).toBe(false)
-    expect(authorization).toMatch(/^the remote register could not be asked: /)
+    expect((await decide('180621.ABC125')).allowed).toBe(true)
+    const other = await call(provider.url, 'POST', '/v1/trust/decisions', {
+      token: providerAdmin,
+      body: { party: CARRIER, service: 'other-owner-data' },
+    })
+    const body = other.body as { allowed: boolean; findings: { input: string; found: string }[] }
+    expect(body.allowed).toBe(false)
+    expect(body.findings.find((f) => f.input === 'authorization')?.found).toMatch(
+      /^the remote register could not be asked: /,
+    )
   })
 })
