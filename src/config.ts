@@ -156,6 +156,13 @@ export const settings = {
     kind: 'string',
     help: 'who this server is at the remote register: the audience its evidence must be signed for',
   },
+  partySource: {
+    env: 'CUSTODIAN_PARTY_SOURCE',
+    flag: 'party-source',
+    default: '',
+    kind: 'string',
+    help: 'URL asked for a party\'s memberships and level of assurance at decision time, {id} replaced by its id; it answers {"memberships": [{"association", "status"?, "validFrom"?, "validUntil"?}], "assurance"?} (empty: only what was recorded)',
+  },
   reputationSource: {
     env: 'CUSTODIAN_REPUTATION_SOURCE',
     flag: 'reputation-source',

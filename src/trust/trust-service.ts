@@ -10,12 +10,14 @@ import type { DelegationService } from './delegation-service.js'
 import { HttpSource } from './information-source.js'
 import * as plans from './plans.js'
 import {
+  ASSURANCE,
   type Association,
   type Assurance,
   decideTrust,
   LEVELS,
   type Level,
   type Matrix,
+  type Membership,
   type PartyFacts,
   type TrustDecision,
 } from './trust-decision.js'
@@ -53,23 +55,77 @@ function readReputation(json: unknown, fallbackSource: string, now: number): Rep
   }
 }
 
+/** A party source's answer: the party's memberships and, if it says, its level of assurance. */
+function readPartyFacts(json: unknown): Pick<PartyFacts, 'memberships' | 'assurance'> {
+  const p = (json ?? {}) as { memberships?: unknown; assurance?: unknown }
+  if (!Array.isArray(p.memberships)) throw new Error('expected {"memberships": [...]}')
+  const memberships = p.memberships.map((m: unknown, i) => {
+    const { association, status = 'active', validFrom, validUntil } = (m ?? {}) as Record<string, unknown>
+    if (typeof association !== 'string') throw new Error(`memberships[${i}].association is missing`)
+    if (status !== 'active' && status !== 'suspended' && status !== 'revoked')
+      throw new Error(`memberships[${i}].status must be active, suspended or revoked`)
+    return {
+      association,
+      status,
+      ...(typeof validFrom === 'number' ? { validFrom } : {}),
+      ...(typeof validUntil === 'number' ? { validUntil } : {}),
+    } as Membership
+  })
+  if (p.assurance !== undefined && !ASSURANCE.includes(p.assurance as Assurance))
+    throw new Error(`assurance must be one of ${ASSURANCE.join(', ')}`)
+  return { memberships, ...(p.assurance ? { assurance: p.assurance as Assurance } : {}) }
+}
+
 export class TrustService {
   readonly #custodian: Custodian
   readonly #delegation: DelegationService
   readonly #reputation: HttpSource<Reputation> | undefined
+  readonly #parties: HttpSource<Pick<PartyFacts, 'memberships' | 'assurance'>> | undefined
 
   constructor(custodian: Custodian, delegation: DelegationService) {
     this.#custodian = custodian
     this.#delegation = delegation
-    const { reputationSource, sourceTimeoutMs, sourceCacheSeconds } = custodian.config
+    const { reputationSource, partySource, sourceTimeoutMs, sourceCacheSeconds } = custodian.config
+    const options = {
+      timeoutMs: sourceTimeoutMs,
+      cacheMs: sourceCacheSeconds * 1000,
+      now: () => custodian.now(),
+    }
+    this.#parties = partySource
+      ? new HttpSource('the party source', partySource, readPartyFacts, options)
+      : undefined
     this.#reputation = reputationSource
       ? new HttpSource(
           'the reputation source',
           reputationSource,
           (json: unknown) => readReputation(json, new URL(reputationSource).host, custodian.now()),
-          { timeoutMs: sourceTimeoutMs, cacheMs: sourceCacheSeconds * 1000, now: () => custodian.now() },
+          options,
         )
       : undefined
+  }
+
+  /**
+   * What is known of the party: its memberships and assurance from the party source, asked now (cached),
+   * else as recorded; its reputation likewise. Undefined when neither knows it.
+   */
+  async #partyFacts(id: string): Promise<PartyFacts | undefined> {
+    const model = this.#custodian.register
+    const row = model.parties.get(id)
+    const recorded = row && {
+      memberships: [...model.memberships.values()]
+        .filter((m) => m.party_id === id)
+        .map((m) => ({
+          association: m.association_id,
+          status: m.status as Membership['status'],
+          ...(m.valid_from === null ? {} : { validFrom: m.valid_from }),
+          ...(m.valid_until === null ? {} : { validUntil: m.valid_until }),
+        })),
+      ...(row.assurance ? { assurance: row.assurance as Assurance } : {}),
+    }
+    const asked = this.#parties ? await this.#parties.get(id) : undefined
+    const facts = asked?.ok ? asked.value : recorded
+    if (!facts) return undefined
+    return { id, ...facts, ...(await this.#reputationOf(id, row?.reputation ?? null)) }
   }
 
   /** The party's reputation: the source's, asked now (cached), else what was recorded, and why. */
@@ -130,20 +186,7 @@ export class TrustService {
         },
       ]),
     )
-    const partyRow = model.parties.get(question.party)
-    const party: PartyFacts | undefined = partyRow && {
-      id: partyRow.id,
-      memberships: [...model.memberships.values()]
-        .filter((m) => m.party_id === partyRow.id)
-        .map((m) => ({
-          association: m.association_id,
-          status: m.status as 'active' | 'suspended' | 'revoked',
-          ...(m.valid_from === null ? {} : { validFrom: m.valid_from }),
-          ...(m.valid_until === null ? {} : { validUntil: m.valid_until }),
-        })),
-      ...(partyRow.assurance ? { assurance: partyRow.assurance as Assurance } : {}),
-      ...(await this.#reputationOf(partyRow.id, partyRow.reputation)),
-    }
+    const party = await this.#partyFacts(question.party)
     const now = Math.floor(custodian.now() / 1000)
     const authorization = await this.#authorization(
       asker,

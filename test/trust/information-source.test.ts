@@ -13,6 +13,13 @@ describe('a reputation source asked at decision time', () => {
   const held: ServerResponse[] = []
   const source = createServer((request, response) => {
     const party = decodeURIComponent(request.url?.split('/').at(-1) ?? '')
+    if (request.url?.startsWith('/party/')) {
+      // The membership source knows one party Custodian has no record of, and no other.
+      if (party !== 'elsewhere') return response.writeHead(404).end()
+      return response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ memberships: [{ association: 'port' }], assurance: 'high' }))
+    }
     asked.push(party)
     if (party === 'silent') return held.push(response) // never answers: the decision must not wait for it
     if (party === 'recorded') return response.writeHead(503).end()
@@ -31,7 +38,12 @@ describe('a reputation source asked at decision time', () => {
     custodian = await Custodian.open({
       db: temp.target,
       follow: false,
-      config: { logLevel: 'silent', reputationSource: url, sourceTimeoutMs: 300 },
+      config: {
+        logLevel: 'silent',
+        reputationSource: url,
+        partySource: url.replace('/reputation/', '/party/'),
+        sourceTimeoutMs: 300,
+      },
     })
     trust = new TrustService(custodian, new DelegationService(custodian))
     await trust.putAssociation(undefined, { id: 'port' })
@@ -66,6 +78,14 @@ describe('a reputation source asked at decision time', () => {
     })
     await reputation('known')
     expect(asked.filter((p) => p === 'known')).toHaveLength(1)
+  })
+
+  it('takes a party’s memberships and assurance from the party source, even one never recorded here', async () => {
+    const decision = await trust.decide(undefined, { party: 'elsewhere', service: 'contents' })
+    expect(decision.allowed).toBe(true)
+    expect(decision.findings.find((f) => f.input === 'association')?.found).toBe('high (member of port)')
+    // Parties the source does not know keep what was recorded.
+    expect((await reputation('known')).allowed).toBe(true)
   })
 
   it('decides without it after the timeout, saying so', async () => {
