@@ -160,3 +160,59 @@ describe('the iSHARE Authorization Register over HTTP', () => {
     expect(answers[1]?.reason).toBe('a Deny rule (rule 2) overrides the Permit')
   })
 })
+
+describe('POST /delegation against every case of the iSHARE register', () => {
+  const temp = tempSqlite()
+  let server: RunningServer
+  let admin: string
+  let provider: string
+  beforeAll(async () => {
+    ;({ server, admin } = await startWithAdmin(temp.target))
+    provider = await userWithSession(server.url, admin, PROVIDER)
+  })
+  afterAll(async () => {
+    await server.stop()
+    temp.remove()
+  })
+
+  const cases = [
+    ['case1_policy.json', 'case1_mask.json', 'case1_evidence.json'],
+    ['case2_policy.json', 'case2_mask1.json', 'case2_evidence1.json'],
+    ['case2_policy.json', 'case2_mask2.json', 'case2_evidence2.json'],
+    ['case3_policy.json', 'case3_mask.json', 'case3_evidence.json'],
+  ] as const
+
+  it.each(
+    cases,
+  )('stores %s and answers %s as %s says (its window moved to now)', async (policy, mask, expected) => {
+    // The cases' policies ran out in 2018-2019: both the policy and the expected evidence move by one offset.
+    const stored = json(`cases/${policy}`) as {
+      delegationEvidence: { notBefore: number; notOnOrAfter: number }
+    }
+    const shift = Math.floor(Date.now() / 1000) - 60 - stored.delegationEvidence.notBefore
+    const moved = <T extends { delegationEvidence: { notBefore: number; notOnOrAfter: number } }>(
+      doc: T,
+    ): T => ({
+      ...doc,
+      delegationEvidence: {
+        ...doc.delegationEvidence,
+        notBefore: doc.delegationEvidence.notBefore + shift,
+        notOnOrAfter: doc.delegationEvidence.notOnOrAfter + shift,
+      },
+    })
+    const put = await call(server.url, 'PUT', '/v1/delegation-policies', {
+      token: admin,
+      body: moved(stored),
+    })
+    expect(put.status).toBe(200)
+    const answer = await call(server.url, 'POST', '/delegation', {
+      token: provider,
+      body: json(`cases/${mask}`),
+    })
+    expect(answer.status).toBe(200)
+    const { delegationEvidence } = decodeJwt(answer.body.delegation_token as string) as {
+      delegationEvidence: unknown
+    }
+    expect({ delegationEvidence }).toEqual(moved(json(`cases/${expected}`) as typeof stored))
+  })
+})
