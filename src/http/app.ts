@@ -1274,9 +1274,11 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
       },
     },
     async (request) => {
-      const answer = await delegation.answer(token(request), {
-        delegationRequest: request.body.delegationRequest,
-      })
+      const answer = await delegation.answer(
+        token(request),
+        { delegationRequest: request.body.delegationRequest },
+        request.body.previousSteps ?? request.body.previous_steps ?? [],
+      )
       await custodian.flush()
       return { delegation_token: answer.token, delegationToken: answer.token }
     },

@@ -173,7 +173,11 @@ export class DelegationService {
    * Answers a delegation request (mask) from the service provider holding `token` (or, without a token, an
    * administrator): the register's evidence for it, signed for the asker. Audited.
    */
-  async answer(token: string | undefined, json: unknown): Promise<SignedAnswer> {
+  async answer(
+    token: string | undefined,
+    json: unknown,
+    previousSteps: readonly string[] = [],
+  ): Promise<SignedAnswer> {
     const custodian = this.#custodian
     const action = 'delegation.request'
     const request = shaped(parseRequest, json)
@@ -183,8 +187,38 @@ export class DelegationService {
         ? custodian.authorizeAdminAction(token, action)
         : custodian.authenticate(token, action, resource)
     const now = Math.floor(custodian.now() / 1000)
-    // Directly, or through a chain of delegations the stored evidence allows (maxDelegationDepth).
-    const answer = answerThroughChain(custodian.register.evidence, request, now)
+    // Earlier links of a chain held by other registers come as their signed evidence, for the asker.
+    const steps: DelegationEvidence[] = []
+    for (const [i, step] of previousSteps.entries()) {
+      try {
+        steps.push(
+          await verifyEvidence(step, {
+            trustedRoots: await this.trustedRoots(),
+            audience: asker,
+            issuers: [],
+            nowSeconds: now,
+          }),
+        )
+      } catch (error) {
+        if (error instanceof EvidenceRefused) throw invalid(`previous step ${i} refused: ${error.message}`)
+        throw error
+      }
+    }
+    const stored = custodian.register.evidence
+    const source =
+      steps.length === 0
+        ? stored
+        : {
+            find: (issuer: string, subject: string) =>
+              stored.find(issuer, subject) ??
+              steps.find((e) => e.policyIssuer === issuer && e.target.accessSubject === subject),
+            issuedBy: (issuer: string) => [
+              ...stored.issuedBy(issuer),
+              ...steps.filter((e) => e.policyIssuer === issuer),
+            ],
+          }
+    // Directly, or through a chain of delegations the evidence allows (maxDelegationDepth).
+    const answer = answerThroughChain(source, request, now)
     if (!answer) {
       custodian.audit({
         actor: asker,

@@ -216,3 +216,61 @@ describe('POST /delegation against every case of the iSHARE register', () => {
     expect({ delegationEvidence }).toEqual(moved(json(`cases/${expected}`) as typeof stored))
   })
 })
+
+describe('a chain whose first link another register signed (previous_steps)', () => {
+  const temp = tempSqlite()
+  let server: RunningServer
+  let admin: string
+  let provider: string
+  const DRIVER = 'EU.EORI.NL000000009'
+  beforeAll(async () => {
+    ;({ server, admin } = await startWithAdmin(temp.target))
+    provider = await userWithSession(server.url, admin, PROVIDER)
+  })
+  afterAll(async () => {
+    await server.stop()
+    temp.remove()
+  })
+
+  it('follows a verified previous step to the stored next link, and refuses a tampered one', async () => {
+    const first = current('cases/case1_policy.json')
+    expect(
+      (await call(server.url, 'PUT', '/v1/delegation-policies', { token: admin, body: first })).status,
+    ).toBe(200)
+    const signed = (
+      await call(server.url, 'POST', '/delegation', { token: provider, body: json('cases/case1_mask.json') })
+    ).body.delegationToken as string
+    // The first link now lives only in that signed step, as it would at another register.
+    expect(
+      (await call(server.url, 'DELETE', `/v1/delegation-policies/${OWNER}/${SUBJECT}`, { token: admin }))
+        .status,
+    ).toBe(200)
+    const onward = current('cases/case1_policy.json') as { delegationEvidence: Record<string, unknown> }
+    onward.delegationEvidence.policyIssuer = SUBJECT
+    onward.delegationEvidence.target = { accessSubject: DRIVER }
+    expect(
+      (await call(server.url, 'PUT', '/v1/delegation-policies', { token: admin, body: onward })).status,
+    ).toBe(200)
+    const mask = json('cases/case1_mask.json') as { delegationRequest: { target: { accessSubject: string } } }
+    mask.delegationRequest.target.accessSubject = DRIVER
+    expect((await call(server.url, 'POST', '/delegation', { token: provider, body: mask })).status).toBe(404)
+    const through = await call(server.url, 'POST', '/delegation', {
+      token: provider,
+      body: { ...mask, previous_steps: [signed] },
+    })
+    expect(decodeJwt(through.body.delegationToken as string)).toMatchObject({
+      delegationEvidence: {
+        policyIssuer: OWNER,
+        target: { accessSubject: DRIVER },
+        policySets: [{ policies: [{ rules: [{ effect: 'Permit' }] }] }],
+      },
+    })
+    const [h, p, sig] = signed.split('.')
+    const tampered = await call(server.url, 'POST', '/delegation', {
+      token: provider,
+      body: { ...mask, previousSteps: [`${h}.${p}.${sig?.slice(3)}`] },
+    })
+    expect(tampered.status).toBe(400)
+    expect(tampered.body.detail).toMatch(/^previous step 0 refused: the JWT is refused: /)
+  })
+})
