@@ -161,19 +161,23 @@ describe('the iSHARE Authorization Register over HTTP', () => {
   })
 })
 
-describe('POST /delegation against every case of the iSHARE register', () => {
+/** A register of its own for a describe block: its URL, its administrator, and a service provider's token. */
+function freshRegister() {
   const temp = tempSqlite()
-  let server: RunningServer
-  let admin: string
-  let provider: string
+  const state = { server: undefined as unknown as RunningServer, admin: '', provider: '' }
   beforeAll(async () => {
-    ;({ server, admin } = await startWithAdmin(temp.target))
-    provider = await userWithSession(server.url, admin, PROVIDER)
+    ;({ server: state.server, admin: state.admin } = await startWithAdmin(temp.target))
+    state.provider = await userWithSession(state.server.url, state.admin, PROVIDER)
   })
   afterAll(async () => {
-    await server.stop()
+    await state.server.stop()
     temp.remove()
   })
+  return state
+}
+
+describe('POST /delegation against every case of the iSHARE register', () => {
+  const register = freshRegister()
 
   const cases = [
     ['case1_policy.json', 'case1_mask.json', 'case1_evidence.json'],
@@ -200,13 +204,13 @@ describe('POST /delegation against every case of the iSHARE register', () => {
         notOnOrAfter: doc.delegationEvidence.notOnOrAfter + shift,
       },
     })
-    const put = await call(server.url, 'PUT', '/v1/delegation-policies', {
-      token: admin,
+    const put = await call(register.server.url, 'PUT', '/v1/delegation-policies', {
+      token: register.admin,
       body: moved(stored),
     })
     expect(put.status).toBe(200)
-    const answer = await call(server.url, 'POST', '/delegation', {
-      token: provider,
+    const answer = await call(register.server.url, 'POST', '/delegation', {
+      token: register.provider,
       body: json(`cases/${mask}`),
     })
     expect(answer.status).toBe(200)
@@ -218,44 +222,52 @@ describe('POST /delegation against every case of the iSHARE register', () => {
 })
 
 describe('a chain whose first link another register signed (previous_steps)', () => {
-  const temp = tempSqlite()
-  let server: RunningServer
-  let admin: string
-  let provider: string
+  const register = freshRegister()
   const DRIVER = 'EU.EORI.NL000000009'
-  beforeAll(async () => {
-    ;({ server, admin } = await startWithAdmin(temp.target))
-    provider = await userWithSession(server.url, admin, PROVIDER)
-  })
-  afterAll(async () => {
-    await server.stop()
-    temp.remove()
-  })
 
   it('follows a verified previous step to the stored next link, and refuses a tampered one', async () => {
     const first = current('cases/case1_policy.json')
     expect(
-      (await call(server.url, 'PUT', '/v1/delegation-policies', { token: admin, body: first })).status,
+      (
+        await call(register.server.url, 'PUT', '/v1/delegation-policies', {
+          token: register.admin,
+          body: first,
+        })
+      ).status,
     ).toBe(200)
     const signed = (
-      await call(server.url, 'POST', '/delegation', { token: provider, body: json('cases/case1_mask.json') })
+      await call(register.server.url, 'POST', '/delegation', {
+        token: register.provider,
+        body: json('cases/case1_mask.json'),
+      })
     ).body.delegationToken as string
     // The first link now lives only in that signed step, as it would at another register.
     expect(
-      (await call(server.url, 'DELETE', `/v1/delegation-policies/${OWNER}/${SUBJECT}`, { token: admin }))
-        .status,
+      (
+        await call(register.server.url, 'DELETE', `/v1/delegation-policies/${OWNER}/${SUBJECT}`, {
+          token: register.admin,
+        })
+      ).status,
     ).toBe(200)
     const onward = current('cases/case1_policy.json') as { delegationEvidence: Record<string, unknown> }
     onward.delegationEvidence.policyIssuer = SUBJECT
     onward.delegationEvidence.target = { accessSubject: DRIVER }
     expect(
-      (await call(server.url, 'PUT', '/v1/delegation-policies', { token: admin, body: onward })).status,
+      (
+        await call(register.server.url, 'PUT', '/v1/delegation-policies', {
+          token: register.admin,
+          body: onward,
+        })
+      ).status,
     ).toBe(200)
     const mask = json('cases/case1_mask.json') as { delegationRequest: { target: { accessSubject: string } } }
     mask.delegationRequest.target.accessSubject = DRIVER
-    expect((await call(server.url, 'POST', '/delegation', { token: provider, body: mask })).status).toBe(404)
-    const through = await call(server.url, 'POST', '/delegation', {
-      token: provider,
+    expect(
+      (await call(register.server.url, 'POST', '/delegation', { token: register.provider, body: mask }))
+        .status,
+    ).toBe(404)
+    const through = await call(register.server.url, 'POST', '/delegation', {
+      token: register.provider,
       body: { ...mask, previous_steps: [signed] },
     })
     expect(decodeJwt(through.body.delegationToken as string)).toMatchObject({
@@ -266,8 +278,8 @@ describe('a chain whose first link another register signed (previous_steps)', ()
       },
     })
     const [h, p, sig] = signed.split('.')
-    const tampered = await call(server.url, 'POST', '/delegation', {
-      token: provider,
+    const tampered = await call(register.server.url, 'POST', '/delegation', {
+      token: register.provider,
       body: { ...mask, previousSteps: [`${h}.${p}.${sig?.slice(3)}`] },
     })
     expect(tampered.status).toBe(400)
