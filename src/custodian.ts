@@ -492,6 +492,16 @@ export class Custodian {
     return this.#startSession(userId, 'system', {})
   }
 
+  /**
+   * Who asks a question any valid token may ask (a catalog, delegation or trust decision): the token's user;
+   * without a token, only an administrator's local session (bootstrap, the CLI), else a refusal.
+   */
+  identify(token: string | undefined, action: string, resource: string): string {
+    return token === undefined
+      ? this.authorizeAdminAction(token, action)
+      : this.authenticate(token, action, resource)
+  }
+
   /** Authorizes an administrative action outside the change log (lists, the audit log, data imports); returns who asked. */
   authorizeAdminAction(token: string | undefined, action: string): string {
     let actor = 'anonymous'

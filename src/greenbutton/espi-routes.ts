@@ -82,6 +82,7 @@ function queryOf(query: Query): {
 interface Logged {
   clientId?: string
   bytes: number
+  error?: string
 }
 const logged = new WeakMap<FastifyRequest, Logged>()
 
@@ -108,19 +109,21 @@ export async function registerEspiResources(
   /** The window of the Authorization behind a subscription, for the token that holds it. */
   const subscriptionWindow = async (request: FastifyRequest, subscription: string): Promise<DataWindow> => {
     const { clientId, grantId } = await who(request)
-    const row = [...consent.model.authorizations.values()].find(
+    // A grant's token names its Authorization: one lookup, no search, on every request.
+    const row = grantId ? consent.model.authorizations.get(grantId) : undefined
+    if (row?.client_id === clientId && row.subscription_id === subscription) return liveWindow(row, clientId)
+    // Refused; the search is only to say why.
+    const owned = [...consent.model.authorizations.values()].some(
       (a) => a.subscription_id === subscription && a.client_id === clientId,
     )
-    if (!row) throw new AccessDeniedError(`subscription ${subscription} is not one of this third party's`)
+    if (!owned) throw new AccessDeniedError(`subscription ${subscription} is not one of this third party's`)
     if (!grantId)
       throw new AccessDeniedError(
         `subscription ${subscription} is read with the access token of its Authorization; client credentials reach Batch/Bulk`,
       )
-    if (grantId !== row.id)
-      throw new AccessDeniedError(
-        `this access token is for another Authorization than subscription ${subscription}`,
-      )
-    return liveWindow(row, clientId)
+    throw new AccessDeniedError(
+      `this access token is for another Authorization than subscription ${subscription}`,
+    )
   }
 
   const liveWindow = (row: AuthorizationRow, clientId: string) => {
@@ -130,10 +133,18 @@ export async function registerEspiResources(
     return dataWindow(row, now)
   }
 
-  /** Every window the token reaches: its Authorization's, or (client credentials) all of its own in force. */
-  const tokenWindows = async (request: FastifyRequest): Promise<DataWindow[]> => {
+  /** A grant's token reaches its own Authorization; client credentials all of the third party's. */
+  const ownAuthorizations = async (request: FastifyRequest) => {
     const { clientId, grantId } = await who(request)
-    const rows = consent.model.authorizationsOf({ clientId }).filter((a) => !grantId || a.id === grantId)
+    return {
+      clientId,
+      rows: consent.model.authorizationsOf({ clientId }).filter((a) => !grantId || a.id === grantId),
+    }
+  }
+
+  /** Every window the token reaches, among the Authorizations in force. */
+  const tokenWindows = async (request: FastifyRequest): Promise<DataWindow[]> => {
+    const { clientId, rows } = await ownAuthorizations(request)
     const now = custodian.now()
     return rows
       .filter((a) => authorizationAccess(consent.model, a.id, clientId, now).allowed)
@@ -150,10 +161,10 @@ export async function registerEspiResources(
   const sendFeed = (
     reply: FastifyReply,
     request: FastifyRequest,
+    { startIndex, maxResults }: { startIndex: number; maxResults?: number },
     title: string,
     entries: AsyncIterable<string> | Iterable<string>,
   ) => {
-    const { startIndex, maxResults } = context(request)
     async function* feed() {
       yield feedStart({
         id: `urn:uuid:${randomUUID()}`,
@@ -222,13 +233,13 @@ export async function registerEspiResources(
           address: request.ip,
           bytes: state?.bytes ?? 0,
           status: reply.statusCode,
-          ...(failed ? { error: errors.get(request) ?? 'refused' } : {}),
+          ...(failed ? { error: state?.error ?? 'refused' } : {}),
         }),
       })
     })
-    const errors = new WeakMap<FastifyRequest, string>()
     scope.addHook('onError', async (request, _reply, error) => {
-      errors.set(request, isCustodianError(error) ? error.message : 'internal error')
+      const state = logged.get(request)
+      if (state) state.error = isCustodianError(error) ? error.message : 'internal error'
     })
 
     const hide = { schema: { hide: true } }
@@ -237,12 +248,12 @@ export async function registerEspiResources(
     scope.get(`${ESPI_RESOURCE_PATH}/Batch/Subscription/:sub`, hide, async (request, reply) => {
       const { sub } = request.params as P
       const window = await subscriptionWindow(request, sub as string)
-      const { feed } = context(request)
+      const { feed, ...page } = context(request)
       const subscription = `${base()}/Subscription/${sub}`
       async function* all() {
         for (const id of window.usagePointIds) yield* usagePointTree(feed, window, subscription, id)
       }
-      return sendFeed(reply, request, 'Green Button Subscription Feed', all())
+      return sendFeed(reply, request, page, 'Green Button Subscription Feed', all())
     })
 
     scope.get(
@@ -252,10 +263,11 @@ export async function registerEspiResources(
         const { sub, up } = request.params as P
         const window = await subscriptionWindow(request, sub as string)
         const { point } = await usagePointOf(window, up as string, sub as string)
-        const { feed } = context(request)
+        const { feed, ...page } = context(request)
         return sendFeed(
           reply,
           request,
+          page,
           'Green Button Usage Point Feed',
           usagePointTree(feed, window, `${base()}/Subscription/${sub}`, point.usage_point_id),
         )
@@ -274,26 +286,26 @@ export async function registerEspiResources(
       if (!allowance.ok || allowance.scope.bulkId !== id)
         throw notFound(`bulk ${id} is not this third party's (its scope allowance names its BR)`)
       const windows = await tokenWindows(request)
-      const { feed } = context(request)
+      const { feed, ...page } = context(request)
       async function* all() {
         for (const window of windows) {
           const subscription = `${base()}/Subscription/${window.authorization.subscription_id}`
           for (const up of window.usagePointIds) yield* usagePointTree(feed, window, subscription, up)
         }
       }
-      return sendFeed(reply, request, 'Green Button Bulk Feed', all())
+      return sendFeed(reply, request, page, 'Green Button Bulk Feed', all())
     })
 
     scope.get(`${ESPI_RESOURCE_PATH}/Subscription/:sub/UsagePoint`, hide, async (request, reply) => {
       const { sub } = request.params as P
       const window = await subscriptionWindow(request, sub as string)
-      const { feed } = context(request)
+      const { feed, ...page } = context(request)
       async function* points() {
         for (const id of window.usagePointIds) {
           yield* usagePointTree({ ...feed, depth: 1 }, window, `${base()}/Subscription/${sub}`, id)
         }
       }
-      return sendFeed(reply, request, 'UsagePoint', points())
+      return sendFeed(reply, request, page, 'UsagePoint', points())
     })
 
     scope.get(`${ESPI_RESOURCE_PATH}/Subscription/:sub/UsagePoint/:up`, hide, async (request, reply) => {
@@ -313,9 +325,9 @@ export async function registerEspiResources(
           const { sub, up } = request.params as P
           const window = await subscriptionWindow(request, sub as string)
           const { rows, uris } = await usagePointOf(window, up as string, sub as string)
-          const { feed } = context(request)
+          const { feed, ...page } = context(request)
           const of = rows.filter((r) => kinds.includes(r.kind))
-          return sendFeed(reply, request, kind, resourceFeed(feed, of, uris))
+          return sendFeed(reply, request, page, kind, resourceFeed(feed, of, uris))
         },
       )
       scope.get(
@@ -342,8 +354,8 @@ export async function registerEspiResources(
     const blocksPath = `${ESPI_RESOURCE_PATH}/Subscription/:sub/UsagePoint/:up/MeterReading/:mr/IntervalBlock`
     scope.get(blocksPath, hide, async (request, reply) => {
       const { window, uris, meterReading } = await meterReadingOf(request)
-      const { feed } = context(request)
-      return sendFeed(reply, request, 'IntervalBlock', blockEntries(feed, window, meterReading, uris))
+      const { feed, ...page } = context(request)
+      return sendFeed(reply, request, page, 'IntervalBlock', blockEntries(feed, window, meterReading, uris))
     })
     scope.get(`${blocksPath}/:start`, hide, async (request, reply) => {
       const { start } = request.params as P
@@ -396,23 +408,19 @@ export async function registerEspiResources(
         standalone,
       )
     }
-    // A grant's token sees its own Authorization; client credentials see all of the third party's.
-    const ownAuthorizations = async (request: FastifyRequest) => {
-      const { clientId, grantId } = await who(request)
-      return consent.model.authorizationsOf({ clientId }).filter((a) => !grantId || a.id === grantId)
-    }
     scope.get(`${ESPI_RESOURCE_PATH}/Authorization`, hide, async (request, reply) => {
-      const rows = await ownAuthorizations(request)
+      const { rows } = await ownAuthorizations(request)
       return sendFeed(
         reply,
         request,
+        context(request),
         'Authorization',
         rows.map((row) => authorizationEntry(row, false)),
       )
     })
     scope.get(`${ESPI_RESOURCE_PATH}/Authorization/:id`, hide, async (request, reply) => {
       const { id } = request.params as P
-      const row = (await ownAuthorizations(request)).find((a) => a.id === id)
+      const row = (await ownAuthorizations(request)).rows.find((a) => a.id === id)
       return sendEntry(reply, row && authorizationEntry(row, true), `authorization ${id}`)
     })
 

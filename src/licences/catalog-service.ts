@@ -107,10 +107,7 @@ export class CatalogService {
   check(token: string | undefined, participant: string, service: string): ServiceAccessDecision {
     const custodian = this.#custodian
     const action = 'catalog.check'
-    const actor =
-      token === undefined
-        ? custodian.authorizeAdminAction(token, action)
-        : custodian.authenticate(token, action, service)
+    const actor = custodian.identify(token, action, service)
     const decision = decideServiceAccess(custodian.catalog, participant, service)
     custodian.audit({
       actor,

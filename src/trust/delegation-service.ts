@@ -182,10 +182,7 @@ export class DelegationService {
     const action = 'delegation.request'
     const request = shaped(parseRequest, json)
     const resource = `${request.policyIssuer} -> ${request.target.accessSubject}`
-    const asker =
-      token === undefined
-        ? custodian.authorizeAdminAction(token, action)
-        : custodian.authenticate(token, action, resource)
+    const asker = custodian.identify(token, action, resource)
     const now = Math.floor(custodian.now() / 1000)
     // Earlier links of a chain held by other registers come as their signed evidence, for the asker.
     const steps: DelegationEvidence[] = []

@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { ISHARE, ishareCases, ishareJson } from '../../test/support/ishare.js'
 import {
   answerDelegation,
   answerThroughChain,
@@ -9,20 +9,10 @@ import {
   parseEvidence,
   parseRequest,
   ShapeError,
-  withoutComments,
 } from './delegation.js'
 
-const ISHARE = fileURLToPath(new URL('../../../shared/data/ishare/', import.meta.url))
-const read = (path: string) =>
-  JSON.parse(withoutComments(readFileSync(join(ISHARE, path), 'utf8'))) as unknown
-
-/** Every case of the register: its policy, and each mask with the evidence expected for it. */
-const cases = readdirSync(join(ISHARE, 'cases'))
-  .filter((f) => /_mask\d*\.json$/.test(f))
-  .map((mask) => {
-    const [name, n] = /^(case\d+)_mask(\d*)\.json$/.exec(mask)?.slice(1) ?? []
-    return { mask, policy: `${name}_policy.json`, evidence: `${name}_evidence${n}.json` }
-  })
+const read = ishareJson
+const cases = ishareCases
 
 describe('the Authorization Register’s answer to a delegation mask', () => {
   it('has the register’s test cases to check against', () => {

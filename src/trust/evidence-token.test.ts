@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { parseEvidence, withoutComments } from './delegation.js'
+import { ishareJson } from '../../test/support/ishare.js'
+import { parseEvidence } from './delegation.js'
 import {
   developmentMaterial,
   EvidenceRefused,
@@ -9,16 +9,7 @@ import {
   verifyEvidence,
 } from './evidence-token.js'
 
-const evidence = parseEvidence(
-  JSON.parse(
-    withoutComments(
-      readFileSync(
-        new URL('../../../shared/data/ishare/policies/AR.HAPPYFLOW1.json', import.meta.url),
-        'utf8',
-      ),
-    ),
-  ),
-)
+const evidence = parseEvidence(ishareJson('policies/AR.HAPPYFLOW1.json'))
 // The development certificates are made now, and this policy runs until 2038.
 const NOW = Math.floor(Date.now() / 1000)
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')

@@ -1,6 +1,7 @@
 import { keyOf, RowMaps } from '../store/row-maps.js'
 import type { Change, Snapshot } from '../store/store.js'
 import type { DelegationEvidence, EvidenceSource } from './delegation.js'
+import type { Association, Matrix, Membership } from './trust-decision.js'
 
 /**
  * Trust in memory: the Authorization Register (each data owner's delegation evidence per access subject) and
@@ -46,6 +47,42 @@ export class RegisterModel {
     },
     issuedBy: (issuer) =>
       this.policiesOf(issuer).map((row) => JSON.parse(row.evidence) as DelegationEvidence),
+  }
+
+  #network:
+    | { revision: number; associations: Map<string, Association>; memberships: Map<string, Membership[]> }
+    | undefined
+
+  /**
+   * The association network and every party's memberships as decisions read them: built once per revision,
+   * since every trust decision needs them and writes are far rarer than decisions.
+   */
+  get network(): {
+    associations: ReadonlyMap<string, Association>
+    memberships: ReadonlyMap<string, Membership[]>
+  } {
+    if (this.#network?.revision === this.revision) return this.#network
+    const associations = new Map<string, Association>()
+    for (const a of this.associations.values())
+      associations.set(a.id, {
+        id: a.id,
+        ...(a.parent ? { parent: a.parent } : {}),
+        ...(a.matrix ? { matrix: JSON.parse(a.matrix) as Matrix } : {}),
+        ownLogicAllowed: a.own_logic_allowed === 1,
+      })
+    const memberships = new Map<string, Membership[]>()
+    for (const m of this.memberships.values()) {
+      const list = memberships.get(m.party_id) ?? []
+      list.push({
+        association: m.association_id,
+        status: m.status as Membership['status'],
+        ...(m.valid_from === null ? {} : { validFrom: m.valid_from }),
+        ...(m.valid_until === null ? {} : { validUntil: m.valid_until }),
+      })
+      memberships.set(m.party_id, list)
+    }
+    this.#network = { revision: this.revision, associations, memberships }
+    return this.#network
   }
 
   policiesOf(issuer?: string) {

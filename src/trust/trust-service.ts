@@ -11,7 +11,6 @@ import { HttpSource } from './information-source.js'
 import * as plans from './plans.js'
 import {
   ASSURANCE,
-  type Association,
   type Assurance,
   decideTrust,
   LEVELS,
@@ -112,14 +111,7 @@ export class TrustService {
     const model = this.#custodian.register
     const row = model.parties.get(id)
     const recorded = row && {
-      memberships: [...model.memberships.values()]
-        .filter((m) => m.party_id === id)
-        .map((m) => ({
-          association: m.association_id,
-          status: m.status as Membership['status'],
-          ...(m.valid_from === null ? {} : { validFrom: m.valid_from }),
-          ...(m.valid_until === null ? {} : { validUntil: m.valid_until }),
-        })),
+      memberships: model.network.memberships.get(id) ?? [],
       ...(row.assurance ? { assurance: row.assurance as Assurance } : {}),
     }
     const asked = this.#parties ? await this.#parties.get(id) : undefined
@@ -168,24 +160,11 @@ export class TrustService {
     const custodian = this.#custodian
     const action = 'trust.decide'
     const resource = `${question.party} -> ${question.service}`
-    const asker =
-      token === undefined
-        ? custodian.authorizeAdminAction(token, action)
-        : custodian.authenticate(token, action, resource)
+    const asker = custodian.identify(token, action, resource)
     const model = custodian.register
     const row = model.services.get(question.service)
     if (!row) throw notFound(`data service ${question.service} is not classified here`)
-    const associations = new Map<string, Association>(
-      [...model.associations.values()].map((a) => [
-        a.id,
-        {
-          id: a.id,
-          ...(a.parent ? { parent: a.parent } : {}),
-          ...(a.matrix ? { matrix: JSON.parse(a.matrix) as Matrix } : {}),
-          ownLogicAllowed: a.own_logic_allowed === 1,
-        },
-      ]),
-    )
+    const { associations } = model.network
     const party = await this.#partyFacts(question.party)
     const now = Math.floor(custodian.now() / 1000)
     const authorization = await this.#authorization(

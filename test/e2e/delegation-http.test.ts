@@ -1,25 +1,16 @@
-import { readFileSync } from 'node:fs'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { withoutComments } from '../../src/trust/delegation.js'
+import { currentPolicy, ishareJson } from '../support/ishare.js'
 import { call, type RunningServer, startWithAdmin, userWithSession } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 
-const ISHARE = new URL('../../../shared/data/ishare/', import.meta.url)
-const json = (path: string) =>
-  JSON.parse(withoutComments(readFileSync(new URL(path, ISHARE), 'utf8'))) as Record<string, unknown>
+const json = (path: string) => ishareJson(path) as Record<string, unknown>
 const OWNER = 'EU.EORI.NL000000003' // Warehouse 13, the data owner
 const SUBJECT = 'EU.EORI.NL000000001' // ABC Trucking
 const PROVIDER = 'EU.EORI.NL000000004' // a service provider asking the register
 
 /** A case policy of the register made current: same rules, valid from a minute ago for a day. */
-const current = (file: string) => {
-  const policy = json(file) as { delegationEvidence: Record<string, unknown> }
-  const now = Math.floor(Date.now() / 1000)
-  return {
-    delegationEvidence: { ...policy.delegationEvidence, notBefore: now - 60, notOnOrAfter: now + 86_400 },
-  }
-}
+const current = (path: string) => currentPolicy(path.replace(/^cases\//, ''))
 
 describe('the iSHARE Authorization Register over HTTP', () => {
   const temp = tempSqlite()

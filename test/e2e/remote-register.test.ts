@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { withoutComments } from '../../src/trust/delegation.js'
+import { currentPolicy } from '../support/ishare.js'
 import { CLI, call, type RunningServer, startWithAdmin, userWithSession } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 import { until } from '../support/wait.js'
@@ -28,15 +28,9 @@ describe('a remote Authorization Register asked at decision time', () => {
     register = started.server
     const owner = await userWithSession(register.url, started.admin, OWNER)
     const asking = await userWithSession(register.url, started.admin, PROVIDER)
-    const { delegationEvidence } = JSON.parse(
-      withoutComments(
-        readFileSync(new URL('../../../shared/data/ishare/cases/case2_policy.json', import.meta.url), 'utf8'),
-      ),
-    ) as { delegationEvidence: Record<string, unknown> }
-    const now = Math.floor(Date.now() / 1000)
     const stored = await call(register.url, 'PUT', '/v1/delegation-policies', {
       token: owner,
-      body: { delegationEvidence: { ...delegationEvidence, notBefore: now - 60, notOnOrAfter: now + 3600 } },
+      body: currentPolicy('case2_policy.json', 3600),
     })
     expect(stored.status).toBe(200)
     // The owner's policies may be read (copied) by the provider: read_delegations on delegations:<owner>.

@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { withoutComments } from '../../src/trust/delegation.js'
+import { currentPolicy } from '../support/ishare.js'
 import { CLI, call, type RunningServer, startWithAdmin, userWithSession } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 
@@ -11,15 +10,7 @@ const FORWARDER = 'EU.EORI.NL000000007'
 const PROVIDER = 'EU.EORI.NL000000004' // the data service provider deciding
 
 /** Warehouse 13's policy of the register's case 2 (ETA of every container but 120-123), made current. */
-const policy = () => {
-  const { delegationEvidence } = JSON.parse(
-    withoutComments(
-      readFileSync(new URL('../../../shared/data/ishare/cases/case2_policy.json', import.meta.url), 'utf8'),
-    ),
-  ) as { delegationEvidence: Record<string, unknown> }
-  const now = Math.floor(Date.now() / 1000)
-  return { delegationEvidence: { ...delegationEvidence, notBefore: now - 60, notOnOrAfter: now + 86_400 } }
-}
+const policy = () => currentPolicy('case2_policy.json')
 
 describe('BDI trust decisions over HTTP and the CLI', () => {
   const temp = tempSqlite()

@@ -1,21 +1,15 @@
 import { spawnSync } from 'node:child_process'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { withoutComments } from '../../src/trust/delegation.js'
+import { currentPolicy, ISHARE, ishareCases, ishareJson } from '../support/ishare.js'
 import { scriptLines } from '../support/script-output.js'
 import { CLI } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 
-const CASES = fileURLToPath(new URL('../../../shared/data/ishare/cases/', import.meta.url))
-const cases = readdirSync(CASES)
-  .filter((f) => /_mask\d*\.json$/.test(f))
-  .map((mask) => {
-    const [name, n] = /^(case\d+)_mask(\d*)\.json$/.exec(mask)?.slice(1) ?? []
-    return { mask, policy: `${name}_policy.json`, evidence: `${name}_evidence${n}.json` }
-  })
-const json = (file: string) => JSON.parse(withoutComments(readFileSync(join(CASES, file), 'utf8'))) as unknown
+const CASES = join(ISHARE, 'cases')
+const cases = ishareCases
+const json = (file: string) => ishareJson(`cases/${file}`)
 const answer = (...args: string[]) =>
   spawnSync(process.execPath, [CLI, 'delegation', 'answer', ...args], { encoding: 'utf8' })
 
@@ -84,16 +78,9 @@ describe('custodian delegation answer', () => {
 })
 
 /** Case 1's policy made current (valid from a minute ago for an hour), written to a file in `dir`. */
-function currentPolicy(dir: string): string {
-  const now = Math.floor(Date.now() / 1000)
+function currentPolicyFile(dir: string): string {
   const path = join(dir, 'policy.json')
-  const { delegationEvidence } = json('case1_policy.json') as { delegationEvidence: Record<string, unknown> }
-  writeFileSync(
-    path,
-    JSON.stringify({
-      delegationEvidence: { ...delegationEvidence, notBefore: now - 60, notOnOrAfter: now + 3600 },
-    }),
-  )
+  writeFileSync(path, JSON.stringify(currentPolicy('case1_policy.json', 3600)))
   return path
 }
 
@@ -102,7 +89,7 @@ describe('trust and delegation by command script', () => {
   afterAll(() => temp.remove())
 
   it('stores a policy, builds the network, and decides, a refused line named by its number', () => {
-    const policy = currentPolicy(temp.dir)
+    const policy = currentPolicyFile(temp.dir)
     const script = join(temp.dir, 'trust.script')
     writeFileSync(
       script,
@@ -149,7 +136,7 @@ describe('a delegate of a policy issuer', () => {
   afterAll(() => temp.remove())
 
   it('writes the issuer’s policies once granted manage_delegations on delegations:<issuer>, and no one else does', () => {
-    const policy = currentPolicy(temp.dir)
+    const policy = currentPolicyFile(temp.dir)
     const script = join(temp.dir, 'delegate.script')
     writeFileSync(
       script,

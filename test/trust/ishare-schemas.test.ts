@@ -1,13 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Ajv } from 'ajv'
 import { describe, expect, it } from 'vitest'
-import { answerDelegation, parseEvidence, parseRequest, withoutComments } from '../../src/trust/delegation.js'
+import { answerDelegation, parseEvidence, parseRequest } from '../../src/trust/delegation.js'
+import { ISHARE, ishareJson } from '../support/ishare.js'
 
-const ISHARE = fileURLToPath(new URL('../../../shared/data/ishare/', import.meta.url))
-const read = (path: string) =>
-  JSON.parse(withoutComments(readFileSync(join(ISHARE, path), 'utf8'))) as unknown
+const read = ishareJson
 const ajv = new Ajv({ allErrors: true, strict: false })
 const evidenceSchema = ajv.compile(read('schema/delegationEvidenceSchema.json') as object)
 const maskSchema = ajv.compile(read('schema/delegationMaskSchema.json') as object)
