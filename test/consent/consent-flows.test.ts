@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConsentService } from '../../src/consent/consent-service.js'
 import { authorizationAccess } from '../../src/consent/plans.js'
 import { Custodian } from '../../src/custodian.js'
+import { ALICE } from '../support/customers.js'
 import { storeBackends } from '../support/temp-store.js'
 
 const BASE = 'https://utility.example'
@@ -26,13 +27,7 @@ describe.each(storeBackends)('ESPI consent on $name', ({ make }) => {
       config: { logLevel: 'silent' },
     })
     consent = new ConsentService(custodian)
-    await consent.createCustomer(undefined, {
-      username: 'alice',
-      name: 'Alice Liddell',
-      email: 'alice@example.org',
-      accountNumber: 'ACCT-0001',
-      password: 'alice password',
-    })
+    await consent.createCustomer(undefined, ALICE)
     await consent.createCustomer(undefined, {
       username: 'bob',
       name: 'Bob Marley',

@@ -7,6 +7,7 @@ import { Custodian } from '../../src/custodian.js'
 import { createLogger } from '../../src/logger.js'
 import { createMailer } from '../../src/notify/mailer.js'
 import { OutboxWorker } from '../../src/notify/outbox-worker.js'
+import { ALICE } from '../support/customers.js'
 import { storeBackends } from '../support/temp-store.js'
 
 const listen = (server: { listen: (port: number, host: string, cb: () => void) => unknown }) =>
@@ -84,13 +85,7 @@ describe.each(storeBackends)('authorization notifications on $name', ({ make }) 
     })
     await listen(thirdParty)
     await open()
-    await consent.createCustomer(undefined, {
-      username: 'alice',
-      name: 'Alice Liddell',
-      email: 'alice@example.org',
-      accountNumber: 'ACCT-0001',
-      password: 'alice password',
-    })
+    await consent.createCustomer(undefined, ALICE)
     point = (
       await consent.createUsagePoint(undefined, {
         customer: 'alice',

@@ -2,6 +2,7 @@ import * as client from 'openid-client'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../support/browser.js'
+import { ALICE_BODY } from '../support/customers.js'
 import { call, type RunningServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 import { authorizationRequest, discoverAs } from '../support/third-party.js'
@@ -20,13 +21,7 @@ describe('the consent flow in a browser', () => {
     ;({ server, admin } = await startWithAdmin(temp.target))
     await call(server.url, 'POST', '/v1/customers', {
       token: admin,
-      body: {
-        username: 'alice',
-        name: 'Alice',
-        email: 'alice@example.org',
-        account_number: 'A-1',
-        password: 'alice password',
-      },
+      body: ALICE_BODY,
     })
     for (const [description, kind] of [
       ['House meter', 'electricity'],

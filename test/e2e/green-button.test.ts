@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import * as client from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type EspiEntry, readEspi } from '../../src/greenbutton/espi-reader.js'
+import { ALICE_BODY } from '../support/customers.js'
 import { authorizeAsCustomer } from '../support/oauth-customer.js'
 import { call, type RunningServer, startServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
@@ -98,13 +99,7 @@ describe('publishing Green Button data to an authorized third party', () => {
     ;({ server, admin } = await startWithAdmin(temp.target, { CUSTODIAN_OUTBOX_POLL_MS: '50' }))
     await call(server.url, 'POST', '/v1/customers', {
       token: admin,
-      body: {
-        username: 'alice',
-        name: 'Alice Liddell',
-        email: 'alice@example.org',
-        account_number: 'ACCT-1',
-        password: 'alice password',
-      },
+      body: ALICE_BODY,
     })
     for (const id of ['up_a', 'up_b'])
       await call(server.url, 'POST', '/v1/customers/alice/usage-points', {

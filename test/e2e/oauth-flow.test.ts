@@ -1,6 +1,7 @@
 import * as client from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readEspi } from '../../src/greenbutton/espi-reader.js'
+import { ALICE_BODY } from '../support/customers.js'
 import { authorizeAsCustomer } from '../support/oauth-customer.js'
 import { call, type RunningServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
@@ -24,13 +25,7 @@ describe('the ESPI authorization server, with openid-client as the third party',
     ;({ server, admin } = await startWithAdmin(temp.target))
     await call(server.url, 'POST', '/v1/customers', {
       token: admin,
-      body: {
-        username: 'alice',
-        name: 'Alice Liddell',
-        email: 'alice@example.org',
-        account_number: 'ACCT-1',
-        password: 'alice password',
-      },
+      body: ALICE_BODY,
     })
     await call(server.url, 'POST', '/v1/customers/alice/usage-points', {
       token: admin,
@@ -89,7 +84,7 @@ describe('the ESPI authorization server, with openid-client as the third party',
     // No personal information crosses: the subject is the customer's opaque id.
     expect(info.sub).toMatch(/^rc_/)
     expect(JSON.stringify({ tokens, info, callback: callback.href })).not.toMatch(
-      /alice|Liddell|ACCT-1|Rabbit/i,
+      /alice|Liddell|ACCT-0001|Rabbit/i,
     )
     const records = await call(server.url, 'GET', '/v1/authorizations', { token: admin })
     expect(records.body.items).toEqual([
@@ -160,7 +155,7 @@ describe('the ESPI authorization server, with openid-client as the third party',
     expect((await atom(`/espi/1_1/resource/Authorization/${id}`, bulk)).entries).toEqual([
       expect.objectContaining({ self: `${server.url}/espi/1_1/resource/Authorization/${id}` }),
     ])
-    expect(all.xml).not.toMatch(/alice|Liddell|ACCT-1|Rabbit/i)
+    expect(all.xml).not.toMatch(/alice|Liddell|ACCT-0001|Rabbit/i)
     const none = await call(server.url, 'GET', '/espi/1_1/resource/Authorization')
     expect(none.status).toBe(401)
     expect(none.headers.get('www-authenticate')).toBe('Bearer realm="custodian", error="invalid_token"')

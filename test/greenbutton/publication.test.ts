@@ -9,6 +9,7 @@ import { dataWindow } from '../../src/greenbutton/data-window.js'
 import { usagePointTree } from '../../src/greenbutton/espi-feeds.js'
 import { type EspiEntry, readEspi } from '../../src/greenbutton/espi-reader.js'
 import { formatOf, UsageDataService } from '../../src/greenbutton/usage-data-service.js'
+import { ALICE } from '../support/customers.js'
 import { storeBackends } from '../support/temp-store.js'
 import { validateGreenButton } from '../support/xmllint.js'
 
@@ -51,13 +52,7 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
     })
     consent = new ConsentService(custodian)
     usage = new UsageDataService(custodian)
-    await consent.createCustomer(undefined, {
-      username: 'alice',
-      name: 'Alice Liddell',
-      email: 'alice@example.org',
-      accountNumber: 'ACCT-0001',
-      password: 'alice password',
-    })
+    await consent.createCustomer(undefined, ALICE)
     for (const id of ['up_front', 'up_back']) {
       await consent.createUsagePoint(undefined, {
         customer: 'alice',
