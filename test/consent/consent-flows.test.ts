@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConsentService } from '../../src/consent/consent-service.js'
 import { authorizationAccess } from '../../src/consent/plans.js'
-import { Custodian } from '../../src/custodian.js'
+import type { Custodian } from '../../src/custodian.js'
 import { ALICE } from '../support/customers.js'
-import { storeBackends } from '../support/temp-store.js'
+import { custodianOn, storeBackends } from '../support/temp-store.js'
 
 const BASE = 'https://utility.example'
 
 describe.each(storeBackends)('ESPI consent on $name', ({ make }) => {
-  let remove: () => Promise<void>
+  let close: () => Promise<void>
   let custodian: Custodian
   let consent: ConsentService
   const now = Date.parse('2026-11-23T10:00:00Z')
@@ -18,14 +18,7 @@ describe.each(storeBackends)('ESPI consent on $name', ({ make }) => {
   const points: Record<string, string> = {}
 
   beforeAll(async () => {
-    const temp = await make()
-    remove = temp.remove
-    custodian = await Custodian.open({
-      db: temp.target,
-      clock: () => now,
-      follow: false,
-      config: { logLevel: 'silent' },
-    })
+    ;({ custodian, close } = await custodianOn(make, { clock: () => now }))
     consent = new ConsentService(custodian)
     await consent.createCustomer(undefined, ALICE)
     await consent.createCustomer(undefined, {
@@ -58,8 +51,7 @@ describe.each(storeBackends)('ESPI consent on $name', ({ make }) => {
     bob = (await custodian.login('bob', 'bob password')).token
   })
   afterAll(async () => {
-    await custodian.close()
-    await remove()
+    await close()
   })
 
   const scope = 'FB=4_5;IntervalDuration=3600;BlockDuration=monthly;HistoryLength=13'

@@ -3,14 +3,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConsentService } from '../../src/consent/consent-service.js'
-import { Custodian } from '../../src/custodian.js'
+import type { Custodian } from '../../src/custodian.js'
 import { feedEnd, feedStart } from '../../src/greenbutton/atom-writer.js'
 import { dataWindow } from '../../src/greenbutton/data-window.js'
 import { usagePointTree } from '../../src/greenbutton/espi-feeds.js'
 import { type EspiEntry, readEspi } from '../../src/greenbutton/espi-reader.js'
 import { formatOf, UsageDataService } from '../../src/greenbutton/usage-data-service.js'
 import { ALICE } from '../support/customers.js'
-import { storeBackends } from '../support/temp-store.js'
+import { custodianOn, storeBackends } from '../support/temp-store.js'
 import { validateGreenButton } from '../support/xmllint.js'
 
 const DATA = fileURLToPath(new URL('../../../shared/data/greenbutton/', import.meta.url))
@@ -33,7 +33,7 @@ const readingsOf = (entries: EspiEntry[]) => {
 }
 
 describe.each(storeBackends)('publishing Green Button data on $name', ({ make }) => {
-  let remove: () => Promise<void>
+  let close: () => Promise<void>
   let custodian: Custodian
   let consent: ConsentService
   let usage: UsageDataService
@@ -42,14 +42,10 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
   const points: Record<string, string> = {}
 
   beforeAll(async () => {
-    const temp = await make()
-    remove = temp.remove
-    custodian = await Custodian.open({
-      db: temp.target,
+    ;({ custodian, close } = await custodianOn(make, {
       clock: () => now,
-      follow: false,
-      config: { logLevel: 'silent', publicUrl: 'https://utility.example' },
-    })
+      config: { publicUrl: 'https://utility.example' },
+    }))
     consent = new ConsentService(custodian)
     usage = new UsageDataService(custodian)
     await consent.createCustomer(undefined, ALICE)
@@ -79,8 +75,7 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
     authorizationId = granted.details?.id as string
   })
   afterAll(async () => {
-    await custodian.close()
-    await remove()
+    await close()
   })
 
   const importFile = (file: string, usagePoint = 'up_front') =>

@@ -1,26 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Custodian } from '../../src/custodian.js'
+import type { Custodian } from '../../src/custodian.js'
 import { InvalidAccessTokenError } from '../../src/errors.js'
 import { Controller } from '../../src/housemate/controller.js'
 import { HouseMate } from '../../src/housemate/house-mate.js'
-import { storeBackends } from '../support/temp-store.js'
+import { custodianOn, storeBackends } from '../support/temp-store.js'
 
 describe.each(storeBackends)('every House Mate model method on $name', ({ make }) => {
-  let remove: () => Promise<void>
+  let close: () => Promise<void>
   let custodian: Custodian
   let house: HouseMate
   let now = Date.parse('2026-11-23T10:00:00Z')
   const tokens: Record<string, string | null | undefined> = { missing: undefined, null: null, empty: '' }
 
   beforeAll(async () => {
-    const temp = await make()
-    remove = temp.remove
-    custodian = await Custodian.open({
-      db: temp.target,
-      clock: () => now,
-      follow: false,
-      config: { logLevel: 'silent' },
-    })
+    ;({ custodian, close } = await custodianOn(make, { clock: () => now }))
     house = new HouseMate(custodian)
     new Controller(custodian, house)
     await custodian.createUser(undefined, { id: 'root', name: 'Root' })
@@ -45,8 +38,7 @@ describe.each(storeBackends)('every House Mate model method on $name', ({ make }
     now += 25 * 3_600_000 // past the 24-hour lifetime
   })
   afterAll(async () => {
-    await custodian.close()
-    await remove()
+    await close()
   })
 
   const methods: [string, (token: string | null | undefined) => unknown][] = [

@@ -6,7 +6,7 @@ import { isCustodianError } from '../../src/errors.js'
 import { parseCatalogTurtle } from '../../src/licences/catalog-rdf.js'
 import { CatalogService } from '../../src/licences/catalog-service.js'
 import { IB1 } from '../../src/licences/vocabulary.js'
-import { storeBackends, tempSqlite } from '../support/temp-store.js'
+import { custodianOn, storeBackends, tempSqlite } from '../support/temp-store.js'
 
 const VOLTAGE = readFileSync(new URL('../fixtures/ib1-voltage.ttl', import.meta.url), 'utf8')
 const SERVICE = 'https://data.example.com/supply-voltage/v0'
@@ -15,14 +15,12 @@ const ROLE = (name: string) => `https://directory.estf.ib1.org/scheme/electricit
 const ATTRIBUTION = `${IB1}ObligationAttribution`
 
 describe.each(storeBackends)('the trust-framework catalog on $name', ({ make }) => {
-  let remove: () => Promise<void>
+  let close: () => Promise<void>
   let custodian: Custodian
   let catalog: CatalogService
 
   beforeAll(async () => {
-    const temp = await make()
-    remove = temp.remove
-    custodian = await Custodian.open({ db: temp.target, follow: false, config: { logLevel: 'silent' } })
+    ;({ custodian, close } = await custodianOn(make))
     catalog = new CatalogService(custodian)
     await catalog.load(undefined, VOLTAGE, 'ib1-voltage.ttl')
     const participants: [string, string[], string[]][] = [
@@ -35,8 +33,7 @@ describe.each(storeBackends)('the trust-framework catalog on $name', ({ make }) 
       await catalog.putParticipant(undefined, { id, roles, understands })
   })
   afterAll(async () => {
-    await custodian.close()
-    await remove()
+    await close()
   })
 
   it('lets a report provider and an archiver access the voltage data under the voltage-reporting licence', () => {

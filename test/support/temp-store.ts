@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import type { Config } from '../../src/config.js'
+import { Custodian } from '../../src/custodian.js'
 
 export const POSTGRES_ADMIN_URL =
   process.env.CUSTODIAN_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -47,3 +49,24 @@ export const storeBackends = [
   },
   { name: 'PostgreSQL', make: tempPostgres },
 ]
+
+/** A Custodian on a fresh store of `make`'s backend (not following the change feed), and how to close both. */
+export async function custodianOn(
+  make: () => Promise<{ target: string; remove: () => Promise<void> }>,
+  options: { clock?: () => number; config?: Partial<Config> } = {},
+): Promise<{ custodian: Custodian; close: () => Promise<void> }> {
+  const temp = await make()
+  const custodian = await Custodian.open({
+    db: temp.target,
+    ...(options.clock ? { clock: options.clock } : {}),
+    follow: false,
+    config: { logLevel: 'silent', ...options.config },
+  })
+  return {
+    custodian,
+    close: async () => {
+      await custodian.close()
+      await temp.remove()
+    },
+  }
+}
