@@ -188,33 +188,24 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
   })
 
   it('revises estimated readings with actual ones: value and updated change, nothing else is lost', async () => {
-    const csv = (value: number, extra = '') =>
-      text(
-        `usage_point,start,duration,value,quality\nup_front,2026-11-20T00:00:00Z,900,${value},8\nup_front,2026-11-20T00:15:00Z,900,20,\n${extra}`,
-      )
+    // The first reading of the day is estimated, then revised; the second stays as it was.
+    const importDay = (value: number) =>
+      usage.import(undefined, {
+        name: 'day.csv',
+        format: 'csv',
+        chunks: text(
+          `usage_point,start,duration,value,quality\nup_front,2026-11-20T00:00:00Z,900,${value},8\nup_front,2026-11-20T00:15:00Z,900,20,\n`,
+        ),
+        mapping: {},
+      })
     now = Date.parse('2026-11-23T11:00:00Z')
-    const first = await usage.import(undefined, {
-      name: 'day.csv',
-      format: 'csv',
-      chunks: csv(10),
-      mapping: {},
-    })
+    const first = await importDay(10)
     expect(first).toMatchObject({ readings: 2, changedReadings: 2, usagePoints: ['up_front'], notified: 1 })
     now = Date.parse('2026-11-23T12:00:00Z')
-    const again = await usage.import(undefined, {
-      name: 'day.csv',
-      format: 'csv',
-      chunks: csv(10),
-      mapping: {},
-    })
+    const again = await importDay(10)
     expect(again).toMatchObject({ readings: 2, changedReadings: 0, notified: 0 })
     now = Date.parse('2026-11-23T13:00:00Z')
-    const actual = await usage.import(undefined, {
-      name: 'day.csv',
-      format: 'csv',
-      chunks: csv(12),
-      mapping: {},
-    })
+    const actual = await importDay(12)
     expect(actual).toMatchObject({ readings: 2, changedReadings: 1, notified: 1 })
     const meterReading = (await custodian.store.usage.resources(['up_front'])).find(
       (r) => r.kind === 'MeterReading' && r.source === 'MeterReading/csv-900',
