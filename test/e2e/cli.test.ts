@@ -203,3 +203,33 @@ describe('the working directory', () => {
     })
   })
 })
+
+describe('output read by a reader that stops early', () => {
+  const temp = tempSqlite()
+  afterAll(() => temp.remove())
+
+  it('ends quietly with the command’s own status when the pipe closes (custodian catalog export | head -1)', () => {
+    // A catalog whose export is far larger than a pipe holds, so that writes meet the closed pipe.
+    const services = Array.from(
+      { length: 3000 },
+      (_, i) =>
+        `<https://data.example.com/service/${i}> a dcat:DataService ; ib1:roleRequiredToAccess <https://roles.example/reader> ; dcterms:license <https://licences.example/open> .`,
+    )
+    const file = join(temp.dir, 'big.ttl')
+    writeFileSync(
+      file,
+      `@prefix dcat: <http://www.w3.org/ns/dcat#> .\n@prefix dcterms: <http://purl.org/dc/terms/> .\n@prefix ib1: <http://registry.ib1.org/ns/1.0#> .\n${services.join('\n')}\n`,
+    )
+    expect(custodian(['catalog', 'load', file, '--db', temp.target]).code).toBe(0)
+    const run = spawnSync(
+      'bash',
+      [
+        '-c',
+        `"${process.execPath}" "${CLI}" catalog export --db "${temp.target}" | head -1; echo "status \${PIPESTATUS[0]}" >&2`,
+      ],
+      { encoding: 'utf8' },
+    )
+    expect(run.stdout).toBe('@prefix dcat: <http://www.w3.org/ns/dcat#>.\n')
+    expect(run.stderr).toBe('status 0\n')
+  })
+})
