@@ -192,6 +192,9 @@ export async function createProvider(custodian: Custodian, publicUrl: string): P
   }
 
   const provider = new Provider(issuer, configuration)
+  // The public URL, not the socket, says whether the customer's browser is on TLS (a TLS-terminating proxy
+  // in front): routes.ts sets X-Forwarded-Proto from it, so that Koa marks every cookie Secure.
+  provider.proxy = true
   // Client secrets are kept as SHA-256 hashes (see consent/consent-service.ts): compare in constant time.
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(
     this: { clientSecret?: string },

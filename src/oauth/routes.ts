@@ -50,6 +50,11 @@ export async function registerOAuth(
       // oidc-provider derives its mount path from originalUrl minus url, as under Express.
       raw.originalUrl = `${OAUTH_MOUNT}${url}`
       raw.url = url
+      // oidc-provider trusts these (provider.proxy): they come from the public URL, never from the client.
+      const publicUrl = new URL(custodian.publicUrl)
+      raw.headers['x-forwarded-proto'] = publicUrl.protocol.slice(0, -1)
+      raw.headers['x-forwarded-host'] = publicUrl.host
+      raw.headers['x-forwarded-for'] = request.ip
       await callback(raw, reply.raw)
     }
   await app.register(async (scope) => {
