@@ -8,7 +8,7 @@ import { tempSqlite } from '../support/temp-store.js'
  * OAuth interaction and session cookies must still be Secure, or a network attacker on any plain-http page
  * of the same site could read the customer's interaction (and sign-in) cookies.
  */
-describe('the OAuth cookies under an https public URL', () => {
+describe('cookies under an https public URL', () => {
   const temp = tempSqlite()
   let server: RunningServer
   let clientId: string
@@ -57,5 +57,18 @@ describe('the OAuth cookies under an https public URL', () => {
       expect.arrayContaining(['_interaction', '_interaction_resume']),
     )
     for (const cookie of cookies) expect(cookie.toLowerCase()).toContain('; secure')
+  })
+
+  it("sets the account pages' session cookie with Secure", async () => {
+    const response = await fetch(`${server.url}/account/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'admin', password: server.adminPassword ?? '' }),
+    })
+    expect(response.status).toBe(303)
+    const cookies = response.headers.getSetCookie()
+    expect(cookies).toHaveLength(1)
+    expect(cookies[0]?.toLowerCase()).toContain('; secure')
   })
 })
