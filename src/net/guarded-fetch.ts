@@ -2,6 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises'
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import https from 'node:https'
 import { isIP, type LookupFunction } from 'node:net'
+import { invalid } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { type AllowList, parseAllowList, refusal } from './address-policy.js'
 
@@ -70,6 +71,8 @@ export class OutboundClient {
   /** `allow` is the `outboundAllow` setting (read on each request, so that a changed setting applies). */
   constructor(options: { allow: string | (() => string); log: Pick<Logger, 'warn'>; resolve?: Resolver }) {
     const { allow } = options
+    // A setting that does not parse is refused now, not at the first request.
+    parseAllowList(typeof allow === 'function' ? allow() : allow)
     this.#allow = typeof allow === 'function' ? allow : () => allow
     this.#log = options.log
     this.#resolve = options.resolve ?? systemResolver
@@ -223,5 +226,9 @@ export function outboundClient(custodian: {
   config: { outboundAllow: string }
   log: Pick<Logger, 'warn'>
 }): OutboundClient {
-  return new OutboundClient({ allow: () => custodian.config.outboundAllow, log: custodian.log })
+  try {
+    return new OutboundClient({ allow: () => custodian.config.outboundAllow, log: custodian.log })
+  } catch (error) {
+    throw invalid((error as Error).message)
+  }
 }
