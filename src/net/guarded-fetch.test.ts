@@ -118,6 +118,14 @@ describe('the guarded outbound client', () => {
       outbound.fetch(`${server.url}/nothing-here`, { ...GET, method: 'POST', body: '{}' }),
     )
     expect(posted.message).toBe(`the document could not be sent to ${server.url}/nothing-here`)
+    const told = await failure(
+      outbound.fetch(`${server.url}/silent`, {
+        ...GET,
+        timeoutMs: 100,
+        failure: 'the source could not be asked',
+      }),
+    )
+    expect(told.message).toBe('the source could not be asked')
   })
 
   it('answers statuses the caller accepts (404 for "none")', async () => {

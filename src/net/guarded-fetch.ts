@@ -44,6 +44,12 @@ export interface OutboundRequest {
   timeoutMs: number
   /** Statuses answered as a response rather than a failure, besides 2xx (404 for "none", say). */
   accept?: readonly number[]
+  /**
+   * The one text for every failure, when not "`what` could not be fetched from `url`" ("sent to" for a POST):
+   * for an operator's URL (an information source, the remote register) whose failure is told to whoever
+   * asked a decision, who need not learn where it lives.
+   */
+  failure?: string
 }
 
 export interface OutboundResponse {
@@ -91,7 +97,7 @@ export class OutboundClient {
           : `${(error as Error).message}${(error as NodeJS.ErrnoException).code ? ` (${(error as NodeJS.ErrnoException).code})` : ''}`
       this.#log.warn({ url, what: request.what, cause: detail }, `outbound request failed: ${detail}`)
       const how = (request.method ?? 'GET') === 'GET' ? 'fetched from' : 'sent to'
-      throw new OutboundError(`${request.what} could not be ${how} ${url}`, detail)
+      throw new OutboundError(request.failure ?? `${request.what} could not be ${how} ${url}`, detail)
     }
   }
 

@@ -274,6 +274,8 @@ export class DelegationService {
         `${remoteRegister.replace(/\/$/, '')}/delegation`,
         {
           what: 'the remote register',
+          // Told to whoever asked the decision: what failed, not where the register lives.
+          failure: 'the remote register could not be asked',
           method: 'POST',
           headers: { authorization: `Bearer ${remoteRegisterToken}`, 'content-type': 'application/json' },
           body: JSON.stringify({ delegationRequest: request }),

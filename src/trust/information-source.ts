@@ -27,6 +27,8 @@ export class HttpSource<T> {
     try {
       const response = await this.options.client.fetch(url, {
         what: this.name,
+        // Told to whoever asked the decision: what failed, not where the source lives.
+        failure: `${this.name} could not be asked`,
         headers: { accept: 'application/json' },
         maxBytes: MAX_JSON_ANSWER,
         timeoutMs: this.options.timeoutMs,

@@ -31,12 +31,10 @@ describe('a reputation source asked at decision time', () => {
   })
   let custodian: Custodian
   let trust: TrustService
-  let sourceUrl: string
 
   beforeAll(async () => {
     await new Promise<void>((resolve) => source.listen(0, '127.0.0.1', resolve))
     const url = `http://127.0.0.1:${(source.address() as AddressInfo).port}/reputation/{id}`
-    sourceUrl = url
     custodian = await Custodian.open({
       db: temp.target,
       follow: false,
@@ -95,7 +93,7 @@ describe('a reputation source asked at decision time', () => {
     // Every failure to fetch reads the same (a timeout like a refusal or a closed port): nothing to probe with.
     expect(await reputation('silent')).toEqual({
       allowed: false,
-      found: `none (the reputation source could not be fetched from ${sourceUrl.replace('{id}', 'silent')})`,
+      found: 'none (the reputation source could not be asked)',
     })
   })
 
