@@ -184,6 +184,13 @@ export const settings = {
     kind: 'integer',
     help: "how long an information source's answer is reused",
   },
+  outboundAllow: {
+    env: 'CUSTODIAN_OUTBOUND_ALLOW',
+    flag: 'outbound-allow',
+    default: '',
+    kind: 'string',
+    help: 'comma-separated host names, IP addresses and CIDR ranges the server may connect to although they are loopback, private, link-local or otherwise special (catalog fetches, information sources, the remote register, notifications); empty: public addresses only',
+  },
   auditFlushMs: {
     env: 'CUSTODIAN_AUDIT_FLUSH_MS',
     flag: 'audit-flush-ms',

@@ -126,7 +126,14 @@ async function serve(config: Config, out: NodeJS.WritableStream, demo = false): 
   const url = address.replace('[::1]', 'localhost')
   if (!config.publicUrl) custodian.config.publicUrl = url
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, mailbox: config.mailbox })
-  const outbox = new OutboxWorker(custodian.store, mailer, logger, { pollMs: config.outboxPollMs })
+  // The demo's third party is served here, so its notices go to this very server: allowed for the demo only.
+  const outboundAllow = demo
+    ? [config.outboundAllow, new URL(custodian.publicUrl).hostname].filter(Boolean).join(',')
+    : config.outboundAllow
+  const outbox = new OutboxWorker(custodian.store, mailer, logger, {
+    pollMs: config.outboxPollMs,
+    outboundAllow,
+  })
   outbox.start()
   if (demo) party = await seedDemo(custodian, new ConsentService(custodian))
   // One write, so that a reader of the pipe gets the whole banner at once.

@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises'
 import type { ChangeResult, Custodian } from '../custodian.js'
 import { invalid } from '../errors.js'
+import {
+  type OutboundClient,
+  OutboundError,
+  type OutboundResponse,
+  outboundClient,
+} from '../net/guarded-fetch.js'
 import { decideServiceAccess, type ServiceAccessDecision } from './access.js'
 import { catalogTurtle } from './catalog-export.js'
 import { parseCatalogTurtle, RdfError } from './catalog-rdf.js'
@@ -16,9 +22,11 @@ const FETCH_TIMEOUT_MS = 10_000
  */
 export class CatalogService {
   readonly #custodian: Custodian
+  readonly #outbound: OutboundClient
 
   constructor(custodian: Custodian) {
     this.#custodian = custodian
+    this.#outbound = outboundClient(custodian)
   }
 
   /** Loads a Turtle document; a refusal reads `SOURCE:LINE:COLUMN: reason` and stores nothing. */
@@ -51,28 +59,32 @@ export class CatalogService {
     )
   }
 
-  /** Loads from a file path or an http(s) URL. */
+  /**
+   * Loads from a file path or an http(s) URL (administrators). Who asks is decided before the file is read
+   * or any connection is made; the URL is fetched through the guarded client (see net/guarded-fetch.ts).
+   */
   async loadFrom(token: string | undefined, location: string): Promise<ChangeResult> {
+    this.#custodian.authorizeAdminAction(token, 'catalog.load')
     if (!/^https?:\/\//i.test(location)) {
       const text = await readFile(location, 'utf8').catch((error: NodeJS.ErrnoException) => {
         throw invalid(`${location}: cannot read it (${error.code ?? error.message})`)
       })
       return this.load(token, text, location)
     }
-    const response = await fetch(location, {
-      headers: { accept: 'text/turtle' },
-      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
-    }).catch((error: Error) => {
-      throw invalid(`${location}: cannot fetch it (${error.message})`)
-    })
-    if (!response.ok) throw invalid(`${location}: the server answered HTTP ${response.status}`)
-    const length = Number(response.headers.get('content-length') ?? 0)
-    if (length > MAX_DOCUMENT)
-      throw invalid(`${location}: ${length} bytes is more than a registry document holds`)
-    const text = await response.text()
-    if (text.length > MAX_DOCUMENT) throw invalid(`${location}: more than ${MAX_DOCUMENT} bytes`)
+    let fetched: OutboundResponse
+    try {
+      fetched = await this.#outbound.fetch(location, {
+        what: 'the catalog document',
+        headers: { accept: 'text/turtle' },
+        maxBytes: MAX_DOCUMENT,
+        timeoutMs: FETCH_TIMEOUT_MS,
+      })
+    } catch (error) {
+      if (error instanceof OutboundError) throw invalid(error.message)
+      throw error
+    }
     // Relative IRIs in a fetched document resolve against where it came from.
-    return this.load(token, text, location, response.url || location)
+    return this.load(token, fetched.body.toString('utf8'), location, fetched.url)
   }
 
   /** The catalog and the licence interpretations as Turtle (administrators). */

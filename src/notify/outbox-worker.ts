@@ -1,7 +1,11 @@
 import type { Logger } from '../logger.js'
+import { OutboundClient } from '../net/guarded-fetch.js'
 import type { OutboxRow } from '../store/schema.js'
 import type { Store } from '../store/store.js'
 import type { Mailer } from './mailer.js'
+
+/** What a notification's answer may hold: it is read and discarded, so little. */
+const NOTIFY_ANSWER_BYTES = 64 * 1024
 
 /** Attempts before a message is parked for an operator (about a day of backing off). */
 export const MAX_ATTEMPTS = 20
@@ -20,15 +24,27 @@ export function nextAttemptAt(attempts: number, nowMs: number): string | null {
 export class OutboxWorker {
   #timer: NodeJS.Timeout | undefined
   #running: Promise<number> | undefined
+  readonly #outbound: OutboundClient
 
+  /**
+   * `outboundAllow` (the setting of that name) lists the special addresses notifications may go to: a
+   * notifyUri is registered by a third party, so it reaches only public addresses unless allowed.
+   */
   constructor(
     private readonly store: Store,
     private readonly mailer: Mailer,
     private readonly log: Logger,
-    private readonly options: { pollMs: number; clock?: () => number; timeoutMs?: number } = {
+    private readonly options: {
+      pollMs: number
+      clock?: () => number
+      timeoutMs?: number
+      outboundAllow?: string
+    } = {
       pollMs: 1_000,
     },
-  ) {}
+  ) {
+    this.#outbound = new OutboundClient({ allow: options.outboundAllow ?? '', log })
+  }
 
   start(): void {
     this.#timer = setInterval(() => {
@@ -80,14 +96,15 @@ export class OutboxWorker {
       await this.mailer.send({ to: message.target, subject: message.subject, text: message.body })
       return
     }
-    const response = await fetch(message.target, {
+    // Through the guarded client: one text for every failure, recorded with the message; the cause is logged.
+    await this.#outbound.fetch(message.target, {
+      what: 'the notification',
       method: 'POST',
       headers: { 'content-type': message.content_type },
       body: message.body,
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+      maxBytes: NOTIFY_ANSWER_BYTES,
+      timeoutMs: this.options.timeoutMs ?? 10_000,
     })
-    await response.body?.cancel()
-    if (!response.ok) throw new Error(`${message.target} answered HTTP ${response.status}`)
   }
 
   /** Stops polling and waits for a delivery in flight to be recorded, so that no lease outlives the node. */

@@ -3,6 +3,12 @@ import type { ChangeResult, Custodian, World } from '../custodian.js'
 import type { Plan } from '../entitlements/plans.js'
 import { invalid, notFound } from '../errors.js'
 import {
+  MAX_JSON_ANSWER,
+  OutboundError,
+  type OutboundResponse,
+  outboundClient,
+} from '../net/guarded-fetch.js'
+import {
   answerThroughChain,
   type DelegationAnswer,
   type DelegationEvidence,
@@ -138,16 +144,27 @@ export class DelegationService {
   async syncFrom(token: string | undefined, issuer: string): Promise<ChangeResult> {
     const { remoteRegister, remoteRegisterToken, sourceTimeoutMs } = this.#custodian.config
     if (!remoteRegister) throw invalid('no remote register is configured (--remote-register)')
+    // Who asks is known before any connection is made; the write below decides what they may copy.
+    this.#custodian.identify(token, 'delegation.policy.sync', issuer)
     const url = `${remoteRegister.replace(/\/$/, '')}/v1/delegation-policies?issuer=${encodeURIComponent(issuer)}`
-    const response = await fetch(url, {
-      headers: { authorization: `Bearer ${remoteRegisterToken}` },
-      signal: AbortSignal.timeout(sourceTimeoutMs),
-    }).catch((error: Error) => {
-      throw invalid(`the remote register could not be asked: ${error.message}`)
-    })
-    if (!response.ok)
-      throw invalid(`the remote register answered HTTP ${response.status} for ${issuer}'s policies`)
-    const { items } = (await response.json()) as { items?: unknown[] }
+    let response: OutboundResponse
+    try {
+      response = await outboundClient(this.#custodian).fetch(url, {
+        what: `the remote register's policies of ${issuer}`,
+        headers: { authorization: `Bearer ${remoteRegisterToken}`, accept: 'application/json' },
+        maxBytes: MAX_JSON_ANSWER,
+        timeoutMs: sourceTimeoutMs,
+      })
+    } catch (error) {
+      if (error instanceof OutboundError) throw invalid(error.message)
+      throw error
+    }
+    let items: unknown
+    try {
+      ;({ items } = JSON.parse(response.body.toString('utf8')) as { items?: unknown })
+    } catch {
+      items = undefined
+    }
     if (!Array.isArray(items)) throw invalid('the remote register answered without a list of policies')
     const remote = items.map((item, i) => {
       try {
@@ -251,28 +268,32 @@ export class DelegationService {
   async askRemote(request: DelegationRequest): Promise<DelegationEvidence | undefined> {
     const { remoteRegister, remoteRegisterToken, remoteRegisterParty, sourceTimeoutMs } =
       this.#custodian.config
-    let response: Response
+    let response: OutboundResponse
     try {
-      response = await fetch(`${remoteRegister.replace(/\/$/, '')}/delegation`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${remoteRegisterToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ delegationRequest: request }),
-        signal: AbortSignal.timeout(sourceTimeoutMs),
-      })
-    } catch (error) {
-      const timedOut = (error as Error).name === 'TimeoutError'
-      throw invalid(
-        timedOut
-          ? `the remote register did not answer within ${sourceTimeoutMs} ms`
-          : `the remote register could not be asked: ${(error as Error).message}`,
+      response = await outboundClient(this.#custodian).fetch(
+        `${remoteRegister.replace(/\/$/, '')}/delegation`,
+        {
+          what: 'the remote register',
+          // Told to whoever asked the decision: what failed, not where the register lives.
+          failure: 'the remote register could not be asked',
+          method: 'POST',
+          headers: { authorization: `Bearer ${remoteRegisterToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ delegationRequest: request }),
+          maxBytes: MAX_JSON_ANSWER,
+          timeoutMs: sourceTimeoutMs,
+          accept: [404],
+        },
       )
+    } catch (error) {
+      // One text for every failure to ask (see net/guarded-fetch.ts); the cause is in the log.
+      if (error instanceof OutboundError) throw invalid(error.message)
+      throw error
     }
     if (response.status === 404) return undefined
-    if (!response.ok) throw invalid(`the remote register answered HTTP ${response.status}`)
-    const body = (await response.json().catch(() => ({}))) as {
-      delegationToken?: string
-      delegation_token?: string
-    }
+    let body: { delegationToken?: string; delegation_token?: string } = {}
+    try {
+      body = (JSON.parse(response.body.toString('utf8')) ?? {}) as typeof body
+    } catch {}
     const token = body.delegationToken ?? body.delegation_token
     if (!token) throw invalid('the remote register answered without a delegation token')
     try {

@@ -1,7 +1,10 @@
+import { MAX_JSON_ANSWER, type OutboundClient, OutboundError } from '../net/guarded-fetch.js'
+
 /**
  * An information source asked at decision time over HTTP (a reputation model, say): a URL template with
  * `{id}`, a timeout, and a cache, so that a slow or absent source delays a decision by at most the timeout
- * and a busy one is asked once per party per cache period. Failures are answers too: "unavailable, because".
+ * and a busy one is asked once per party per cache period. It is asked through the guarded client (see
+ * net/guarded-fetch.ts). Failures are answers too: "unavailable, because".
  */
 export type SourceAnswer<T> = { ok: true; value: T; cached: boolean } | { ok: false; reason: string }
 
@@ -12,7 +15,7 @@ export class HttpSource<T> {
     readonly name: string,
     readonly template: string,
     readonly read: (json: unknown) => T,
-    readonly options: { timeoutMs: number; cacheMs: number; now: () => number },
+    readonly options: { timeoutMs: number; cacheMs: number; now: () => number; client: OutboundClient },
   ) {}
 
   async get(id: string): Promise<SourceAnswer<T>> {
@@ -22,20 +25,19 @@ export class HttpSource<T> {
     const url = this.template.replaceAll('{id}', encodeURIComponent(id))
     let json: unknown
     try {
-      const response = await fetch(url, {
+      const response = await this.options.client.fetch(url, {
+        what: this.name,
+        // Told to whoever asked the decision: what failed, not where the source lives.
+        failure: `${this.name} could not be asked`,
         headers: { accept: 'application/json' },
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        maxBytes: MAX_JSON_ANSWER,
+        timeoutMs: this.options.timeoutMs,
       })
-      if (!response.ok) return { ok: false, reason: `${this.name} answered HTTP ${response.status}` }
-      json = await response.json()
+      json = JSON.parse(response.body.toString('utf8'))
     } catch (error) {
-      const timedOut = (error as Error).name === 'TimeoutError'
-      return {
-        ok: false,
-        reason: timedOut
-          ? `${this.name} did not answer within ${this.options.timeoutMs} ms`
-          : `${this.name} could not be asked: ${(error as Error).message}`,
-      }
+      // Every failure to fetch reads the same (see net/guarded-fetch.ts); the log has the cause.
+      if (error instanceof OutboundError) return { ok: false, reason: error.message }
+      return { ok: false, reason: `${this.name} answered something unreadable: ${(error as Error).message}` }
     }
     try {
       const value = this.read(json)

@@ -1,5 +1,6 @@
 import type { ChangeResult, Custodian } from '../custodian.js'
 import { isCustodianError, notFound } from '../errors.js'
+import { outboundClient } from '../net/guarded-fetch.js'
 import {
   answerDelegation,
   answerThroughChain,
@@ -89,6 +90,7 @@ export class TrustService {
       timeoutMs: sourceTimeoutMs,
       cacheMs: sourceCacheSeconds * 1000,
       now: () => custodian.now(),
+      client: outboundClient(custodian),
     }
     this.#parties = partySource
       ? new HttpSource('the party source', partySource, readPartyFacts, options)

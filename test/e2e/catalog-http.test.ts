@@ -32,7 +32,7 @@ describe('the trust-framework catalog over HTTP', () => {
     })
     await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve))
     registryUrl = `http://127.0.0.1:${(registry.address() as AddressInfo).port}/licences.ttl`
-    ;({ server, admin } = await startWithAdmin(temp.target))
+    ;({ server, admin } = await startWithAdmin(temp.target, { CUSTODIAN_OUTBOUND_ALLOW: '127.0.0.1' }))
   })
   afterAll(async () => {
     await server.stop()

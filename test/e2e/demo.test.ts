@@ -52,6 +52,17 @@ describe('custodian demo', () => {
     await expect
       .poll(() => readdirSync(join(temp.dir, 'mailbox')).length, { timeout: 10_000 })
       .toBeGreaterThan(0)
+    // The notice to the third party goes to this very server: `custodian demo` allows its own host for it.
+    await expect
+      .poll(
+        async () =>
+          /Notifications received from the utility: (\d+)/.exec(
+            await (await fetch(`${server.url}/demo/third-party`)).text(),
+          )?.[1],
+        { timeout: 10_000 },
+      )
+      .not.toBe('0')
+    expect(server.output()).not.toContain('outbound request failed')
   })
 
   it('starts a grant at the utility: choose on the 3rd Party Access page, confirm at the third party’s request', async () => {

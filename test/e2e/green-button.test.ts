@@ -96,7 +96,10 @@ describe('publishing Green Button data to an authorized third party', () => {
     })
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve))
     const notifyUri = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/notify`
-    ;({ server, admin } = await startWithAdmin(temp.target, { CUSTODIAN_OUTBOX_POLL_MS: '50' }))
+    ;({ server, admin } = await startWithAdmin(temp.target, {
+      CUSTODIAN_OUTBOX_POLL_MS: '50',
+      CUSTODIAN_OUTBOUND_ALLOW: '127.0.0.1',
+    }))
     await call(server.url, 'POST', '/v1/customers', {
       token: admin,
       body: ALICE_BODY,
@@ -303,7 +306,10 @@ describe('publishing Green Button data to an authorized third party', () => {
     expect(notifications.every((n) => n.startsWith('refused'))).toBe(true)
     await server.stop()
     refuseNotifications = false
-    server = await startServer(temp.target, { CUSTODIAN_OUTBOX_POLL_MS: '50' })
+    server = await startServer(temp.target, {
+      CUSTODIAN_OUTBOX_POLL_MS: '50',
+      CUSTODIAN_OUTBOUND_ALLOW: '127.0.0.1',
+    })
     // Authorization notices (the termination) go to the same listener; the publication's is the one naming data.
     const delivered = await until('a delivered publication notice', () =>
       notifications.find((n) => !n.startsWith('refused') && n.includes('/Batch/Subscription/')),

@@ -60,6 +60,7 @@ describe('a remote Authorization Register asked at decision time', () => {
       CUSTODIAN_REMOTE_REGISTER_TOKEN: asking,
       CUSTODIAN_REMOTE_REGISTER_PARTY: PROVIDER,
       CUSTODIAN_TRUSTED_ROOTS: roots,
+      CUSTODIAN_OUTBOUND_ALLOW: '127.0.0.1',
     }
     ;({ server: provider, admin: providerAdmin } = await startWithAdmin(providerDb.target, remoteSettings))
     const put = (path: string, body: unknown) =>
@@ -147,8 +148,9 @@ describe('a remote Authorization Register asked at decision time', () => {
     })
     const body = other.body as { allowed: boolean; findings: { input: string; found: string }[] }
     expect(body.allowed).toBe(false)
-    expect(body.findings.find((f) => f.input === 'authorization')?.found).toMatch(
-      /^the remote register could not be asked: /,
+    // A closed port reads like every other failure to ask (the cause is in the provider's log).
+    expect(body.findings.find((f) => f.input === 'authorization')?.found).toBe(
+      'the remote register could not be asked',
     )
   })
 })
