@@ -231,6 +231,15 @@ export class Custodian {
       this.store.oidc
         .deleteExpired(Date.now())
         .catch((error) => this.log.warn({ err: error }, 'purging expired OAuth records failed'))
+      // Throttle keys with nothing to remember: no lock, no failure in the window, no recent success.
+      const nowMs = this.now()
+      this.store.throttle
+        .purge(
+          nowMs,
+          nowMs - this.#limits.windowSeconds * 1000,
+          nowMs - this.#limits.knownAddressSeconds * 1000,
+        )
+        .catch((error) => this.log.warn({ err: error }, 'purging old login throttle records failed'))
       this.purgeTokens().catch((error) =>
         this.log.warn({ err: error }, 'purging old tokens failed; will retry'),
       )
