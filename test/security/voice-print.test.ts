@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerController } from '../support/housemate-controller.js'
-import { call, type RunningServer, startWithAdmin } from '../support/server.js'
+import { call, type RunningServer, startServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 
 /** Voice prints are guessable (`--sam--`): over HTTP only a House Mate controller may present one. */
@@ -73,19 +73,25 @@ describe('voice-print logins over HTTP', () => {
     })
   })
 
-  it('counts voice prints before checking them: parallel guesses through a controller stop at the limit', async () => {
-    const guesses = await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        call(server.url, 'POST', '/v1/sessions', {
-          token: controller,
-          body: { voice_print: `--guess${i}--` },
-        }),
-      ),
-    )
-    const statuses = guesses.map((g) => g.status)
-    // CUSTODIAN_LOGIN_MAX_FAILURES_ADDRESS is 5 here: five checked, the rest refused unchecked.
-    expect(statuses.filter((s) => s === 401)).toHaveLength(5)
-    expect(statuses.filter((s) => s === 429)).toHaveLength(35)
-    expect(statuses).not.toContain(201)
+  it('counts voice prints before checking them, on every node: parallel guesses through a controller stop at the limit', async () => {
+    // A second server process on the same store: the count is the store's, not each node's.
+    const other = await startServer(temp.target, { CUSTODIAN_LOGIN_MAX_FAILURES_ADDRESS: '5' })
+    try {
+      const guesses = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          call(i % 2 === 0 ? server.url : other.url, 'POST', '/v1/sessions', {
+            token: controller,
+            body: { voice_print: `--guess${i}--` },
+          }),
+        ),
+      )
+      const statuses = guesses.map((g) => g.status)
+      // CUSTODIAN_LOGIN_MAX_FAILURES_ADDRESS is 5 here: five checked, the rest refused unchecked.
+      expect(statuses.filter((s) => s === 401)).toHaveLength(5)
+      expect(statuses.filter((s) => s === 429)).toHaveLength(35)
+      expect(statuses).not.toContain(201)
+    } finally {
+      await other.stop()
+    }
   })
 })
