@@ -740,7 +740,7 @@ export class Custodian {
     const controller = context.controller ?? CONTROLLER_USER
     const rules = voicePrintRules(this.#limits, controller, context.address)
     const counted = await this.#admit(rules, 'anonymous', 'login.voice_print', '-')
-    const userId = this.index.voicePrints.get(digestVoicePrint(voicePrint.slice(0, MAX_SECRET_LENGTH)))
+    const userId = this.index.voicePrints.get(digestVoicePrint(voicePrint))
     if (!userId || !this.index.users.has(userId)) {
       this.audit({
         actor: 'anonymous',
