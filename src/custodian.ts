@@ -13,7 +13,15 @@ import {
 } from './entitlements/credentials.js'
 import { EntitlementIndex } from './entitlements/entitlement-index.js'
 import * as plans from './entitlements/plans.js'
-import { LoginThrottle } from './entitlements/throttle.js'
+import {
+  type Admission,
+  admitAttempt,
+  type LoginLimits,
+  passwordRules,
+  settleSuccess,
+  type ThrottleRule,
+  voicePrintRules,
+} from './entitlements/throttle.js'
 import { issueToken, matchToken, parseToken, type TokenCheck, validateToken } from './entitlements/tokens.js'
 import {
   AccessDeniedError,
@@ -23,6 +31,7 @@ import {
   invalid,
   isCustodianError,
 } from './errors.js'
+import { CONTROLLER_USER } from './housemate/controller.js'
 import { HouseModel } from './housemate/house-model.js'
 import { CatalogModel } from './licences/catalog-model.js'
 import { createLogger, type Logger } from './logger.js'
@@ -85,6 +94,17 @@ export interface CallContext {
   address?: string
 }
 
+export interface VoicePrintContext extends CallContext {
+  /**
+   * The House Mate controller relaying the voice print, as its caller authenticated it (over HTTP: the user of
+   * the controller's token, see authorizeController). Default: the in-process controller's service account.
+   */
+  controller?: string
+}
+
+/** The permission a House Mate controller's own user holds: only it may relay voice prints over HTTP. */
+export const HOUSEMATE_CONTROLLER_PERMISSION = 'housemate_controller'
+
 const MAX_SECRET_LENGTH = 1_024
 /**
  * A token's uses are written back to the store at most this often, a tenth of its idle timeout (at most a
@@ -94,6 +114,8 @@ const touchSlackMs = (row: AccessTokenRow) => Math.min(60_000, row.idle_timeout_
 const PURGE_EVERY_MS = 3_600_000
 /** Ended and expired tokens are kept this long (for the audit trail's sake), then dropped. */
 const TOKEN_RETENTION_MS = 86_400_000
+/** An address a user logged in from is exempt from that user's slow-down this long. */
+const KNOWN_ADDRESS_SECONDS = 30 * 86_400
 
 /**
  * One Custodian node: the store, the Index built from it and kept fresh from the change log, the audit
@@ -114,7 +136,7 @@ export class Custodian {
   /** The iSHARE Authorization Register: data owners' delegation evidence. */
   readonly register: RegisterModel
   readonly #clock: () => number
-  readonly #throttle: LoginThrottle
+  readonly #limits: LoginLimits
   /** Token id -> latest use on this node, written back to the store lazily. */
   readonly #activity = new Map<string, number>()
   #pendingAudit: AuditEntry[] = []
@@ -136,16 +158,16 @@ export class Custodian {
     this.config = config
     this.log = log
     this.#clock = clock
-    const policy = (maxFailures: number) => ({
-      maxFailures,
+    this.#limits = {
+      maxFailuresPerUser: config.loginMaxFailuresPerUser,
+      maxFailuresPerAddress: config.loginMaxFailuresPerAddress,
       lockoutSeconds: config.loginLockoutSeconds,
-      maxLockoutSeconds: 900,
-      windowSeconds: 900,
-    })
-    this.#throttle = new LoginThrottle({
-      user: policy(config.loginMaxFailuresPerUser),
-      address: policy(config.loginMaxFailuresPerAddress),
-    })
+      maxLockoutSeconds: config.loginMaxLockoutSeconds,
+      slowAfterFailures: config.loginSlowAfterFailures,
+      slowSeconds: config.loginSlowSeconds,
+      windowSeconds: config.loginMaxLockoutSeconds,
+      knownAddressSeconds: KNOWN_ADDRESS_SECONDS,
+    }
   }
 
   static async open(options: CustodianOptions = {}): Promise<Custodian> {
@@ -209,6 +231,15 @@ export class Custodian {
       this.store.oidc
         .deleteExpired(Date.now())
         .catch((error) => this.log.warn({ err: error }, 'purging expired OAuth records failed'))
+      // Throttle keys with nothing to remember: no lock, no failure in the window, no recent success.
+      const nowMs = this.now()
+      this.store.throttle
+        .purge(
+          nowMs,
+          nowMs - this.#limits.windowSeconds * 1000,
+          nowMs - this.#limits.knownAddressSeconds * 1000,
+        )
+        .catch((error) => this.log.warn({ err: error }, 'purging old login throttle records failed'))
       this.purgeTokens().catch((error) =>
         this.log.warn({ err: error }, 'purging old tokens failed; will retry'),
       )
@@ -671,18 +702,18 @@ export class Custodian {
 
   /**
    * Checks a user's password (throttled, audited on failure) without starting a session: for logins that
-   * keep their own session, such as the OAuth interaction's.
+   * keep their own session, such as the OAuth interaction's. The attempt is counted in the store before the
+   * password is checked, so parallel attempts on every node together stay within the limits.
    */
   async verifyPassword(userId: string, password: string, context: CallContext = {}): Promise<void> {
-    const keys = { user: userId, address: context.address }
-    this.#refuseIfThrottled(keys, `user ${userId}`, 'login.password', userId)
+    const rules = passwordRules(this.#limits, userId, context.address)
+    const counted = await this.#admit(rules, userId, 'login.password', userId)
     const stored = this.index.passwordHashes.get(userId)
     const matches = await verifyPassword(
       stored ?? (await decoyPasswordHash()),
       password.slice(0, MAX_SECRET_LENGTH),
     )
     if (!stored || !matches || !this.index.users.has(userId)) {
-      this.#throttle.failed(keys, this.now())
       const why = !this.index.users.has(userId)
         ? 'unknown user'
         : !stored
@@ -698,46 +729,88 @@ export class Custodian {
       // One message for all three, so that a caller cannot tell which users exist.
       throw new AuthenticationError(`login failed for user ${userId}: unknown user or wrong password`)
     }
-    this.#throttle.succeeded(keys)
+    await this.#settle(counted)
   }
 
-  async loginVoicePrint(voicePrint: string, context: CallContext = {}): Promise<LoginResult> {
-    const keys = { address: context.address }
-    this.#refuseIfThrottled(keys, `address ${context.address}`, 'login.voice_print', '-')
+  /**
+   * A voice-print login, relayed by a House Mate controller (see VoicePrintContext): counted before it is
+   * checked, per controller and per address; its token lives `voiceTokenLifetimeSeconds`.
+   */
+  async loginVoicePrint(voicePrint: string, context: VoicePrintContext = {}): Promise<LoginResult> {
+    const controller = context.controller ?? CONTROLLER_USER
+    const rules = voicePrintRules(this.#limits, controller, context.address)
+    const counted = await this.#admit(rules, 'anonymous', 'login.voice_print', '-')
     const userId = this.index.voicePrints.get(digestVoicePrint(voicePrint))
     if (!userId || !this.index.users.has(userId)) {
-      this.#throttle.failed(keys, this.now())
       this.audit({
         actor: 'anonymous',
         action: 'login.voice_print',
         resource: '-',
         outcome: 'Authentication',
-        reason: 'no user has this voice print',
+        reason: `no user has this voice print (relayed by ${controller})`,
       })
       throw new AuthenticationError('voice print login failed: no user has this voice print')
     }
-    return this.#startSession(userId, 'voice_print', context)
+    await this.#settle(counted)
+    return this.#startSession(userId, 'voice_print', { ...context, controller })
   }
 
-  #refuseIfThrottled(
-    keys: { user?: string; address?: string | undefined },
-    who: string,
-    action: string,
-    resource: string,
-  ) {
-    const wait = this.#throttle.wait(keys as { user?: string; address?: string }, this.now())
-    if (!wait) return
-    const retryAfterSeconds = Math.ceil(wait.ms / 1000)
-    const message = `too many failed logins for ${wait.key.startsWith('user:') ? who : `address ${keys.address}`}; try again in ${retryAfterSeconds} s`
-    this.audit({ actor: keys.user ?? 'anonymous', action, resource, outcome: 'Throttled', reason: message })
+  /**
+   * The user of a House Mate controller's token: valid, and holding HOUSEMATE_CONTROLLER_PERMISSION. Only a
+   * controller may present voice prints over the network.
+   */
+  authorizeController(token: string | undefined, action: string): string {
+    const userId = this.authenticate(token, action, '-')
+    if (!this.index.effective(userId).global.has(HOUSEMATE_CONTROLLER_PERMISSION)) {
+      const reason = `${userId} may not ${action}: only a House Mate controller may, holding the ${HOUSEMATE_CONTROLLER_PERMISSION} permission`
+      this.audit({ actor: userId, action, resource: '-', outcome: 'AccessDenied', reason })
+      throw new AccessDeniedError(reason)
+    }
+    return userId
+  }
+
+  /** Counts an attempt on its rules before the secret is checked; refuses it if one of them is locked. */
+  async #admit(rules: ThrottleRule[], actor: string, action: string, resource: string) {
+    const nowMs = this.now()
+    const admission = await this.store.throttle.update<Admission>(
+      rules.map((r) => ({ key: r.key, userId: r.user ?? null })),
+      (entries) => {
+        const outcome = admitAttempt(rules, entries, nowMs)
+        return { entries: outcome.admitted ? outcome.entries : undefined, result: outcome }
+      },
+    )
+    if (admission.admitted) return admission.counted
+    const retryAfterSeconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000))
+    const message = `too many failed logins for ${describeKey(admission.rule)}; try again in ${retryAfterSeconds} s`
+    this.audit({ actor, action, resource, outcome: 'Throttled', reason: message })
     throw new CustodianError('Throttled', message, { retryAfterSeconds })
+  }
+
+  /** A successful check: the user at this address starts afresh, and the other keys take the attempt back. */
+  async #settle(counted: ThrottleRule[]): Promise<void> {
+    const nowMs = this.now()
+    await this.store.throttle.update(
+      counted.map((r) => ({ key: r.key, userId: r.user ?? null })),
+      (entries) => ({ entries: settleSuccess(counted, entries, nowMs), result: undefined }),
+    )
+  }
+
+  /** An administrator clears every login lock and failure count of a user (at every address); audited. */
+  async unlockUser(token: string | undefined, userId: string): Promise<ChangeResult> {
+    const actor = this.authorizeAdminAction(token, `unlock user ${userId}`)
+    const locked = await this.store.throttle.unlockUser(userId, this.now())
+    const summary = `cleared the login failures of user ${userId} (${locked} lock${locked === 1 ? '' : 's'} lifted)`
+    this.audit({ actor, action: 'user.unlock', resource: userId, outcome: 'ok', reason: summary })
+    return { revision: this.revision, summary, details: { locks: locked } }
   }
 
   async #startSession(
     userId: string,
     method: AccessTokenRow['method'],
-    context: CallContext,
+    context: VoicePrintContext,
   ): Promise<LoginResult> {
+    const lifetimeSeconds =
+      method === 'voice_print' ? this.config.voiceTokenLifetimeSeconds : this.config.tokenLifetimeSeconds
     const issued = issueToken()
     const nowMs = this.now()
     const created = new Date(nowMs).toISOString()
@@ -747,7 +820,7 @@ export class Custodian {
       secret_hash: issued.secretHash,
       method,
       created_at: created,
-      expires_at: new Date(nowMs + this.config.tokenLifetimeSeconds * 1000).toISOString(),
+      expires_at: new Date(nowMs + lifetimeSeconds * 1000).toISOString(),
       idle_timeout_seconds: this.config.idleTimeoutSeconds,
       last_used_at: created,
       ended_at: null,
@@ -755,7 +828,7 @@ export class Custodian {
     const outcome = await this.store.write(this.index.revision, (pending) => {
       this.#apply(pending)
       const plan = plans.startToken(row)
-      const reason = `${plan.summary}${context.address ? ` from ${context.address}` : ''}`
+      const reason = `${plan.summary}${context.address ? ` from ${context.address}` : ''}${context.controller ? ` through controller ${context.controller}` : ''}`
       return {
         changes: plan.changes,
         audit: [
@@ -949,3 +1022,13 @@ function changeResult(outcome: { revision: number; result: plans.Plan }): Change
 }
 
 export const openCustodian = (options?: CustodianOptions) => Custodian.open(options)
+
+/** Which throttled key refused an attempt, in words. */
+function describeKey(rule: ThrottleRule): string {
+  const [kind, ...rest] = rule.key.split(':')
+  const name = rest.join(':')
+  if (kind === 'pair') return `user ${rule.user}`
+  if (kind === 'user') return `user ${rule.user} across addresses`
+  if (kind === 'controller') return `voice prints relayed by controller ${name}`
+  return `address ${name}`
+}

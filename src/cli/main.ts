@@ -51,6 +51,8 @@ usage:
   custodian login --user ID            log in (password on stdin or in CUSTODIAN_PASSWORD); prints a token
   custodian login --voice-print VP     log in by voice print; prints a token
   custodian logout --token T           end a session
+  custodian unlock USER                clear a user's login locks and failure counts, at every address
+                                       (administrators: --token T)
   custodian show KIND [ID] [--json]    KIND: ${Object.keys(entityViews).join(', ')}
   custodian show configuration|energy-use [TARGET] / show sensor|appliance ADDRESS   (House Mate)
   custodian COMMAND ARG...             any script command, one argument per field, for example
@@ -330,6 +332,7 @@ async function login(config: Config, flags: Flags, out: NodeJS.WritableStream): 
   const custodian = await open(config)
   try {
     const voicePrint = flags['voice-print']
+    // Local, like scripts: relayed as by the in-process House Mate controller, and counted against it.
     const result =
       typeof voicePrint === 'string'
         ? await custodian.loginVoicePrint(voicePrint, { address: 'cli' })

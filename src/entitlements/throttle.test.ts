@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import {
-  LoginThrottle,
+  admitAttempt,
+  type LoginLimits,
   lockedFor,
+  passwordRules,
   recordFailure,
+  settleSuccess,
+  type ThrottleEntries,
   type ThrottleEntry,
   type ThrottlePolicy,
+  type ThrottleRule,
+  voicePrintRules,
 } from './throttle.js'
 
 const policy: ThrottlePolicy = {
@@ -88,81 +94,124 @@ describe('recordFailure and lockedFor', () => {
   })
 })
 
-describe('LoginThrottle', () => {
-  const userPolicy: ThrottlePolicy = {
-    maxFailures: 2,
+describe('admitAttempt and settleSuccess: counted before the check', () => {
+  const limits: LoginLimits = {
+    maxFailuresPerUser: 2,
+    maxFailuresPerAddress: 4,
     lockoutSeconds: 10,
     maxLockoutSeconds: 60,
+    slowAfterFailures: 3,
+    slowSeconds: 5,
     windowSeconds: 300,
+    knownAddressSeconds: 3_600,
   }
-  const addressPolicy: ThrottlePolicy = {
-    maxFailures: 4,
-    lockoutSeconds: 20,
-    maxLockoutSeconds: 60,
-    windowSeconds: 300,
+  /** A store of entries, and one attempt against it: admitted (then settled if `ok`) or refused. */
+  const make = () => {
+    let entries: ThrottleEntries = new Map()
+    return {
+      get entries() {
+        return entries
+      },
+      attempt(rules: ThrottleRule[], nowMs: number, ok = false) {
+        const admission = admitAttempt(rules, entries, nowMs)
+        if (!admission.admitted) return { refusedBy: admission.rule.key, ms: admission.retryAfterMs }
+        entries = admission.entries
+        if (ok) entries = settleSuccess(admission.counted, entries, nowMs)
+        return { admitted: true }
+      },
+    }
   }
-  const make = () => new LoginThrottle({ user: userPolicy, address: addressPolicy })
+  const pw = (user: string, address?: string) => passwordRules(limits, user, address)
 
-  it('locks a user after the user policy maxFailures and says which key is locked', () => {
+  it('admits exactly maxFailures attempts of a user at an address, however close together, then locks', () => {
     const throttle = make()
-    throttle.failed({ user: 'sam' }, T0)
-    expect(throttle.wait({ user: 'sam' }, T0)).toBeUndefined()
-    throttle.failed({ user: 'sam' }, T0)
-    expect(throttle.wait({ user: 'sam' }, T0 + s(4))).toEqual({ ms: s(6), key: 'user:sam' })
-    expect(throttle.wait({ user: 'sam' }, T0 + s(10))).toBeUndefined()
-  })
-
-  it('keeps users apart', () => {
-    const throttle = make()
-    throttle.failed({ user: 'sam' }, T0)
-    throttle.failed({ user: 'sam' }, T0)
-    expect(throttle.wait({ user: 'jimmy' }, T0)).toBeUndefined()
-  })
-
-  it('clears the user key on success, so counting starts again', () => {
-    const throttle = make()
-    throttle.failed({ user: 'sam' }, T0)
-    throttle.failed({ user: 'sam' }, T0)
-    expect(throttle.wait({ user: 'sam' }, T0)).toBeDefined()
-    throttle.succeeded({ user: 'sam' })
-    expect(throttle.wait({ user: 'sam' }, T0)).toBeUndefined()
-    throttle.failed({ user: 'sam' }, T0 + 1)
-    expect(throttle.wait({ user: 'sam' }, T0 + 1)).toBeUndefined()
-  })
-
-  it('counts an address across users under the address policy, independently of the user keys', () => {
-    const throttle = make()
-    for (const user of ['a', 'b', 'c']) throttle.failed({ user, address: '10.0.0.1' }, T0)
-    expect(throttle.wait({ address: '10.0.0.1' }, T0)).toBeUndefined()
-    throttle.failed({ user: 'd', address: '10.0.0.1' }, T0)
-    expect(throttle.wait({ address: '10.0.0.1' }, T0)).toEqual({ ms: s(20), key: 'address:10.0.0.1' })
-    // User e never failed, but comes from the locked address.
-    expect(throttle.wait({ user: 'e', address: '10.0.0.1' }, T0)).toEqual({
-      ms: s(20),
-      key: 'address:10.0.0.1',
+    const outcomes = Array.from({ length: 6 }, () => throttle.attempt(pw('sam', '10.0.0.1'), T0))
+    expect(outcomes.filter((o) => o.admitted)).toHaveLength(2)
+    expect(outcomes[2]).toEqual({ refusedBy: 'pair:10.0.0.1|sam', ms: s(10) })
+    // A refused attempt is not counted: the lock does not grow while it holds.
+    expect(throttle.entries.get('pair:10.0.0.1|sam')).toEqual({
+      failures: 2,
+      firstFailureMs: T0,
+      lockedUntilMs: T0 + s(10),
     })
-    expect(throttle.wait({ user: 'e', address: '10.0.0.2' }, T0)).toBeUndefined()
-    // Each user failed once: none is locked on its own.
-    expect(throttle.wait({ user: 'a' }, T0)).toBeUndefined()
+    expect(throttle.attempt(pw('sam', '10.0.0.1'), T0 + s(10)).admitted).toBe(true)
+    expect(throttle.attempt(pw('sam', '10.0.0.1'), T0 + s(10))).toEqual({
+      refusedBy: 'pair:10.0.0.1|sam',
+      ms: s(20),
+    })
   })
 
-  it('does not clear the address key when a user succeeds', () => {
+  it('keeps users apart, and a user at another address apart', () => {
     const throttle = make()
-    for (let i = 0; i < 4; i++) throttle.failed({ user: 'sam', address: '10.0.0.1' }, T0)
-    throttle.succeeded({ user: 'sam' })
-    expect(throttle.wait({ user: 'sam' }, T0)).toBeUndefined()
-    expect(throttle.wait({ user: 'sam', address: '10.0.0.1' }, T0)?.key).toBe('address:10.0.0.1')
+    throttle.attempt(pw('sam', '10.0.0.1'), T0)
+    throttle.attempt(pw('sam', '10.0.0.1'), T0)
+    expect(throttle.attempt(pw('jimmy', '10.0.0.1'), T0).admitted).toBe(true)
+    expect(throttle.attempt(pw('sam', '10.0.0.2'), T0).admitted).toBe(true)
   })
 
-  it('does not lock a user for failures recorded against an address only', () => {
+  it('clears the user at that address on success, so counting starts again', () => {
     const throttle = make()
-    for (let i = 0; i < 3; i++) throttle.failed({ address: '10.0.0.1' }, T0)
-    expect(throttle.wait({ user: 'sam' }, T0)).toBeUndefined()
+    throttle.attempt(pw('sam', '10.0.0.1'), T0)
+    expect(throttle.attempt(pw('sam', '10.0.0.1'), T0, true).admitted).toBe(true)
+    expect(throttle.entries.get('pair:10.0.0.1|sam')).toEqual({
+      failures: 0,
+      firstFailureMs: 0,
+      lockedUntilMs: 0,
+      lastSuccessMs: T0,
+    })
+    throttle.attempt(pw('sam', '10.0.0.1'), T0 + 1)
+    expect(throttle.attempt(pw('sam', '10.0.0.1'), T0 + 1).admitted).toBe(true)
   })
 
-  it('reports the user key first when both are locked', () => {
+  it('locks an address that fails across users, whoever comes from it next', () => {
     const throttle = make()
-    for (let i = 0; i < 4; i++) throttle.failed({ user: 'sam', address: '10.0.0.1' }, T0)
-    expect(throttle.wait({ user: 'sam', address: '10.0.0.1' }, T0)?.key).toBe('user:sam')
+    for (const user of ['a', 'b', 'c', 'd']) throttle.attempt(pw(user, '10.0.0.1'), T0)
+    expect(throttle.attempt(pw('e', '10.0.0.1'), T0)).toEqual({ refusedBy: 'address:10.0.0.1', ms: s(10) })
+    expect(throttle.attempt(pw('e', '10.0.0.2'), T0).admitted).toBe(true)
+  })
+
+  it('takes back only the successful attempt from the address', () => {
+    const throttle = make()
+    for (const user of ['a', 'b', 'c']) throttle.attempt(pw(user, '10.0.0.1'), T0)
+    throttle.attempt(pw('sam', '10.0.0.1'), T0, true)
+    expect(throttle.entries.get('address:10.0.0.1')?.failures).toBe(3)
+    expect(throttle.attempt(pw('d', '10.0.0.1'), T0).admitted).toBe(true)
+    expect(throttle.attempt(pw('e', '10.0.0.1'), T0)?.refusedBy).toBe('address:10.0.0.1')
+  })
+
+  it('only slows a user failing across addresses: a few seconds, never growing', () => {
+    const throttle = make()
+    for (let i = 1; i <= 3; i++) throttle.attempt(pw('admin', `10.0.1.${i}`), T0)
+    expect(throttle.attempt(pw('admin', '10.0.1.9'), T0 + s(1))).toEqual({
+      refusedBy: 'user:admin',
+      ms: s(4),
+    })
+    for (let i = 0; i < 20; i++) {
+      expect(throttle.attempt(pw('admin', `10.0.2.${i}`), T0 + s(5 * (i + 1))).admitted).toBe(true)
+      expect(throttle.attempt(pw('admin', '10.0.3.1'), T0 + s(5 * (i + 1)))).toEqual({
+        refusedBy: 'user:admin',
+        ms: s(5),
+      })
+    }
+  })
+
+  it('does not slow a user at an address it logged in from recently', () => {
+    const throttle = make()
+    throttle.attempt(pw('admin', '10.0.0.1'), T0, true)
+    for (let i = 1; i <= 5; i++) throttle.attempt(pw('admin', `10.0.1.${i}`), T0 + s(1))
+    expect(throttle.attempt(pw('admin', '10.0.1.9'), T0 + s(1))?.refusedBy).toBe('user:admin')
+    expect(throttle.attempt(pw('admin', '10.0.0.1'), T0 + s(1), true).admitted).toBe(true)
+    // Known for knownAddressSeconds after that success, no longer.
+    for (let i = 1; i <= 5; i++) throttle.attempt(pw('admin', `10.0.4.${i}`), T0 + s(3_000))
+    expect(throttle.attempt(pw('admin', '10.0.0.1'), T0 + s(3_001)).admitted).toBe(true)
+    for (let i = 1; i <= 5; i++) throttle.attempt(pw('admin', `10.0.5.${i}`), T0 + s(3_700))
+    expect(throttle.attempt(pw('admin', '10.0.0.1'), T0 + s(3_702))?.refusedBy).toBe('user:admin')
+  })
+
+  it('counts voice prints per controller and per address', () => {
+    const throttle = make()
+    for (let i = 1; i <= 4; i++) throttle.attempt(voicePrintRules(limits, 'hm', `10.0.0.${i}`), T0)
+    expect(throttle.attempt(voicePrintRules(limits, 'hm', '10.0.0.9'), T0)?.refusedBy).toBe('controller:hm')
+    expect(throttle.attempt(voicePrintRules(limits, 'other', '10.0.0.9'), T0).admitted).toBe(true)
   })
 })

@@ -1,4 +1,4 @@
-import type { CallContext, Custodian } from '../custodian.js'
+import type { Custodian, VoicePrintContext } from '../custodian.js'
 import { CustodianError, conflict, notFound } from '../errors.js'
 import type { DeviceRow } from '../store/schema.js'
 import type { HouseMate } from './house-mate.js'
@@ -40,7 +40,9 @@ export function resolveTarget(
 
 /**
  * The House Mate controller. A voice command logs in by the speaker's voice print and acts with that
- * occupant's own token, so the occupant's entitlements decide. Automation (a sensor that reports smoke or
+ * occupant's own token (living minutes), so the occupant's entitlements decide. The voice print is relayed
+ * by this in-process controller, or (over HTTP) by the controller whose own token the request carries, as
+ * `context.controller` names it. Automation (a sensor that reports smoke or
  * motion) acts with the controller's own token, of a service account holding `admin`.
  */
 export class Controller {
@@ -58,7 +60,7 @@ export class Controller {
     listener: string,
     voicePrint: string,
     utterance: string,
-    context: CallContext = {},
+    context: VoicePrintContext = {},
   ): Promise<VoiceOutcome> {
     const address = parseDeviceAddress(listener)
     requireDevice(this.#custodian.model, address)

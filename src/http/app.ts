@@ -6,6 +6,7 @@ import { ConsentService } from '../consent/consent-service.js'
 import type { ChangeResult, Custodian } from '../custodian.js'
 import { type DemoThirdParty, registerDemoThirdParty } from '../demo/demo.js'
 import { entityViews, listEntities } from '../entitlements/views.js'
+import { InvalidAccessTokenError } from '../errors.js'
 import { registerEspiResources } from '../greenbutton/espi-routes.js'
 import { UsageDataService } from '../greenbutton/usage-data-service.js'
 import { Controller } from '../housemate/controller.js'
@@ -107,6 +108,15 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   const adminOf = (request: FastifyRequest, action: string) =>
     custodian.authorizeAdminAction(bearerToken(request), action)
   const token = (request: FastifyRequest) => bearerToken(request)
+  /** The House Mate controller that sends this request, by its own bearer token; else 401 or 403. */
+  const controllerOf = (request: FastifyRequest, action: string) => {
+    const presented = bearerToken(request)
+    if (!presented)
+      throw new InvalidAccessTokenError(
+        `${action} needs the access token of a House Mate controller: send Authorization: Bearer <token>`,
+      )
+    return custodian.authorizeController(presented, action)
+  }
 
   // Unauthenticated: load balancers probe it, and it reveals only liveness and the revision.
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', revision: custodian.revision }))
@@ -115,12 +125,16 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   // --- sessions ---------------------------------------------------------------------------------------
-  // Unauthenticated by nature: this is where a token comes from. Throttled per user and per address.
+  // Unauthenticated by nature for a password: this is where a token comes from. Every attempt is counted in
+  // the store before it is checked: per user at an address, per address, and (slowing only) per user. A voice
+  // print is accepted only from a House Mate controller, which sends its own bearer token.
   app.post(
     '/v1/sessions',
     {
       schema: {
         summary: 'Log in with a password or a voice print; answers an access token',
+        description:
+          'A voice print is accepted only with the bearer token of a House Mate controller (a user holding housemate_controller); its token lives minutes.',
         tags: ['sessions'],
         body: Type.Union([
           Type.Object(
@@ -149,7 +163,10 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
       const context = { address: request.ip }
       const login =
         'voice_print' in body
-          ? await custodian.loginVoicePrint(body.voice_print, context)
+          ? await custodian.loginVoicePrint(body.voice_print, {
+              ...context,
+              controller: controllerOf(request, 'log in by voice print'),
+            })
           : await custodian.login(body.user, body.password, context)
       reply.code(201).header('cache-control', 'no-store')
       return {
@@ -412,6 +429,23 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
       ),
   )
 
+  app.delete(
+    '/v1/users/:id/lock',
+    {
+      schema: {
+        summary: "Clear a user's login locks and failure counts, at every address",
+        tags: ['users'],
+        security: bearer,
+        params: Type.Object({ id: Id }),
+        response: { 200: Type.Object({ summary: Type.String(), locks: Type.Integer() }), ...errors },
+      },
+    },
+    async (request) => {
+      const result = await custodian.unlockUser(token(request), request.params.id)
+      return { summary: result.summary, locks: Number(result.details?.locks ?? 0) }
+    },
+  )
+
   app.get(
     '/v1/audit',
     {
@@ -633,14 +667,18 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     },
     async (request) => house.showEnergyUse(token(request), request.query.target),
   )
-  // Authenticated by the voice print it carries: the controller logs the speaker in with it, and the
-  // speaker's own entitlements decide. Failed voice prints are throttled per address like logins.
+  // Sent by a House Mate controller, with its own bearer token; the speaker is identified by the voice
+  // print it carries, and the speaker's own entitlements decide. Voice prints are counted before they are
+  // checked, per controller and per address.
   app.post(
     '/v1/voice-commands',
     {
       schema: {
         summary: 'A voice command heard by a listening device: the speaker is identified by voice print',
+        description:
+          'Only a House Mate controller may send it: the bearer token of a user holding housemate_controller.',
         tags: housemate,
+        security: bearer,
         body: Type.Object(
           {
             listener: Type.String({
@@ -658,7 +696,10 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     },
     async (request) => {
       const { listener, voice_print, utterance } = request.body
-      return controller.voiceCommand(listener, voice_print, utterance, { address: request.ip })
+      return controller.voiceCommand(listener, voice_print, utterance, {
+        address: request.ip,
+        controller: controllerOf(request, 'send a voice command'),
+      })
     },
   )
 

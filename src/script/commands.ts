@@ -167,6 +167,9 @@ export const commands: Record<string, CommandSpec> = {
       const [first, second] = args
       const usage = commands.login?.usage
       if (first?.words[0] === 'voiceprint' && args.length === 1 && first.words.length >= 2) {
+        // Scripts run where the store is, by an operator who holds its credentials: the voice print goes
+        // through as the in-process House Mate controller would relay it, counted against that controller,
+        // and its token lives minutes. Over HTTP only a controller's own token may present voice prints.
         const login = await s.custodian.loginVoicePrint(first.words.slice(1).join(' '), {
           address: s.address,
         })
@@ -211,6 +214,13 @@ export const commands: Record<string, CommandSpec> = {
     if (s.adminToken === token) s.adminToken = undefined
     return { message: result.summary, result: { revision: result.revision, summary: result.summary } }
   }),
+  unlock: define(
+    'unlock <user_id>',
+    'clears the login locks and failure counts of a user, at every address (administrators)',
+    1,
+    1,
+    async (s, [user]) => changed(await s.custodian.unlockUser(admin(s), user)),
+  ),
   check_access: define(
     'check_access <token_ref>, <permission_id>, <resource_id>',
     'checks that the token holder may use the permission on the resource',

@@ -372,6 +372,20 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '0012_login_throttle': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('login_throttle')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text')
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('first_failure_ms', 'bigint', (c) => c.notNull())
+        .addColumn('locked_until_ms', 'bigint', (c) => c.notNull())
+        .addColumn('last_success_ms', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('login_throttle_user').on('login_throttle').column('user_id').execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

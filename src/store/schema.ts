@@ -369,6 +369,17 @@ export interface MetaRow {
   value: string
 }
 
+/** Login throttling: one row per key (see entitlements/throttle.ts). Not replicated: every node reads it. */
+export interface LoginThrottleRow {
+  key: string
+  /** The user the key is about (pair and user keys), for an administrator's unlock. */
+  user_id: string | null
+  failures: number
+  first_failure_ms: number
+  locked_until_ms: number
+  last_success_ms: number
+}
+
 /** The tables that hold entitlement state and travel through the change log, with their key columns. */
 export const replicatedTables = {
   permissions: ['id'],
@@ -438,6 +449,7 @@ export interface Database extends ReplicatedRows {
   outbox: OutboxRow
   oidc_payloads: OidcPayloadRow
   meta: MetaRow
+  login_throttle: LoginThrottleRow
   gb_resources: GbResourceRow
   gb_blocks: GbBlockRow
   gb_readings: GbReadingRow

@@ -12,6 +12,7 @@ import {
   type ReplicatedTable,
   replicatedTables,
 } from './schema.js'
+import { type ThrottleStore, throttleStore } from './throttle-store.js'
 import { PARKED, type UsageDataStore, usageDataStore } from './usage-data-store.js'
 
 /** A change to one replicated row. `row` holds the whole row for `put`, the key columns for `delete`. */
@@ -89,6 +90,8 @@ export interface Store {
   readonly oidc: OidcPayloadStore
   /** Published Green Button data. */
   readonly usage: UsageDataStore
+  /** Login throttling counts, shared by every node. */
+  readonly throttle: ThrottleStore
   /** Calls `listener` when another process announces a new revision (PostgreSQL NOTIFY); else never. */
   subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>>
   close(): Promise<void>
@@ -182,9 +185,11 @@ class KyselyStore implements Store {
     this.#db = connection.db
     this.#connectListener = connection.connectListener
     this.usage = usageDataStore(this.#db, this.kind, insertOutbox)
+    this.throttle = throttleStore(this.#db, this.kind)
   }
 
   readonly usage: UsageDataStore
+  readonly throttle: ThrottleStore
 
   async loadSnapshot(): Promise<Snapshot> {
     let tx = this.#db.transaction().setAccessMode('read only')

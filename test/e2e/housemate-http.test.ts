@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { registerController } from '../support/housemate-controller.js'
 import { call, type RunningServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 
@@ -7,6 +8,8 @@ describe('House Mate over HTTP', () => {
   const temp = tempSqlite()
   let server: RunningServer
   let admin: string
+  /** Voice prints are accepted only from a House Mate controller, with its own token. */
+  let controller: string
   const encoded = (address: string) => encodeURIComponent(address)
 
   beforeAll(async () => {
@@ -34,6 +37,7 @@ describe('House Mate over HTTP', () => {
       const response = await call(server.url, method, path, { token: admin, body })
       expect([200, 201], `${method} ${path}: ${JSON.stringify(response.body)}`).toContain(response.status)
     }
+    controller = await registerController(server.url, admin)
   })
   afterAll(async () => {
     await server.stop()
@@ -42,6 +46,7 @@ describe('House Mate over HTTP', () => {
 
   const voice = (voice_print: string, utterance: string) =>
     call(server.url, 'POST', '/v1/voice-commands', {
+      token: controller,
       body: { listener: 'house1:kitchen:ava', voice_print, utterance },
     })
 
@@ -76,8 +81,12 @@ describe('House Mate over HTTP', () => {
   })
 
   it('lets a resident read what the default resident role allows, with their own token', async () => {
-    const jimmy = (await call(server.url, 'POST', '/v1/sessions', { body: { voice_print: '--jimmy--' } }))
-      .body.token as string
+    const jimmy = (
+      await call(server.url, 'POST', '/v1/sessions', {
+        token: controller,
+        body: { voice_print: '--jimmy--' },
+      })
+    ).body.token as string
     const window = await call(
       server.url,
       'GET',
@@ -89,8 +98,9 @@ describe('House Mate over HTTP', () => {
     expect((configuration.body.items as { id: string }[]).map((h) => h.id)).toEqual(['house1'])
     const energy = await call(server.url, 'GET', '/v1/energy-use?target=house1', { token: jimmy })
     expect(energy.status).toBe(403) // child residents may not see energy use by default
-    const sam = (await call(server.url, 'POST', '/v1/sessions', { body: { voice_print: '--sam--' } })).body
-      .token as string
+    const sam = (
+      await call(server.url, 'POST', '/v1/sessions', { token: controller, body: { voice_print: '--sam--' } })
+    ).body.token as string
     expect(
       (await call(server.url, 'GET', '/v1/energy-use?target=house1', { token: sam })).body,
     ).toMatchObject({ watts: 2400 })

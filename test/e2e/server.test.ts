@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { registerController } from '../support/housemate-controller.js'
 import { call, type RunningServer, startServer } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 
@@ -7,6 +8,8 @@ describe('custodian serve', () => {
   const temp = tempSqlite()
   let server: RunningServer
   let admin: string
+  /** Voice prints are accepted only from a House Mate controller, with its own token. */
+  let controller: string
 
   beforeAll(async () => {
     server = await startServer(temp.target, { CUSTODIAN_LOGIN_MAX_FAILURES_USER: '3' })
@@ -15,6 +18,7 @@ describe('custodian serve', () => {
     })
     expect(login.status).toBe(201)
     admin = login.body.token as string
+    controller = await registerController(server.url, admin)
   })
   afterAll(async () => {
     await server.stop()
@@ -79,8 +83,9 @@ describe('custodian serve', () => {
       resource_roles: ['house1_adult_resident'],
     })
 
-    const sam = (await call(server.url, 'POST', '/v1/sessions', { body: { voice_print: '--sam--' } })).body
-      .token as string
+    const sam = (
+      await call(server.url, 'POST', '/v1/sessions', { token: controller, body: { voice_print: '--sam--' } })
+    ).body.token as string
     const jimmy = (
       await call(server.url, 'POST', '/v1/sessions', { body: { user: 'jimmy', password: 'jimmys password' } })
     ).body.token as string
@@ -126,8 +131,9 @@ describe('custodian serve', () => {
     expect(none.body.detail).toBe(
       'POST /v1/roles needs an access token: send Authorization: Bearer <token> (log in with POST /v1/sessions)',
     )
-    const sam = (await call(server.url, 'POST', '/v1/sessions', { body: { voice_print: '--sam--' } })).body
-      .token as string
+    const sam = (
+      await call(server.url, 'POST', '/v1/sessions', { token: controller, body: { voice_print: '--sam--' } })
+    ).body.token as string
     const notAdmin = await call(server.url, 'GET', '/v1/users', { token: sam })
     expect(notAdmin.status).toBe(403)
     expect(notAdmin.body.detail).toBe(
@@ -264,7 +270,11 @@ describe('restarts and several processes on one store', () => {
       body: { value: '--debra--' },
     })
     await call(restarted.url, 'PUT', '/v1/users/debra/roles/open_door', { token: admin })
-    const debra = await call(restarted.url, 'POST', '/v1/sessions', { body: { voice_print: '--debra--' } })
+    const controller = await registerController(restarted.url, admin)
+    const debra = await call(restarted.url, 'POST', '/v1/sessions', {
+      token: controller,
+      body: { voice_print: '--debra--' },
+    })
     expect(debra.status).toBe(201)
     const stale = await call(second.url, 'POST', '/v1/check', {
       token: debra.body.token as string,

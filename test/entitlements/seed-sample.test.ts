@@ -18,7 +18,8 @@ describe("the seed's sample data", () => {
       db: temp.target,
       clock: () => now,
       follow: false,
-      config: { logLevel: 'silent' },
+      // Tokens from voice prints live minutes by default; these tests follow a token for hours.
+      config: { logLevel: 'silent', voiceTokenLifetimeSeconds: 86_400 },
     })
     const summary = await runScriptFile(custodian, seedScript, (r) => reports.push(r))
     expect(summary.failed).toBe(0)

@@ -13,7 +13,8 @@ describe.each(storeBackends)('two nodes on one $name store', ({ make }) => {
     const temp = await make()
     remove = temp.remove
     target = temp.target
-    const config = { logLevel: 'silent', changePollMs: 20 }
+    // Tokens from voice prints live minutes by default; these tests follow a token for hours.
+    const config = { logLevel: 'silent', changePollMs: 20, voiceTokenLifetimeSeconds: 86_400 }
     first = await Custodian.open({ db: temp.target, config, clock: () => now })
     second = await Custodian.open({ db: temp.target, config, clock: () => now })
   })
@@ -71,7 +72,7 @@ describe.each(storeBackends)('two nodes on one $name store', ({ make }) => {
       db: target,
       follow: false,
       clock: () => now,
-      config: { logLevel: 'silent' },
+      config: { logLevel: 'silent', voiceTokenLifetimeSeconds: 86_400 },
     })
     const sam = await stale.loginVoicePrint('--sam--')
     now += 5 * 60_000
