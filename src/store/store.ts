@@ -3,6 +3,7 @@ import { type Kysely, sql, type Transaction } from 'kysely'
 import { type AuditEntry, chainAuditEntries, GENESIS_HASH } from '../audit/chain.js'
 import { connect, type StoreKind } from './dialects.js'
 import { migrateToLatest } from './migrations.js'
+import { type ReplayStore, replayStore } from './replay-store.js'
 import {
   type AuditRow,
   type Database,
@@ -89,6 +90,8 @@ export interface Store {
   readonly oidc: OidcPayloadStore
   /** Published Green Button data. */
   readonly usage: UsageDataStore
+  /** JWT ids of accepted signed evidence, against replays. */
+  readonly replay: ReplayStore
   /** Calls `listener` when another process announces a new revision (PostgreSQL NOTIFY); else never. */
   subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>>
   close(): Promise<void>
@@ -182,9 +185,11 @@ class KyselyStore implements Store {
     this.#db = connection.db
     this.#connectListener = connection.connectListener
     this.usage = usageDataStore(this.#db, this.kind, insertOutbox)
+    this.replay = replayStore(this.#db)
   }
 
   readonly usage: UsageDataStore
+  readonly replay: ReplayStore
 
   async loadSnapshot(): Promise<Snapshot> {
     let tx = this.#db.transaction().setAccessMode('read only')
