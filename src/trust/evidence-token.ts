@@ -211,15 +211,15 @@ export async function verifyEvidence(token: string, options: VerifyOptions): Pro
   }
   const issuer = evidence.policyIssuer
   const register = options.trustedRegisters.includes(signer)
-  if (options.policyIssuers && !options.policyIssuers.includes(issuer))
-    throw new EvidenceRefused(
-      `the evidence is issued by ${issuer}; only evidence of ${options.policyIssuers.join(' or ')} is accepted here`,
-    )
-  if (options.registersOnly && !register)
-    throw new EvidenceRefused(`the evidence is signed by ${signer}, not by a register trusted here`)
   if (issuer !== signer && !register)
     throw new EvidenceRefused(
       `the evidence is issued by ${issuer} but signed by ${signer}, which is not a register trusted to sign for others`,
+    )
+  if (options.registersOnly && !register)
+    throw new EvidenceRefused(`the evidence is signed by ${signer}, not by a register trusted here`)
+  if (options.policyIssuers && !options.policyIssuers.includes(issuer))
+    throw new EvidenceRefused(
+      `the evidence is issued by ${issuer}; only evidence of ${options.policyIssuers.join(' or ')} is accepted here`,
     )
   if (now < evidence.notBefore || now >= evidence.notOnOrAfter)
     throw new EvidenceRefused(
