@@ -26,6 +26,10 @@ export interface IssueOptions {
   ca?: { cA: boolean; pathLen?: number }
   /** keyUsage; undefined: no such extension. */
   keyUsage?: { digitalSignature?: boolean; keyCertSign?: boolean }
+  /** Further extensions, as node-forge takes them. */
+  extensions?: object[]
+  /** The subject's serialNumber attributes, when not one (`party`). */
+  parties?: string[]
   notBefore?: Date
   notAfter?: Date
 }
@@ -43,7 +47,10 @@ export function issue(options: IssueOptions): Issued {
   cert.validity.notAfter = options.notAfter ?? new Date(Date.now() + 365 * 86_400_000)
   const subject = [
     { name: 'commonName', value: options.commonName },
-    ...(options.party ? [{ name: 'serialNumber', value: options.party }] : []),
+    ...(options.parties ?? (options.party ? [options.party] : [])).map((value) => ({
+      name: 'serialNumber',
+      value,
+    })),
   ]
   cert.setSubject(subject)
   cert.setIssuer(options.issuer ? options.issuer.cert.subject.attributes : subject)
@@ -59,6 +66,7 @@ export function issue(options: IssueOptions): Issued {
         ]
       : []),
     ...(options.keyUsage ? [{ name: 'keyUsage', critical: true, ...options.keyUsage }] : []),
+    ...(options.extensions ?? []),
   ])
   const own = forge.pki.privateKeyFromPem(pem(privateKey, 'pkcs1')) as forge.pki.rsa.PrivateKey
   cert.sign(options.issuer?.privateKey ?? own, forge.md.sha256.create())
