@@ -18,6 +18,7 @@ import {
   EvidenceRefused,
   type SigningMaterial,
   signEvidence,
+  signingParties,
   type VerifyOptions,
   verifyEvidence,
 } from './evidence-token.js'
@@ -71,16 +72,26 @@ export class DelegationService {
   material(): Promise<SigningMaterial> {
     const { config, store } = this.#custodian
     this.#material ??= config.delegationKey
-      ? Promise.resolve({
-          key: readFileSync(config.delegationKey, 'utf8'),
-          chain: certificatesOf(readFileSync(config.delegationCertificates || config.delegationKey, 'utf8')),
-        })
+      ? Promise.resolve(this.#configuredMaterial())
       : store
           .sharedValue('delegation-signing', async () =>
             JSON.stringify(await developmentMaterial(config.registerId)),
           )
           .then((json) => JSON.parse(json) as SigningMaterial)
     return this.#material
+  }
+
+  /** The configured key and chain, whose certificate must name this register: else its evidence is refused. */
+  #configuredMaterial(): SigningMaterial {
+    const { delegationKey, delegationCertificates, registerId } = this.#custodian.config
+    const file = delegationCertificates || delegationKey
+    const chain = certificatesOf(readFileSync(file, 'utf8'))
+    const named = chain[0] ? signingParties(chain[0]) : []
+    if (named.length !== 1 || named[0] !== registerId)
+      throw invalid(
+        `${file}: the signing certificate names ${named.join(' and ') || 'no party'} (its subject's serialNumber), not ${registerId} (registerId): evidence signed with it would be refused`,
+      )
+    return { key: readFileSync(delegationKey, 'utf8'), chain }
   }
 
   /** The roots evidence is verified against: the configured ones, and this register's own. */

@@ -87,6 +87,10 @@ export function developmentMaterial(registerId: string): Promise<SigningMaterial
   })
 }
 
+/** The parties a PEM certificate names as signer: its subject's serialNumber attributes (iSHARE's party id). */
+export const signingParties = (pem: string): string[] =>
+  readCertificate(new X509Certificate(pem).raw).serialNumbers
+
 /** Signs `evidence` for `audience`, as the register `issuer`. */
 export async function signEvidence(
   material: SigningMaterial,
