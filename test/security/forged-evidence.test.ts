@@ -194,7 +194,7 @@ describe('signed evidence binds its signer', () => {
     const mask = {
       delegationRequest: {
         policyIssuer: OWNER,
-        target: { accessSubject: CARRIER },
+        target: { accessSubject: DRIVER },
         policySets: [
           {
             policies: [
@@ -209,7 +209,11 @@ describe('signed evidence binds its signer', () => {
         ],
       },
     }
-    await at.delegation.putPolicy(at.token, currentPolicy('case2_policy.json'))
+    // The register's own answer (for the driver: the carrier's decisions above stay without stored evidence).
+    const policy = currentPolicy('case2_policy.json')
+    await at.delegation.putPolicy(at.token, {
+      delegationEvidence: { ...policy.delegationEvidence, target: { accessSubject: DRIVER } },
+    })
     const answered = (await at.delegation.answer(at.token, mask)).token
     expect((await at.delegation.verify(answered, PROVIDER, [OWNER])).policyIssuer).toBe(OWNER)
     expect(await refusal(at.delegation.verify(answered, PROVIDER, [OWNER]))).toMatch(
