@@ -163,6 +163,20 @@ export const settings = {
     kind: 'string',
     help: 'PEM file of the root certificates trusted for signed delegation evidence (the own root always is)',
   },
+  trustedRegisters: {
+    env: 'CUSTODIAN_TRUSTED_REGISTERS',
+    flag: 'trusted-registers',
+    default: '',
+    kind: 'string',
+    help: 'comma-separated party ids of the registers (a remote register, say) whose signed evidence may speak for another policy issuer; anyone else signs only its own (this server, registerId, always may)',
+  },
+  clockSkewSeconds: {
+    env: 'CUSTODIAN_CLOCK_SKEW',
+    flag: 'clock-skew',
+    default: 10,
+    kind: 'integer',
+    help: "seconds a signed evidence token's iat may be ahead of this server's clock",
+  },
   remoteRegister: {
     env: 'CUSTODIAN_REMOTE_REGISTER',
     flag: 'remote-register',

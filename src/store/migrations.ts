@@ -372,6 +372,22 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '0011_evidence_replay': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('evidence_replay')
+        .addColumn('issuer', 'text', (c) => c.notNull())
+        .addColumn('jti', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('evidence_replay_pk', ['issuer', 'jti'])
+        .execute()
+      await db.schema
+        .createIndex('evidence_replay_expires')
+        .on('evidence_replay')
+        .column('expires_at')
+        .execute()
+    },
+  },
   '0012_login_throttle': {
     async up(db: Kysely<unknown>) {
       await db.schema

@@ -214,6 +214,14 @@ export interface OidcPayloadRow {
   consumed_at: number | null
 }
 
+/** A signed evidence token's id, recorded when it is accepted (see replay-store.ts): operational. */
+export interface EvidenceReplayRow {
+  issuer: string
+  jti: string
+  /** Epoch milliseconds after which the token cannot verify any more, and the row may go. */
+  expires_at: number
+}
+
 export interface ChangeRow {
   revision: number
   at: string
@@ -453,4 +461,5 @@ export interface Database extends ReplicatedRows {
   gb_resources: GbResourceRow
   gb_blocks: GbBlockRow
   gb_readings: GbReadingRow
+  evidence_replay: EvidenceReplayRow
 }

@@ -3,6 +3,7 @@ import { type Kysely, sql, type Transaction } from 'kysely'
 import { type AuditEntry, chainAuditEntries, GENESIS_HASH } from '../audit/chain.js'
 import { connect, type StoreKind } from './dialects.js'
 import { migrateToLatest } from './migrations.js'
+import { type ReplayStore, replayStore } from './replay-store.js'
 import {
   type AuditRow,
   type Database,
@@ -92,6 +93,8 @@ export interface Store {
   readonly usage: UsageDataStore
   /** Login throttling counts, shared by every node. */
   readonly throttle: ThrottleStore
+  /** JWT ids of accepted signed evidence, against replays. */
+  readonly replay: ReplayStore
   /** Calls `listener` when another process announces a new revision (PostgreSQL NOTIFY); else never. */
   subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>>
   close(): Promise<void>
@@ -186,10 +189,12 @@ class KyselyStore implements Store {
     this.#connectListener = connection.connectListener
     this.usage = usageDataStore(this.#db, this.kind, insertOutbox)
     this.throttle = throttleStore(this.#db, this.kind)
+    this.replay = replayStore(this.#db)
   }
 
   readonly usage: UsageDataStore
   readonly throttle: ThrottleStore
+  readonly replay: ReplayStore
 
   async loadSnapshot(): Promise<Snapshot> {
     let tx = this.#db.transaction().setAccessMode('read only')

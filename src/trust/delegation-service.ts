@@ -24,6 +24,8 @@ import {
   EvidenceRefused,
   type SigningMaterial,
   signEvidence,
+  signingParties,
+  type VerifyOptions,
   verifyEvidence,
 } from './evidence-token.js'
 import * as plans from './plans.js'
@@ -76,16 +78,26 @@ export class DelegationService {
   material(): Promise<SigningMaterial> {
     const { config, store } = this.#custodian
     this.#material ??= config.delegationKey
-      ? Promise.resolve({
-          key: readFileSync(config.delegationKey, 'utf8'),
-          chain: certificatesOf(readFileSync(config.delegationCertificates || config.delegationKey, 'utf8')),
-        })
+      ? Promise.resolve(this.#configuredMaterial())
       : store
           .sharedValue('delegation-signing', async () =>
             JSON.stringify(await developmentMaterial(config.registerId)),
           )
           .then((json) => JSON.parse(json) as SigningMaterial)
     return this.#material
+  }
+
+  /** The configured key and chain, whose certificate must name this register: else its evidence is refused. */
+  #configuredMaterial(): SigningMaterial {
+    const { delegationKey, delegationCertificates, registerId } = this.#custodian.config
+    const file = delegationCertificates || delegationKey
+    const chain = certificatesOf(readFileSync(file, 'utf8'))
+    const named = chain[0] ? signingParties(chain[0]) : []
+    if (named.length !== 1 || named[0] !== registerId)
+      throw invalid(
+        `${file}: the signing certificate names ${named.join(' and ') || 'no party'} (its subject's serialNumber), not ${registerId} (registerId): evidence signed with it would be refused`,
+      )
+    return { key: readFileSync(delegationKey, 'utf8'), chain }
   }
 
   /** The roots evidence is verified against: the configured ones, and this register's own. */
@@ -202,17 +214,11 @@ export class DelegationService {
     const asker = custodian.identify(token, action, resource)
     const now = Math.floor(custodian.now() / 1000)
     // Earlier links of a chain held by other registers come as their signed evidence, for the asker.
+    // Each link speaks for its policy issuer only if that issuer signed it, or a trusted register did.
     const steps: DelegationEvidence[] = []
     for (const [i, step] of previousSteps.entries()) {
       try {
-        steps.push(
-          await verifyEvidence(step, {
-            trustedRoots: await this.trustedRoots(),
-            audience: asker,
-            issuers: [],
-            nowSeconds: now,
-          }),
-        )
+        steps.push(await verifyEvidence(step, await this.#verifying(asker)))
       } catch (error) {
         if (error instanceof EvidenceRefused) throw invalid(`previous step ${i} refused: ${error.message}`)
         throw error
@@ -297,12 +303,11 @@ export class DelegationService {
     const token = body.delegationToken ?? body.delegation_token
     if (!token) throw invalid('the remote register answered without a delegation token')
     try {
-      // Signed by whoever its certificate names, for this server as the remote register knows it.
+      // The owner's evidence asked for, for this server as the remote register knows it: signed by the
+      // owner, or by a trusted register (the remote register is one only when trustedRegisters names it).
       return await verifyEvidence(token, {
-        trustedRoots: await this.trustedRoots(),
-        audience: remoteRegisterParty,
-        issuers: [],
-        nowSeconds: Math.floor(this.#custodian.now() / 1000),
+        ...(await this.#verifying(remoteRegisterParty)),
+        policyIssuers: [request.policyIssuer],
       })
     } catch (error) {
       if (error instanceof EvidenceRefused)
@@ -311,14 +316,36 @@ export class DelegationService {
     }
   }
 
-  /** Verifies evidence a data request carries, addressed to `audience` (see evidence-token.ts). */
-  async verify(token: string, audience: string, issuers: readonly string[]): Promise<DelegationEvidence> {
+  /** What every verification here holds evidence to, for `audience`; its jti claimed in the shared store. */
+  async #verifying(audience: string): Promise<VerifyOptions> {
+    const custodian = this.#custodian
+    const { registerId, trustedRegisters, clockSkewSeconds } = custodian.config
+    return {
+      trustedRoots: await this.trustedRoots(),
+      audience,
+      // This register, and the ones configured, may sign evidence of other policy issuers.
+      trustedRegisters: [registerId, ...trustedRegisters.split(',').map((id) => id.trim())].filter(Boolean),
+      nowSeconds: Math.floor(custodian.now() / 1000),
+      clockSkewSeconds,
+      claimJti: (issuer, jti, expiresAtMs) =>
+        custodian.store.replay.claimJti(issuer, jti, expiresAtMs, custodian.now()),
+    }
+  }
+
+  /**
+   * Verifies evidence a data request carries, addressed to `audience` (see evidence-token.ts): evidence of
+   * one of `policyIssuers`, signed by it or by a trusted register; none named, only a trusted register's
+   * signature counts (nobody else speaks for data without an owner).
+   */
+  async verify(
+    token: string,
+    audience: string,
+    policyIssuers: readonly string[],
+  ): Promise<DelegationEvidence> {
     try {
       return await verifyEvidence(token, {
-        trustedRoots: await this.trustedRoots(),
-        audience,
-        issuers: [this.#custodian.config.registerId, ...issuers],
-        nowSeconds: Math.floor(this.#custodian.now() / 1000),
+        ...(await this.#verifying(audience)),
+        ...(policyIssuers.length > 0 ? { policyIssuers } : { registersOnly: true }),
       })
     } catch (error) {
       if (error instanceof EvidenceRefused) throw invalid(`delegation evidence refused: ${error.message}`)

@@ -1,6 +1,7 @@
 import { randomUUID, X509Certificate } from 'node:crypto'
 import { decodeProtectedHeader, importPKCS8, errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import forge from 'node-forge'
+import { type Certificate, invalidAt, readCertificate, validatePath } from './certificate-path.js'
 import { type DelegationEvidence, parseEvidence, ShapeError } from './delegation.js'
 
 /**
@@ -47,7 +48,18 @@ export function developmentMaterial(registerId: string): Promise<SigningMaterial
           cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86_400_000)
           cert.setSubject(subject)
           cert.setIssuer(issuer)
-          cert.setExtensions(extensions)
+          // Key identifiers link each certificate to its issuer's key (the root's own: forge's SKI, SHA-1 of
+          // the RSAPublicKey), as strict path builders ask.
+          cert.setExtensions([
+            ...extensions,
+            { name: 'subjectKeyIdentifier' },
+            {
+              name: 'authorityKeyIdentifier',
+              keyIdentifier: pki
+                .getPublicKeyFingerprint(rootKeys.publicKey, { type: 'RSAPublicKey' })
+                .getBytes(),
+            },
+          ])
           cert.sign(rootKeys.privateKey, forge.md.sha256.create())
           return pki.certificateToPem(cert)
         }
@@ -74,6 +86,10 @@ export function developmentMaterial(registerId: string): Promise<SigningMaterial
     })
   })
 }
+
+/** The parties a PEM certificate names as signer: its subject's serialNumber attributes (iSHARE's party id). */
+export const signingParties = (pem: string): string[] =>
+  readCertificate(new X509Certificate(pem).raw).serialNumbers
 
 /** Signs `evidence` for `audience`, as the register `issuer`. */
 export async function signEvidence(
@@ -103,17 +119,33 @@ export interface VerifyOptions {
   /** Who the evidence must be addressed to (the data service provider checking it). */
   audience: string
   /**
-   * Who must have signed it (a register, or the data owner): its `iss`. Empty: whoever the signing
-   * certificate names (its serialNumber, as iSHARE certificates carry the party id, else its CN).
+   * Registers whose signature speaks for others. Anyone else signs only its own evidence: the signer (the
+   * party its certificate names, and the JWT's `iss`) must be the evidence's policyIssuer.
    */
-  issuers: readonly string[]
+  trustedRegisters: readonly string[]
+  /** Whose evidence is wanted: its policyIssuer must be one of these. Unset: anyone's. */
+  policyIssuers?: readonly string[]
+  /** Only a trusted register's signature will do, not the policy issuer's own. */
+  registersOnly?: boolean
   nowSeconds: number
+  /** How far ahead of now a JWT's `iat` may be, for clocks that differ. */
+  clockSkewSeconds: number
+  /**
+   * Records the JWT's id as used until `expiresAtMs`; false when it already was: a replay (see
+   * store/replay-store.ts). Asked last, once everything else is accepted.
+   */
+  claimJti: (issuer: string, jti: string, expiresAtMs: number) => Promise<boolean>
 }
 
+const MAX_JTI_LENGTH = 200
+
 /**
- * Verifies signed delegation evidence: RS256 only, an x5c chain whose every link is issued and signed by the
- * next and valid now, ending at a trusted root; then the signature, issuer, audience and lifetime of the JWT;
- * then the evidence itself, in shape and in time. Returns the evidence, or throws `EvidenceRefused` saying why.
+ * Verifies signed delegation evidence: RS256 only; an x5c chain validated as RFC 5280 asks (every link
+ * issued and signed by the next, valid now and when signed, issuers CAs within their path length and key
+ * usage) up to a trusted root; the signature; `iss` the party the signing certificate names (its subject's
+ * serialNumber); audience, lifetime (`iat` not ahead of now, at most 30 s) and a `jti` not seen before; then
+ * the evidence, in shape and in time, issued by its signer or signed by a trusted register. Returns the
+ * evidence, or throws `EvidenceRefused` saying why.
  */
 export async function verifyEvidence(token: string, options: VerifyOptions): Promise<DelegationEvidence> {
   let header: ReturnType<typeof decodeProtectedHeader>
@@ -126,57 +158,54 @@ export async function verifyEvidence(token: string, options: VerifyOptions): Pro
     throw new EvidenceRefused(`alg ${String(header.alg)} is refused: only RS256 is accepted`)
   if (!Array.isArray(header.x5c) || header.x5c.length === 0)
     throw new EvidenceRefused('the JWT carries no x5c certificate chain')
-  let chain: X509Certificate[]
+  let chain: Certificate[]
   try {
-    chain = header.x5c.map((der) => new X509Certificate(Buffer.from(der, 'base64')))
+    chain = header.x5c.map((der) => readCertificate(Buffer.from(der, 'base64')))
   } catch {
     throw new EvidenceRefused('the x5c chain holds something that is not a certificate')
   }
-  const at = new Date(options.nowSeconds * 1000)
-  for (const [i, cert] of chain.entries()) {
-    if (at < new Date(cert.validFrom) || at > new Date(cert.validTo))
-      throw new EvidenceRefused(`certificate ${i} of the chain (${cert.subject}) is not valid now`)
-    const issuer = chain[i + 1]
-    if (issuer && !(cert.checkIssued(issuer) && cert.verify(issuer.publicKey)))
-      throw new EvidenceRefused(
-        `certificate ${i} of the chain is not issued and signed by certificate ${i + 1}`,
-      )
-  }
-  const last = chain.at(-1) as X509Certificate
-  const anchored = options.trustedRoots.some((pem) => {
-    const root = new X509Certificate(pem)
-    return (
-      last.fingerprint256 === root.fingerprint256 || (last.checkIssued(root) && last.verify(root.publicKey))
+  const now = options.nowSeconds
+  const validated = validatePath(
+    chain,
+    options.trustedRoots.map((pem) => readCertificate(new X509Certificate(pem).raw)),
+    now,
+  )
+  if ('problem' in validated) throw new EvidenceRefused(validated.problem)
+  const leaf = validated.path[0] as Certificate
+  // iSHARE certificates carry the party id as the subject's serialNumber: the one name the signer goes by.
+  if (leaf.serialNumbers.length !== 1)
+    throw new EvidenceRefused(
+      `the signing certificate must name one party (its subject's serialNumber); it names ${leaf.serialNumbers.length}`,
     )
-  })
-  if (!anchored) throw new EvidenceRefused('the certificate chain does not end at a trusted root')
-  const leaf = chain[0] as X509Certificate
-  const named =
-    /(?:^|\n)serialNumber=([^\n]+)/.exec(leaf.subject)?.[1] ?? /(?:^|\n)CN=([^\n]+)/.exec(leaf.subject)?.[1]
-  const issuers = options.issuers.length > 0 ? [...options.issuers] : named ? [named] : []
-  if (issuers.length === 0) throw new EvidenceRefused('the signing certificate names no party')
+  const signer = leaf.serialNumbers[0] as string
   let payload: Record<string, unknown>
   try {
-    ;({ payload } = await jwtVerify(token, leaf.publicKey, {
+    ;({ payload } = await jwtVerify(token, leaf.x509.publicKey, {
       algorithms: ['RS256'],
       audience: options.audience,
-      issuer: issuers,
-      currentDate: at,
-      requiredClaims: ['iat', 'exp'],
+      currentDate: new Date(now * 1000),
+      requiredClaims: ['iss', 'iat', 'exp', 'jti'],
     }))
   } catch (error) {
     if (error instanceof joseErrors.JOSEError)
       throw new EvidenceRefused(`the JWT is refused: ${error.message}`)
     throw error
   }
-  if (
-    typeof payload.exp === 'number' &&
-    typeof payload.iat === 'number' &&
-    payload.exp - payload.iat > EVIDENCE_LIFETIME_SECONDS
-  )
+  const { iss, iat, exp, jti } = payload as { iss: string; iat: number; exp: number; jti: unknown }
+  if (iss !== signer)
     throw new EvidenceRefused(
-      `the JWT lives ${payload.exp - payload.iat} s; delegation evidence lives at most 30 s`,
+      `the JWT's iss ${iss} is not the party its signing certificate names (${signer})`,
     )
+  if (iat > now + options.clockSkewSeconds)
+    throw new EvidenceRefused(
+      `the JWT's iat ${iat} is in the future (now ${now}, allowing ${options.clockSkewSeconds} s of clock skew)`,
+    )
+  if (exp - iat > EVIDENCE_LIFETIME_SECONDS)
+    throw new EvidenceRefused(`the JWT lives ${exp - iat} s; delegation evidence lives at most 30 s`)
+  const unsigned = invalidAt(validated.path, iat)
+  if (unsigned) throw new EvidenceRefused(`${unsigned} was not valid when the JWT was signed (iat ${iat})`)
+  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH)
+    throw new EvidenceRefused(`the JWT's jti must be a string of 1 to ${MAX_JTI_LENGTH} characters`)
   let evidence: DelegationEvidence
   try {
     evidence = parseEvidence(payload)
@@ -184,9 +213,24 @@ export async function verifyEvidence(token: string, options: VerifyOptions): Pro
     if (error instanceof ShapeError) throw new EvidenceRefused(`the evidence is malformed: ${error.message}`)
     throw error
   }
-  if (options.nowSeconds < evidence.notBefore || options.nowSeconds >= evidence.notOnOrAfter)
+  const issuer = evidence.policyIssuer
+  const register = options.trustedRegisters.includes(signer)
+  if (issuer !== signer && !register)
+    throw new EvidenceRefused(
+      `the evidence is issued by ${issuer} but signed by ${signer}, which is not a register trusted to sign for others`,
+    )
+  if (options.registersOnly && !register)
+    throw new EvidenceRefused(`the evidence is signed by ${signer}, not by a register trusted here`)
+  if (options.policyIssuers && !options.policyIssuers.includes(issuer))
+    throw new EvidenceRefused(
+      `the evidence is issued by ${issuer}; only evidence of ${options.policyIssuers.join(' or ')} is accepted here`,
+    )
+  if (now < evidence.notBefore || now >= evidence.notOnOrAfter)
     throw new EvidenceRefused(
       `the evidence is valid from ${evidence.notBefore} until ${evidence.notOnOrAfter}, not now`,
     )
+  // Kept past exp by the skew, so that a node whose clock runs behind still sees the token as used.
+  if (!(await options.claimJti(signer, jti, (exp + options.clockSkewSeconds) * 1000)))
+    throw new EvidenceRefused(`the JWT's jti ${jti} of ${signer} was used before: evidence is accepted once`)
   return evidence
 }

@@ -61,6 +61,8 @@ describe('a remote Authorization Register asked at decision time', () => {
       CUSTODIAN_REMOTE_REGISTER_PARTY: PROVIDER,
       CUSTODIAN_TRUSTED_ROOTS: roots,
       CUSTODIAN_OUTBOUND_ALLOW: '127.0.0.1',
+      // The register signs the owner's evidence: the provider trusts it to speak for others.
+      CUSTODIAN_TRUSTED_REGISTERS: 'EU.EORI.NLREGISTER',
     }
     ;({ server: provider, admin: providerAdmin } = await startWithAdmin(providerDb.target, remoteSettings))
     const put = (path: string, body: unknown) =>
