@@ -263,6 +263,8 @@ describe('a remote register’s answer binds its signer too', () => {
     () => ({
       remoteRegister: url.value,
       remoteRegisterParty: PROVIDER,
+      // The remote register is a local listener: reachable only where the outbound policy allows it.
+      outboundAllow: '127.0.0.1',
       ...(trustedRegisters ? { trustedRegisters } : {}),
     })
 
