@@ -334,22 +334,31 @@ export interface DelegationAnswer {
 // and once per requested policy: a request's cost grows with its size times the evidence's policies and
 // rules, never with the product of their lists.
 
-type Values = ReadonlySet<string> | undefined
-const valueSet = (values: readonly string[] | undefined): Values => values && new Set(values)
+/** A list of values as evaluation reads it: in order, as a Set, and whether it names `*`. */
+interface ValueList {
+  list: readonly string[]
+  set: ReadonlySet<string>
+  any: boolean
+}
+type Values = ValueList | undefined
+const valueSet = (values: readonly string[] | undefined): Values =>
+  values && { list: values, set: new Set(values), any: values.includes(ANY) }
 
 /** Whether `granted` covers every one of `asked`: `*` covers anything, and only `*` covers `*`. */
 const coversAllSet = (granted: Values, asked: Values) => {
   if (!asked) return true
   if (!granted) return false
-  if (granted.has(ANY)) return true
-  for (const a of asked) if (!granted.has(a)) return false
+  if (granted.any) return true
+  const { list } = asked
+  for (let i = 0; i < list.length; i++) if (!granted.set.has(list[i] as string)) return false
   return true
 }
 const overlapSet = (a: Values, b: Values) => {
-  if (!a || !b || a.has(ANY) || b.has(ANY)) return true
-  const small = a.size <= b.size ? a : b
-  const large = small === a ? b : a
-  for (const x of small) if (large.has(x)) return true
+  if (!a || !b || a.any || b.any) return true
+  const small = a.list.length <= b.list.length ? a : b
+  const { set } = small === a ? b : a
+  const { list } = small
+  for (let i = 0; i < list.length; i++) if (set.has(list[i] as string)) return true
   return false
 }
 
@@ -417,7 +426,7 @@ function compile(evidence: DelegationEvidence): CompiledSet[] {
   return sets
 }
 
-const ANY_ONLY: ReadonlySet<string> = new Set([ANY])
+const ANY_ONLY: ValueList = { list: [ANY], set: new Set([ANY]), any: true }
 
 /** Whether `policy` covers all of `asked` (see covers, which says why not). */
 function coversSets(policy: TargetSets, asked: TargetSets): boolean {
@@ -523,7 +532,18 @@ export const withoutComments = (source: string) => source.replace(/^\s*\/\/.*$/g
 export interface EvidenceSource {
   find(issuer: string, subject: string): DelegationEvidence | undefined
   issuedBy(issuer: string): DelegationEvidence[]
+  /** The subjects of issuedBy(issuer), in its order, where they are known without reading the evidence. */
+  subjectsOf?(issuer: string): string[]
 }
+
+const subjectsOf = (source: EvidenceSource, issuer: string): string[] =>
+  source.subjectsOf?.(issuer) ?? source.issuedBy(issuer).map((e) => e.target.accessSubject)
+
+/** An issuer's links: each subject, with its evidence read only when asked for. */
+const linksOf = (source: EvidenceSource, issuer: string): [string, () => DelegationEvidence | undefined][] =>
+  source.subjectsOf
+    ? source.subjectsOf(issuer).map((via) => [via, () => source.find(issuer, via)])
+    : source.issuedBy(issuer).map((e) => [e.target.accessSubject, () => e])
 
 const permitted = (answer: DelegationAnswer) => answer.reasons.every((r) => r === 'permitted')
 const depthOf = (answer: DelegationAnswer) =>
@@ -550,11 +570,12 @@ export function answerThroughChain(
   if (direct) return answerDelegation(direct, request, at)
   if (hops <= 1) return undefined
   let refused: DelegationAnswer | undefined
-  for (const link of source.issuedBy(request.policyIssuer)) {
-    const via = link.target.accessSubject
+  for (const [via, read] of linksOf(source, request.policyIssuer)) {
     if (seen.has(via)) continue
-    // Only links on a way to the subject are evaluated: an issuer with many links costs a look-up for each.
+    // Only links on a way to the subject are read and evaluated: an issuer's other links cost a look-up each.
     if (!leadsTo(source, via, request.target.accessSubject, hops - 1, deadEnds)) continue
+    const link = read()
+    if (!link) continue
     const first = answerDelegation(link, { ...request, target: { accessSubject: via } }, at)
     const left = Math.min(allowed, depthOf(first))
     const rest = answerThroughChain(
@@ -622,8 +643,8 @@ function leadsTo(
 ): boolean {
   if (source.find(issuer, subject)) return true
   if (hops <= 1 || (deadEnds.get(issuer) ?? 0) >= hops) return false
-  for (const link of source.issuedBy(issuer))
-    if (leadsTo(source, link.target.accessSubject, subject, hops - 1, deadEnds)) return true
+  for (const via of subjectsOf(source, issuer))
+    if (leadsTo(source, via, subject, hops - 1, deadEnds)) return true
   deadEnds.set(issuer, hops)
   return false
 }

@@ -77,6 +77,7 @@ export class RegisterModel {
       return row && this.#evidenceOf(row)
     },
     issuedBy: (issuer) => this.#rowsOf(issuer).map((row) => this.#evidenceOf(row)),
+    subjectsOf: (issuer) => this.#rowsOf(issuer).map((row) => row.access_subject),
   }
 
   #network:

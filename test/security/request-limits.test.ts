@@ -26,18 +26,18 @@ const sets = <T>(count: number, perSet: number, policy: (i: number) => T) =>
     policies: Array.from({ length: perSet }, (_, p) => policy(s * perSet + p)),
   }))
 
-const evidence = (policySets: unknown[]) => ({
+const evidence = (policySets: unknown[], subject = SUBJECT) => ({
   delegationEvidence: {
     notBefore: now() - 60,
     notOnOrAfter: now() + 86_400,
     policyIssuer: OWNER,
-    target: { accessSubject: SUBJECT },
+    target: { accessSubject: subject },
     policySets,
   },
 })
 
-const request = (policySets: unknown[]) => ({
-  delegationRequest: { policyIssuer: OWNER, target: { accessSubject: SUBJECT }, policySets },
+const request = (policySets: unknown[], subject = SUBJECT) => ({
+  delegationRequest: { policyIssuer: OWNER, target: { accessSubject: subject }, policySets },
 })
 
 const permit = (type = 'CONTAINER.DATA') => ({
@@ -50,7 +50,7 @@ const permit = (type = 'CONTAINER.DATA') => ({
  * all cover every request, each with 10 rules (1,000 in all), 8 of them Deny rules that do not bite and the
  * last one that does (so every rule of every policy is looked at), 900 values in all.
  */
-const largestEvidence = () =>
+const largestEvidence = (subject = SUBJECT) =>
   evidence(
     sets(10, 10, (i) => ({
       target: {
@@ -67,10 +67,11 @@ const largestEvidence = () =>
         { effect: 'Deny', target: { actions: ['read'] } },
       ],
     })),
+    subject,
   )
 
 /** The largest request the default limits allow: 10 policy sets of 10 policies, 1,000 values in all. */
-const largestRequest = () =>
+const largestRequest = (subject = SUBJECT) =>
   request(
     sets(10, 10, (i) => ({
       target: {
@@ -82,7 +83,22 @@ const largestRequest = () =>
         actions: ['read'],
       },
     })),
+    subject,
   )
+
+/** The event loop's delay (p99, in ms) while `work` runs, sampled every millisecond. */
+async function delayWhile(work: () => Promise<void>): Promise<number> {
+  const delay = monitorEventLoopDelay({ resolution: 1 })
+  delay.enable()
+  try {
+    await work()
+    // Turns of the event loop, for the monitor's timer to record how long the work held it.
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve))
+  } finally {
+    delay.disable()
+  }
+  return delay.percentile(99) / 1e6
+}
 
 describe('bounded work per request', () => {
   const temp = tempSqlite()
@@ -217,26 +233,41 @@ describe('bounded work per request', () => {
       const first = await send('POST', '/delegation', PROVIDER, body)
       expect(first.statusCode, first.body).toBe(200)
 
-      const delay = monitorEventLoopDelay({ resolution: 5 })
-      delay.enable()
       let health = 0
       const answers: number[] = []
-      for (let i = 0; i < 20; i++) {
-        // /health is asked while each request is under way, and answers.
-        const [answer, probe] = await Promise.all([
-          send('POST', '/delegation', PROVIDER, body),
-          app.inject({ method: 'GET', url: '/health' }),
-        ])
-        answers.push(answer.statusCode)
-        if (probe.statusCode === 200) health++
-      }
-      delay.disable()
+      const p99 = await delayWhile(async () => {
+        for (let i = 0; i < 20; i++) {
+          // /health is asked while each request is under way, and answers.
+          const [answer, probe] = await Promise.all([
+            send('POST', '/delegation', PROVIDER, body),
+            app.inject({ method: 'GET', url: '/health' }),
+          ])
+          answers.push(answer.statusCode)
+          if (probe.statusCode === 200) health++
+          // inject() answers in promise callbacks alone: the next request waits for the event loop's turn, as
+          // one arriving on a socket would, so that what is measured is each request's longest hold.
+          await new Promise((resolve) => setImmediate(resolve))
+        }
+      })
       expect(answers.every((s) => s === 200)).toBe(true)
       expect(health).toBe(20)
-      const p99 = delay.percentile(99) / 1e6
-      console.log(
-        `event loop delay while answering: p99 ${p99.toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms`,
-      )
+      console.log(`event loop delay while answering: p99 ${p99.toFixed(1)} ms`)
+      expect(p99).toBeLessThan(50)
+    })
+
+    it('looks for a chain to a subject without evaluating each of the issuer’s evidence on the way', async () => {
+      // The issuer's largest evidence for 100 other parties, none of whom delegates further.
+      for (let i = 0; i < 100; i++) {
+        const stored = await json('PUT', '/v1/delegation-policies', OWNER, largestEvidence(`EU.EORI.NL1${i}`))
+        expect(stored.statusCode).toBe(200)
+      }
+      const body = JSON.stringify(largestRequest('EU.EORI.NOBODY'))
+      let status = 0
+      const p99 = await delayWhile(async () => {
+        status = (await send('POST', '/delegation', PROVIDER, body)).statusCode
+      })
+      expect(status).toBe(404)
+      console.log(`event loop delay while looking for a chain: p99 ${p99.toFixed(1)} ms`)
       expect(p99).toBeLessThan(50)
     })
   })
