@@ -10,6 +10,9 @@ import { ATOM_NS, CUSTOMER_NS, ESPI_NS, xmlText } from './xml.js'
 /** The default of maxTextLength (config.ts): ESPI values are short. */
 const MAX_TEXT = 10_000
 
+/** How deeply elements may nest: ESPI's nest a few levels; the parser and the reader's serializer recurse. */
+const MAX_DEPTH = 64
+
 /** The refusal of a text longer than `max`: names the limit and its setting. */
 export const tooLongText = (what: string, max: number) =>
   `${what} longer than ${max} characters (the limit maxTextLength, --max-text-length)`
@@ -191,6 +194,8 @@ export class EspiReader {
   readonly #maxText: number
   /** Characters since the last `<`: text, or a tag and its attributes, the parser holds whole. */
   #sinceMarkup = 0
+  /** How many elements are open. */
+  #depth = 0
 
   constructor(options: { maxText?: number } = {}) {
     const maxText = options.maxText ?? MAX_TEXT
@@ -206,6 +211,11 @@ export class EspiReader {
     })
     p.on('opentag', (tag: SaxesTagNS) => {
       if (this.#error) return
+      // Thrown, not noted: the parser's work per element grows with the depth, so it must stop here.
+      if (++this.#depth > MAX_DEPTH) {
+        this.#fail(here(), `elements nest more than ${MAX_DEPTH} deep`)
+        throw this.#error
+      }
       const node: Node = {
         ns: tag.uri,
         name: tag.local,
@@ -244,6 +254,7 @@ export class EspiReader {
       else top.text += text
     })
     p.on('closetag', () => {
+      this.#depth--
       if (this.#error) return
       const node = this.#stack.pop()
       if (node && this.#stack.length === 0 && node.ns === ATOM_NS && node.name === 'entry') this.#entry(node)

@@ -360,6 +360,19 @@ describe('bounded work per request', () => {
       expect(await readings()).toEqual([])
     })
 
+    it('refuses XML elements nested 30,000 deep in an entry by file and line, not with a 500', async () => {
+      const xml = `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><entry><content><UsagePoint xmlns="http://naesb.org/espi">${'<a>'.repeat(30_000)}${'</a>'.repeat(30_000)}</UsagePoint></content></entry></feed>`
+      const response = await send(
+        'POST',
+        '/v1/usage-data?name=upload.xml',
+        'admin',
+        xml,
+        'application/atom+xml',
+      )
+      expect(response.statusCode).toBe(400)
+      expect(response.json().detail).toMatch(/^upload\.xml:1:\d+: elements nest more than 64 deep$/)
+    })
+
     it('refuses XML text outside the elements it keeps once it is longer than the limit', async () => {
       const xml = `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">${'x'.repeat(1024 * 1024)}</feed>`
       const response = await send(
