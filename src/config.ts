@@ -240,6 +240,55 @@ export const settings = {
     kind: 'integer',
     help: 'longest time an access decision waits in memory before its audit record is written',
   },
+  maxJsonDepth: {
+    env: 'CUSTODIAN_MAX_JSON_DEPTH',
+    flag: 'max-json-depth',
+    default: 64,
+    kind: 'integer',
+    help: 'deepest nesting of arrays and objects in a JSON body, and of requirements in a trust decision matrix (deeper: 400)',
+  },
+  maxPolicySets: {
+    env: 'CUSTODIAN_MAX_POLICY_SETS',
+    flag: 'max-policy-sets',
+    default: 10,
+    kind: 'integer',
+    help: 'policy sets in one delegation evidence or delegation request (more: 413)',
+  },
+  maxPolicies: {
+    env: 'CUSTODIAN_MAX_POLICIES',
+    flag: 'max-policies',
+    default: 100,
+    kind: 'integer',
+    help: 'policies in one delegation evidence or delegation request, all its policy sets together (more: 413)',
+  },
+  maxRules: {
+    env: 'CUSTODIAN_MAX_RULES',
+    flag: 'max-rules',
+    default: 1_000,
+    kind: 'integer',
+    help: 'rules in one delegation evidence, all its policies together (more: 413)',
+  },
+  maxTargetValues: {
+    env: 'CUSTODIAN_MAX_TARGET_VALUES',
+    flag: 'max-target-values',
+    default: 1_000,
+    kind: 'integer',
+    help: 'identifiers, attributes, actions, service providers and licences in one delegation evidence or delegation request, all together (more: 413)',
+  },
+  maxMatrixSize: {
+    env: 'CUSTODIAN_MAX_MATRIX_SIZE',
+    flag: 'max-matrix-size',
+    default: 200,
+    kind: 'integer',
+    help: 'classifications and requirements in one trust decision matrix, all together (more: 413)',
+  },
+  maxTextLength: {
+    env: 'CUSTODIAN_MAX_TEXT_LENGTH',
+    flag: 'max-text-length',
+    default: 10_000,
+    kind: 'integer',
+    help: 'longest line of a usage data CSV, and longest text of one element of a Green Button XML file, in characters (longer: refused)',
+  },
 } as const
 
 export type SettingName = keyof typeof settings

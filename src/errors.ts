@@ -13,6 +13,7 @@ export const errorCodes = {
   Syntax: 400,
   Validation: 400,
   Unavailable: 503,
+  TooLarge: 413,
 } as const
 
 export type ErrorCode = keyof typeof errorCodes
@@ -55,5 +56,7 @@ export class AuthenticationError extends CustodianError {
 export const notFound = (message: string) => new CustodianError('NotFound', message)
 export const conflict = (message: string) => new CustodianError('Conflict', message)
 export const invalid = (message: string) => new CustodianError('Validation', message)
+/** More than a configured limit allows: `message` names the limit and its setting. */
+export const tooLarge = (message: string) => new CustodianError('TooLarge', message)
 
 export const isCustodianError = (error: unknown): error is CustodianError => error instanceof CustodianError

@@ -7,7 +7,15 @@ import { ATOM_NS, CUSTOMER_NS, ESPI_NS, xmlText } from './xml.js'
  * refused outright), checks every number it will store, and says where and why a document is refused.
  * Deviations it can read past (a ReadingType nested in its MeterReading) become warnings.
  */
+/** The default of maxTextLength (config.ts): ESPI values are short. */
 const MAX_TEXT = 10_000
+
+/** How deeply elements may nest: ESPI's nest a few levels; the parser and the reader's serializer recurse. */
+const MAX_DEPTH = 64
+
+/** The refusal of a text longer than `max`: names the limit and its setting. */
+export const tooLongText = (what: string, max: number) =>
+  `${what} longer than ${max} characters (the limit maxTextLength, --max-text-length)`
 
 export interface Position {
   line: number
@@ -183,7 +191,15 @@ export class EspiReader {
   #root: string | undefined
   #error: EspiReadError | undefined
 
-  constructor() {
+  readonly #maxText: number
+  /** Characters since the last `<`: text, or a tag and its attributes, the parser holds whole. */
+  #sinceMarkup = 0
+  /** How many elements are open. */
+  #depth = 0
+
+  constructor(options: { maxText?: number } = {}) {
+    const maxText = options.maxText ?? MAX_TEXT
+    this.#maxText = maxText
     const p = this.#parser
     const here = (): Position => ({ line: p.line, column: p.column })
     p.on('doctype', () =>
@@ -195,6 +211,11 @@ export class EspiReader {
     })
     p.on('opentag', (tag: SaxesTagNS) => {
       if (this.#error) return
+      // Thrown, not noted: the parser's work per element grows with the depth, so it must stop here.
+      if (++this.#depth > MAX_DEPTH) {
+        this.#fail(here(), `elements nest more than ${MAX_DEPTH} deep`)
+        throw this.#error
+      }
       const node: Node = {
         ns: tag.uri,
         name: tag.local,
@@ -228,11 +249,12 @@ export class EspiReader {
       const top = this.#stack.at(-1)
       if (!top) return
       // ESPI values are short: an enormous text node is an attack or a broken file, not data to keep.
-      if (top.text.length + text.length > MAX_TEXT)
-        this.#fail(here(), `the text of ${top.name} is longer than ${MAX_TEXT} characters`)
+      if (top.text.length + text.length > maxText)
+        this.#fail(here(), tooLongText(`the text of ${top.name} is`, maxText))
       else top.text += text
     })
     p.on('closetag', () => {
+      this.#depth--
       if (this.#error) return
       const node = this.#stack.pop()
       if (node && this.#stack.length === 0 && node.ns === ATOM_NS && node.name === 'entry') this.#entry(node)
@@ -306,9 +328,34 @@ export class EspiReader {
 
   /** Feeds text; returns the entries completed by it. Throws the first problem found. */
   write(chunk: string): EspiEntry[] {
+    if (!this.#error) this.#measure(chunk)
     if (!this.#error) this.#parser.write(chunk)
     if (this.#error) throw this.#error
     return this.#entries.splice(0)
+  }
+
+  /**
+   * Refuses a run of characters without a `<` longer than a text and a tag may be, before the parser
+   * buffers it: text outside the entries, an attribute or a comment is not kept, but the parser holds it
+   * whole until it ends.
+   */
+  #measure(chunk: string): void {
+    const limit = 2 * this.#maxText
+    let from = 0
+    for (;;) {
+      const next = chunk.indexOf('<', from)
+      const run = this.#sinceMarkup + (next < 0 ? chunk.length : next) - from
+      if (run > limit) {
+        this.#fail(this.position, tooLongText('a text or tag is', limit))
+        return
+      }
+      if (next < 0) {
+        this.#sinceMarkup = run
+        return
+      }
+      this.#sinceMarkup = 0
+      from = next + 1
+    }
   }
 
   /** Ends the document; returns the last entries. Throws if it was cut short. */

@@ -33,7 +33,12 @@ export interface ImportContext {
   notices: (published: ReadonlyMap<string, string>) => OutboxMessage[]
   /** Called with the bytes read so far. */
   progress?: (bytes: number) => void
+  /** The longest CSV line and XML element text, in characters (the setting maxTextLength). */
+  maxTextLength?: number
 }
+
+/** The default of maxTextLength (config.ts). */
+const MAX_TEXT_LENGTH = 10_000
 
 export interface ImportReport {
   entries: number
@@ -151,7 +156,7 @@ export function importGreenButtonXml(
 ): Promise<ImportReport> {
   return context.store.importing(async (writer) => {
     const publication = new Publication(context, writer)
-    const reader = new EspiReader()
+    const reader = new EspiReader({ maxText: context.maxTextLength ?? MAX_TEXT_LENGTH })
     const shared = new Map<string, Shared>()
     // Links resolved at the end: meter reading id → ReadingType path; usage point → LocalTimeParameters.
     const readingTypeOf = new Map<string, { usagePoint: string; path: string; position: Position }>()
@@ -248,6 +253,7 @@ export function importGreenButtonXml(
     }
 
     for await (const entry of espiEntries(counted(chunks, context.progress), reader)) await take(entry)
+    if (count === 0) throw new EspiReadError(reader.position, 'no readings: the document has no entries')
     publication.warnings.unshift(...reader.warnings)
 
     // Shared resources belong to each usage point that links to them.
@@ -358,8 +364,17 @@ export function importIntervalCsv(
       return id
     }
 
+    const maxLine = context.maxTextLength ?? MAX_TEXT_LENGTH
     const parser = Readable.from(counted(chunks, context.progress)).pipe(
-      parseCsv({ bom: true, columns: true, skip_empty_lines: true, trim: true, info: true }),
+      parseCsv({
+        bom: true,
+        columns: true,
+        skip_empty_lines: true,
+        trim: true,
+        info: true,
+        // A line is refused as soon as it is longer than this, before more of it is held.
+        max_record_size: maxLine,
+      }),
     )
     try {
       for await (const record of parser as AsyncIterable<{
@@ -404,8 +419,20 @@ export function importIntervalCsv(
       }
     } catch (error) {
       if (error instanceof EspiReadError) throw error
-      const { lines } = error as { lines?: number }
-      throw new EspiReadError({ line: lines ?? 0, column: 0 }, (error as Error).message)
+      const { lines, code } = error as { lines?: number; code?: string }
+      throw new EspiReadError(
+        { line: lines ?? 0, column: 0 },
+        code === 'CSV_MAX_RECORD_SIZE'
+          ? `line longer than ${maxLine} characters (the limit maxTextLength, --max-text-length)`
+          : (error as Error).message,
+      )
+    }
+    if (rows === 0) {
+      // A file of no readings is a mistake (the wrong file, or its rows in the header line), not a publication.
+      throw new EspiReadError(
+        { line: 1, column: 0 },
+        `no readings: no line after the header is a reading (${CSV_COLUMNS.join(',')}[,cost][,quality])`,
+      )
     }
     await flush()
     return publication.finish(rows)

@@ -47,6 +47,7 @@ export class UsageDataService {
       notices: (published: ReadonlyMap<string, string>) =>
         publicationNotices(custodian.consent, published, custodian.publicUrl, at),
       ...(input.progress ? { progress: input.progress } : {}),
+      maxTextLength: custodian.config.maxTextLength,
     }
     try {
       const report = await (input.format === 'csv' ? importIntervalCsv : importGreenButtonXml)(

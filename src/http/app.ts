@@ -6,7 +6,7 @@ import { ConsentService } from '../consent/consent-service.js'
 import type { ChangeResult, Custodian } from '../custodian.js'
 import { type DemoThirdParty, registerDemoThirdParty } from '../demo/demo.js'
 import { entityViews, listEntities } from '../entitlements/views.js'
-import { InvalidAccessTokenError } from '../errors.js'
+import { InvalidAccessTokenError, invalid } from '../errors.js'
 import { registerEspiResources } from '../greenbutton/espi-routes.js'
 import { UsageDataService } from '../greenbutton/usage-data-service.js'
 import { Controller } from '../housemate/controller.js'
@@ -14,9 +14,11 @@ import { HouseMate } from '../housemate/house-mate.js'
 import { CatalogService } from '../licences/catalog-service.js'
 import type { Logger } from '../logger.js'
 import { registerOAuth } from '../oauth/routes.js'
+import { checkDelegationSize, delegationLimits } from '../trust/delegation.js'
 import { DelegationService } from '../trust/delegation-service.js'
 import { TrustService } from '../trust/trust-service.js'
 import { registerAccountPages } from '../web/account-pages.js'
+import { nestsDeeperThan, tooDeepMessage } from './json-body.js'
 import { errorHandler, problem, sendProblem } from './problem.js'
 
 /**
@@ -66,6 +68,15 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     trustProxy: false,
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setErrorHandler(errorHandler)
+  // Every JSON body is measured before it is parsed: one nested past maxJsonDepth is refused with a 400
+  // naming the limit, rather than overflowing the stack of the code that walks it.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const max = custodian.config.maxJsonDepth
+    if (nestsDeeperThan(body as string, max)) return done(invalid(tooDeepMessage('the body', max)), undefined)
+    parseJson(request, body as string, done)
+  })
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
       reply,
@@ -1231,7 +1242,10 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
         response: { 200: Changed, ...errors },
       },
     },
-    async (request, reply) => withRevision(reply, await delegation.putPolicy(token(request), request.body)),
+    async (request, reply) => {
+      checkDelegationSize(request.body, delegationLimits(custodian.config))
+      return withRevision(reply, await delegation.putPolicy(token(request), request.body))
+    },
   )
   app.get(
     '/v1/delegation-policies',
@@ -1303,8 +1317,9 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
         body: Type.Object(
           {
             delegationRequest: AnyObject,
-            previous_steps: Type.Optional(Type.Array(Type.String())),
-            previousSteps: Type.Optional(Type.Array(Type.String())),
+            // The links of a chain held elsewhere: answerThroughChain follows at most 5.
+            previous_steps: Type.Optional(Type.Array(Type.String(), { maxItems: 5 })),
+            previousSteps: Type.Optional(Type.Array(Type.String(), { maxItems: 5 })),
           },
           { additionalProperties: false },
         ),
@@ -1315,6 +1330,7 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
       },
     },
     async (request) => {
+      checkDelegationSize(request.body, delegationLimits(custodian.config))
       const answer = await delegation.answer(
         token(request),
         { delegationRequest: request.body.delegationRequest },

@@ -26,6 +26,7 @@ const titles: Record<string, string> = {
   Syntax: 'Syntax error',
   Validation: 'Invalid request',
   Unavailable: 'Service unavailable',
+  TooLarge: 'Payload too large',
   Internal: 'Internal error',
 }
 

@@ -1,3 +1,4 @@
+import { checkDelegationSize, delegationLimits } from '../trust/delegation.js'
 import { DelegationService, readIshareJson as jsonFile } from '../trust/delegation-service.js'
 import { TrustService } from '../trust/trust-service.js'
 import { admin, type CommandSpec, changed, define, type SessionState } from './command-kit.js'
@@ -13,7 +14,11 @@ export const trustCommands: Record<string, CommandSpec> = {
     "stores a data owner's delegation evidence (only its issuer, or an administrator, may)",
     1,
     1,
-    async (s, [file]) => changed(await delegationOf(s).putPolicy(admin(s), jsonFile(file))),
+    async (s, [file]) => {
+      const json = jsonFile(file)
+      checkDelegationSize(json, delegationLimits(s.custodian.config))
+      return changed(await delegationOf(s).putPolicy(admin(s), json))
+    },
   ),
   add_association: define(
     'add_association <id>[, <parent>[, <own_logic_allowed: yes|no>]]',

@@ -1,7 +1,8 @@
+import { type Config, settings } from '../config.js'
 import type { World } from '../custodian.js'
 import { decideAccess } from '../entitlements/check.js'
 import { checkId, type Plan } from '../entitlements/plans.js'
-import { AccessDeniedError, invalid, notFound } from '../errors.js'
+import { AccessDeniedError, invalid, notFound, tooLarge } from '../errors.js'
 import { ADMIN_PERMISSION } from '../store/migrations.js'
 import type { DelegationEvidence } from './delegation.js'
 import { ASSURANCE, LEVELS, type Level, type Matrix, type Requirement } from './trust-decision.js'
@@ -124,11 +125,46 @@ const oneOf = <T extends string>(scale: readonly T[], value: unknown, path: stri
   return value as T
 }
 
-/** Reads a trust decision matrix, naming the field of any fault. */
-export function parseMatrix(json: unknown, path = 'matrix'): Matrix {
+/** How large a trust decision matrix may be: requirements nested at most `depth` deep, `size` in all. */
+export interface MatrixLimits {
+  depth: number
+  size: number
+}
+
+export const matrixLimits = (config: Pick<Config, 'maxJsonDepth' | 'maxMatrixSize'>): MatrixLimits => ({
+  depth: config.maxJsonDepth,
+  size: config.maxMatrixSize,
+})
+
+/**
+ * Reads a trust decision matrix, naming the field of any fault. Past `limits` it is refused before more of it
+ * is read: nested too deeply (400) or too large (413), naming the limit and its setting.
+ */
+export function parseMatrix(
+  json: unknown,
+  path = 'matrix',
+  limits: MatrixLimits = matrixLimits({
+    maxJsonDepth: settings.maxJsonDepth.default,
+    maxMatrixSize: settings.maxMatrixSize.default,
+  }),
+): Matrix {
   if (typeof json !== 'object' || json === null || Array.isArray(json) || Object.keys(json).length === 0)
     throw invalid(`${path}: must be an object from classification to requirement`)
-  const requirement = (value: unknown, at: string): Requirement => {
+  let size = 0
+  // Counted as read; an array larger than what is left is refused before any of it is read.
+  const counted = (at: string, more = 1) => {
+    size += more
+    if (size > limits.size)
+      throw tooLarge(
+        `${at}: ${path} has more than ${limits.size} classifications and requirements (the limit maxMatrixSize, --max-matrix-size)`,
+      )
+  }
+  const requirement = (value: unknown, at: string, depth: number): Requirement => {
+    counted(at)
+    if (depth > limits.depth)
+      throw invalid(
+        `${at}: requirements nest more than ${limits.depth} deep (the limit maxJsonDepth, --max-json-depth)`,
+      )
     if (
       typeof value !== 'object' ||
       value === null ||
@@ -143,7 +179,10 @@ export function parseMatrix(json: unknown, path = 'matrix'): Matrix {
       case 'all':
       case 'any':
         if (!Array.isArray(inner)) throw invalid(`${at}.${key}: must be an array`)
-        return { [key]: inner.map((r, i) => requirement(r, `${at}.${key}[${i}]`)) } as Requirement
+        if (size + inner.length > limits.size) counted(`${at}.${key}`, inner.length)
+        return {
+          [key]: inner.map((r, i) => requirement(r, `${at}.${key}[${i}]`, depth + 1)),
+        } as Requirement
       case 'association':
       case 'reputation':
         return { [key]: oneOf(LEVELS, inner, `${at}.${key}`) } as Requirement
@@ -156,12 +195,26 @@ export function parseMatrix(json: unknown, path = 'matrix'): Matrix {
         throw invalid(`${at}: unknown requirement "${key}"`)
     }
   }
-  return Object.fromEntries(Object.entries(json).map(([c, r]) => [c, requirement(r, `${path}.${c}`)]))
+  const entries = Object.entries(json)
+  if (entries.length > limits.size) counted(path, entries.length)
+  return Object.fromEntries(
+    entries.map(([c, r]) => {
+      counted(`${path}.${c}`)
+      return [c, requirement(r, `${path}.${c}`, 1)]
+    }),
+  )
 }
 
 export function putAssociation(
   { register }: World,
-  input: { id: string; parent?: string; matrix?: unknown; ownLogicAllowed?: boolean; now: string },
+  input: {
+    id: string
+    parent?: string
+    matrix?: unknown
+    ownLogicAllowed?: boolean
+    now: string
+    limits?: MatrixLimits
+  },
 ): Plan {
   checkId('association', input.id)
   if (input.parent !== undefined) {
@@ -179,7 +232,10 @@ export function putAssociation(
         row: {
           id: input.id,
           parent: input.parent ?? null,
-          matrix: input.matrix === undefined ? null : JSON.stringify(parseMatrix(input.matrix)),
+          matrix:
+            input.matrix === undefined
+              ? null
+              : JSON.stringify(parseMatrix(input.matrix, 'matrix', input.limits)),
           own_logic_allowed: input.ownLogicAllowed ? 1 : 0,
           updated_at: input.now,
         },
@@ -274,6 +330,7 @@ export function putTrustService(
     resourceType?: string
   },
   now: string,
+  limits?: MatrixLimits,
 ): Plan {
   if (!register.associations.has(input.association))
     throw notFound(`association ${input.association} does not exist`)
@@ -288,7 +345,8 @@ export function putTrustService(
           id: input.id,
           association: input.association,
           classification: input.classification,
-          matrix: input.matrix === undefined ? null : JSON.stringify(parseMatrix(input.matrix)),
+          matrix:
+            input.matrix === undefined ? null : JSON.stringify(parseMatrix(input.matrix, 'matrix', limits)),
           owner: input.owner ?? null,
           resource_type: input.resourceType ?? null,
           updated_at: now,

@@ -1,4 +1,5 @@
 import { keyOf, RowMaps } from '../store/row-maps.js'
+import type { DelegationPolicyRow as PolicyRow } from '../store/schema.js'
 import type { Change, Snapshot } from '../store/store.js'
 import type { DelegationEvidence, EvidenceSource } from './delegation.js'
 import type { Association, Matrix, Membership } from './trust-decision.js'
@@ -39,14 +40,44 @@ export class RegisterModel {
     return this.#policies.get(keyOf('ishare_policies', { policy_issuer: issuer, access_subject: subject }))
   }
 
-  /** The stored evidence, read, for evaluating requests and chains of delegation. */
+  /** Each stored row's evidence, read once: a row is replaced, never changed, when its evidence is. */
+  readonly #read = new WeakMap<object, DelegationEvidence>()
+  #byIssuer: { revision: number; rows: Map<string, PolicyRow[]> } | undefined
+
+  #evidenceOf(row: PolicyRow): DelegationEvidence {
+    let evidence = this.#read.get(row)
+    if (!evidence) {
+      evidence = JSON.parse(row.evidence) as DelegationEvidence
+      this.#read.set(row, evidence)
+    }
+    return evidence
+  }
+
+  /** The stored rows by issuer, indexed once per revision. */
+  #rowsOf(issuer: string): PolicyRow[] {
+    if (this.#byIssuer?.revision !== this.revision) {
+      const rows = new Map<string, PolicyRow[]>()
+      for (const row of this.#policies.values()) {
+        const list = rows.get(row.policy_issuer)
+        if (list) list.push(row)
+        else rows.set(row.policy_issuer, [row])
+      }
+      this.#byIssuer = { revision: this.revision, rows }
+    }
+    return this.#byIssuer.rows.get(issuer) ?? []
+  }
+
+  /**
+   * The stored evidence, read, for evaluating requests and chains of delegation. Each is read once (not per
+   * request) and the same object is answered each time, so what evaluation derives from it is kept too.
+   */
   readonly evidence: EvidenceSource = {
     find: (issuer, subject) => {
       const row = this.policy(issuer, subject)
-      return row && (JSON.parse(row.evidence) as DelegationEvidence)
+      return row && this.#evidenceOf(row)
     },
-    issuedBy: (issuer) =>
-      this.policiesOf(issuer).map((row) => JSON.parse(row.evidence) as DelegationEvidence),
+    issuedBy: (issuer) => this.#rowsOf(issuer).map((row) => this.#evidenceOf(row)),
+    subjectsOf: (issuer) => this.#rowsOf(issuer).map((row) => row.access_subject),
   }
 
   #network:
@@ -85,7 +116,7 @@ export class RegisterModel {
     return this.#network
   }
 
-  policiesOf(issuer?: string) {
-    return [...this.#policies.values()].filter((p) => !issuer || p.policy_issuer === issuer)
+  policiesOf(issuer?: string): PolicyRow[] {
+    return issuer === undefined ? [...this.#policies.values()] : [...this.#rowsOf(issuer)]
   }
 }

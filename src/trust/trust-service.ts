@@ -139,7 +139,7 @@ export class TrustService {
     input: Omit<Parameters<typeof plans.putAssociation>[1], 'now'>,
   ): Promise<ChangeResult> {
     return this.#custodian.change(token, 'trust.association', input.id, (world, now) =>
-      plans.putAssociation(world, { ...input, now }),
+      plans.putAssociation(world, { ...input, now, limits: plans.matrixLimits(this.#custodian.config) }),
     )
   }
 
@@ -154,7 +154,7 @@ export class TrustService {
     input: Parameters<typeof plans.putTrustService>[1],
   ): Promise<ChangeResult> {
     return this.#custodian.change(token, 'trust.service', input.id, (world, now) =>
-      plans.putTrustService(world, input, now),
+      plans.putTrustService(world, input, now, plans.matrixLimits(this.#custodian.config)),
     )
   }
 

@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CLI } from '../support/server.js'
+import { tempSqlite } from '../support/temp-store.js'
+
+/** `custodian import greenbutton` refuses what the HTTP route refuses, by file and line, storing nothing. */
+describe('custodian import greenbutton within the limits', () => {
+  const temp = tempSqlite()
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [CLI, ...args, '--db', temp.target], {
+      encoding: 'utf8',
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    })
+  const readings = () => {
+    const db = new Database(temp.target, { readonly: true })
+    const n = (db.prepare('select count(*) as n from gb_readings').get() as { n: number }).n
+    db.close()
+    return n
+  }
+  const file = (name: string, text: string) => {
+    const path = join(temp.dir, name)
+    writeFileSync(path, text)
+    return path
+  }
+  beforeAll(() => {
+    expect(
+      run('create_customer', 'alice', 'Alice', 'alice@example.org', 'ACCT-1', 'alice password').status,
+    ).toBe(0)
+    expect(run('create_usage_point', 'alice', 'Front meter', 'electricity', 'up_front').status).toBe(0)
+  })
+  afterAll(() => temp.remove())
+
+  it('refuses a CSV in which no line is a reading', () => {
+    const path = file('empty.csv', 'usage_point,start,duration,value\n')
+    const result = run('import', 'greenbutton', path)
+    expect(result.status).toBe(1)
+    expect(result.stderr).toContain(
+      `${path}:1:0: no readings: no line after the header is a reading (usage_point,start,duration,value[,cost][,quality])`,
+    )
+    expect(result.stdout).not.toMatch(/0 readings/)
+    expect(readings()).toBe(0)
+  })
+
+  it('refuses a CSV line longer than the limit, as configured', () => {
+    const path = file(
+      'long.csv',
+      `usage_point,start,duration,value\nup_front,2026-11-21T00:00:00Z,900,${'9'.repeat(600)}\n`,
+    )
+    const result = run('import', 'greenbutton', path, '--max-text-length', '500')
+    expect(result.status).toBe(1)
+    expect(result.stderr).toContain(
+      `${path}:2:0: line longer than 500 characters (the limit maxTextLength, --max-text-length)`,
+    )
+    expect(readings()).toBe(0)
+  })
+})
