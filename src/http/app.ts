@@ -14,7 +14,6 @@ import { HouseMate } from '../housemate/house-mate.js'
 import { CatalogService } from '../licences/catalog-service.js'
 import type { Logger } from '../logger.js'
 import { registerOAuth } from '../oauth/routes.js'
-import { checkDelegationSize, delegationLimits } from '../trust/delegation.js'
 import { DelegationService } from '../trust/delegation-service.js'
 import { TrustService } from '../trust/trust-service.js'
 import { registerAccountPages } from '../web/account-pages.js'
@@ -1242,10 +1241,7 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
         response: { 200: Changed, ...errors },
       },
     },
-    async (request, reply) => {
-      checkDelegationSize(request.body, delegationLimits(custodian.config))
-      return withRevision(reply, await delegation.putPolicy(token(request), request.body))
-    },
+    async (request, reply) => withRevision(reply, await delegation.putPolicy(token(request), request.body)),
   )
   app.get(
     '/v1/delegation-policies',
@@ -1330,7 +1326,6 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
       },
     },
     async (request) => {
-      checkDelegationSize(request.body, delegationLimits(custodian.config))
       const answer = await delegation.answer(
         token(request),
         { delegationRequest: request.body.delegationRequest },

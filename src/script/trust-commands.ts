@@ -1,4 +1,3 @@
-import { checkDelegationSize, delegationLimits } from '../trust/delegation.js'
 import { DelegationService, readIshareJson as jsonFile } from '../trust/delegation-service.js'
 import { TrustService } from '../trust/trust-service.js'
 import { admin, type CommandSpec, changed, define, type SessionState } from './command-kit.js'
@@ -15,9 +14,7 @@ export const trustCommands: Record<string, CommandSpec> = {
     1,
     1,
     async (s, [file]) => {
-      const json = jsonFile(file)
-      checkDelegationSize(json, delegationLimits(s.custodian.config))
-      return changed(await delegationOf(s).putPolicy(admin(s), json))
+      return changed(await delegationOf(s).putPolicy(admin(s), jsonFile(file)))
     },
   ),
   add_association: define(

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { ChangeResult, Custodian, World } from '../custodian.js'
 import type { Plan } from '../entitlements/plans.js'
-import { invalid, notFound } from '../errors.js'
+import { CustodianError, invalid, isCustodianError, notFound } from '../errors.js'
 import {
   MAX_JSON_ANSWER,
   OutboundError,
@@ -10,9 +10,11 @@ import {
 } from '../net/guarded-fetch.js'
 import {
   answerThroughChain,
+  checkDelegationSize,
   type DelegationAnswer,
   type DelegationEvidence,
   type DelegationRequest,
+  delegationLimits,
   parseEvidence,
   parseRequest,
   ShapeError,
@@ -110,6 +112,7 @@ export class DelegationService {
 
   /** The data owner (or an administrator) stores its evidence for one access subject. */
   putPolicy(token: string | undefined, json: unknown): Promise<ChangeResult> {
+    this.#sized(json)
     const evidence = shaped(parseEvidence, json)
     return this.#write(
       token,
@@ -180,9 +183,12 @@ export class DelegationService {
     if (!Array.isArray(items)) throw invalid('the remote register answered without a list of policies')
     const remote = items.map((item, i) => {
       try {
+        this.#sized(item)
         return parseEvidence(item)
       } catch (error) {
         if (error instanceof ShapeError) throw invalid(`remote policy ${i}: ${error.message}`)
+        if (isCustodianError(error))
+          throw new CustodianError(error.code, `remote policy ${i}: ${error.message}`)
         throw error
       }
     })
@@ -209,6 +215,7 @@ export class DelegationService {
   ): Promise<SignedAnswer> {
     const custodian = this.#custodian
     const action = 'delegation.request'
+    this.#sized(json)
     const request = shaped(parseRequest, json)
     const resource = `${request.policyIssuer} -> ${request.target.accessSubject}`
     const asker = custodian.identify(token, action, resource)
@@ -316,6 +323,11 @@ export class DelegationService {
     }
   }
 
+  /** Evidence or a request larger than the settings allow is refused (413) before anything reads it. */
+  #sized(json: unknown): void {
+    checkDelegationSize(json, delegationLimits(this.#custodian.config))
+  }
+
   /** What every verification here holds evidence to, for `audience`; its jti claimed in the shared store. */
   async #verifying(audience: string): Promise<VerifyOptions> {
     const custodian = this.#custodian
@@ -327,6 +339,7 @@ export class DelegationService {
       trustedRegisters: [registerId, ...trustedRegisters.split(',').map((id) => id.trim())].filter(Boolean),
       nowSeconds: Math.floor(custodian.now() / 1000),
       clockSkewSeconds,
+      limits: delegationLimits(custodian.config),
       claimJti: (issuer, jti, expiresAtMs) =>
         custodian.store.replay.claimJti(issuer, jti, expiresAtMs, custodian.now()),
     }

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ishareJson } from '../../test/support/ishare.js'
-import { parseEvidence } from './delegation.js'
+import { defaultConfig } from '../config.js'
+import { delegationLimits, parseEvidence } from './delegation.js'
 import {
   developmentMaterial,
   EvidenceRefused,
@@ -34,6 +35,7 @@ describe('signed delegation evidence', () => {
       trustedRegisters: ['EU.EORI.REGISTER'],
       nowSeconds: NOW,
       clockSkewSeconds: 10,
+      limits: delegationLimits(defaultConfig()),
       claimJti: async (issuer, jti) => !used.has(`${issuer} ${jti}`) && Boolean(used.add(`${issuer} ${jti}`)),
     }
   }
@@ -58,6 +60,14 @@ describe('signed delegation evidence', () => {
     const payload = JSON.parse(Buffer.from(parts(token)[1], 'base64url').toString()) as Record<string, number>
     expect((payload.exp as number) - (payload.iat as number)).toBe(30)
     expect(await verifyEvidence(token, options())).toEqual(evidence)
+  })
+
+  it('refuses signed evidence larger than stored evidence may be', async () => {
+    const [policySet] = evidence.policySets
+    const policies = Array.from({ length: 101 }, () => policySet?.policies[0])
+    const large = { ...evidence, policySets: [{ ...policySet, policies }] } as typeof evidence
+    const token = await signEvidence(register, 'EU.EORI.REGISTER', 'EU.EORI.NL000000003', large, NOW)
+    expect(await refusal(token)).toMatch(/has 101 policies, more than the 100 allowed \(the limit maxPolicies/)
   })
 
   it('refuses a forged payload under a genuine signature', async () => {

@@ -1,8 +1,15 @@
 import { randomUUID, X509Certificate } from 'node:crypto'
 import { decodeProtectedHeader, importPKCS8, errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import forge from 'node-forge'
+import { isCustodianError } from '../errors.js'
 import { type Certificate, invalidAt, readCertificate, validatePath } from './certificate-path.js'
-import { type DelegationEvidence, parseEvidence, ShapeError } from './delegation.js'
+import {
+  checkDelegationSize,
+  type DelegationEvidence,
+  type DelegationLimits,
+  parseEvidence,
+  ShapeError,
+} from './delegation.js'
 
 /**
  * Delegation evidence as iSHARE sends it: a JWT signed RS256, its certificate chain in `x5c`, valid 30 s.
@@ -130,6 +137,8 @@ export interface VerifyOptions {
   nowSeconds: number
   /** How far ahead of now a JWT's `iat` may be, for clocks that differ. */
   clockSkewSeconds: number
+  /** How large the evidence may be: signed or not, it is evaluated like stored evidence. */
+  limits: DelegationLimits
   /**
    * Records the JWT's id as used until `expiresAtMs`; false when it already was: a replay (see
    * store/replay-store.ts). Asked last, once everything else is accepted.
@@ -206,6 +215,12 @@ export async function verifyEvidence(token: string, options: VerifyOptions): Pro
   if (unsigned) throw new EvidenceRefused(`${unsigned} was not valid when the JWT was signed (iat ${iat})`)
   if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH)
     throw new EvidenceRefused(`the JWT's jti must be a string of 1 to ${MAX_JTI_LENGTH} characters`)
+  try {
+    checkDelegationSize(payload, options.limits)
+  } catch (error) {
+    if (isCustodianError(error)) throw new EvidenceRefused(error.message)
+    throw error
+  }
   let evidence: DelegationEvidence
   try {
     evidence = parseEvidence(payload)

@@ -1,6 +1,7 @@
 import forge from 'node-forge'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { parseEvidence } from '../../src/trust/delegation.js'
+import { defaultConfig } from '../../src/config.js'
+import { delegationLimits, parseEvidence } from '../../src/trust/delegation.js'
 import { signEvidence, type VerifyOptions, verifyEvidence } from '../../src/trust/evidence-token.js'
 import { currentPolicy } from '../support/ishare.js'
 import { type IssueOptions, issue, material, type TestPki, testPki } from '../support/test-pki.js'
@@ -23,6 +24,7 @@ describe('the certificates signed evidence is verified with', () => {
       trustedRegisters: [],
       nowSeconds: now(),
       clockSkewSeconds: 10,
+      limits: delegationLimits(defaultConfig()),
       claimJti: async (issuer, jti) => !used.has(`${issuer} ${jti}`) && Boolean(used.add(`${issuer} ${jti}`)),
     }
   }
