@@ -67,7 +67,9 @@ describe('signed delegation evidence', () => {
     const policies = Array.from({ length: 101 }, () => policySet?.policies[0])
     const large = { ...evidence, policySets: [{ ...policySet, policies }] } as typeof evidence
     const token = await signEvidence(register, 'EU.EORI.REGISTER', 'EU.EORI.NL000000003', large, NOW)
-    expect(await refusal(token)).toMatch(/has 101 policies, more than the 100 allowed \(the limit maxPolicies/)
+    expect(await refusal(token)).toMatch(
+      /has 101 policies, more than the 100 allowed \(the limit maxPolicies/,
+    )
   })
 
   it('refuses a forged payload under a genuine signature', async () => {
