@@ -7,7 +7,7 @@ import { consent } from './adapters/consent.js'
 import { entitlements } from './adapters/entitlements.js'
 import { licences } from './adapters/licences.js'
 import { trust } from './adapters/trust.js'
-import { readTable } from './tables.js'
+import { readTable, tracked } from './tables.js'
 
 /**
  * Decision tables as data, in the manner of OpenFGA's and SpiceDB's test files: each YAML file under a
@@ -16,7 +16,8 @@ import { readTable } from './tables.js'
  * same state with more steps. Each check holds the question and what must come back:
  *   allowed (required), reason (exact), reason_contains, expect (fields the answer must match),
  *   exactly (the answer has no fields beyond allowed, reason, revision and those of `expect`).
- * Every answer that carries a revision must carry the state's.
+ * Every answer that carries a revision must carry the state's. A key of a model, a `given` or a question that
+ * the domain's adapter never reads fails the case: a typo must not pass as a check that holds.
  */
 const ROOT = fileURLToPath(new URL('.', import.meta.url))
 const DOMAINS: Record<string, DomainAdapter<unknown>> = {
@@ -47,7 +48,9 @@ describe('decision tables', () => {
     const adapter = DOMAINS[domain] as DomainAdapter<unknown>
     const table = readTable(path)
     it.each(table.cases.map((c) => ({ ...c, title: c.name })))('$title', (c) => {
-      const state = adapter.build(table.model)
+      const model = tracked(table.model)
+      const state = adapter.build(model.value)
+      if (model.unread().length > 0) throw new Error(`${file}: model keys no one reads: ${model.unread()}`)
       for (const [s, step] of [c, ...(c.then ?? [])].entries()) {
         for (const [op, fragment] of [
           ['put', step.given],
@@ -55,13 +58,18 @@ describe('decision tables', () => {
         ] as const) {
           if (fragment === undefined) continue
           if (!adapter.given) throw new Error(`${file} › ${c.name}: ${domain} tables take no given or remove`)
-          adapter.given(state, fragment, op)
+          const read = tracked(fragment)
+          adapter.given(state, read.value, op)
+          if (read.unread().length > 0)
+            throw new Error(`${file} › ${c.name}: keys no one reads: ${read.unread()}`)
         }
         for (const [n, check] of (step.check ?? []).entries()) {
           const question = Object.fromEntries(Object.entries(check).filter(([k]) => !EXPECTATIONS.has(k)))
           const where = `${file} › ${c.name} › ${s > 0 ? `then ${s} › ` : ''}check ${n + 1} ${JSON.stringify(question)}`
           if (typeof check.allowed !== 'boolean') throw new Error(`${where}: says nothing of allowed`)
-          const answer = adapter.ask(state, question)
+          const asked = tracked(question)
+          const answer = adapter.ask(state, asked.value)
+          if (asked.unread().length > 0) throw new Error(`${where}: keys no one reads: ${asked.unread()}`)
           expect(answer.allowed, `${where}: allowed (${answer.reason})`).toBe(check.allowed)
           if (check.reason !== undefined) expect(answer.reason, `${where}: reason`).toBe(check.reason)
           if (check.reason_contains !== undefined)
