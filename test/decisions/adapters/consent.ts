@@ -59,13 +59,17 @@ function planned(consent: ConsentModel, plan: () => Plan): Answer {
   }
 }
 
+const unreadable = ({ part, reason }: { part: string; reason: string }): Answer => ({
+  allowed: false,
+  reason: `${part ? `${part}: ` : ''}${reason}`,
+})
+
 function scope(q: Question): Answer {
+  const allowanceText = field<string>(q, 'allowance', 'string')
   const asked = parseEspiScope(field(q, 'scope', 'string'))
-  const allowance = parseEspiScope(field(q, 'allowance', 'string'))
-  for (const parsed of [asked, allowance])
-    if (!parsed.ok)
-      return { allowed: false, reason: `${parsed.part ? `${parsed.part}: ` : ''}${parsed.reason}` }
-  if (!asked.ok || !allowance.ok) throw new Error('unreachable')
+  if (!asked.ok) return unreadable(asked)
+  const allowance = parseEspiScope(allowanceText)
+  if (!allowance.ok) return unreadable(allowance)
   const within = scopeWithin(asked.scope, allowance.scope)
   return within.ok
     ? {
