@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { applyAll as applyRows } from '../../test/decisions/adapters/adapter.js'
-import { entitlementRows } from '../../test/decisions/adapters/entitlements.js'
+import { applyAll } from '../../test/decisions/adapters/adapter.js'
+import { entitlementRows as rows } from '../../test/decisions/adapters/entitlements.js'
 import { readTable } from '../../test/decisions/tables.js'
 import type { Change, PlannedChange } from '../store/store.js'
 import { decideAccess } from './check.js'
@@ -10,14 +10,7 @@ import { EntitlementIndex } from './entitlement-index.js'
 
 const AT = '2026-11-23T10:00:00.000Z'
 
-/** Applies `changes` to `index` with revisions following its current one. */
-function applyAll(index: EntitlementIndex, changes: PlannedChange[]): EntitlementIndex {
-  applyRows(index, changes)
-  return index
-}
-
-/** Rows in the tables' vocabulary (see test/decisions/adapters/entitlements.ts). */
-const rows = entitlementRows
+// Rows are written in the tables' vocabulary (see test/decisions/adapters/entitlements.ts).
 const indexOf = (fragment: unknown) => applyAll(new EntitlementIndex(), rows(fragment))
 const HOUSE_MATE = readTable(new URL('../../test/decisions/entitlements/access-checks.yaml', import.meta.url))
 

@@ -25,15 +25,15 @@ export interface DomainAdapter<State> {
 const AT = '2026-11-23T10:00:00.000Z'
 
 /** Applies planned changes to a projection with revisions following its current one, as the write path does. */
-export function applyAll(
-  projection: {
+export function applyAll<
+  P extends {
     readonly revision: number
     apply(changes: readonly (PlannedChange & { revision: number; at: string })[]): void
   },
-  changes: readonly PlannedChange[],
-): void {
+>(projection: P, changes: readonly PlannedChange[]): P {
   const start = projection.revision
   projection.apply(changes.map((change, i) => ({ ...change, revision: start + i + 1, at: AT })))
+  return projection
 }
 
 /** A field of a table that must be there, with a clear error naming it when it is not. */

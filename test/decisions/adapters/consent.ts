@@ -152,9 +152,7 @@ export const consent: DomainAdapter<{ consent: ConsentModel; now: string }> = {
           },
         })
     }
-    const state = { consent: new ConsentModel(), now }
-    applyAll(state.consent, changes)
-    return state
+    return { consent: applyAll(new ConsentModel(), changes), now }
   },
   ask({ consent, now: modelNow }, q) {
     const now = optional<string>(q, 'at', 'string') ?? modelNow

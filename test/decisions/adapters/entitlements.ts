@@ -90,11 +90,7 @@ export function entitlementRows(fragment: unknown, op: 'put' | 'delete' = 'put')
 }
 
 export const entitlements: DomainAdapter<EntitlementIndex> = {
-  build(model) {
-    const index = new EntitlementIndex()
-    applyAll(index, entitlementRows(model))
-    return index
-  },
+  build: (model) => applyAll(new EntitlementIndex(), entitlementRows(model)),
   given(index, fragment, op) {
     applyAll(index, entitlementRows(fragment, op))
   },

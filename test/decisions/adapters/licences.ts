@@ -73,9 +73,7 @@ export const licences: DomainAdapter<{ catalog: CatalogModel; expand: (term: str
       created_at: NOW,
       updated_at: NOW,
     }))
-    const catalog = new CatalogModel()
-    applyAll(catalog, changes)
-    return { catalog, expand }
+    return { catalog: applyAll(new CatalogModel(), changes), expand }
   },
   ask: ({ catalog, expand }, q) =>
     decideServiceAccess(catalog, field(q, 'participant', 'string'), expand(field(q, 'service', 'string'))),

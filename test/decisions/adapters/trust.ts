@@ -148,12 +148,12 @@ function delegation(state: TrustState, q: Question): Answer {
 export const trust: DomainAdapter<TrustState> = {
   build(model) {
     const m = (model ?? {}) as Question
-    const register = new RegisterModel()
     const policies = (Array.isArray(m.policies) ? m.policies : []).map((json) =>
       parseEvidence({ delegationEvidence: json }),
     )
-    applyAll(
-      register,
+    // Stored as the register stores evidence it was given.
+    const register = applyAll(
+      new RegisterModel(),
       policies.map((e) => ({
         tbl: 'ishare_policies',
         op: 'put',
