@@ -3,15 +3,7 @@ import { decideAccess, decideAccessAny, explainDenial } from '../../../src/entit
 import { EntitlementIndex } from '../../../src/entitlements/entitlement-index.js'
 import type { GrantKind } from '../../../src/store/schema.js'
 import type { PlannedChange } from '../../../src/store/store.js'
-import {
-  type Answer,
-  applyAll,
-  type DomainAdapter,
-  field,
-  optional,
-  type Question,
-  strings,
-} from './adapter.js'
+import { applyAll, type DomainAdapter, field, optional, type Question, strings } from './adapter.js'
 
 /**
  * House Mate entitlements. A model (and a case's `given`/`remove`) names rows by kind:
@@ -94,7 +86,7 @@ export const entitlements: DomainAdapter<EntitlementIndex> = {
   given(index, fragment, op) {
     applyAll(index, entitlementRows(fragment, op))
   },
-  ask(index, q): Answer {
+  ask(index, q) {
     const user = field<string>(q, 'user', 'string')
     const resource = field<string>(q, 'resource', 'string')
     const any = q.any === undefined ? undefined : strings(q, 'any')

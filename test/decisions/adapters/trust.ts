@@ -7,15 +7,7 @@ import {
   type Matrix,
   type PartyFacts,
 } from '../../../src/trust/trust-decision.js'
-import {
-  type Answer,
-  applyAll,
-  type DomainAdapter,
-  field,
-  optional,
-  type Question,
-  strings,
-} from './adapter.js'
+import { applyAll, type DomainAdapter, field, optional, type Question, strings } from './adapter.js'
 
 /**
  * BDI trust decisions and iSHARE delegation evidence. A model:
@@ -73,7 +65,7 @@ function party(state: TrustState, id: string): PartyFacts | undefined {
   }
 }
 
-function decide(state: TrustState, q: Question): Answer {
+function decide(state: TrustState, q: Question) {
   const id = field<string>(q, 'service', 'string')
   const s = state.services[id]
   if (!s) throw new Error(`service ${id} is not in the table's model`)
@@ -104,7 +96,7 @@ function decide(state: TrustState, q: Question): Answer {
 }
 
 /** The register's answer to a one-policy request, as `POST /delegation` asks it. */
-function delegation(state: TrustState, q: Question): Answer {
+function delegation(state: TrustState, q: Question) {
   const licences = strings(q, 'licences')
   const providers = strings(q, 'service_providers')
   const request = parseRequest({
