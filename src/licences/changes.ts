@@ -1,7 +1,8 @@
 import type { World } from '../custodian.js'
-import { checkId, type Plan } from '../entitlements/plans.js'
 import { invalid, notFound } from '../errors.js'
+import type { Plan } from '../store/plan.js'
 import type { PlannedChange } from '../store/store.js'
+import { checkId } from '../validation.js'
 import type { CatalogDocument } from './catalog-rdf.js'
 import { readTerm } from './vocabulary.js'
 

@@ -6,6 +6,27 @@ import type { EffectiveEntitlements, EntitlementIndex } from './entitlement-inde
 const MAX_DEPTH = 1_000
 
 /**
+ * The administrator rule, written once: `admin` held on every resource (through a plain role or permission;
+ * a resource role that holds `admin` makes no administrator). Administrators may do anything.
+ */
+const holdsAdmin = (held: EffectiveEntitlements) => held.global.has(ADMIN_PERMISSION)
+
+/** Is `userId` an administrator? As a Decision, whose refusal says what is missing. */
+export function decideAdministrator(index: EntitlementIndex, userId: string): Decision {
+  const held = index.held(userId)
+  if (!held) return deny(`user ${userId} does not exist`, index.revision)
+  return holdsAdmin(held)
+    ? allow(`${userId} holds ${ADMIN_PERMISSION}, which allows every permission`, index.revision)
+    : deny(`it needs the ${ADMIN_PERMISSION} permission, which ${userId} does not hold`, index.revision)
+}
+
+/** `decideAdministrator` as a yes or no, for the Index's own bookkeeping and for pages. */
+export const isAdministrator = (index: Pick<EntitlementIndex, 'held'>, userId: string): boolean => {
+  const held = index.held(userId)
+  return held !== undefined && holdsAdmin(held)
+}
+
+/**
  * May `userId` use `permission` on `resourceId`? Yes when the user holds the permission through a plain role
  * or permission (on any resource), holds `admin`, or holds it through a resource role bound to the resource
  * or to one that contains it. Pure: reads only the Index.
@@ -20,7 +41,7 @@ export function decideAccess(
   const held = index.held(userId)
   if (!held) return deny(`user ${userId} does not exist`, revision)
   if (held.global.has(permission)) return allow(`${userId} holds ${permission}`, revision)
-  if (held.global.has(ADMIN_PERMISSION)) {
+  if (holdsAdmin(held)) {
     return allow(`${userId} holds ${ADMIN_PERMISSION}, which allows every permission`, revision)
   }
   if (held.byResource.size > 0) {

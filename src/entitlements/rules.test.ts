@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { GrantKind } from '../store/schema.js'
 import type { Change, PlannedChange } from '../store/store.js'
-import { decideAccess, explainDenial } from './check.js'
 import { EntitlementIndex } from './entitlement-index.js'
+import { decideAccess, explainDenial } from './rules.js'
 
 const AT = '2026-11-23T10:00:00.000Z'
 
