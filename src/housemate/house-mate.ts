@@ -10,7 +10,7 @@ import {
   requireRoom,
 } from './addresses.js'
 import * as plans from './changes.js'
-import { setStatusPermissions, showDevicePermissions, VIEW_CONFIGURATION, VIEW_ENERGY_USE } from './rules.js'
+import { devicePermissions, VIEW_CONFIGURATION, VIEW_ENERGY_USE } from './rules.js'
 import { configurationOf, describeConfiguration, energyUseOf, type Target } from './views.js'
 
 export type StatusListener = (device: DeviceRow, status: string, value: string, by: string) => Promise<void>
@@ -127,7 +127,7 @@ export class HouseMate {
     let by = ''
     const result = await this.#custodian.changeAs(
       token,
-      setStatusPermissions(device),
+      devicePermissions(device, 'set_status'),
       device.id,
       action,
       (_world, now, userId) => {
@@ -148,7 +148,7 @@ export class HouseMate {
   ) {
     this.#custodian.authenticate(token, `${kind ?? 'device'}.show`, address)
     const device = requireDevice(this.model, parseDeviceAddress(address), kind)
-    const decision = this.#custodian.assertAccessAny(token, showDevicePermissions(device), device.id)
+    const decision = this.#custodian.assertAccessAny(token, devicePermissions(device, 'show'), device.id)
     const values = Object.fromEntries(
       [...(this.model.statuses.get(device.id)?.values() ?? [])].map((s) => [s.status, s.value]),
     )

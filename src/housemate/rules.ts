@@ -15,29 +15,21 @@ export const VIEW_CONFIGURATION = 'view_configuration'
 /** Needed on a house, room or device to show its energy use. */
 export const VIEW_ENERGY_USE = 'view_energy_use'
 
-/** The permissions that let a user set a device's status: any one of them. */
-export const setStatusPermissions = (device: Pick<DeviceRow, 'type'>) => [controlPermission(device.type)]
+/** What a user does with a device: set one of its status values, or show them. */
+export type DeviceAction = 'set_status' | 'show'
 
-/** The permissions that let a user show a device's status: any one of them. */
-export const showDevicePermissions = (device: Pick<DeviceRow, 'type'>) => [
-  viewPermission(device.type),
-  controlPermission(device.type),
-]
+/** The permissions that let a user do `action` with `device`: any one of them. */
+export const devicePermissions = (device: Pick<DeviceRow, 'type'>, action: DeviceAction) =>
+  action === 'set_status'
+    ? [controlPermission(device.type)]
+    : [viewPermission(device.type), controlPermission(device.type)]
 
-/** May `userId` set a status of `device`? */
-export function decideSetStatus(
+/** May `userId` do `action` with `device`? */
+export function decideDevice(
   index: EntitlementIndex,
   userId: string,
   device: Pick<DeviceRow, 'id' | 'type'>,
+  action: DeviceAction,
 ): Decision {
-  return decideAccessAny(index, userId, setStatusPermissions(device), device.id)
-}
-
-/** May `userId` show the status of `device`? */
-export function decideShowDevice(
-  index: EntitlementIndex,
-  userId: string,
-  device: Pick<DeviceRow, 'id' | 'type'>,
-): Decision {
-  return decideAccessAny(index, userId, showDevicePermissions(device), device.id)
+  return decideAccessAny(index, userId, devicePermissions(device, action), device.id)
 }
