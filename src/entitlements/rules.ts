@@ -1,15 +1,10 @@
 import { allow, type Decision, deny } from '../decision/decision.js'
 import { ADMIN_PERMISSION } from '../store/migrations.js'
+import { holdsAdmin } from './administrator.js'
 import type { EffectiveEntitlements, EntitlementIndex } from './entitlement-index.js'
 
 /** Parent chains longer than this are treated as broken data (a loop), so a check always ends. */
 const MAX_DEPTH = 1_000
-
-/**
- * The administrator rule, written once: `admin` held on every resource (through a plain role or permission;
- * a resource role that holds `admin` makes no administrator). Administrators may do anything.
- */
-const holdsAdmin = (held: EffectiveEntitlements) => held.global.has(ADMIN_PERMISSION)
 
 /** Is `userId` an administrator? As a Decision, whose refusal says what is missing. */
 export function decideAdministrator(index: EntitlementIndex, userId: string): Decision {
@@ -20,11 +15,9 @@ export function decideAdministrator(index: EntitlementIndex, userId: string): De
     : deny(`it needs the ${ADMIN_PERMISSION} permission, which ${userId} does not hold`, index.revision)
 }
 
-/** `decideAdministrator` as a yes or no, for the Index's own bookkeeping and for pages. */
-export const isAdministrator = (index: Pick<EntitlementIndex, 'held'>, userId: string): boolean => {
-  const held = index.held(userId)
-  return held !== undefined && holdsAdmin(held)
-}
+/** `decideAdministrator` as a yes or no. */
+export const isAdministrator = (index: EntitlementIndex, userId: string): boolean =>
+  decideAdministrator(index, userId).allowed
 
 /**
  * May `userId` use `permission` on `resourceId`? Yes when the user holds the permission through a plain role
