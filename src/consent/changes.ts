@@ -11,7 +11,7 @@ import { type AuthorizationChange, authorizationNotices } from './notices.js'
 import { decideCustomer, decideOwnAuthorization, decideOwnUsagePoints } from './rules.js'
 
 /**
- * Pure planners for ESPI consent: customers and usage points (the utility's), third parties (registered by
+ * Pure write planners for ESPI consent: customers and usage points (the utility's), third parties (registered by
  * the Authorizing Entity), and the Authorization records that customers grant, extend and terminate.
  */
 export const SERVICE_KINDS: readonly ServiceKind[] = ['electricity', 'gas', 'water']

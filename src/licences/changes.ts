@@ -6,6 +6,8 @@ import { checkId } from '../validation.js'
 import type { CatalogDocument } from './catalog-rdf.js'
 import { readTerm } from './vocabulary.js'
 
+/** Pure write planners for the catalog: data services, licence interpretations and participants. */
+
 /** Stores what a document holds: each data service and licence interpretation replaces the one at its URL. */
 export function loadCatalog(doc: CatalogDocument, source: string, now: string): Plan {
   const changes: PlannedChange[] = [

@@ -7,6 +7,12 @@ import { checkId } from '../validation.js'
 import type { DelegationEvidence } from './delegation.js'
 import { ASSURANCE, decideIssuer, LEVELS, type Level, type Matrix, type Requirement } from './rules.js'
 
+/**
+ * Pure write planners for the trust register: delegation policies (written by their issuer or its delegates,
+ * see decideIssuer), associations, parties and classified data services. Each returns the rows to commit or
+ * throws a CustodianError naming what is wrong.
+ */
+
 export function putPolicy(
   world: World,
   userId: string | undefined,
