@@ -4,7 +4,8 @@ import { verifyAuditChain } from './audit/chain.js'
 import { type Config, defaultConfig } from './config.js'
 import { ConsentModel } from './consent/consent-model.js'
 import type { Decision } from './decision/decision.js'
-import { decideAccessAny } from './entitlements/check.js'
+import { enforce } from './decision/enforce.js'
+import * as plans from './entitlements/changes.js'
 import {
   decoyPasswordHash,
   digestVoicePrint,
@@ -12,7 +13,7 @@ import {
   verifyPassword,
 } from './entitlements/credentials.js'
 import { EntitlementIndex } from './entitlements/entitlement-index.js'
-import * as plans from './entitlements/plans.js'
+import { decideAccessAny, decideAdministrator, isAdministrator } from './entitlements/rules.js'
 import {
   type Admission,
   admitAttempt,
@@ -421,11 +422,7 @@ export class Custodian {
     const userId = check.token.user_id
     identified(userId)
     if (this.index.isBootstrap()) return userId
-    if (!this.index.effective(userId).global.has(ADMIN_PERMISSION)) {
-      throw new AccessDeniedError(
-        `${userId} may not ${action}: it needs the ${ADMIN_PERMISSION} permission, which ${userId} does not hold`,
-      )
-    }
+    enforce(decideAdministrator(this.index, userId), { refused: `${userId} may not ${action}` })
     return userId
   }
 
@@ -491,7 +488,7 @@ export class Custodian {
    * credential: it cannot log in from outside, and does not end bootstrap mode.
    */
   async serviceSession(userId: string, name: string): Promise<LoginResult> {
-    if (!this.index.users.has(userId) || !this.index.effective(userId).global.has(ADMIN_PERMISSION)) {
+    if (!isAdministrator(this.index, userId)) {
       const outcome = await this.store.write(this.index.revision, (pending) => {
         this.#apply(pending)
         const changes: PlannedChange[] = []

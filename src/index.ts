@@ -10,8 +10,8 @@ export {
   openCustodian,
 } from './custodian.js'
 export type { Decision } from './decision/decision.js'
-export { decideAccess, explainDenial } from './entitlements/check.js'
 export { EntitlementIndex } from './entitlements/entitlement-index.js'
+export { decideAccess, decideAdministrator, explainDenial } from './entitlements/rules.js'
 export {
   AccessDeniedError,
   AuthenticationError,

@@ -4,7 +4,7 @@ import { hashPassword } from '../entitlements/credentials.js'
 import { hashTokenSecret } from '../entitlements/tokens.js'
 import { invalid, notFound } from '../errors.js'
 import type { AuthorizationRow, ServiceKind, Standing, ThirdPartyRow } from '../store/schema.js'
-import * as plans from './plans.js'
+import * as plans from './changes.js'
 
 /** Opaque, random ids for anything a third party may see. */
 export const opaqueId = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url')}`

@@ -1,8 +1,8 @@
 import type { World } from '../custodian.js'
-import type { Plan } from '../entitlements/plans.js'
+import type { Plan } from '../store/plan.js'
 import type { ServiceKind } from '../store/schema.js'
 import type { PlannedChange } from '../store/store.js'
-import { SERVICE_KINDS } from './plans.js'
+import { SERVICE_KINDS } from './changes.js'
 
 /**
  * Bulk import of customers and their usage points from CSV rows, all or nothing: every row is checked

@@ -2,7 +2,7 @@ import { xmlText } from '../greenbutton/xml.js'
 import type { AuthorizationRow, CustomerRow, ThirdPartyRow } from '../store/schema.js'
 import type { OutboxMessage } from '../store/store.js'
 import type { ConsentModel } from './consent-model.js'
-import { authorizationAccess } from './plans.js'
+import { authorizationAccess } from './rules.js'
 
 export type AuthorizationChange = 'granted' | 'extended' | 'terminated'
 

@@ -14,14 +14,14 @@ export interface Decision {
 
 export const NO_OBLIGATIONS: readonly string[] = Object.freeze([])
 
-export const allow = (reason: string, revision: number): Decision => ({
+export const allow = (reason: string, revision: number): Decision & { allowed: true } => ({
   allowed: true,
   reason,
   obligations: NO_OBLIGATIONS,
   revision,
 })
 
-export const deny = (reason: string, revision: number): Decision => ({
+export const deny = (reason: string, revision: number): Decision & { allowed: false } => ({
   allowed: false,
   reason,
   obligations: NO_OBLIGATIONS,

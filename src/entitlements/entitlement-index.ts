@@ -1,4 +1,3 @@
-import { ADMIN_PERMISSION } from '../store/migrations.js'
 import type {
   AccessTokenRow,
   PermissionRow,
@@ -9,6 +8,7 @@ import type {
   UserRow,
 } from '../store/schema.js'
 import type { Change, PlannedChange, Snapshot } from '../store/store.js'
+import { holdsAdmin } from './administrator.js'
 
 /** What one user holds, with roles expanded: permissions everywhere, and per resource. */
 export interface EffectiveEntitlements {
@@ -235,7 +235,7 @@ export class EntitlementIndex {
       let count = 0
       for (const userId of this.users.keys()) {
         const canLogIn = this.passwordHashes.has(userId) || this.voicePrintOf.has(userId)
-        if (canLogIn && this.effective(userId).global.has(ADMIN_PERMISSION)) count += 1
+        if (canLogIn && holdsAdmin(this.effective(userId))) count += 1
       }
       this.#adminCount = count
     }

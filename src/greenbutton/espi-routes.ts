@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto'
 import { PassThrough, Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { authorizationResource, type ConsentService } from '../consent/consent-service.js'
-import { parseEspiScope } from '../consent/espi-scope.js'
-import { authorizationAccess } from '../consent/plans.js'
+import { authorizationAccess } from '../consent/rules.js'
 import type { Custodian } from '../custodian.js'
-import { AccessDeniedError, invalid, isCustodianError, notFound } from '../errors.js'
+import { enforce } from '../decision/enforce.js'
+import { invalid, isCustodianError, notFound } from '../errors.js'
 import { ESPI_RESOURCE_PATH } from '../oauth/provider.js'
 import type { AuthorizationRow, GbResourceRow } from '../store/schema.js'
 import type { TimeFilter } from '../store/usage-data-store.js'
@@ -28,11 +28,10 @@ import {
   usagePointTree,
   visibleResources,
 } from './espi-feeds.js'
+import { decideBulk, decideBulkToken, decideSubscriptionRead, type TokenGrant } from './rules.js'
 
-/** Who a bearer token speaks for: a grant's token names its Authorization, client credentials none. */
-export type BearerGrant = (
-  request: FastifyRequest,
-) => Promise<{ clientId: string; grantId?: string | undefined }>
+/** Who the bearer token of a request speaks for. */
+export type BearerGrant = (request: FastifyRequest) => Promise<TokenGrant>
 
 const ATOM = 'application/atom+xml'
 
@@ -108,29 +107,10 @@ export async function registerEspiResources(
 
   /** The window of the Authorization behind a subscription, for the token that holds it. */
   const subscriptionWindow = async (request: FastifyRequest, subscription: string): Promise<DataWindow> => {
-    const { clientId, grantId } = await who(request)
-    // A grant's token names its Authorization: one lookup, no search, on every request.
-    const row = grantId ? consent.model.authorizations.get(grantId) : undefined
-    if (row?.client_id === clientId && row.subscription_id === subscription) return liveWindow(row, clientId)
-    // Refused; the search is only to say why.
-    const owned = [...consent.model.authorizations.values()].some(
-      (a) => a.subscription_id === subscription && a.client_id === clientId,
-    )
-    if (!owned) throw new AccessDeniedError(`subscription ${subscription} is not one of this third party's`)
-    if (!grantId)
-      throw new AccessDeniedError(
-        `subscription ${subscription} is read with the access token of its Authorization; client credentials reach Batch/Bulk`,
-      )
-    throw new AccessDeniedError(
-      `this access token is for another Authorization than subscription ${subscription}`,
-    )
-  }
-
-  const liveWindow = (row: AuthorizationRow, clientId: string) => {
     const now = custodian.now()
-    const decision = authorizationAccess(consent.model, row.id, clientId, now)
-    if (!decision.allowed) throw new AccessDeniedError(decision.reason)
-    return dataWindow(row, now)
+    const decision = decideSubscriptionRead(consent.model, await who(request), subscription, now)
+    enforce(decision)
+    return dataWindow(decision.authorization, now)
   }
 
   /** A grant's token reaches its own Authorization; client credentials all of the third party's. */
@@ -276,15 +256,9 @@ export async function registerEspiResources(
 
     scope.get(`${ESPI_RESOURCE_PATH}/Batch/Bulk/:id`, hide, async (request, reply) => {
       const { id } = request.params as P
-      const { clientId, grantId } = await who(request)
-      if (grantId)
-        throw new AccessDeniedError(
-          'Batch/Bulk is read with a client_credentials token, not a customer grant’s',
-        )
-      const party = consent.model.thirdParties.get(clientId)
-      const allowance = parseEspiScope(party?.scope ?? '')
-      if (!allowance.ok || allowance.scope.bulkId !== id)
-        throw notFound(`bulk ${id} is not this third party's (its scope allowance names its BR)`)
+      const grant = await who(request)
+      enforce(decideBulkToken(consent.model, grant))
+      enforce(decideBulk(consent.model, grant.clientId, id as string), { as: 'not-found' })
       const windows = await tokenWindows(request)
       const { feed, ...page } = context(request)
       async function* all() {

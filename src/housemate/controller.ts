@@ -1,9 +1,9 @@
 import type { Custodian, VoicePrintContext } from '../custodian.js'
 import { CustodianError, conflict, notFound } from '../errors.js'
 import type { DeviceRow } from '../store/schema.js'
+import { parseDeviceAddress, requireDevice } from './addresses.js'
 import type { HouseMate } from './house-mate.js'
 import type { HouseModel } from './house-model.js'
-import { parseDeviceAddress, requireDevice } from './plans.js'
 import { parseUtterance } from './utterance.js'
 
 export const CONTROLLER_USER = 'housemate-controller'

@@ -2,7 +2,15 @@ import type { ChangeResult, Custodian } from '../custodian.js'
 import { digestVoicePrint } from '../entitlements/credentials.js'
 import { InvalidAccessTokenError, invalid, notFound } from '../errors.js'
 import type { DeviceKind, DeviceRow, OccupantType } from '../store/schema.js'
-import * as plans from './plans.js'
+import {
+  parseDeviceAddress,
+  parseRoomAddress,
+  requireDevice,
+  requireHouse,
+  requireRoom,
+} from './addresses.js'
+import * as plans from './changes.js'
+import { devicePermissions, VIEW_CONFIGURATION, VIEW_ENERGY_USE } from './rules.js'
 import { configurationOf, describeConfiguration, energyUseOf, type Target } from './views.js'
 
 export type StatusListener = (device: DeviceRow, status: string, value: string, by: string) => Promise<void>
@@ -91,7 +99,7 @@ export class HouseMate {
     token: string | null | undefined,
     input: { kind: DeviceKind; name: string; type: string; room: string; energyUseWatts?: number | null },
   ): Promise<ChangeResult> {
-    const room = plans.parseRoomAddress(input.room)
+    const room = parseRoomAddress(input.room)
     const target = `${room.id}:${input.name}`
     const t = this.#adminToken(token, `${input.kind}.define`, target)
     return this.#custodian.change(t, `${input.kind}.define`, target, ({ index, model }) =>
@@ -115,11 +123,11 @@ export class HouseMate {
   ): Promise<ChangeResult> {
     const action = `${kind ?? 'device'}.set_status`
     this.#custodian.authenticate(token, action, address)
-    const device = plans.requireDevice(this.model, plans.parseDeviceAddress(address), kind)
+    const device = requireDevice(this.model, parseDeviceAddress(address), kind)
     let by = ''
     const result = await this.#custodian.changeAs(
       token,
-      [plans.controlPermission(device.type)],
+      devicePermissions(device, 'set_status'),
       device.id,
       action,
       (_world, now, userId) => {
@@ -139,12 +147,8 @@ export class HouseMate {
     status?: string,
   ) {
     this.#custodian.authenticate(token, `${kind ?? 'device'}.show`, address)
-    const device = plans.requireDevice(this.model, plans.parseDeviceAddress(address), kind)
-    const decision = this.#custodian.assertAccessAny(
-      token,
-      [plans.viewPermission(device.type), plans.controlPermission(device.type)],
-      device.id,
-    )
+    const device = requireDevice(this.model, parseDeviceAddress(address), kind)
+    const decision = this.#custodian.assertAccessAny(token, devicePermissions(device, 'show'), device.id)
     const values = Object.fromEntries(
       [...(this.model.statuses.get(device.id)?.values() ?? [])].map((s) => [s.status, s.value]),
     )
@@ -165,13 +169,13 @@ export class HouseMate {
     if (parts.some((p) => p === '') || parts.length > 3)
       throw invalid(`"${text}" is not a house, room or device address`)
     const [house = ''] = parts
-    plans.requireHouse(this.model, house)
+    requireHouse(this.model, house)
     if (parts.length === 1) return { kind: 'house', id: text }
     if (parts.length === 2) {
-      plans.requireRoom(this.model, text)
+      requireRoom(this.model, text)
       return { kind: 'room', id: text }
     }
-    plans.requireDevice(this.model, plans.parseDeviceAddress(text))
+    requireDevice(this.model, parseDeviceAddress(text))
     return { kind: 'device', id: text }
   }
 
@@ -195,7 +199,7 @@ export class HouseMate {
   }
 
   showConfiguration(token: string | null | undefined, target?: string) {
-    const targets = this.#visible(token, target, plans.VIEW_CONFIGURATION, 'configuration.show')
+    const targets = this.#visible(token, target, VIEW_CONFIGURATION, 'configuration.show')
     return {
       items: targets.map((t) => configurationOf(this.model, t)),
       text: targets.map((t) => describeConfiguration(this.model, t)).join(' | ') || 'no house you may see',
@@ -203,7 +207,7 @@ export class HouseMate {
   }
 
   showEnergyUse(token: string | null | undefined, target?: string) {
-    const targets = this.#visible(token, target, plans.VIEW_ENERGY_USE, 'energy_use.show')
+    const targets = this.#visible(token, target, VIEW_ENERGY_USE, 'energy_use.show')
     const items = targets.map((t) => energyUseOf(this.model, t))
     return { items, watts: items.reduce((sum, i) => sum + i.watts, 0) }
   }

@@ -7,10 +7,10 @@ import {
   type OutboundResponse,
   outboundClient,
 } from '../net/guarded-fetch.js'
-import { decideServiceAccess, type ServiceAccessDecision } from './access.js'
 import { catalogTurtle } from './catalog-export.js'
 import { parseCatalogTurtle, RdfError } from './catalog-rdf.js'
-import * as plans from './plans.js'
+import * as plans from './changes.js'
+import { decideServiceAccess, type ServiceAccessDecision } from './rules.js'
 
 /** Registry documents are small; a larger one is a mistake or an attack. */
 const MAX_DOCUMENT = 5 * 1024 * 1024

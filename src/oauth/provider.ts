@@ -1,7 +1,7 @@
 import { generateKeyPairSync, timingSafeEqual } from 'node:crypto'
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider'
 import { parseEspiScope, scopeWithin } from '../consent/espi-scope.js'
-import { authorizationAccess } from '../consent/plans.js'
+import { authorizationAccess } from '../consent/rules.js'
 import type { Custodian } from '../custodian.js'
 import { hashTokenSecret } from '../entitlements/tokens.js'
 import { StoreAdapter, ThirdPartyClientAdapter } from './adapter.js'

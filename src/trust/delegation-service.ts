@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { ChangeResult, Custodian, World } from '../custodian.js'
-import type { Plan } from '../entitlements/plans.js'
+import { enforce } from '../decision/enforce.js'
 import { CustodianError, invalid, isCustodianError, notFound } from '../errors.js'
 import {
   MAX_JSON_ANSWER,
@@ -8,6 +8,8 @@ import {
   type OutboundResponse,
   outboundClient,
 } from '../net/guarded-fetch.js'
+import type { Plan } from '../store/plan.js'
+import * as plans from './changes.js'
 import {
   answerThroughChain,
   checkDelegationSize,
@@ -30,7 +32,7 @@ import {
   type VerifyOptions,
   verifyEvidence,
 } from './evidence-token.js'
-import * as plans from './plans.js'
+import { decideReader } from './rules.js'
 
 /** A JSON file as iSHARE registers exchange them (`//` comment lines allowed); a fault names the file. */
 export function readIshareJson(path: string): unknown {
@@ -148,7 +150,7 @@ export class DelegationService {
     // Without a token, only an administrator's session (or bootstrap); with one, whoever it belongs to.
     if (token === undefined) custodian.authorizeAdminAction(token, action)
     const userId = token === undefined ? undefined : custodian.authenticate(token, action, issuer)
-    plans.requireReader(custodian.world, userId, issuer)
+    enforce(decideReader(custodian.index, userId, issuer))
     return custodian.register.evidence.issuedBy(issuer)
   }
 

@@ -2,7 +2,7 @@ import { keyOf, RowMaps } from '../store/row-maps.js'
 import type { DelegationPolicyRow as PolicyRow } from '../store/schema.js'
 import type { Change, Snapshot } from '../store/store.js'
 import type { DelegationEvidence, EvidenceSource } from './delegation.js'
-import type { Association, Matrix, Membership } from './trust-decision.js'
+import type { Association, Matrix, Membership } from './rules.js'
 
 /**
  * Trust in memory: the Authorization Register (each data owner's delegation evidence per access subject) and

@@ -1,34 +1,29 @@
 import type { ChangeResult, Custodian } from '../custodian.js'
 import { isCustodianError, notFound } from '../errors.js'
 import { outboundClient } from '../net/guarded-fetch.js'
-import {
-  answerDelegation,
-  answerThroughChain,
-  type DelegationAnswer,
-  type DelegationRequest,
-} from './delegation.js'
+import * as plans from './changes.js'
+import { answerThroughChain } from './delegation.js'
 import type { DelegationService } from './delegation-service.js'
 import { HttpSource } from './information-source.js'
-import * as plans from './plans.js'
 import {
   ASSURANCE,
   type Assurance,
   decideTrust,
+  delegationAsk,
+  type EvidenceQuestion,
+  type FoundEvidence,
+  type Gathered,
+  judgeEvidence,
   LEVELS,
   type Level,
   type Matrix,
   type Membership,
   type PartyFacts,
   type TrustDecision,
-} from './trust-decision.js'
+} from './rules.js'
 
-export interface TrustQuestion {
-  party: string
+export interface TrustQuestion extends EvidenceQuestion {
   service: string
-  /** iSHARE action asked for; ISHARE.READ by default. */
-  action?: string
-  identifiers?: string[]
-  attributes?: string[]
   /** Signed delegation evidence the request carried (pattern 2). */
   evidence?: string
 }
@@ -169,13 +164,9 @@ export class TrustService {
     const { associations } = model.network
     const party = await this.#partyFacts(question.party)
     const now = Math.floor(custodian.now() / 1000)
-    const authorization = await this.#authorization(
-      asker,
-      question,
-      row.owner,
-      row.resource_type ?? row.id,
-      now,
-    )
+    const type = row.resource_type ?? row.id
+    const found = await this.#gatherEvidence(asker, question, row.owner, type, now)
+    const authorization = found && judgeEvidence(found, question, type, now)
     const decision = decideTrust({
       associations,
       party,
@@ -200,60 +191,37 @@ export class TrustService {
   }
 
   /**
-   * The granular authorization: signed evidence the request carried (verified for the asker), else the data
-   * owner's evidence in this register, evaluated against what is asked.
+   * The delegation evidence of a question, gathered (the I/O; judged by judgeEvidence): the signed evidence
+   * the request carried, verified for the asker; else the data owner's evidence in this register; else the
+   * remote register's. Undefined when there is none to look for: no evidence carried, no data owner.
    */
-  async #authorization(asker: string, q: TrustQuestion, owner: string | null, type: string, now: number) {
-    if (!q.evidence && !owner) return undefined
-    const mask = (issuer: string): DelegationRequest => ({
-      policyIssuer: issuer,
-      target: { accessSubject: q.party },
-      policySets: [
-        {
-          policies: [
-            {
-              target: {
-                resource: {
-                  type,
-                  identifiers: q.identifiers ?? ['*'],
-                  ...(q.attributes ? { attributes: q.attributes } : {}),
-                },
-                actions: [q.action ?? 'ISHARE.READ'],
-              },
-            },
-          ],
-        },
-      ],
-    })
-    const judge = (answer: DelegationAnswer, how: string) => {
-      const permitted = answer.reasons.every((r) => r === 'permitted')
+  async #gatherEvidence(
+    asker: string,
+    q: TrustQuestion,
+    owner: string | null,
+    type: string,
+    now: number,
+  ): Promise<FoundEvidence | undefined> {
+    if (q.evidence)
       return {
-        permitted,
-        reason: `${how} from ${answer.evidence.policyIssuer}: ${answer.reasons.join('; ')}`,
+        from: 'request',
+        evidence: await gathered(this.#delegation.verify(q.evidence, asker, owner ? [owner] : [])),
       }
-    }
-    if (q.evidence) {
-      try {
-        const evidence = await this.#delegation.verify(q.evidence, asker, owner ? [owner] : [])
-        return judge(answerDelegation(evidence, mask(evidence.policyIssuer), now), 'signed evidence')
-      } catch (error) {
-        if (isCustodianError(error)) return { permitted: false, reason: error.message }
-        throw error
-      }
-    }
     if (!owner) return undefined
-    const answer = answerThroughChain(this.#custodian.register.evidence, mask(owner), now)
-    if (answer) return judge(answer, 'the register’s evidence')
-    if (!this.#custodian.config.remoteRegister)
-      return { permitted: false, reason: `the register holds no evidence of ${owner} for ${q.party}` }
-    try {
-      const remote = await this.#delegation.askRemote(mask(owner))
-      return remote
-        ? judge(answerDelegation(remote, mask(owner), now), 'the remote register’s evidence')
-        : { permitted: false, reason: `the remote register holds no evidence of ${owner} for ${q.party}` }
-    } catch (error) {
-      if (isCustodianError(error)) return { permitted: false, reason: error.message }
-      throw error
-    }
+    const ask = delegationAsk(q, owner, type)
+    const answer = answerThroughChain(this.#custodian.register.evidence, ask, now)
+    if (answer) return { from: 'register', answer }
+    if (!this.#custodian.config.remoteRegister) return { from: 'nowhere', owner }
+    return { from: 'remote', owner, evidence: await gathered(this.#delegation.askRemote(ask)) }
+  }
+}
+
+/** What a source gave, or the reason its CustodianError gave for not giving it; other errors are bugs. */
+async function gathered<T>(promise: Promise<T>): Promise<Gathered<T>> {
+  try {
+    return { ok: true, value: await promise }
+  } catch (error) {
+    if (isCustodianError(error)) return { ok: false, reason: error.message }
+    throw error
   }
 }

@@ -3,10 +3,10 @@ import * as querystring from 'node:querystring'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ConsentService } from '../consent/consent-service.js'
 import type { Custodian } from '../custodian.js'
+import { isAdministrator } from '../entitlements/rules.js'
 import { parseToken } from '../entitlements/tokens.js'
 import { isCustodianError } from '../errors.js'
 import { readMailbox } from '../notify/mailbox.js'
-import { ADMIN_PERMISSION } from '../store/migrations.js'
 import { html, type Markup, page, pageHeaders } from './html.js'
 import { cookieValue, PREAPPROVAL_COOKIE, PREAPPROVAL_SECONDS, sealPreApproval } from './preapproval.js'
 
@@ -51,7 +51,7 @@ export async function registerAccountPages(
     if (!token || !check?.ok) return undefined
     const userId = check.token.user_id
     const customer = custodian.consent.customerOfUser(userId)
-    const admin = custodian.index.effective(userId).global.has(ADMIN_PERMISSION)
+    const admin = isAdministrator(custodian.index, userId)
     return customer || admin ? { token, userId, customer, admin } : undefined
   }
 
@@ -133,7 +133,7 @@ ${startForm(customerId, csrf, today)}
       try {
         const login = await custodian.login(username, first(form.password), { address: request.ip })
         const customer = custodian.consent.customerOfUser(login.userId)
-        if (!customer && !custodian.index.effective(login.userId).global.has(ADMIN_PERMISSION)) {
+        if (!customer && !isAdministrator(custodian.index, login.userId)) {
           await custodian.logout(login.token)
           return send(
             reply,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConsentService } from '../../src/consent/consent-service.js'
-import { authorizationAccess } from '../../src/consent/plans.js'
+import { authorizationAccess } from '../../src/consent/rules.js'
 import type { Custodian } from '../../src/custodian.js'
 import { ALICE } from '../support/customers.js'
 import { custodianOn, storeBackends } from '../support/temp-store.js'

@@ -1,19 +1,19 @@
-import { ConsentModel } from '../../../src/consent/consent-model.js'
-import { completeScope, parseEspiScope, scopeWithin } from '../../../src/consent/espi-scope.js'
 import {
-  authorizationAccess,
   extendAuthorization,
   grantAuthorization,
   setStanding,
   terminateAuthorization,
-} from '../../../src/consent/plans.js'
+} from '../../../src/consent/changes.js'
+import { ConsentModel } from '../../../src/consent/consent-model.js'
+import { completeScope, parseEspiScope, scopeWithin } from '../../../src/consent/espi-scope.js'
+import { authorizationAccess } from '../../../src/consent/rules.js'
 import type { World } from '../../../src/custodian.js'
 import { EntitlementIndex } from '../../../src/entitlements/entitlement-index.js'
-import type { Plan } from '../../../src/entitlements/plans.js'
 import { CustodianError } from '../../../src/errors.js'
 import { dataWindow, kindAllowed } from '../../../src/greenbutton/data-window.js'
 import { HouseModel } from '../../../src/housemate/house-model.js'
 import { CatalogModel } from '../../../src/licences/catalog-model.js'
+import type { Plan } from '../../../src/store/plan.js'
 import type { PlannedChange } from '../../../src/store/store.js'
 import { RegisterModel } from '../../../src/trust/register-model.js'
 import {

@@ -1,6 +1,6 @@
 import { expect } from 'vitest'
-import { decideAccess, decideAccessAny, explainDenial } from '../../../src/entitlements/check.js'
 import { EntitlementIndex } from '../../../src/entitlements/entitlement-index.js'
+import { decideAccess, decideAccessAny, explainDenial } from '../../../src/entitlements/rules.js'
 import type { GrantKind } from '../../../src/store/schema.js'
 import type { PlannedChange } from '../../../src/store/store.js'
 import { applyAll, type DomainAdapter, field, optional, type Question, strings } from './adapter.js'

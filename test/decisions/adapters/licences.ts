@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { decideServiceAccess } from '../../../src/licences/access.js'
 import { CatalogModel } from '../../../src/licences/catalog-model.js'
 import { parseCatalogTurtle } from '../../../src/licences/catalog-rdf.js'
-import { loadCatalog } from '../../../src/licences/plans.js'
+import { loadCatalog } from '../../../src/licences/changes.js'
+import { decideServiceAccess } from '../../../src/licences/rules.js'
 import type { PlannedChange } from '../../../src/store/store.js'
 import { applyAll, type DomainAdapter, field, optional, type Question, strings } from './adapter.js'
 

@@ -6,7 +6,7 @@ import {
   decideTrust,
   type Matrix,
   type PartyFacts,
-} from '../../../src/trust/trust-decision.js'
+} from '../../../src/trust/rules.js'
 import { applyAll, type DomainAdapter, field, optional, type Question, strings } from './adapter.js'
 
 /**

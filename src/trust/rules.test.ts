@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  type Association,
-  type DataService,
-  decideTrust,
-  type Matrix,
-  type PartyFacts,
-} from './trust-decision.js'
+import { type Association, type DataService, decideTrust, type Matrix, type PartyFacts } from './rules.js'
 
 const NOW = 1_800_000_000
 const network = (extra: Partial<Record<string, Partial<Association>>> = {}) =>

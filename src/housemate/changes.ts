@@ -1,12 +1,15 @@
 import type { EntitlementIndex } from '../entitlements/entitlement-index.js'
-import { checkId, type Plan } from '../entitlements/plans.js'
 import { conflict, invalid, notFound } from '../errors.js'
+import type { Plan } from '../store/plan.js'
 import type { DeviceKind, DeviceRow, OccupantType } from '../store/schema.js'
 import type { PlannedChange } from '../store/store.js'
+import { checkId } from '../validation.js'
+import { requireHouse, requireRoom } from './addresses.js'
 import type { HouseModel } from './house-model.js'
+import { controlPermission, VIEW_CONFIGURATION, VIEW_ENERGY_USE, viewPermission } from './rules.js'
 
 /**
- * Pure planners for the House Mate model. Houses, rooms and devices are also entitlement resources, nested
+ * Pure write planners for the House Mate model. Houses, rooms and devices are also entitlement resources, nested
  * house > room > device under the ids `house`, `house:room`, `house:room:device`, so that a resource role
  * on a house covers everything in it.
  */
@@ -16,11 +19,6 @@ const TYPE = /^[a-z][a-z0-9_]{0,49}$/
 
 /** Device types whose permissions every resident role is given by default. */
 export const STANDARD_DEVICE_TYPES = ['light', 'oven', 'thermostat', 'door', 'window'] as const
-
-export const controlPermission = (type: string) => `control_${type}`
-export const viewPermission = (type: string) => `view_${type}`
-export const VIEW_CONFIGURATION = 'view_configuration'
-export const VIEW_ENERGY_USE = 'view_energy_use'
 
 /** Default permissions of the resident roles that adding an occupant creates when they are missing. */
 const residentDefaults: Record<OccupantType, string[]> = {
@@ -50,54 +48,6 @@ function checkName(kind: string, name: string): void {
 function checkType(kind: string, type: string): void {
   if (!TYPE.test(type))
     throw invalid(`${kind} type "${type}" is not valid: use lower-case letters, digits and _`)
-}
-
-export interface DeviceAddress {
-  house: string
-  room: string
-  device: string
-  id: string
-  roomId: string
-}
-
-/** `<house>:<room>:<device>`; each part a name. */
-export function parseDeviceAddress(text: string): DeviceAddress {
-  const parts = text.split(':')
-  if (parts.length !== 3 || parts.some((p) => p === '')) {
-    throw invalid(`"${text}" is not a device address: expected <house>:<room>:<device>`)
-  }
-  const [house, room, device] = parts as [string, string, string]
-  return { house, room, device, id: text, roomId: `${house}:${room}` }
-}
-
-/** `<house>:<room>`. */
-export function parseRoomAddress(text: string): { house: string; room: string; id: string } {
-  const parts = text.split(':')
-  if (parts.length !== 2 || parts.some((p) => p === '')) {
-    throw invalid(`"${text}" is not a room address: expected <house>:<room>`)
-  }
-  const [house, room] = parts as [string, string]
-  return { house, room, id: text }
-}
-
-export function requireHouse(model: HouseModel, house: string): void {
-  if (!model.houses.has(house)) throw notFound(`house ${house} is not defined`)
-}
-
-export function requireRoom(model: HouseModel, roomId: string): void {
-  const [house = ''] = roomId.split(':')
-  requireHouse(model, house)
-  if (!model.rooms.has(roomId)) throw notFound(`room ${roomId} is not defined`)
-}
-
-export function requireDevice(model: HouseModel, address: DeviceAddress, kind?: DeviceKind): DeviceRow {
-  requireRoom(model, address.roomId)
-  const device = model.devices.get(address.id)
-  if (!device || (kind && device.kind !== kind)) {
-    const other = device ? ` (it is ${device.kind === 'appliance' ? 'an appliance' : 'a sensor'})` : ''
-    throw notFound(`${kind ?? 'device'} ${address.id} is not defined${other}`)
-  }
-  return device
 }
 
 /** Registers `id` as a resource inside `parent`, unless it already is one there. */

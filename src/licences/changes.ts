@@ -1,9 +1,12 @@
 import type { World } from '../custodian.js'
-import { checkId, type Plan } from '../entitlements/plans.js'
 import { invalid, notFound } from '../errors.js'
+import type { Plan } from '../store/plan.js'
 import type { PlannedChange } from '../store/store.js'
+import { checkId } from '../validation.js'
 import type { CatalogDocument } from './catalog-rdf.js'
 import { readTerm } from './vocabulary.js'
+
+/** Pure write planners for the catalog: data services, licence interpretations and participants. */
 
 /** Stores what a document holds: each data service and licence interpretation replaces the one at its URL. */
 export function loadCatalog(doc: CatalogDocument, source: string, now: string): Plan {

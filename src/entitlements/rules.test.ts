@@ -3,8 +3,8 @@ import { applyAll } from '../../test/decisions/adapters/adapter.js'
 import { entitlementRows as rows } from '../../test/decisions/adapters/entitlements.js'
 import { readTable } from '../../test/decisions/tables.js'
 import type { Change, PlannedChange } from '../store/store.js'
-import { decideAccess } from './check.js'
 import { EntitlementIndex } from './entitlement-index.js'
+import { decideAccess } from './rules.js'
 
 // The decisions themselves are tables: test/decisions/entitlements/*.yaml. Here: what the Index keeps.
 

@@ -1,32 +1,20 @@
 import { conflict, invalid, notFound } from '../errors.js'
 import { ADMIN_PERMISSION } from '../store/migrations.js'
+import type { Plan } from '../store/plan.js'
 import type { AccessTokenRow, CredentialKind, GrantKind } from '../store/schema.js'
-import type { Change, OutboxMessage, PlannedChange } from '../store/store.js'
+import type { Change, PlannedChange } from '../store/store.js'
+import { checkId } from '../validation.js'
 import { EntitlementIndex } from './entitlement-index.js'
+import { isAdministrator } from './rules.js'
 
 /**
- * Pure write planners: each checks a request against the Index (caught up to the store under the write
- * lock) and returns the row changes to commit, or throws a CustodianError naming what is wrong. No I/O.
+ * Pure write planners of the entitlements: each checks a request against the Index (caught up to the store
+ * under the write lock) and returns the row changes to commit, or throws a CustodianError naming what is
+ * wrong. No I/O.
  */
-export interface Plan {
-  changes: PlannedChange[]
-  /** One line saying what happened, for scripts, the CLI and the audit log. */
-  summary: string
-  /** Facts a caller may want back (the ids touched, what was created on the way). */
-  details?: Record<string, unknown>
-  /** Messages to deliver once the change has committed. */
-  outbox?: OutboxMessage[]
-}
 
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,199}$/
-
-export function checkId(kind: string, id: string): void {
-  if (!ID_PATTERN.test(id)) {
-    throw invalid(
-      `${kind} id "${id}" is not valid: use 1-200 letters, digits and _ . : @ / -, starting with a letter or digit`,
-    )
-  }
-}
+/** Also the type of the planners that custodian.ts takes. */
+export type { Plan } from '../store/plan.js'
 
 function checkText(field: string, value: string): void {
   if (value.length > 2_000) throw invalid(`${field} is too long (${value.length} characters; at most 2000)`)
@@ -339,9 +327,7 @@ function keepingAnAdministrator(index: EntitlementIndex, plan: Plan): Plan {
   )
   if (!after.isBootstrap()) return plan
   const canLogIn = (id: string) => index.passwordHashes.has(id) || index.voicePrintOf.has(id)
-  const admins = [...index.users.keys()].filter(
-    (id) => canLogIn(id) && index.effective(id).global.has(ADMIN_PERMISSION),
-  )
+  const admins = [...index.users.keys()].filter((id) => canLogIn(id) && isAdministrator(index, id))
   throw conflict(
     admins.length === 1
       ? `user ${admins[0]} is the last administrator; grant ${ADMIN_PERMISSION} to another user first`

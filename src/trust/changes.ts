@@ -1,41 +1,17 @@
 import { type Config, settings } from '../config.js'
 import type { World } from '../custodian.js'
-import { decideAccess } from '../entitlements/check.js'
-import { checkId, type Plan } from '../entitlements/plans.js'
-import { AccessDeniedError, invalid, notFound, tooLarge } from '../errors.js'
-import { ADMIN_PERMISSION } from '../store/migrations.js'
+import { enforce } from '../decision/enforce.js'
+import { invalid, notFound, tooLarge } from '../errors.js'
+import type { Plan } from '../store/plan.js'
+import { checkId } from '../validation.js'
 import type { DelegationEvidence } from './delegation.js'
-import { ASSURANCE, LEVELS, type Level, type Matrix, type Requirement } from './trust-decision.js'
-
-/** The permission a delegate holds on `delegations:<issuer>` to write that issuer's policies. */
-export const MANAGE_DELEGATIONS = 'manage_delegations'
+import { ASSURANCE, decideIssuer, LEVELS, type Level, type Matrix, type Requirement } from './rules.js'
 
 /**
- * Only the policy issuer writes its policies, its delegates (who hold manage_delegations on the resource
- * `delegations:<issuer>`, granted with the entitlement engine), or an administrator of this register
- * (`userId` undefined: an administrator the caller has already authorized).
+ * Pure write planners for the trust register: delegation policies (written by their issuer or its delegates,
+ * see decideIssuer), associations, parties and classified data services. Each returns the rows to commit or
+ * throws a CustodianError naming what is wrong.
  */
-/** The permission that lets a party read (and so copy) an issuer's policies: a register copy's, say. */
-export const READ_DELEGATIONS = 'read_delegations'
-
-/** Who may read an issuer's policies: whoever may write them, and holders of read_delegations on them. */
-export function requireReader(world: World, userId: string | undefined, issuer: string): void {
-  if (
-    userId !== undefined &&
-    decideAccess(world.index, userId, READ_DELEGATIONS, `delegations:${issuer}`).allowed
-  )
-    return
-  requireIssuer(world, userId, issuer)
-}
-
-export function requireIssuer({ index }: World, userId: string | undefined, issuer: string): void {
-  if (userId === undefined || userId === issuer || index.effective(userId).global.has(ADMIN_PERMISSION))
-    return
-  if (decideAccess(index, userId, MANAGE_DELEGATIONS, `delegations:${issuer}`).allowed) return
-  throw new AccessDeniedError(
-    `${userId} may not write the policies of ${issuer}: only the policy issuer may, or a delegate holding ${MANAGE_DELEGATIONS} on delegations:${issuer}`,
-  )
-}
 
 export function putPolicy(
   world: World,
@@ -43,7 +19,7 @@ export function putPolicy(
   evidence: DelegationEvidence,
   now: string,
 ): Plan {
-  requireIssuer(world, userId, evidence.policyIssuer)
+  enforce(decideIssuer(world.index, userId, evidence.policyIssuer))
   const existing = world.register.policy(evidence.policyIssuer, evidence.target.accessSubject)
   return {
     changes: [
@@ -73,7 +49,7 @@ export function mirrorPolicies(
   remote: readonly DelegationEvidence[],
   now: string,
 ): Plan {
-  requireIssuer(world, userId, issuer)
+  enforce(decideIssuer(world.index, userId, issuer))
   const foreign = remote.find((e) => e.policyIssuer !== issuer)
   if (foreign) throw invalid(`the remote register sent a policy of ${foreign.policyIssuer} among ${issuer}'s`)
   const kept = new Set(remote.map((e) => e.target.accessSubject))
@@ -106,7 +82,7 @@ export function removePolicy(
   issuer: string,
   subject: string,
 ): Plan {
-  requireIssuer(world, userId, issuer)
+  enforce(decideIssuer(world.index, userId, issuer))
   if (!world.register.policy(issuer, subject))
     throw notFound(`${issuer} has no delegation evidence for ${subject}`)
   return {

@@ -1,9 +1,23 @@
 import { allow, type Decision, deny } from '../decision/decision.js'
 import { ADMIN_PERMISSION } from '../store/migrations.js'
+import { holdsAdmin } from './administrator.js'
 import type { EffectiveEntitlements, EntitlementIndex } from './entitlement-index.js'
 
 /** Parent chains longer than this are treated as broken data (a loop), so a check always ends. */
 const MAX_DEPTH = 1_000
+
+/** Is `userId` an administrator? As a Decision, whose refusal says what is missing. */
+export function decideAdministrator(index: EntitlementIndex, userId: string): Decision {
+  const held = index.held(userId)
+  if (!held) return deny(`user ${userId} does not exist`, index.revision)
+  return holdsAdmin(held)
+    ? allow(`${userId} holds ${ADMIN_PERMISSION}, which allows every permission`, index.revision)
+    : deny(`it needs the ${ADMIN_PERMISSION} permission, which ${userId} does not hold`, index.revision)
+}
+
+/** `decideAdministrator` as a yes or no. */
+export const isAdministrator = (index: EntitlementIndex, userId: string): boolean =>
+  decideAdministrator(index, userId).allowed
 
 /**
  * May `userId` use `permission` on `resourceId`? Yes when the user holds the permission through a plain role
@@ -20,7 +34,7 @@ export function decideAccess(
   const held = index.held(userId)
   if (!held) return deny(`user ${userId} does not exist`, revision)
   if (held.global.has(permission)) return allow(`${userId} holds ${permission}`, revision)
-  if (held.global.has(ADMIN_PERMISSION)) {
+  if (holdsAdmin(held)) {
     return allow(`${userId} holds ${ADMIN_PERMISSION}, which allows every permission`, revision)
   }
   if (held.byResource.size > 0) {

@@ -1,15 +1,17 @@
 import type { World } from '../custodian.js'
-import { allow, type Decision, deny } from '../decision/decision.js'
-import { checkId, type Plan } from '../entitlements/plans.js'
-import { AccessDeniedError, conflict, invalid, notFound } from '../errors.js'
-import type { AuthorizationRow, ServiceKind, Standing } from '../store/schema.js'
+import { enforce } from '../decision/enforce.js'
+import { conflict, invalid, notFound } from '../errors.js'
+import type { Plan } from '../store/plan.js'
+import type { AuthorizationRow, CustomerRow, ServiceKind, Standing } from '../store/schema.js'
 import type { PlannedChange } from '../store/store.js'
+import { checkId } from '../validation.js'
 import type { ConsentModel } from './consent-model.js'
 import { completeScope, type EspiScope, parseEspiScope, scopeWithin } from './espi-scope.js'
 import { type AuthorizationChange, authorizationNotices } from './notices.js'
+import { decideCustomer, decideOwnAuthorization, decideOwnUsagePoints } from './rules.js'
 
 /**
- * Pure planners for ESPI consent: customers and usage points (the utility's), third parties (registered by
+ * Pure write planners for ESPI consent: customers and usage points (the utility's), third parties (registered by
  * the Authorizing Entity), and the Authorization records that customers grant, extend and terminate.
  */
 export const SERVICE_KINDS: readonly ServiceKind[] = ['electricity', 'gas', 'water']
@@ -188,11 +190,7 @@ export function grantAuthorization(
 ): Plan {
   const party = requireActiveParty(consent, input.clientId)
   if (input.usagePointIds.length === 0) throw invalid('choose at least one usage point')
-  for (const id of input.usagePointIds) {
-    // The same answer whether the usage point is someone else's or does not exist.
-    if (consent.usagePoints.get(id)?.customer_id !== input.customerId)
-      throw notFound(`usage point ${id} is not one of yours`)
-  }
+  enforce(decideOwnUsagePoints(consent, input.usagePointIds, input.customerId), { as: 'not-found' })
   const asked = parseScopeOrThrow(input.scope)
   const allowance = parseScopeOrThrow(party.scope)
   const within = scopeWithin(asked, allowance)
@@ -228,9 +226,9 @@ export function grantAuthorization(
 
 /** The customer's own authorization; another customer's is refused as if it did not exist. */
 function ownAuthorization(consent: ConsentModel, id: string, customerId: string): AuthorizationRow {
-  const row = consent.authorizations.get(id)
-  if (!row || row.customer_id !== customerId) throw notFound(`authorization ${id} is not one of yours`)
-  return row
+  const decision = decideOwnAuthorization(consent, id, customerId)
+  enforce(decision, { as: 'not-found' })
+  return decision.authorization
 }
 
 export function extendAuthorization(
@@ -300,34 +298,9 @@ function notify(consent: ConsentModel, change: AuthorizationChange, row: Authori
   return customer && party ? authorizationNotices(change, customer, party, row, baseUrl) : []
 }
 
-/**
- * May `clientId` use authorization `id` at `nowMs`? Pure. The reasons never name the customer: they may
- * reach the third party.
- */
-export function authorizationAccess(
-  consent: ConsentModel,
-  id: string,
-  clientId: string,
-  nowMs: number,
-): Decision {
-  const revision = consent.revision
-  const row = consent.authorizations.get(id)
-  if (!row || row.client_id !== clientId)
-    return deny(`authorization ${id} is not one of this third party's`, revision)
-  const party = consent.thirdParties.get(clientId)
-  if (party?.standing !== 'active')
-    return deny(`third party ${clientId} is ${party?.standing ?? 'not registered'}`, revision)
-  if (nowMs < Date.parse(row.period_start))
-    return deny(`authorization ${id} starts at ${row.period_start}`, revision)
-  if (nowMs >= Date.parse(row.period_end)) {
-    const how = row.status === 'terminated' ? 'was terminated; access ended' : 'expired'
-    return deny(`authorization ${id} ${how} at ${row.period_end}`, revision)
-  }
-  return allow(`authorization ${id} is active until ${row.period_end}`, revision)
-}
-
-export function requireCustomerOf(consent: ConsentModel, userId: string) {
-  const customer = consent.customerOfUser(userId)
-  if (!customer) throw new AccessDeniedError(`${userId} is not a customer of this utility`)
-  return customer
+/** The customer `userId` is, who may grant, extend and terminate its own authorizations; else refused. */
+export function requireCustomerOf(consent: ConsentModel, userId: string): CustomerRow {
+  const decision = decideCustomer(consent, userId)
+  enforce(decision)
+  return decision.customer
 }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { AT, expectFailure } from '../../test/support/unit.js'
+import type { Plan } from '../store/plan.js'
 import type { AccessTokenRow, GrantKind } from '../store/schema.js'
 import type { Change, PlannedChange } from '../store/store.js'
-import { EntitlementIndex } from './entitlement-index.js'
+import { checkId } from '../validation.js'
 import {
   addEntitlementToRole,
-  checkId,
   createResource,
   createResourceRole,
   createUser,
@@ -19,13 +19,13 @@ import {
   endToken,
   grantEntitlement,
   grantResourceRole,
-  type Plan,
   removeCredential,
   removeEntitlementFromRole,
   revokeGrant,
   setCredential,
   startToken,
-} from './plans.js'
+} from './changes.js'
+import { EntitlementIndex } from './entitlement-index.js'
 
 const LATER = '2026-11-23T11:00:00.000Z'
 

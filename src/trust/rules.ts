@@ -1,6 +1,18 @@
-import type { Decision } from '../decision/decision.js'
+import { allow, type Decision, deny } from '../decision/decision.js'
+import type { EntitlementIndex } from '../entitlements/entitlement-index.js'
+import { decideAccess } from '../entitlements/rules.js'
+import {
+  answerDelegation,
+  type DelegationAnswer,
+  type DelegationEvidence,
+  type DelegationRequest,
+} from './delegation.js'
 
 /**
+ * The trust domain's rules: who reads and writes an issuer's delegation policies; how the delegation evidence
+ * of a trust question is judged; and the BDI trust decision. Pure: the evidence is gathered (verified,
+ * fetched) before it is judged here.
+ *
  * The BDI trust decision: may a party access a data service, given its association memberships, the level of
  * assurance of its identity, its reputation, the data's classification and any granular authorization
  * (delegation evidence)? The trust decision matrix maps each classification to what it requires; a scheme
@@ -216,5 +228,123 @@ export function decideTrust(inputs: TrustInputs): TrustDecision {
       ? `${party.id} meets what ${classification} data requires under the matrix of ${of}`
       : `${party.id} does not meet what ${classification} data requires under the matrix of ${of}: ${missing.map((f) => `${f.input} ${f.required} required, found ${f.found}`).join('; ')}`,
     findings,
+  }
+}
+
+/** The permission a delegate holds on `delegations:<issuer>` to write that issuer's policies. */
+export const MANAGE_DELEGATIONS = 'manage_delegations'
+
+/** The permission that lets a party read (and so copy) an issuer's policies: a register copy's, say. */
+export const READ_DELEGATIONS = 'read_delegations'
+
+/**
+ * Only the policy issuer writes its policies, its delegates (who hold manage_delegations on the resource
+ * `delegations:<issuer>`, granted with the entitlement engine; administrators hold every permission), or an
+ * administrator the caller has already authorized (`userId` undefined).
+ */
+export function decideIssuer(index: EntitlementIndex, userId: string | undefined, issuer: string): Decision {
+  if (userId === undefined) return allow('an administrator of this register', index.revision)
+  if (userId === issuer) return allow(`${userId} is the policy issuer`, index.revision)
+  const delegate = decideAccess(index, userId, MANAGE_DELEGATIONS, `delegations:${issuer}`)
+  if (delegate.allowed) return delegate
+  return deny(
+    `${userId} may not write the policies of ${issuer}: only the policy issuer may, or a delegate holding ${MANAGE_DELEGATIONS} on delegations:${issuer}`,
+    index.revision,
+  )
+}
+
+/** Who may read an issuer's policies: whoever may write them, and holders of read_delegations on them. */
+export function decideReader(index: EntitlementIndex, userId: string | undefined, issuer: string): Decision {
+  if (userId !== undefined) {
+    const reader = decideAccess(index, userId, READ_DELEGATIONS, `delegations:${issuer}`)
+    if (reader.allowed) return reader
+  }
+  return decideIssuer(index, userId, issuer)
+}
+
+/** What a trust question asks of the delegation evidence: access by `party` to `type` resources. */
+export interface EvidenceQuestion {
+  party: string
+  /** iSHARE action asked for; ISHARE.READ by default. */
+  action?: string
+  identifiers?: string[]
+  attributes?: string[]
+}
+
+/** The delegation request `issuer`'s evidence is evaluated against, for a question about `type` resources. */
+export function delegationAsk(question: EvidenceQuestion, issuer: string, type: string): DelegationRequest {
+  return {
+    policyIssuer: issuer,
+    target: { accessSubject: question.party },
+    policySets: [
+      {
+        policies: [
+          {
+            target: {
+              resource: {
+                type,
+                identifiers: question.identifiers ?? ['*'],
+                ...(question.attributes ? { attributes: question.attributes } : {}),
+              },
+              actions: [question.action ?? 'ISHARE.READ'],
+            },
+          },
+        ],
+      },
+    ],
+  }
+}
+
+/** Gathered evidence, or why it could not be gathered (a signature that does not verify, a register down). */
+export type Gathered<T> = { ok: true; value: T } | { ok: false; reason: string }
+
+/**
+ * The delegation evidence gathered for a trust question: what the request carried (verified for the asker),
+ * else the data owner's evidence in this register, else the remote register's (asked only when this register
+ * holds none and one is configured).
+ */
+export type FoundEvidence =
+  | { from: 'request'; evidence: Gathered<DelegationEvidence> }
+  | { from: 'register'; answer: DelegationAnswer }
+  | { from: 'remote'; owner: string; evidence: Gathered<DelegationEvidence | undefined> }
+  /** This register holds none of the owner's evidence, and no remote register is configured. */
+  | { from: 'nowhere'; owner: string }
+
+/** A granular authorization's outcome, as decideTrust takes it: permitted, and why. */
+export type AuthorizationFinding = NonNullable<TrustInputs['authorization']>
+
+/** Judges the evidence found for access by `question.party` to `type` resources, at `now` (epoch seconds). */
+export function judgeEvidence(
+  found: FoundEvidence,
+  question: EvidenceQuestion,
+  type: string,
+  now: number,
+): AuthorizationFinding {
+  const judge = (answer: DelegationAnswer, how: string): AuthorizationFinding => ({
+    permitted: answer.reasons.every((r) => r === 'permitted'),
+    reason: `${how} from ${answer.evidence.policyIssuer}: ${answer.reasons.join('; ')}`,
+  })
+  const evaluate = (evidence: DelegationEvidence, issuer: string, how: string) =>
+    judge(answerDelegation(evidence, delegationAsk(question, issuer, type), now), how)
+  switch (found.from) {
+    case 'request':
+      return found.evidence.ok
+        ? evaluate(found.evidence.value, found.evidence.value.policyIssuer, 'signed evidence')
+        : { permitted: false, reason: found.evidence.reason }
+    case 'register':
+      return judge(found.answer, 'the register’s evidence')
+    case 'remote':
+      if (!found.evidence.ok) return { permitted: false, reason: found.evidence.reason }
+      return found.evidence.value
+        ? evaluate(found.evidence.value, found.owner, 'the remote register’s evidence')
+        : {
+            permitted: false,
+            reason: `the remote register holds no evidence of ${found.owner} for ${question.party}`,
+          }
+    case 'nowhere':
+      return {
+        permitted: false,
+        reason: `the register holds no evidence of ${found.owner} for ${question.party}`,
+      }
   }
 }

@@ -1,20 +1,19 @@
 import { describe, expect, it } from 'vitest'
 import { AT, expectFailure } from '../../test/support/unit.js'
 import { EntitlementIndex } from '../entitlements/entitlement-index.js'
-import type { Plan } from '../entitlements/plans.js'
+import type { Plan } from '../store/plan.js'
 import type { DeviceRow } from '../store/schema.js'
 import type { Change, PlannedChange } from '../store/store.js'
-import { HouseModel } from './house-model.js'
+import { parseDeviceAddress, parseRoomAddress } from './addresses.js'
 import {
   addOccupantToHouse,
   defineDevice,
   defineHouse,
   defineOccupant,
   defineRoom,
-  parseDeviceAddress,
-  parseRoomAddress,
   setDeviceStatus,
-} from './plans.js'
+} from './changes.js'
+import { HouseModel } from './house-model.js'
 
 interface World {
   index: EntitlementIndex
