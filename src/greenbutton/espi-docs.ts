@@ -1,9 +1,47 @@
-import { atomBody, documented, EspiQuery, espiRefusals, espiToken, params } from '../openapi/route-docs.js'
+import { Type } from '@sinclair/typebox'
+import { atomBody, documented, params, problemBody } from '../openapi/route-docs.js'
 
 /**
  * The OpenAPI description of the ESPI Atom resources (espi-routes.ts): each is read with an ESPI access
  * token and answers a feed (filtered and paged by ESPI's query parameters) or a single entry.
  */
+
+/** The security requirement of an ESPI resource: an access token from the OAuth server under /oauth. */
+const espiToken = [{ espiOAuth: [] }]
+
+/** The refusals every ESPI resource may answer, as problem documents. */
+const espiRefusals = {
+  400: problemBody('A query parameter is malformed; the detail names it'),
+  401: problemBody(
+    'The access token is missing, unknown, expired, or its authorization has ended (WWW-Authenticate: Bearer error="invalid_token")',
+  ),
+  403: problemBody('The token may not read this resource (a customer grant asking for Batch/Bulk, say)'),
+  404: problemBody('The resource does not exist or is not within this authorization'),
+}
+
+/** ESPI's query parameters (REQ.21): time windows over published and updated times, paging and depth. */
+const EspiQuery = Type.Object({
+  'published-min': Type.Optional(
+    Type.String({ format: 'date-time', description: 'Entries published at or after (RFC 3339)' }),
+  ),
+  'published-max': Type.Optional(
+    Type.String({ format: 'date-time', description: 'Entries published at or before (RFC 3339)' }),
+  ),
+  'updated-min': Type.Optional(
+    Type.String({ format: 'date-time', description: 'Entries updated at or after (RFC 3339)' }),
+  ),
+  'updated-max': Type.Optional(
+    Type.String({ format: 'date-time', description: 'Entries updated at or before (RFC 3339)' }),
+  ),
+  'start-index': Type.Optional(
+    Type.Integer({ minimum: 1, default: 1, description: 'The first entry to answer, counting from 1' }),
+  ),
+  'max-results': Type.Optional(Type.Integer({ minimum: 1, description: 'At most this many entries' })),
+  depth: Type.Optional(
+    Type.Integer({ minimum: 1, default: 3, description: 'How many levels below each entry to include' }),
+  ),
+})
+
 const parameters = {
   sub: 'The Subscription: one per Authorization',
   up: 'The usage point (meter)',

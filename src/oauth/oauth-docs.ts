@@ -1,13 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import {
-  body,
-  clientAuthentication,
-  documented,
-  empty,
-  formBody,
-  htmlBody,
-  params,
-} from '../openapi/route-docs.js'
+import { body, documented, empty, formBody, htmlBody, params } from '../openapi/route-docs.js'
 
 /**
  * The OpenAPI description of the authorization server's routes (routes.ts): the endpoints oidc-provider
@@ -24,6 +16,9 @@ export interface ProviderEndpoint {
   path: string
   schema: Record<string, unknown>
 }
+
+/** The client authentication of oidc-provider's back-channel endpoints: HTTP Basic, or the secret in the form. */
+const clientAuthentication = [{ clientSecretBasic: [] }, {}]
 
 const tags = ['oauth']
 const oauthError = (description: string) =>

@@ -28,15 +28,6 @@ export const documented = (schema: Record<string, unknown>) => ({
   schema,
 })
 
-/** The security requirement of an ESPI resource: an access token from the OAuth server under /oauth. */
-export const espiToken = [{ espiOAuth: [] }]
-
-/** The client authentication of oidc-provider's back-channel endpoints: HTTP Basic, or the secret in the form. */
-export const clientAuthentication = [{ clientSecretBasic: [] }, {}]
-
-const ATOM = 'application/atom+xml'
-const PROBLEM = 'application/problem+json'
-
 /** A response whose body is `schema` in `type`. */
 export const body = (description: string, type: string, schema: TSchema = Type.String()) => ({
   description,
@@ -47,43 +38,11 @@ export const body = (description: string, type: string, schema: TSchema = Type.S
 export const empty = (description: string) => Type.Null({ description })
 
 export const htmlBody = (description: string) => body(description, 'text/html')
-export const atomBody = (description: string) => body(description, ATOM)
-export const problemBody = (description: string) => body(description, PROBLEM, ProblemSchema)
+export const atomBody = (description: string) => body(description, 'application/atom+xml')
+export const problemBody = (description: string) =>
+  body(description, 'application/problem+json', ProblemSchema)
 export const jsonBody = (description: string) =>
   body(description, 'application/json', Type.Object({}, { additionalProperties: true }))
-
-/** The refusals every ESPI resource may answer, as problem documents. */
-export const espiRefusals = {
-  400: problemBody('A query parameter is malformed; the detail names it'),
-  401: problemBody(
-    'The access token is missing, unknown, expired, or its authorization has ended (WWW-Authenticate: Bearer error="invalid_token")',
-  ),
-  403: problemBody('The token may not read this resource (a customer grant asking for Batch/Bulk, say)'),
-  404: problemBody('The resource does not exist or is not within this authorization'),
-}
-
-/** ESPI's query parameters (REQ.21): time windows over published and updated times, paging and depth. */
-export const EspiQuery = Type.Object({
-  'published-min': Type.Optional(
-    Type.String({ format: 'date-time', description: 'Entries published at or after (RFC 3339)' }),
-  ),
-  'published-max': Type.Optional(
-    Type.String({ format: 'date-time', description: 'Entries published at or before (RFC 3339)' }),
-  ),
-  'updated-min': Type.Optional(
-    Type.String({ format: 'date-time', description: 'Entries updated at or after (RFC 3339)' }),
-  ),
-  'updated-max': Type.Optional(
-    Type.String({ format: 'date-time', description: 'Entries updated at or before (RFC 3339)' }),
-  ),
-  'start-index': Type.Optional(
-    Type.Integer({ minimum: 1, default: 1, description: 'The first entry to answer, counting from 1' }),
-  ),
-  'max-results': Type.Optional(Type.Integer({ minimum: 1, description: 'At most this many entries' })),
-  depth: Type.Optional(
-    Type.Integer({ minimum: 1, default: 3, description: 'How many levels below each entry to include' }),
-  ),
-})
 
 /** Path parameters, each a string described by `descriptions`. */
 export const params = (descriptions: Record<string, string>) =>
