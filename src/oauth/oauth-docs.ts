@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { body, documented, empty, formBody, htmlBody, params } from '../openapi/route-docs.js'
+import { body, documented, empty, formBody, htmlBody, params, problemBody } from '../openapi/route-docs.js'
 
 /**
  * The OpenAPI description of the authorization server's routes (routes.ts): the endpoints oidc-provider
@@ -193,6 +193,7 @@ export const providerEndpoints: ProviderEndpoint[] = [
 const interaction = params({ uid: 'The interaction, as the authorization endpoint named it' })
 const decided = empty('Finished: redirects the browser to resume the authorization (Location header)')
 const pageTags = ['oauth', 'pages']
+const unknownInteraction = problemBody('The interaction is unknown or has expired')
 
 /** The route options of the routes outside the mount. */
 export const oauthRouteDocs = {
@@ -206,7 +207,7 @@ export const oauthRouteDocs = {
     summary: 'The customer’s sign-in page, then the consent page: which meters, until when',
     tags: pageTags,
     params: interaction,
-    response: { 200: htmlBody('The sign-in or the consent page') },
+    response: { 200: htmlBody('The sign-in or the consent page'), 400: unknownInteraction },
   }),
   login: documented({
     summary: 'Signs the customer in with the utility account’s password',
@@ -215,6 +216,7 @@ export const oauthRouteDocs = {
     body: formBody({ username: 'The username', password: 'The password', csrf: 'The form’s CSRF token' }),
     response: {
       '3xx': decided,
+      400: unknownInteraction,
       401: htmlBody('Wrong username or password: the sign-in page again'),
       403: htmlBody('The form expired, or the account is not a customer’s: the sign-in page again'),
       429: htmlBody('Too many failed attempts: the sign-in page again'),
@@ -232,7 +234,11 @@ export const oauthRouteDocs = {
     }),
     response: {
       '3xx': decided,
-      400: htmlBody('The choice is not valid (no meter, a past date): the consent page again, saying why'),
+      400: {
+        description:
+          'The choice is not valid (no meter, a past date): the consent page again, saying why; or the interaction is unknown or has expired',
+        content: { 'text/html': { schema: Type.String() }, ...unknownInteraction.content },
+      },
       403: htmlBody('The form expired: the consent page again'),
     },
   }),
