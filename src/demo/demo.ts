@@ -4,6 +4,7 @@ import type { ConsentService } from '../consent/consent-service.js'
 import type { Custodian } from '../custodian.js'
 import { readEspi } from '../greenbutton/espi-reader.js'
 import { html, type Markup, page, pageHeaders } from '../web/html.js'
+import { demoDocs } from './demo-docs.js'
 
 /**
  * `custodian demo`: a utility with two customers and their meters, and a sample third party whose own site
@@ -88,7 +89,7 @@ export async function registerDemoThirdParty(
   }
 
   // Demo pages of a pretend third party: public by nature, and never mounted outside `custodian demo`.
-  app.get('/demo/third-party', { schema: { hide: true } }, async (_request, reply) =>
+  app.get('/demo/third-party', demoDocs.home, async (_request, reply) =>
     send(
       reply,
       'Demo Energy Advisor',
@@ -98,7 +99,7 @@ export async function registerDemoThirdParty(
 <p>Notifications received from the utility: ${notifications.length}</p>`,
     ),
   )
-  app.get('/demo/third-party/callback', { schema: { hide: true } }, async (request, reply) => {
+  app.get('/demo/third-party/callback', demoDocs.callback, async (request, reply) => {
     const query = request.query as Record<string, string | undefined>
     const flow = query.state ? pending.get(query.state) : undefined
     if (query.error || !query.code || !flow) {
@@ -177,7 +178,7 @@ ${items.map((a) => html`<p>Authorization <code>${a.id}</code>, ${a.status}, scop
     return reply.redirect(url.href, 303)
   }
   // A customer sent on from the utility's 3rd Party Access page lands here (ESPI scope selection screen).
-  app.get('/demo/third-party/connect', { schema: { hide: true } }, async (_request, reply) => begin(reply))
+  app.get('/demo/third-party/connect', demoDocs.connect, async (_request, reply) => begin(reply))
   await app.register(async (scope) => {
     // The button's form has no fields; it only starts the flow.
     scope.addContentTypeParser(
@@ -185,11 +186,11 @@ ${items.map((a) => html`<p>Authorization <code>${a.id}</code>, ${a.status}, scop
       { parseAs: 'string' },
       (_request, _body, done) => done(null, {}),
     )
-    scope.post('/demo/third-party/start', { schema: { hide: true } }, async (_request, reply) => begin(reply))
+    scope.post('/demo/third-party/start', demoDocs.start, async (_request, reply) => begin(reply))
     scope.addContentTypeParser('application/xml', { parseAs: 'string' }, (_request, body, done) =>
       done(null, body),
     )
-    scope.post('/demo/third-party/notify', { schema: { hide: true } }, async (request, reply) => {
+    scope.post('/demo/third-party/notify', demoDocs.notify, async (request, reply) => {
       notifications.push(String(request.body ?? ''))
       return reply.code(202).send()
     })

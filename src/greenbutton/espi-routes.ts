@@ -17,6 +17,7 @@ import {
   feedStart,
 } from './atom-writer.js'
 import { type DataWindow, dataWindow } from './data-window.js'
+import { espiRouteDocs } from './espi-docs.js'
 import {
   blockEntries,
   derivedUuid,
@@ -222,10 +223,25 @@ export async function registerEspiResources(
       if (state) state.error = isCustodianError(error) ? error.message : 'internal error'
     })
 
-    const hide = { schema: { hide: true } }
+    // Each route's OpenAPI description (espi-docs.ts).
+    const {
+      batch,
+      batchPoint,
+      bulk,
+      points,
+      point,
+      feedOf,
+      entryOf,
+      blocks,
+      block,
+      shared,
+      auths,
+      auth,
+      appInfo,
+    } = espiRouteDocs
     type P = Record<string, string>
 
-    scope.get(`${ESPI_RESOURCE_PATH}/Batch/Subscription/:sub`, hide, async (request, reply) => {
+    scope.get(`${ESPI_RESOURCE_PATH}/Batch/Subscription/:sub`, batch, async (request, reply) => {
       const { sub } = request.params as P
       const window = await subscriptionWindow(request, sub as string)
       const { feed, ...page } = context(request)
@@ -238,7 +254,7 @@ export async function registerEspiResources(
 
     scope.get(
       `${ESPI_RESOURCE_PATH}/Batch/Subscription/:sub/UsagePoint/:up`,
-      hide,
+      batchPoint,
       async (request, reply) => {
         const { sub, up } = request.params as P
         const window = await subscriptionWindow(request, sub as string)
@@ -254,7 +270,7 @@ export async function registerEspiResources(
       },
     )
 
-    scope.get(`${ESPI_RESOURCE_PATH}/Batch/Bulk/:id`, hide, async (request, reply) => {
+    scope.get(`${ESPI_RESOURCE_PATH}/Batch/Bulk/:id`, bulk, async (request, reply) => {
       const { id } = request.params as P
       const grant = await who(request)
       enforce(decideBulkToken(consent.model, grant))
@@ -270,7 +286,7 @@ export async function registerEspiResources(
       return sendFeed(reply, request, page, 'Green Button Bulk Feed', all())
     })
 
-    scope.get(`${ESPI_RESOURCE_PATH}/Subscription/:sub/UsagePoint`, hide, async (request, reply) => {
+    scope.get(`${ESPI_RESOURCE_PATH}/Subscription/:sub/UsagePoint`, points, async (request, reply) => {
       const { sub } = request.params as P
       const window = await subscriptionWindow(request, sub as string)
       const { feed, ...page } = context(request)
@@ -282,7 +298,7 @@ export async function registerEspiResources(
       return sendFeed(reply, request, page, 'UsagePoint', points())
     })
 
-    scope.get(`${ESPI_RESOURCE_PATH}/Subscription/:sub/UsagePoint/:up`, hide, async (request, reply) => {
+    scope.get(`${ESPI_RESOURCE_PATH}/Subscription/:sub/UsagePoint/:up`, point, async (request, reply) => {
       const { sub, up } = request.params as P
       const window = await subscriptionWindow(request, sub as string)
       const { point, uris } = await usagePointOf(window, up as string, sub as string)
@@ -294,7 +310,7 @@ export async function registerEspiResources(
       const kinds = kind === 'UsageSummary' ? ['UsageSummary', 'ElectricPowerUsageSummary'] : [kind]
       scope.get(
         `${ESPI_RESOURCE_PATH}/Subscription/:sub/UsagePoint/:up/${kind}`,
-        hide,
+        feedOf(kind),
         async (request, reply) => {
           const { sub, up } = request.params as P
           const window = await subscriptionWindow(request, sub as string)
@@ -306,7 +322,7 @@ export async function registerEspiResources(
       )
       scope.get(
         `${ESPI_RESOURCE_PATH}/Subscription/:sub/UsagePoint/:up/${kind}/:id`,
-        hide,
+        entryOf(kind),
         async (request, reply) => {
           const { sub, up, id } = request.params as P
           const window = await subscriptionWindow(request, sub as string)
@@ -326,12 +342,12 @@ export async function registerEspiResources(
       return { window, uris, meterReading }
     }
     const blocksPath = `${ESPI_RESOURCE_PATH}/Subscription/:sub/UsagePoint/:up/MeterReading/:mr/IntervalBlock`
-    scope.get(blocksPath, hide, async (request, reply) => {
+    scope.get(blocksPath, blocks, async (request, reply) => {
       const { window, uris, meterReading } = await meterReadingOf(request)
       const { feed, ...page } = context(request)
       return sendFeed(reply, request, page, 'IntervalBlock', blockEntries(feed, window, meterReading, uris))
     })
-    scope.get(`${blocksPath}/:start`, hide, async (request, reply) => {
+    scope.get(`${blocksPath}/:start`, block, async (request, reply) => {
       const { start } = request.params as P
       if (!/^-?\d{1,12}$/.test(start ?? '')) throw notFound(`interval block ${start} does not exist`)
       const { window, uris, meterReading } = await meterReadingOf(request)
@@ -344,7 +360,7 @@ export async function registerEspiResources(
 
     // Shared resources, reached through any usage point the token can see.
     for (const kind of ['ReadingType', 'LocalTimeParameters']) {
-      scope.get(`${ESPI_RESOURCE_PATH}/${kind}/:id`, hide, async (request, reply) => {
+      scope.get(`${ESPI_RESOURCE_PATH}/${kind}/:id`, shared(kind), async (request, reply) => {
         const { id } = request.params as P
         const windows = await tokenWindows(request)
         const row: GbResourceRow | undefined = await custodian.store.usage.resource(id as string)
@@ -382,7 +398,7 @@ export async function registerEspiResources(
         standalone,
       )
     }
-    scope.get(`${ESPI_RESOURCE_PATH}/Authorization`, hide, async (request, reply) => {
+    scope.get(`${ESPI_RESOURCE_PATH}/Authorization`, auths, async (request, reply) => {
       const { rows } = await ownAuthorizations(request)
       return sendFeed(
         reply,
@@ -392,13 +408,13 @@ export async function registerEspiResources(
         rows.map((row) => authorizationEntry(row, false)),
       )
     })
-    scope.get(`${ESPI_RESOURCE_PATH}/Authorization/:id`, hide, async (request, reply) => {
+    scope.get(`${ESPI_RESOURCE_PATH}/Authorization/:id`, auth, async (request, reply) => {
       const { id } = request.params as P
       const row = (await ownAuthorizations(request)).rows.find((a) => a.id === id)
       return sendEntry(reply, row && authorizationEntry(row, true), `authorization ${id}`)
     })
 
-    scope.get(`${ESPI_RESOURCE_PATH}/ApplicationInformation/:id`, hide, async (request, reply) => {
+    scope.get(`${ESPI_RESOURCE_PATH}/ApplicationInformation/:id`, appInfo, async (request, reply) => {
       const { id } = request.params as P
       const { clientId } = await who(request)
       const party = consent.model.thirdParties.get(clientId)

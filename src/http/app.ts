@@ -14,6 +14,8 @@ import { HouseMate } from '../housemate/house-mate.js'
 import { CatalogService } from '../licences/catalog-service.js'
 import type { Logger } from '../logger.js'
 import { registerOAuth } from '../oauth/routes.js'
+import { openApiDocument } from '../openapi/document.js'
+import { body, documented, jsonBody, ProblemSchema } from '../openapi/route-docs.js'
 import { DelegationService } from '../trust/delegation-service.js'
 import { TrustService } from '../trust/trust-service.js'
 import { registerAccountPages } from '../web/account-pages.js'
@@ -28,16 +30,6 @@ const Id = Type.String({ minLength: 1, maxLength: 200 })
 const Text = Type.String({ maxLength: 2000 })
 const Revision = Type.Integer({ minimum: 0, description: 'Store revision after the write' })
 const Changed = Type.Object({ revision: Revision, summary: Type.String() })
-const ProblemSchema = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    code: Type.String(),
-  },
-  { additionalProperties: true, description: 'RFC 9457 problem details' },
-)
 const errors = { '4xx': ProblemSchema }
 const Items = Type.Object({ items: Type.Array(Type.Unknown()) })
 const AnyObject = Type.Object({}, { additionalProperties: true })
@@ -86,24 +78,14 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
       ),
     ),
   )
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Custodian',
-        version: '0.1.0',
-        description:
-          'Authorization server for consented data sharing: entitlements, sessions and access checks.',
-      },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
-    },
-  })
+  await app.register(swagger, { openapi: openApiDocument })
 
   // Routes documented as needing a bearer token refuse requests without one before parsing or validating
   // anything, so an anonymous caller learns nothing about the route. Who may do what is the engine's call.
   app.addHook('onRequest', async (request, reply) => {
-    const security = (request.routeOptions.schema as { security?: unknown[] } | undefined)?.security
-    if (security && security.length > 0 && !bearerToken(request)) {
+    // Only the API's bearer scheme: ESPI resources and OAuth endpoints check their own credentials.
+    const security = (request.routeOptions.schema as { security?: object[] } | undefined)?.security
+    if (security?.some((requirement) => 'bearerAuth' in requirement) && !bearerToken(request)) {
       return sendProblem(
         reply,
         problem(
@@ -129,10 +111,36 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   }
 
   // Unauthenticated: load balancers probe it, and it reveals only liveness and the revision.
-  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', revision: custodian.revision }))
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Liveness: answers ok and the store revision this node has read',
+        tags: ['health'],
+        response: {
+          200: Type.Object(
+            {
+              status: Type.Literal('ok'),
+              revision: Type.Integer({ minimum: 0, description: 'The store revision this node has read' }),
+            },
+            { description: 'Alive' },
+          ),
+        },
+      },
+    },
+    async () => ({ status: 'ok' as const, revision: custodian.revision }),
+  )
 
   // Unauthenticated: the API's public description.
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  app.get(
+    '/openapi.json',
+    documented({
+      summary: 'This OpenAPI 3.1 document: every route the server answers',
+      tags: ['health'],
+      response: { 200: jsonBody('The OpenAPI document') },
+    }),
+    async () => app.swagger(),
+  )
 
   // --- sessions ---------------------------------------------------------------------------------------
   // Unauthenticated by nature for a password: this is where a token comes from. Every attempt is counted in
@@ -1336,8 +1344,16 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     },
   )
   // Unauthenticated: certificates are public, and service providers need this chain to trust the evidence.
-  app.get('/delegation/certificates', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type('application/x-pem-file').send((await delegation.material()).chain.join('')),
+  app.get(
+    '/delegation/certificates',
+    documented({
+      summary:
+        'The certificate chain that signs delegation tokens and evidence (PEM), for service providers to verify them',
+      tags: delegationTags,
+      response: { 200: body('The certificates, PEM-encoded', 'application/x-pem-file') },
+    }),
+    async (_request, reply) =>
+      reply.type('application/x-pem-file').send((await delegation.material()).chain.join('')),
   )
   app.post(
     '/v1/delegation-evidence/verifications',

@@ -8,8 +8,10 @@ import { authorizationAccess } from '../consent/rules.js'
 import type { Custodian } from '../custodian.js'
 import { InvalidAccessTokenError, isCustodianError } from '../errors.js'
 import type { BearerGrant } from '../greenbutton/espi-routes.js'
+import { documented } from '../openapi/route-docs.js'
 import { html, type Markup, page, pageHeaders } from '../web/html.js'
 import { cookieValue, openPreApproval, PREAPPROVAL_COOKIE, type PreApproval } from '../web/preapproval.js'
+import { oauthRouteDocs, providerEndpoints } from './oauth-docs.js'
 import { createProvider, OAUTH_MOUNT } from './provider.js'
 
 type Form = Record<string, string | string[] | undefined>
@@ -61,14 +63,15 @@ export async function registerOAuth(
     // Unauthenticated at this layer: OAuth authenticates clients and customers itself.
     scope.removeAllContentTypeParsers()
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null))
-    scope.all(
-      `${OAUTH_MOUNT}/*`,
-      { schema: { hide: true } },
-      handOver((url) => url.slice(OAUTH_MOUNT.length)),
-    )
+    const underMount = handOver((url) => url.slice(OAUTH_MOUNT.length))
+    // Each endpoint the provider serves, documented; the catch-all forwards the same way whatever else it
+    // answers. OpenAPI cannot describe a wildcard, so the catch-all is hidden and the endpoints stand for it.
+    for (const { method, path, schema } of providerEndpoints)
+      scope.route({ method, url: `${OAUTH_MOUNT}${path}`, ...documented(schema), handler: underMount })
+    scope.all(`${OAUTH_MOUNT}/*`, { schema: { hide: true } }, underMount)
     scope.get(
       `/.well-known/oauth-authorization-server${OAUTH_MOUNT}`,
-      { schema: { hide: true } },
+      oauthRouteDocs.rootMetadata,
       handOver(() => '/.well-known/oauth-authorization-server'),
     )
   })
@@ -154,7 +157,7 @@ ${points.length === 0 ? html`<p>You have no meters to share.</p>` : points.map((
 </form>`
     }
 
-    scope.get('/interaction/:uid', { schema: { hide: true } }, async (request, reply) => {
+    scope.get('/interaction/:uid', oauthRouteDocs.interaction, async (request, reply) => {
       const details = await (await provider()).interactionDetails(request.raw, reply.raw)
       const clientId = String(details.params.client_id)
       if (details.prompt.name === 'login') return send(reply, 'Sign in', loginPage(details.uid, clientId))
@@ -175,7 +178,7 @@ ${points.length === 0 ? html`<p>You have no meters to share.</p>` : points.map((
       )
     })
 
-    scope.post('/interaction/:uid/login', { schema: { hide: true } }, async (request, reply) => {
+    scope.post('/interaction/:uid/login', oauthRouteDocs.login, async (request, reply) => {
       const oidc = await provider()
       const details = await oidc.interactionDetails(request.raw, reply.raw)
       const form = (request.body ?? {}) as Form
@@ -216,7 +219,7 @@ ${points.length === 0 ? html`<p>You have no meters to share.</p>` : points.map((
       )
     })
 
-    scope.post('/interaction/:uid/consent', { schema: { hide: true } }, async (request, reply) => {
+    scope.post('/interaction/:uid/consent', oauthRouteDocs.consent, async (request, reply) => {
       const oidc = await provider()
       const details = await oidc.interactionDetails(request.raw, reply.raw)
       const form = (request.body ?? {}) as Form

@@ -7,6 +7,7 @@ import { isAdministrator } from '../entitlements/rules.js'
 import { parseToken } from '../entitlements/tokens.js'
 import { isCustodianError } from '../errors.js'
 import { readMailbox } from '../notify/mailbox.js'
+import { accountPageDocs as docs } from './account-page-docs.js'
 import { html, type Markup, page, pageHeaders } from './html.js'
 import { cookieValue, PREAPPROVAL_COOKIE, PREAPPROVAL_SECONDS, sealPreApproval } from './preapproval.js'
 
@@ -118,16 +119,14 @@ ${startForm(customerId, csrf, today)}
     )
     // The pages authenticate by their own session cookie (or show the sign-in form), so the bearer-token
     // rule for the API does not apply to them.
-    scope.get('/account', { schema: { hide: true } }, async (_request, reply) =>
-      reply.redirect('/account/access', 303),
-    )
-    scope.get('/account/access', { schema: { hide: true } }, async (request, reply) => {
+    scope.get('/account', docs.home, async (_request, reply) => reply.redirect('/account/access', 303))
+    scope.get('/account/access', docs.access, async (request, reply) => {
       const s = session(request)
       if (!s) return send(reply, 'Sign in to your account', signIn())
       if (!s.customer) return reply.redirect('/admin/mailbox', 303)
       return send(reply, '3rd Party Access', accessPage(s.token, s.customer.id))
     })
-    scope.post('/account/login', { schema: { hide: true } }, async (request, reply) => {
+    scope.post('/account/login', docs.login, async (request, reply) => {
       const form = (request.body ?? {}) as Form
       const username = first(form.username)
       try {
@@ -171,9 +170,10 @@ ${startForm(customerId, csrf, today)}
     }
     const act = (
       path: string,
+      options: typeof docs.end,
       run: (token: string, id: string, form: Form) => Promise<{ summary: string }>,
     ) =>
-      scope.post(path, { schema: { hide: true } }, async (request, reply) => {
+      scope.post(path, options, async (request, reply) => {
         const c = customerForm(request, reply)
         if (!c) return reply
         try {
@@ -193,7 +193,7 @@ ${startForm(customerId, csrf, today)}
           )
         }
       })
-    scope.post('/account/access/new', { schema: { hide: true } }, async (request, reply) => {
+    scope.post('/account/access/new', docs.start, async (request, reply) => {
       const c = customerForm(request, reply)
       if (!c) return reply
       const { form } = c
@@ -233,10 +233,14 @@ ${startForm(customerId, csrf, today)}
       next.searchParams.set('DataCustodianID', custodian.publicUrl)
       return reply.redirect(next.href, 303)
     })
-    act('/account/access/:id/end', (token, id, form) => consent.extend(token, id, first(form.period_end)))
-    act('/account/access/:id/terminate', (token, id, form) => consent.terminate(token, id, first(form.date)))
+    act('/account/access/:id/end', docs.end, (token, id, form) =>
+      consent.extend(token, id, first(form.period_end)),
+    )
+    act('/account/access/:id/terminate', docs.terminate, (token, id, form) =>
+      consent.terminate(token, id, first(form.date)),
+    )
     // Administrators see the emails that went to the mailbox folder (no SMTP server set).
-    scope.get('/admin/mailbox', { schema: { hide: true } }, async (request, reply) => {
+    scope.get('/admin/mailbox', docs.mailbox, async (request, reply) => {
       const s = session(request)
       if (!s?.admin)
         return send(
@@ -255,7 +259,7 @@ ${messages.length === 0 ? html`<p>No messages yet.</p>` : messages.map((m) => ht
       )
     })
     // Public by design: the seed asks for a list customers can check a third party's standing against.
-    scope.get('/third-parties', { schema: { hide: true } }, async (_request, reply) => {
+    scope.get('/third-parties', docs.thirdParties, async (_request, reply) => {
       const parties = consent.publicThirdParties()
       return send(
         reply,
@@ -265,7 +269,7 @@ ${messages.length === 0 ? html`<p>No messages yet.</p>` : messages.map((m) => ht
 <tbody>${parties.map((p) => html`<tr><td>${p.name}</td><td>${p.description}</td><td>${p.standing === 'active' ? 'in good standing' : p.standing}</td></tr>`)}</tbody></table>`,
       )
     })
-    scope.post('/account/logout', { schema: { hide: true } }, async (request, reply) => {
+    scope.post('/account/logout', docs.logout, async (request, reply) => {
       const s = session(request)
       if (s && csrfOk(s.token, first(((request.body ?? {}) as Form).csrf))) await custodian.logout(s.token)
       setSession(reply, '', 0)
