@@ -12,6 +12,7 @@ import {
   verifyPassword,
 } from './entitlements/credentials.js'
 import { EntitlementIndex } from './entitlements/entitlement-index.js'
+import { ADMIN_PERMISSION, HOUSEMATE_CONTROLLER_PERMISSION } from './entitlements/permissions.js'
 import * as plans from './entitlements/plans.js'
 import {
   type Admission,
@@ -35,7 +36,6 @@ import { CONTROLLER_USER } from './housemate/controller.js'
 import { HouseModel } from './housemate/house-model.js'
 import { CatalogModel } from './licences/catalog-model.js'
 import { createLogger, type Logger } from './logger.js'
-import { ADMIN_PERMISSION } from './store/migrations.js'
 import type { AccessTokenRow, CredentialKind, GrantKind } from './store/schema.js'
 import {
   type Change,
@@ -101,9 +101,6 @@ export interface VoicePrintContext extends CallContext {
    */
   controller?: string
 }
-
-/** The permission a House Mate controller's own user holds: only it may relay voice prints over HTTP. */
-export const HOUSEMATE_CONTROLLER_PERMISSION = 'housemate_controller'
 
 const MAX_SECRET_LENGTH = 1_024
 /**

@@ -1,4 +1,3 @@
-import { ADMIN_PERMISSION } from '../store/migrations.js'
 import type {
   AccessTokenRow,
   PermissionRow,
@@ -9,6 +8,7 @@ import type {
   UserRow,
 } from '../store/schema.js'
 import type { Change, PlannedChange, Snapshot } from '../store/store.js'
+import { ADMIN_PERMISSION } from './permissions.js'
 
 /** What one user holds, with roles expanded: permissions everywhere, and per resource. */
 export interface EffectiveEntitlements {

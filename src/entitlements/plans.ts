@@ -1,8 +1,9 @@
 import { conflict, invalid, notFound } from '../errors.js'
-import { ADMIN_PERMISSION } from '../store/migrations.js'
+import type { OutboxMessage } from '../store/outbox.js'
 import type { AccessTokenRow, CredentialKind, GrantKind } from '../store/schema.js'
-import type { Change, OutboxMessage, PlannedChange } from '../store/store.js'
+import type { Change, PlannedChange } from '../store/store.js'
 import { EntitlementIndex } from './entitlement-index.js'
+import { ADMIN_PERMISSION } from './permissions.js'
 
 /**
  * Pure write planners: each checks a request against the Index (caught up to the store under the write

@@ -6,7 +6,6 @@ import { parseEspiScope } from '../consent/espi-scope.js'
 import { authorizationAccess } from '../consent/plans.js'
 import type { Custodian } from '../custodian.js'
 import { AccessDeniedError, invalid, isCustodianError, notFound } from '../errors.js'
-import { ESPI_RESOURCE_PATH } from '../oauth/provider.js'
 import type { AuthorizationRow, GbResourceRow } from '../store/schema.js'
 import type { TimeFilter } from '../store/usage-data-store.js'
 import {
@@ -28,6 +27,7 @@ import {
   usagePointTree,
   visibleResources,
 } from './espi-feeds.js'
+import { ESPI_RESOURCE_PATH } from './namespaces.js'
 
 /** Who a bearer token speaks for: a grant's token names its Authorization, client credentials none. */
 export type BearerGrant = (

@@ -1,4 +1,3 @@
-import { publicationNotices } from '../consent/notices.js'
 import type { Custodian } from '../custodian.js'
 import { invalid, isCustodianError } from '../errors.js'
 import { EspiReadError } from './espi-reader.js'
@@ -8,6 +7,7 @@ import {
   importIntervalCsv,
   type UsagePointMapping,
 } from './import-usage-data.js'
+import { publicationNotices } from './publication-notices.js'
 
 export type UsageFormat = 'xml' | 'csv'
 

@@ -4,11 +4,11 @@ import { parseEspiScope, scopeWithin } from '../consent/espi-scope.js'
 import { authorizationAccess } from '../consent/plans.js'
 import type { Custodian } from '../custodian.js'
 import { hashTokenSecret } from '../entitlements/tokens.js'
+import { ESPI_RESOURCE_PATH } from '../greenbutton/namespaces.js'
 import { StoreAdapter, ThirdPartyClientAdapter } from './adapter.js'
 
 /** Where oidc-provider is mounted, under the server's public URL. */
 export const OAUTH_MOUNT = '/oauth'
-export const ESPI_RESOURCE_PATH = '/espi/1_1/resource'
 const ACCESS_TOKEN_TTL_S = 3_600
 
 type ClientWithScope = { clientId: string; clientName?: string; espi_scope?: string }

@@ -1,9 +1,9 @@
 import { type Config, settings } from '../config.js'
 import type { World } from '../custodian.js'
 import { decideAccess } from '../entitlements/check.js'
+import { ADMIN_PERMISSION } from '../entitlements/permissions.js'
 import { checkId, type Plan } from '../entitlements/plans.js'
 import { AccessDeniedError, invalid, notFound, tooLarge } from '../errors.js'
-import { ADMIN_PERMISSION } from '../store/migrations.js'
 import type { DelegationEvidence } from './delegation.js'
 import { ASSURANCE, LEVELS, type Level, type Matrix, type Requirement } from './trust-decision.js'
 

@@ -10,7 +10,7 @@ import {
   checkRows,
   type ImportProblem,
   importPlan,
-} from './customer-import.js'
+} from './customer-csv.js'
 
 export type ImportProgress = (phase: 'reading' | 'hashing', done: number, total: number) => void
 
