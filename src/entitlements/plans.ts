@@ -1,5 +1,5 @@
 import { conflict, invalid, notFound } from '../errors.js'
-import type { OutboxMessage } from '../store/outbox.js'
+import type { Plan } from '../kernel/write-plan.js'
 import type { AccessTokenRow, CredentialKind, GrantKind } from '../store/schema.js'
 import type { Change, PlannedChange } from '../store/store.js'
 import { EntitlementIndex } from './entitlement-index.js'
@@ -9,15 +9,6 @@ import { ADMIN_PERMISSION } from './permissions.js'
  * Pure write planners: each checks a request against the Index (caught up to the store under the write
  * lock) and returns the row changes to commit, or throws a CustodianError naming what is wrong. No I/O.
  */
-export interface Plan {
-  changes: PlannedChange[]
-  /** One line saying what happened, for scripts, the CLI and the audit log. */
-  summary: string
-  /** Facts a caller may want back (the ids touched, what was created on the way). */
-  details?: Record<string, unknown>
-  /** Messages to deliver once the change has committed. */
-  outbox?: OutboxMessage[]
-}
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,199}$/
 

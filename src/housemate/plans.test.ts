@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { AT, expectFailure } from '../../test/support/unit.js'
 import { EntitlementIndex } from '../entitlements/entitlement-index.js'
-import type { Plan } from '../entitlements/plans.js'
+import type { Plan } from '../kernel/write-plan.js'
 import type { DeviceRow } from '../store/schema.js'
 import type { Change, PlannedChange } from '../store/store.js'
 import { HouseModel } from './house-model.js'

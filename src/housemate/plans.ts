@@ -1,6 +1,7 @@
 import type { EntitlementIndex } from '../entitlements/entitlement-index.js'
-import { checkId, type Plan } from '../entitlements/plans.js'
+import { checkId } from '../entitlements/plans.js'
 import { conflict, invalid, notFound } from '../errors.js'
+import type { Plan } from '../kernel/write-plan.js'
 import type { DeviceKind, DeviceRow, OccupantType } from '../store/schema.js'
 import type { PlannedChange } from '../store/store.js'
 import type { HouseModel } from './house-model.js'

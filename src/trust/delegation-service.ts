@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
-import type { ChangeResult, Custodian, World } from '../custodian.js'
-import type { Plan } from '../entitlements/plans.js'
 import { CustodianError, invalid, isCustodianError, notFound } from '../errors.js'
+import type { Node } from '../kernel/node.js'
+import type { Index } from '../kernel/projections.js'
+import type { ChangeResult, Plan } from '../kernel/write-plan.js'
 import {
   MAX_JSON_ANSWER,
   OutboundError,
@@ -69,10 +70,10 @@ export interface SignedAnswer extends DelegationAnswer {
  * providers ask with a mask and get signed evidence back; evidence a request carries is verified here too.
  */
 export class DelegationService {
-  readonly #custodian: Custodian
+  readonly #custodian: Node
   #material: Promise<SigningMaterial> | undefined
 
-  constructor(custodian: Custodian) {
+  constructor(custodian: Node) {
     this.#custodian = custodian
   }
 
@@ -133,7 +134,7 @@ export class DelegationService {
     token: string | undefined,
     action: string,
     resource: string,
-    plan: (world: World, now: string, userId: string | undefined) => Plan,
+    plan: (world: Index, now: string, userId: string | undefined) => Plan,
   ): Promise<ChangeResult> {
     const custodian = this.#custodian
     return token === undefined
@@ -148,7 +149,7 @@ export class DelegationService {
     // Without a token, only an administrator's session (or bootstrap); with one, whoever it belongs to.
     if (token === undefined) custodian.authorizeAdminAction(token, action)
     const userId = token === undefined ? undefined : custodian.authenticate(token, action, issuer)
-    plans.requireReader(custodian.world, userId, issuer)
+    plans.requireReader(custodian.projections, userId, issuer)
     return custodian.register.evidence.issuedBy(issuer)
   }
 

@@ -1,9 +1,10 @@
 import { type Config, settings } from '../config.js'
-import type { World } from '../custodian.js'
 import { decideAccess } from '../entitlements/check.js'
 import { ADMIN_PERMISSION } from '../entitlements/permissions.js'
-import { checkId, type Plan } from '../entitlements/plans.js'
+import { checkId } from '../entitlements/plans.js'
 import { AccessDeniedError, invalid, notFound, tooLarge } from '../errors.js'
+import type { Index } from '../kernel/projections.js'
+import type { Plan } from '../kernel/write-plan.js'
 import type { DelegationEvidence } from './delegation.js'
 import { ASSURANCE, LEVELS, type Level, type Matrix, type Requirement } from './trust-decision.js'
 
@@ -19,7 +20,7 @@ export const MANAGE_DELEGATIONS = 'manage_delegations'
 export const READ_DELEGATIONS = 'read_delegations'
 
 /** Who may read an issuer's policies: whoever may write them, and holders of read_delegations on them. */
-export function requireReader(world: World, userId: string | undefined, issuer: string): void {
+export function requireReader(world: Index, userId: string | undefined, issuer: string): void {
   if (
     userId !== undefined &&
     decideAccess(world.index, userId, READ_DELEGATIONS, `delegations:${issuer}`).allowed
@@ -28,7 +29,7 @@ export function requireReader(world: World, userId: string | undefined, issuer: 
   requireIssuer(world, userId, issuer)
 }
 
-export function requireIssuer({ index }: World, userId: string | undefined, issuer: string): void {
+export function requireIssuer({ index }: Index, userId: string | undefined, issuer: string): void {
   if (userId === undefined || userId === issuer || index.effective(userId).global.has(ADMIN_PERMISSION))
     return
   if (decideAccess(index, userId, MANAGE_DELEGATIONS, `delegations:${issuer}`).allowed) return
@@ -38,7 +39,7 @@ export function requireIssuer({ index }: World, userId: string | undefined, issu
 }
 
 export function putPolicy(
-  world: World,
+  world: Index,
   userId: string | undefined,
   evidence: DelegationEvidence,
   now: string,
@@ -67,7 +68,7 @@ export function putPolicy(
  * ones the remote no longer has.
  */
 export function mirrorPolicies(
-  world: World,
+  world: Index,
   userId: string | undefined,
   issuer: string,
   remote: readonly DelegationEvidence[],
@@ -101,7 +102,7 @@ export function mirrorPolicies(
 }
 
 export function removePolicy(
-  world: World,
+  world: Index,
   userId: string | undefined,
   issuer: string,
   subject: string,
@@ -206,7 +207,7 @@ export function parseMatrix(
 }
 
 export function putAssociation(
-  { register }: World,
+  { register }: Index,
   input: {
     id: string
     parent?: string
@@ -256,7 +257,7 @@ export interface PartyInput {
 export const levelOfScore = (score: number): Level => (score >= 75 ? 'high' : score >= 50 ? 'medium' : 'low')
 
 /** Records what is known of a party; its memberships are replaced by the ones given. */
-export function putParty({ register }: World, input: PartyInput, now: string): Plan {
+export function putParty({ register }: Index, input: PartyInput, now: string): Plan {
   checkId('party', input.id)
   const reputation = input.reputation
   let level: Level | undefined
@@ -320,7 +321,7 @@ export function putParty({ register }: World, input: PartyInput, now: string): P
 }
 
 export function putTrustService(
-  { register }: World,
+  { register }: Index,
   input: {
     id: string
     association: string
