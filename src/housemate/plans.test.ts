@@ -16,25 +16,26 @@ import {
   setDeviceStatus,
 } from './plans.js'
 
-interface World {
+/** The part of the Index these plans read. */
+interface Projections {
   index: EntitlementIndex
   model: HouseModel
 }
 
 /** Commits changes to both projections, as the store would, with revisions following the latest. */
-function commitChanges(world: World, changes: readonly PlannedChange[]): void {
+function commitChanges(world: Projections, changes: readonly PlannedChange[]): void {
   const start = Math.max(world.index.revision, world.model.revision)
   const stamped = changes.map((change, i) => ({ ...change, revision: start + i + 1, at: AT }) as Change)
   world.index.apply(stamped)
   world.model.apply(stamped)
 }
 
-function commit(world: World, plan: Plan): Plan {
+function commit(world: Projections, plan: Plan): Plan {
   commitChanges(world, plan.changes)
   return plan
 }
 
-function fresh(): World {
+function fresh(): Projections {
   return { index: new EntitlementIndex(), model: new HouseModel() }
 }
 
@@ -43,7 +44,7 @@ const rowsOf = (plan: Plan, tbl: PlannedChange['tbl']) =>
   plan.changes.filter((c) => c.tbl === tbl).map((c) => c.row)
 
 /** house1 with a kitchen and a living room. */
-function withRooms(): World {
+function withRooms(): Projections {
   const world = fresh()
   commit(world, defineHouse(world.index, world.model, { id: 'house1', address: '1 Main Street' }))
   for (const [room, type] of [
@@ -580,7 +581,7 @@ describe('defineOccupant', () => {
 
 describe('addOccupantToHouse', () => {
   /** house1 (with rooms), and adult occupants sam and ann and child jimmy, none yet in a house. */
-  function withOccupants(): World {
+  function withOccupants(): Projections {
     const world = withRooms()
     for (const [name, type] of [
       ['sam', 'adult'],
