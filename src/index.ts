@@ -11,6 +11,7 @@ export {
 } from './custodian.js'
 export type { Decision } from './decision/decision.js'
 export { EntitlementIndex } from './entitlements/entitlement-index.js'
+export { ADMIN_PERMISSION } from './entitlements/permissions.js'
 export { decideAccess, decideAdministrator, explainDenial } from './entitlements/rules.js'
 export {
   AccessDeniedError,
@@ -22,6 +23,5 @@ export {
 export { commands as scriptCommands } from './script/commands.js'
 export { parseLine } from './script/parse-line.js'
 export { type LineReport, runScript, runScriptFile } from './script/run-script.js'
-export { ADMIN_PERMISSION } from './store/migrations.js'
 export type { Change, PlannedChange, Store } from './store/store.js'
 export { openStore } from './store/store.js'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import type { AuditRow } from '../store/schema.js'
 import {
   type AuditEntry,
+  type AuditRow,
   chainAuditEntries,
   GENESIS_HASH,
   hashAuditRecord,

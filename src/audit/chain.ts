@@ -1,5 +1,21 @@
 import { createHash } from 'node:crypto'
-import type { AuditRow } from '../store/schema.js'
+
+/** One record of the audit log, as the store keeps it. */
+export interface AuditRow {
+  seq: number
+  at: string
+  /** The user id acting, or `bootstrap`, `system`, `anonymous`. */
+  actor: string
+  /** Dotted verb, for example `permission.define`, `login.password`, or `check:<permission>`. */
+  action: string
+  /** What was acted on, as the command named it. */
+  resource: string
+  /** `ok`, `allowed`, `denied` or an error code. */
+  outcome: string
+  reason: string
+  prev_hash: string
+  hash: string
+}
 
 /** What a caller records (fields described on AuditRow); the store adds the sequence number and the chain. */
 export type AuditEntry = Omit<AuditRow, 'seq' | 'prev_hash' | 'hash'>

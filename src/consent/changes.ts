@@ -1,7 +1,7 @@
-import type { World } from '../custodian.js'
 import { enforce } from '../decision/enforce.js'
 import { conflict, invalid, notFound } from '../errors.js'
-import type { Plan } from '../store/plan.js'
+import type { Index } from '../kernel/projections.js'
+import type { Plan } from '../kernel/write-plan.js'
 import type { AuthorizationRow, CustomerRow, ServiceKind, Standing } from '../store/schema.js'
 import type { PlannedChange } from '../store/store.js'
 import { checkId } from '../validation.js'
@@ -26,7 +26,7 @@ export function parseScopeOrThrow(text: string): EspiScope {
 }
 
 export function createCustomer(
-  { index, consent }: World,
+  { index, consent }: Index,
   input: {
     id: string
     username: string
@@ -66,7 +66,7 @@ export function createCustomer(
 }
 
 export function createUsagePoint(
-  { consent }: World,
+  { consent }: Index,
   input: { id: string; customer: string; description: string; kind: ServiceKind; now: string },
 ): Plan {
   checkId('usage point', input.id)
@@ -108,7 +108,7 @@ function checkRedirectUri(uri: string): void {
 }
 
 export function registerThirdParty(
-  { consent }: World,
+  { consent }: Index,
   input: {
     clientId: string
     secretHash: string
@@ -153,7 +153,7 @@ export function registerThirdParty(
   }
 }
 
-export function setStanding({ consent }: World, clientId: string, standing: Standing, now: string): Plan {
+export function setStanding({ consent }: Index, clientId: string, standing: Standing, now: string): Plan {
   const party = consent.thirdParties.get(clientId)
   if (!party) throw notFound(`third party ${clientId} is not registered`)
   if (!STANDINGS.includes(standing))
@@ -175,7 +175,7 @@ function requireActiveParty(consent: ConsentModel, clientId: string) {
 }
 
 export function grantAuthorization(
-  { consent }: World,
+  { consent }: Index,
   input: {
     id: string
     subscriptionId: string
@@ -232,7 +232,7 @@ function ownAuthorization(consent: ConsentModel, id: string, customerId: string)
 }
 
 export function extendAuthorization(
-  { consent }: World,
+  { consent }: Index,
   input: { id: string; customerId: string; periodEnd: string; now: string; baseUrl: string },
 ): Plan {
   const row = ownAuthorization(consent, input.id, input.customerId)
@@ -270,7 +270,7 @@ export function endOfDay(text: string, now: string): string | undefined {
 }
 
 export function terminateAuthorization(
-  { consent }: World,
+  { consent }: Index,
   input: { id: string; customerId: string; date: string; now: string; baseUrl: string },
 ): Plan {
   const row = ownAuthorization(consent, input.id, input.customerId)

@@ -49,3 +49,10 @@ export class ConsentModel {
     )
   }
 }
+
+// This projection in the kernel's Index, as `consent` (custodian.ts registers the class).
+declare module '../kernel/projections.js' {
+  interface Index {
+    consent: ConsentModel
+  }
+}

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import type { ChangeResult, Custodian } from '../custodian.js'
 import { hashPassword } from '../entitlements/credentials.js'
 import { hashTokenSecret } from '../entitlements/tokens.js'
 import { invalid, notFound } from '../errors.js'
+import type { Node } from '../kernel/node.js'
+import type { ChangeResult } from '../kernel/write-plan.js'
 import type { AuthorizationRow, ServiceKind, Standing, ThirdPartyRow } from '../store/schema.js'
 import * as plans from './changes.js'
 
@@ -44,9 +45,9 @@ export function authorizationResource(row: AuthorizationRow, baseUrl: string, no
  * parties; customers grant, extend and terminate Authorizations with their own token, and only their own.
  */
 export class ConsentService {
-  readonly #custodian: Custodian
+  readonly #custodian: Node
 
-  constructor(custodian: Custodian) {
+  constructor(custodian: Node) {
     this.#custodian = custodian
   }
 

@@ -1,8 +1,6 @@
-import { xmlText } from '../greenbutton/xml.js'
+import type { OutboxMessage } from '../store/outbox.js'
 import type { AuthorizationRow, CustomerRow, ThirdPartyRow } from '../store/schema.js'
-import type { OutboxMessage } from '../store/store.js'
-import type { ConsentModel } from './consent-model.js'
-import { authorizationAccess } from './rules.js'
+import { xmlText } from '../xml/xml-text.js'
 
 export type AuthorizationChange = 'granted' | 'extended' | 'terminated'
 
@@ -54,46 +52,4 @@ export function authorizationNotices(
       contentType: 'application/xml',
     },
   ]
-}
-
-/** The subject of publication notices: a newer one supersedes an undelivered older one (see the outbox). */
-export const PUBLICATION_SUBJECT = 'data published'
-
-/**
- * What a publication sends: one BatchList to each third party with an authorization in force over the
- * usage points that got new data, naming each such usage point in each of its subscriptions.
- */
-export function publicationNotices(
-  consent: ConsentModel,
-  published: ReadonlyMap<string, string>,
-  baseUrl: string,
-  nowMs: number,
-): OutboxMessage[] {
-  const uris = new Map<string, string[]>()
-  for (const row of consent.authorizations.values()) {
-    if (!authorizationAccess(consent, row.id, row.client_id, nowMs).allowed) continue
-    for (const usagePoint of JSON.parse(row.usage_point_ids) as string[]) {
-      const resource = published.get(usagePoint)
-      if (!resource) continue
-      const list = uris.get(row.client_id) ?? []
-      list.push(
-        `${baseUrl}/espi/1_1/resource/Batch/Subscription/${row.subscription_id}/UsagePoint/${resource}`,
-      )
-      uris.set(row.client_id, list)
-    }
-  }
-  return [...uris].flatMap(([clientId, list]) => {
-    const party = consent.thirdParties.get(clientId)
-    return party
-      ? [
-          {
-            channel: 'http' as const,
-            target: party.notify_uri,
-            subject: PUBLICATION_SUBJECT,
-            body: batchList(list),
-            contentType: 'application/xml',
-          },
-        ]
-      : []
-  })
 }

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { ConsentService } from '../consent/consent-service.js'
-import type { Custodian } from '../custodian.js'
 import { readEspi } from '../greenbutton/espi-reader.js'
+import type { Node } from '../kernel/node.js'
 import { html, type Markup, page, pageHeaders } from '../web/html.js'
 import { demoDocs } from './demo-docs.js'
 
@@ -37,7 +37,7 @@ export interface DemoThirdParty {
 }
 
 /** Seeds the demo utility (once) and registers the sample third party with a fresh secret. */
-export async function seedDemo(custodian: Custodian, consent: ConsentService): Promise<DemoThirdParty> {
+export async function seedDemo(custodian: Node, consent: ConsentService): Promise<DemoThirdParty> {
   const { token } = await custodian.serviceSession('demo-seeder', 'Demo data loader')
   for (const c of DEMO_CUSTOMERS) {
     if (custodian.consent.customerOfUser(c.username)) continue
@@ -74,7 +74,7 @@ export async function seedDemo(custodian: Custodian, consent: ConsentService): P
 /** The sample third party's own pages: a "connect" button, the OAuth callback, and its notify endpoint. */
 export async function registerDemoThirdParty(
   app: FastifyInstance,
-  custodian: Custodian,
+  custodian: Node,
   partyOf: () => DemoThirdParty | undefined,
 ): Promise<void> {
   const pending = new Map<string, { verifier: string; at: number }>()

@@ -1,4 +1,4 @@
-import { ADMIN_PERMISSION } from '../store/migrations.js'
+import { ADMIN_PERMISSION } from './permissions.js'
 
 /**
  * The administrator rule, written once: `admin` held on every resource (through a plain role or permission;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { AT, expectFailure } from '../../test/support/unit.js'
-import type { Plan } from '../store/plan.js'
+import type { Plan } from '../kernel/write-plan.js'
 import type { AccessTokenRow, GrantKind } from '../store/schema.js'
 import type { Change, PlannedChange } from '../store/store.js'
 import { checkId } from '../validation.js'

@@ -1,10 +1,10 @@
 import { conflict, invalid, notFound } from '../errors.js'
-import { ADMIN_PERMISSION } from '../store/migrations.js'
-import type { Plan } from '../store/plan.js'
+import type { Plan } from '../kernel/write-plan.js'
 import type { AccessTokenRow, CredentialKind, GrantKind } from '../store/schema.js'
 import type { Change, PlannedChange } from '../store/store.js'
 import { checkId } from '../validation.js'
 import { EntitlementIndex } from './entitlement-index.js'
+import { ADMIN_PERMISSION } from './permissions.js'
 import { isAdministrator } from './rules.js'
 
 /**
@@ -12,9 +12,6 @@ import { isAdministrator } from './rules.js'
  * under the write lock) and returns the row changes to commit, or throws a CustodianError naming what is
  * wrong. No I/O.
  */
-
-/** Also the type of the planners that custodian.ts takes. */
-export type { Plan } from '../store/plan.js'
 
 function checkText(field: string, value: string): void {
   if (value.length > 2_000) throw invalid(`${field} is too long (${value.length} characters; at most 2000)`)

@@ -271,3 +271,10 @@ function removeFrom(map: Map<string, Set<string>>, key: string, value: string): 
   set.delete(value)
   if (set.size === 0) map.delete(key)
 }
+
+// This projection in the kernel's Index, as `index` (custodian.ts registers the class).
+declare module '../kernel/projections.js' {
+  interface Index {
+    index: EntitlementIndex
+  }
+}

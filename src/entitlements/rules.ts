@@ -1,7 +1,7 @@
 import { allow, type Decision, deny } from '../decision/decision.js'
-import { ADMIN_PERMISSION } from '../store/migrations.js'
 import { holdsAdmin } from './administrator.js'
 import type { EffectiveEntitlements, EntitlementIndex } from './entitlement-index.js'
+import { ADMIN_PERMISSION } from './permissions.js'
 
 /** Parent chains longer than this are treated as broken data (a loop), so a check always ends. */
 const MAX_DEPTH = 1_000

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { ThrottleEntries, ThrottleEntry } from '../store/throttle-store.js'
 import {
   admitAttempt,
   type LoginLimits,
@@ -6,8 +7,6 @@ import {
   passwordRules,
   recordFailure,
   settleSuccess,
-  type ThrottleEntries,
-  type ThrottleEntry,
   type ThrottlePolicy,
   type ThrottleRule,
   voicePrintRules,

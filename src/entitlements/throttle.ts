@@ -1,3 +1,5 @@
+import type { ThrottleEntries, ThrottleEntry } from '../store/throttle-store.js'
+
 /**
  * Login throttling, as pure functions over a small record per key. A login attempt is counted BEFORE its
  * secret is checked (`admitAttempt`), in the same store transaction that reads the keys, so parallel
@@ -17,14 +19,6 @@ export interface ThrottlePolicy {
   lockoutSeconds: number
   maxLockoutSeconds: number
   windowSeconds: number
-}
-
-export interface ThrottleEntry {
-  failures: number
-  firstFailureMs: number
-  lockedUntilMs: number
-  /** The last success on this key (a user at an address), epoch ms; 0 or absent: none. */
-  lastSuccessMs?: number
 }
 
 export function lockedFor(entry: ThrottleEntry | undefined, nowMs: number): number {
@@ -58,8 +52,6 @@ export interface ThrottleRule {
   /** The rule does not apply while the entry of `key` noted a success less than `forMs` ago (a known address). */
   exemptIfKnown?: { key: string; forMs: number }
 }
-
-export type ThrottleEntries = ReadonlyMap<string, ThrottleEntry>
 
 export type Admission =
   | {

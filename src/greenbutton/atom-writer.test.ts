@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { validateGreenButton } from '../../test/support/xmllint.js'
+import { xmlText } from '../xml/xml-text.js'
 import {
   applicationInformationContent,
   authorizationContent,
@@ -9,7 +10,6 @@ import {
   intervalBlockContent,
 } from './atom-writer.js'
 import { readEspi } from './espi-reader.js'
-import { xmlText } from './xml.js'
 
 const BASE = 'https://custodian.example/espi/1_1/resource'
 const AT = Date.UTC(2012, 9, 24, 0, 0, 0, 345)

@@ -1,5 +1,6 @@
 import type { Standing } from '../store/schema.js'
-import { ATOM_NS, ESPI_NS, xmlText } from './xml.js'
+import { xmlText } from '../xml/xml-text.js'
+import { ATOM_NS, ESPI_NS } from './namespaces.js'
 
 /**
  * Writes Green Button (ESPI) Atom XML as strings, a piece at a time, so that a route can stream a feed

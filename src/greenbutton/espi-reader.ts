@@ -1,5 +1,6 @@
 import { SaxesParser, type SaxesTagNS } from 'saxes'
-import { ATOM_NS, CUSTOMER_NS, ESPI_NS, xmlText } from './xml.js'
+import { xmlText } from '../xml/xml-text.js'
+import { ATOM_NS, CUSTOMER_NS, ESPI_NS } from './namespaces.js'
 
 /**
  * Reads a Green Button (ESPI) Atom feed or entry as a stream: text goes in as it arrives, completed

@@ -6,7 +6,6 @@ import { authorizationAccess } from '../consent/rules.js'
 import type { Custodian } from '../custodian.js'
 import { enforce } from '../decision/enforce.js'
 import { invalid, isCustodianError, notFound } from '../errors.js'
-import { ESPI_RESOURCE_PATH } from '../oauth/provider.js'
 import type { AuthorizationRow, GbResourceRow } from '../store/schema.js'
 import type { TimeFilter } from '../store/usage-data-store.js'
 import {
@@ -29,6 +28,7 @@ import {
   usagePointTree,
   visibleResources,
 } from './espi-feeds.js'
+import { ESPI_RESOURCE_PATH } from './namespaces.js'
 import { decideBulk, decideBulkToken, decideSubscriptionRead, type TokenGrant } from './rules.js'
 
 /** Who the bearer token of a request speaks for. */

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import { parse as parseCsv } from 'csv-parse'
+import type { OutboxMessage } from '../store/outbox.js'
 import type { ServiceKind } from '../store/schema.js'
-import type { OutboxMessage } from '../store/store.js'
 import type { ReadingInput, UsageDataStore, UsageWriter } from '../store/usage-data-store.js'
 import {
   type EspiEntry,
@@ -12,7 +12,7 @@ import {
   type Warning,
 } from './espi-reader.js'
 import { meterReadingOf, placeOf } from './hrefs.js'
-import { ESPI_NS } from './xml.js'
+import { ESPI_NS } from './namespaces.js'
 
 /** How a file's usage points become Custodian's. */
 export interface UsagePointMapping {

@@ -1,6 +1,5 @@
-import { publicationNotices } from '../consent/notices.js'
-import type { Custodian } from '../custodian.js'
 import { invalid, isCustodianError } from '../errors.js'
+import type { Node } from '../kernel/node.js'
 import { EspiReadError } from './espi-reader.js'
 import {
   type ImportReport,
@@ -8,6 +7,7 @@ import {
   importIntervalCsv,
   type UsagePointMapping,
 } from './import-usage-data.js'
+import { publicationNotices } from './publication-notices.js'
 
 export type UsageFormat = 'xml' | 'csv'
 
@@ -28,9 +28,9 @@ export interface UsageImport {
  * files; each is imported whole or not at all, audited, and the third parties it concerns are notified.
  */
 export class UsageDataService {
-  readonly #custodian: Custodian
+  readonly #custodian: Node
 
-  constructor(custodian: Custodian) {
+  constructor(custodian: Node) {
     this.#custodian = custodian
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { AT, expectFailure } from '../../test/support/unit.js'
 import { EntitlementIndex } from '../entitlements/entitlement-index.js'
-import type { Plan } from '../store/plan.js'
+import type { Plan } from '../kernel/write-plan.js'
 import type { DeviceRow } from '../store/schema.js'
 import type { Change, PlannedChange } from '../store/store.js'
 import { parseDeviceAddress, parseRoomAddress } from './addresses.js'
@@ -15,25 +15,26 @@ import {
 } from './changes.js'
 import { HouseModel } from './house-model.js'
 
-interface World {
+/** The part of the Index these plans read. */
+interface Projections {
   index: EntitlementIndex
   model: HouseModel
 }
 
 /** Commits changes to both projections, as the store would, with revisions following the latest. */
-function commitChanges(world: World, changes: readonly PlannedChange[]): void {
+function commitChanges(world: Projections, changes: readonly PlannedChange[]): void {
   const start = Math.max(world.index.revision, world.model.revision)
   const stamped = changes.map((change, i) => ({ ...change, revision: start + i + 1, at: AT }) as Change)
   world.index.apply(stamped)
   world.model.apply(stamped)
 }
 
-function commit(world: World, plan: Plan): Plan {
+function commit(world: Projections, plan: Plan): Plan {
   commitChanges(world, plan.changes)
   return plan
 }
 
-function fresh(): World {
+function fresh(): Projections {
   return { index: new EntitlementIndex(), model: new HouseModel() }
 }
 
@@ -42,7 +43,7 @@ const rowsOf = (plan: Plan, tbl: PlannedChange['tbl']) =>
   plan.changes.filter((c) => c.tbl === tbl).map((c) => c.row)
 
 /** house1 with a kitchen and a living room. */
-function withRooms(): World {
+function withRooms(): Projections {
   const world = fresh()
   commit(world, defineHouse(world.index, world.model, { id: 'house1', address: '1 Main Street' }))
   for (const [room, type] of [
@@ -579,7 +580,7 @@ describe('defineOccupant', () => {
 
 describe('addOccupantToHouse', () => {
   /** house1 (with rooms), and adult occupants sam and ann and child jimmy, none yet in a house. */
-  function withOccupants(): World {
+  function withOccupants(): Projections {
     const world = withRooms()
     for (const [name, type] of [
       ['sam', 'adult'],

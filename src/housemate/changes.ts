@@ -1,6 +1,6 @@
 import type { EntitlementIndex } from '../entitlements/entitlement-index.js'
 import { conflict, invalid, notFound } from '../errors.js'
-import type { Plan } from '../store/plan.js'
+import type { Plan } from '../kernel/write-plan.js'
 import type { DeviceKind, DeviceRow, OccupantType } from '../store/schema.js'
 import type { PlannedChange } from '../store/store.js'
 import { checkId } from '../validation.js'

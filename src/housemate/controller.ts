@@ -1,5 +1,6 @@
-import type { Custodian, VoicePrintContext } from '../custodian.js'
+import type { VoicePrintContext } from '../entitlements/sessions.js'
 import { CustodianError, conflict, notFound } from '../errors.js'
+import type { Node } from '../kernel/node.js'
 import type { DeviceRow } from '../store/schema.js'
 import { parseDeviceAddress, requireDevice } from './addresses.js'
 import type { HouseMate } from './house-mate.js'
@@ -46,11 +47,11 @@ export function resolveTarget(
  * motion) acts with the controller's own token, of a service account holding `admin`.
  */
 export class Controller {
-  readonly #custodian: Custodian
+  readonly #custodian: Node
   readonly #house: HouseMate
   #token: string | undefined
 
-  constructor(custodian: Custodian, house: HouseMate) {
+  constructor(custodian: Node, house: HouseMate) {
     this.#custodian = custodian
     this.#house = house
     house.onStatusChange((device, status, value, by) => this.#react(device, status, value, by))

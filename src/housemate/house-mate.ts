@@ -1,6 +1,7 @@
-import type { ChangeResult, Custodian } from '../custodian.js'
 import { digestVoicePrint } from '../entitlements/credentials.js'
 import { InvalidAccessTokenError, invalid, notFound } from '../errors.js'
+import type { Node } from '../kernel/node.js'
+import type { ChangeResult } from '../kernel/write-plan.js'
 import type { DeviceKind, DeviceRow, OccupantType } from '../store/schema.js'
 import {
   parseDeviceAddress,
@@ -22,10 +23,10 @@ export type StatusListener = (device: DeviceRow, status: string, value: string, 
  * `show configuration` needs `view_configuration`, `show energy-use` needs `view_energy_use`.
  */
 export class HouseMate {
-  readonly #custodian: Custodian
+  readonly #custodian: Node
   readonly #listeners: StatusListener[] = []
 
-  constructor(custodian: Custodian) {
+  constructor(custodian: Node) {
     this.#custodian = custodian
   }
 

@@ -129,3 +129,10 @@ export class HouseModel {
     return this.statuses.get(deviceId)?.get(status)?.value
   }
 }
+
+// This projection in the kernel's Index, as `model` (custodian.ts registers the class).
+declare module '../kernel/projections.js' {
+  interface Index {
+    model: HouseModel
+  }
+}

@@ -29,3 +29,10 @@ export class CatalogModel {
 
 /** A JSON array column, read. */
 export const list = (json: string): string[] => JSON.parse(json) as string[]
+
+// This projection in the kernel's Index, as `catalog` (custodian.ts registers the class).
+declare module '../kernel/projections.js' {
+  interface Index {
+    catalog: CatalogModel
+  }
+}

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
-import type { ChangeResult, Custodian } from '../custodian.js'
 import { invalid } from '../errors.js'
+import type { Node } from '../kernel/node.js'
+import type { ChangeResult } from '../kernel/write-plan.js'
 import {
   type OutboundClient,
   OutboundError,
@@ -21,10 +22,10 @@ const FETCH_TIMEOUT_MS = 10_000
  * export, participants, and the access decision with its audit record.
  */
 export class CatalogService {
-  readonly #custodian: Custodian
+  readonly #custodian: Node
   readonly #outbound: OutboundClient
 
-  constructor(custodian: Custodian) {
+  constructor(custodian: Node) {
     this.#custodian = custodian
     this.#outbound = outboundClient(custodian)
   }

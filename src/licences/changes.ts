@@ -1,6 +1,6 @@
-import type { World } from '../custodian.js'
 import { invalid, notFound } from '../errors.js'
-import type { Plan } from '../store/plan.js'
+import type { Index } from '../kernel/projections.js'
+import type { Plan } from '../kernel/write-plan.js'
 import type { PlannedChange } from '../store/store.js'
 import { checkId } from '../validation.js'
 import type { CatalogDocument } from './catalog-rdf.js'
@@ -52,7 +52,7 @@ const absoluteUrl = (what: string, text: string) => {
 
 /** Adds a participant, or replaces its roles and the obligations it understands. */
 export function putParticipant(
-  { catalog }: World,
+  { catalog }: Index,
   input: { id: string; name?: string; roles: readonly string[]; understands: readonly string[]; now: string },
 ): Plan {
   checkId('participant', input.id)
@@ -83,7 +83,7 @@ export function putParticipant(
   }
 }
 
-export function removeParticipant({ catalog }: World, id: string): Plan {
+export function removeParticipant({ catalog }: Index, id: string): Plan {
   if (!catalog.participants.has(id)) throw notFound(`participant ${id} is not registered`)
   return {
     changes: [{ tbl: 'ib1_participants', op: 'delete', row: { id } }],
@@ -91,7 +91,7 @@ export function removeParticipant({ catalog }: World, id: string): Plan {
   }
 }
 
-export function removeService({ catalog }: World, url: string): Plan {
+export function removeService({ catalog }: Index, url: string): Plan {
   if (!catalog.services.has(url)) throw notFound(`data service ${url} is not in the catalog`)
   return {
     changes: [{ tbl: 'ib1_services', op: 'delete', row: { url } }],

@@ -2,13 +2,13 @@ import { generateKeyPairSync, timingSafeEqual } from 'node:crypto'
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider'
 import { parseEspiScope, scopeWithin } from '../consent/espi-scope.js'
 import { authorizationAccess } from '../consent/rules.js'
-import type { Custodian } from '../custodian.js'
 import { hashTokenSecret } from '../entitlements/tokens.js'
+import { ESPI_RESOURCE_PATH } from '../greenbutton/namespaces.js'
+import type { Node } from '../kernel/node.js'
 import { StoreAdapter, ThirdPartyClientAdapter } from './adapter.js'
 
 /** Where oidc-provider is mounted, under the server's public URL. */
 export const OAUTH_MOUNT = '/oauth'
-export const ESPI_RESOURCE_PATH = '/espi/1_1/resource'
 const ACCESS_TOKEN_TTL_S = 3_600
 
 type ClientWithScope = { clientId: string; clientName?: string; espi_scope?: string }
@@ -67,7 +67,7 @@ function grantOf(ctx: KoaContextWithOIDC): string | undefined {
  * introspection, metadata. Clients are the registered third parties; each consent creates an ESPI
  * Authorization whose id is the grant id, and tokens never outlive it.
  */
-export async function createProvider(custodian: Custodian, publicUrl: string): Promise<Provider> {
+export async function createProvider(custodian: Node, publicUrl: string): Promise<Provider> {
   const issuer = `${publicUrl}${OAUTH_MOUNT}`
   const resource = `${publicUrl}${ESPI_RESOURCE_PATH}`
   const consent = () => custodian.consent

@@ -1,9 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
 import { CustodianError } from '../errors.js'
 
-/** The permission that makes a user an administrator of Custodian itself. */
-export const ADMIN_PERMISSION = 'admin'
-
 /**
  * Versioned migrations, applied in name order on every start. Written once with Kysely's schema builder so
  * that the same text creates the same tables on SQLite and PostgreSQL. Never edit a released migration:
@@ -100,8 +97,9 @@ const migrations: Record<string, Migration> = {
         .addColumn('key', 'text', (c) => c.primaryKey())
         .addColumn('value', 'text', (c) => c.notNull())
         .execute()
+      // 'admin' is entitlements/permissions.ts's ADMIN_PERMISSION, written out: the store depends on no domain.
       await sql`insert into permissions (id, name, description, builtin)
-        values (${ADMIN_PERMISSION}, 'Custodian Administrator', 'Administer Custodian: every permission on every resource', 1)`.execute(
+        values ('admin', 'Custodian Administrator', 'Administer Custodian: every permission on every resource', 1)`.execute(
         db,
       )
     },

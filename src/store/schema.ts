@@ -1,3 +1,5 @@
+import type { AuditRow } from '../audit/chain.js'
+
 /**
  * Row shapes of every table, as Kysely sees them. Times are ISO-8601 UTC strings in both databases so that
  * rows compare and serialise the same way on SQLite and PostgreSQL.
@@ -229,22 +231,6 @@ export interface ChangeRow {
   op: 'put' | 'delete'
   /** JSON of the row (put) or of its key columns (delete). */
   row: string
-}
-
-export interface AuditRow {
-  seq: number
-  at: string
-  /** The user id acting, or `bootstrap`, `system`, `anonymous`. */
-  actor: string
-  /** Dotted verb, for example `permission.define`, `login.password`, or `check:<permission>`. */
-  action: string
-  /** What was acted on, as the command named it. */
-  resource: string
-  /** `ok`, `allowed`, `denied` or an error code. */
-  outcome: string
-  reason: string
-  prev_hash: string
-  hash: string
 }
 
 /** A participant (organisation) of a trust-framework scheme, with its roles (issue 6). */

@@ -1,11 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { type Kysely, sql, type Transaction } from 'kysely'
-import { type AuditEntry, chainAuditEntries, GENESIS_HASH } from '../audit/chain.js'
+import { type AuditEntry, type AuditRow, chainAuditEntries, GENESIS_HASH } from '../audit/chain.js'
 import { connect, type StoreKind } from './dialects.js'
 import { migrateToLatest } from './migrations.js'
+import { insertOutbox, type OutboxMessage, PARKED } from './outbox.js'
 import { type ReplayStore, replayStore } from './replay-store.js'
 import {
-  type AuditRow,
   type Database,
   type OidcPayloadRow,
   type OutboxRow,
@@ -14,7 +14,7 @@ import {
   replicatedTables,
 } from './schema.js'
 import { type ThrottleStore, throttleStore } from './throttle-store.js'
-import { PARKED, type UsageDataStore, usageDataStore } from './usage-data-store.js'
+import { type UsageDataStore, usageDataStore } from './usage-data-store.js'
 
 /** A change to one replicated row. `row` holds the whole row for `put`, the key columns for `delete`. */
 export type PlannedChange = {
@@ -26,15 +26,6 @@ export type PlannedChange = {
 export type Change = PlannedChange & { revision: number; at: string }
 
 export type Snapshot = { revision: number; rows: { [T in ReplicatedTable]: ReplicatedRows[T][] } }
-
-/** A message to send once the write that causes it has committed. */
-export interface OutboxMessage {
-  channel: 'email' | 'http'
-  target: string
-  subject: string
-  body: string
-  contentType: string
-}
 
 /** What a write decided, given the changes other processes committed since the caller's revision. */
 export interface WritePlan<T> {
@@ -142,29 +133,6 @@ async function applyChange(trx: Loose, change: PlannedChange): Promise<void> {
     for (const key of keys) query = query.where(key, '=', row[key])
     await query.execute()
   }
-}
-
-async function insertOutbox(trx: Transaction<Database>, messages: readonly OutboxMessage[], at: string) {
-  if (messages.length === 0) return
-  await trx
-    .insertInto('outbox')
-    .values(
-      messages.map((m) => ({
-        id: randomUUID(),
-        channel: m.channel,
-        target: m.target,
-        subject: m.subject,
-        body: m.body,
-        content_type: m.contentType,
-        attempts: 0,
-        next_attempt_at: at,
-        leased_until: null,
-        delivered_at: null,
-        last_error: null,
-        created_at: at,
-      })),
-    )
-    .execute()
 }
 
 const toChange = (row: { revision: number; at: string; tbl: string; op: string; row: string }): Change =>

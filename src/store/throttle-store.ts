@@ -1,7 +1,17 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
-import type { ThrottleEntries, ThrottleEntry } from '../entitlements/throttle.js'
 import type { StoreKind } from './dialects.js'
 import type { Database, LoginThrottleRow } from './schema.js'
+
+/** What the store keeps of one throttle key; entitlements/throttle.ts decides what the numbers mean. */
+export interface ThrottleEntry {
+  failures: number
+  firstFailureMs: number
+  lockedUntilMs: number
+  /** The last success on this key (a user at an address), epoch ms; 0 or absent: none. */
+  lastSuccessMs?: number
+}
+
+export type ThrottleEntries = ReadonlyMap<string, ThrottleEntry>
 
 /** A throttle key, and the user it is about (null for address and controller keys). */
 export interface ThrottleKey {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { type Kysely, type SqlBool, sql, type Transaction } from 'kysely'
 import type { StoreKind } from './dialects.js'
+import { type OutboxMessage, PARKED } from './outbox.js'
 import type { Database, GbBlockRow, GbReadingRow, GbResourceRow } from './schema.js'
-import type { OutboxMessage } from './store.js'
 
 /** One interval reading as a file gives it. Times in epoch seconds, as ESPI writes them. */
 export interface ReadingInput {
@@ -85,9 +85,6 @@ export interface UsageDataStore {
   /** Up to `limit` readings of one meter reading starting in [from, to) (epoch seconds), in order. */
   readings(meterReadingId: string, from: number, to: number, limit: number): Promise<ServedReading[]>
 }
-
-/** When a message that will not be sent again is due: never. */
-export const PARKED = '9999-12-31T00:00:00.000Z'
 
 // Rows per INSERT: well under SQLite's limit on bound parameters.
 const BATCH = 500

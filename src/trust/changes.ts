@@ -1,8 +1,8 @@
 import { type Config, settings } from '../config.js'
-import type { World } from '../custodian.js'
 import { enforce } from '../decision/enforce.js'
 import { invalid, notFound, tooLarge } from '../errors.js'
-import type { Plan } from '../store/plan.js'
+import type { Index } from '../kernel/projections.js'
+import type { Plan } from '../kernel/write-plan.js'
 import { checkId } from '../validation.js'
 import type { DelegationEvidence } from './delegation.js'
 import { ASSURANCE, decideIssuer, LEVELS, type Level, type Matrix, type Requirement } from './rules.js'
@@ -14,7 +14,7 @@ import { ASSURANCE, decideIssuer, LEVELS, type Level, type Matrix, type Requirem
  */
 
 export function putPolicy(
-  world: World,
+  world: Index,
   userId: string | undefined,
   evidence: DelegationEvidence,
   now: string,
@@ -43,7 +43,7 @@ export function putPolicy(
  * ones the remote no longer has.
  */
 export function mirrorPolicies(
-  world: World,
+  world: Index,
   userId: string | undefined,
   issuer: string,
   remote: readonly DelegationEvidence[],
@@ -77,7 +77,7 @@ export function mirrorPolicies(
 }
 
 export function removePolicy(
-  world: World,
+  world: Index,
   userId: string | undefined,
   issuer: string,
   subject: string,
@@ -182,7 +182,7 @@ export function parseMatrix(
 }
 
 export function putAssociation(
-  { register }: World,
+  { register }: Index,
   input: {
     id: string
     parent?: string
@@ -232,7 +232,7 @@ export interface PartyInput {
 export const levelOfScore = (score: number): Level => (score >= 75 ? 'high' : score >= 50 ? 'medium' : 'low')
 
 /** Records what is known of a party; its memberships are replaced by the ones given. */
-export function putParty({ register }: World, input: PartyInput, now: string): Plan {
+export function putParty({ register }: Index, input: PartyInput, now: string): Plan {
   checkId('party', input.id)
   const reputation = input.reputation
   let level: Level | undefined
@@ -296,7 +296,7 @@ export function putParty({ register }: World, input: PartyInput, now: string): P
 }
 
 export function putTrustService(
-  { register }: World,
+  { register }: Index,
   input: {
     id: string
     association: string

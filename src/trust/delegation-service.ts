@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs'
-import type { ChangeResult, Custodian, World } from '../custodian.js'
 import { enforce } from '../decision/enforce.js'
 import { CustodianError, invalid, isCustodianError, notFound } from '../errors.js'
+import type { Node } from '../kernel/node.js'
+import type { Index } from '../kernel/projections.js'
+import type { ChangeResult, Plan } from '../kernel/write-plan.js'
 import {
   MAX_JSON_ANSWER,
   OutboundError,
   type OutboundResponse,
   outboundClient,
 } from '../net/guarded-fetch.js'
-import type { Plan } from '../store/plan.js'
 import * as plans from './changes.js'
 import {
   answerThroughChain,
@@ -71,10 +72,10 @@ export interface SignedAnswer extends DelegationAnswer {
  * providers ask with a mask and get signed evidence back; evidence a request carries is verified here too.
  */
 export class DelegationService {
-  readonly #custodian: Custodian
+  readonly #custodian: Node
   #material: Promise<SigningMaterial> | undefined
 
-  constructor(custodian: Custodian) {
+  constructor(custodian: Node) {
     this.#custodian = custodian
   }
 
@@ -135,7 +136,7 @@ export class DelegationService {
     token: string | undefined,
     action: string,
     resource: string,
-    plan: (world: World, now: string, userId: string | undefined) => Plan,
+    plan: (world: Index, now: string, userId: string | undefined) => Plan,
   ): Promise<ChangeResult> {
     const custodian = this.#custodian
     return token === undefined

@@ -120,3 +120,10 @@ export class RegisterModel {
     return issuer === undefined ? [...this.#policies.values()] : [...this.#rowsOf(issuer)]
   }
 }
+
+// This projection in the kernel's Index, as `register` (custodian.ts registers the class).
+declare module '../kernel/projections.js' {
+  interface Index {
+    register: RegisterModel
+  }
+}

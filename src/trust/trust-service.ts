@@ -1,5 +1,6 @@
-import type { ChangeResult, Custodian } from '../custodian.js'
 import { isCustodianError, notFound } from '../errors.js'
+import type { Node } from '../kernel/node.js'
+import type { ChangeResult } from '../kernel/write-plan.js'
 import { outboundClient } from '../net/guarded-fetch.js'
 import * as plans from './changes.js'
 import { answerThroughChain } from './delegation.js'
@@ -72,12 +73,12 @@ function readPartyFacts(json: unknown): Pick<PartyFacts, 'memberships' | 'assura
 }
 
 export class TrustService {
-  readonly #custodian: Custodian
+  readonly #custodian: Node
   readonly #delegation: DelegationService
   readonly #reputation: HttpSource<Reputation> | undefined
   readonly #parties: HttpSource<Pick<PartyFacts, 'memberships' | 'assurance'>> | undefined
 
-  constructor(custodian: Custodian, delegation: DelegationService) {
+  constructor(custodian: Node, delegation: DelegationService) {
     this.#custodian = custodian
     this.#delegation = delegation
     const { reputationSource, partySource, sourceTimeoutMs, sourceCacheSeconds } = custodian.config

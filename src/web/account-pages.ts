@@ -2,10 +2,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import * as querystring from 'node:querystring'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ConsentService } from '../consent/consent-service.js'
-import type { Custodian } from '../custodian.js'
 import { isAdministrator } from '../entitlements/rules.js'
 import { parseToken } from '../entitlements/tokens.js'
 import { isCustodianError } from '../errors.js'
+import type { Node } from '../kernel/node.js'
 import { readMailbox } from '../notify/mailbox.js'
 import { accountPageDocs as docs } from './account-page-docs.js'
 import { html, type Markup, page, pageHeaders } from './html.js'
@@ -23,7 +23,7 @@ const first = (value: string | string[] | undefined) => (Array.isArray(value) ? 
  */
 export async function registerAccountPages(
   app: FastifyInstance,
-  custodian: Custodian,
+  custodian: Node,
   consent: ConsentService,
 ): Promise<void> {
   const csrfKey = await custodian.store.sharedSecret('csrf')

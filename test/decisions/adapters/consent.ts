@@ -7,13 +7,13 @@ import {
 import { ConsentModel } from '../../../src/consent/consent-model.js'
 import { completeScope, parseEspiScope, scopeWithin } from '../../../src/consent/espi-scope.js'
 import { authorizationAccess } from '../../../src/consent/rules.js'
-import type { World } from '../../../src/custodian.js'
 import { EntitlementIndex } from '../../../src/entitlements/entitlement-index.js'
 import { CustodianError } from '../../../src/errors.js'
 import { dataWindow, kindAllowed } from '../../../src/greenbutton/data-window.js'
 import { HouseModel } from '../../../src/housemate/house-model.js'
+import type { Index } from '../../../src/kernel/projections.js'
+import type { Plan } from '../../../src/kernel/write-plan.js'
 import { CatalogModel } from '../../../src/licences/catalog-model.js'
-import type { Plan } from '../../../src/store/plan.js'
 import type { PlannedChange } from '../../../src/store/store.js'
 import { RegisterModel } from '../../../src/trust/register-model.js'
 import {
@@ -40,7 +40,7 @@ import {
  */
 const BASE_URL = 'https://utility.example'
 
-const worldOf = (consent: ConsentModel): World => ({
+const worldOf = (consent: ConsentModel): Index => ({
   index: new EntitlementIndex(),
   model: new HouseModel(),
   consent,

@@ -1,8 +1,9 @@
 import { createReadStream, statSync } from 'node:fs'
 import { parse } from 'csv-parse'
-import type { ChangeResult, Custodian } from '../custodian.js'
 import { hashPassword } from '../entitlements/credentials.js'
 import { CustodianError } from '../errors.js'
+import type { Node } from '../kernel/node.js'
+import type { ChangeResult } from '../kernel/write-plan.js'
 import { opaqueId } from './consent-service.js'
 import {
   type CustomerCsvRow,
@@ -10,7 +11,7 @@ import {
   checkRows,
   type ImportProblem,
   importPlan,
-} from './customer-import.js'
+} from './customer-csv.js'
 
 export type ImportProgress = (phase: 'reading' | 'hashing', done: number, total: number) => void
 
@@ -40,7 +41,7 @@ async function hashAll(
  * one transaction, or not at all.
  */
 export async function importCustomersCsv(
-  custodian: Custodian,
+  custodian: Node,
   token: string | undefined,
   path: string,
   progress?: ImportProgress,
@@ -84,7 +85,7 @@ export async function importCustomersCsv(
     }
   }
   if (problems.length > 0) return { ok: false, problems }
-  const checked = checkRows(custodian.world, rows)
+  const checked = checkRows(custodian.projections, rows)
   if (checked.problems.length > 0) return { ok: false, problems: checked.problems }
   const hashes = await hashAll(new Map(checked.customers.map((c) => [c.username, c.password])), progress)
   const result = await custodian.change(token, 'customer.import', path, (world, now) => {

@@ -1,7 +1,4 @@
-/** The namespaces of Green Button documents, and escaping for the XML Custodian writes. */
-export const ATOM_NS = 'http://www.w3.org/2005/Atom'
-export const ESPI_NS = 'http://naesb.org/espi'
-export const CUSTOMER_NS = 'http://naesb.org/espi/customer'
+/** Escaping for the XML Custodian writes (Green Button feeds, ESPI notifications). */
 
 // Characters XML 1.0 does not allow at all, not even escaped: one in a name would break the whole document.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters to remove

@@ -1,5 +1,5 @@
-import type { World } from '../custodian.js'
-import type { Plan } from '../store/plan.js'
+import type { Index } from '../kernel/projections.js'
+import type { Plan } from '../kernel/write-plan.js'
 import type { ServiceKind } from '../store/schema.js'
 import type { PlannedChange } from '../store/store.js'
 import { SERVICE_KINDS } from './changes.js'
@@ -55,7 +55,7 @@ const USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,199}$/
 const EMAIL = /^[^\s@]+@[^\s@]+$/
 const USAGE_POINT_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/
 
-export function checkRows({ index, consent }: World, rows: Iterable<CustomerCsvRow>): CheckedImport {
+export function checkRows({ index, consent }: Index, rows: Iterable<CustomerCsvRow>): CheckedImport {
   const result: CheckedImport = { customers: [], usagePoints: [], problems: [] }
   const seen = new Set<string>()
   const pointIds = new Set<string>()
@@ -105,7 +105,7 @@ export function checkRows({ index, consent }: World, rows: Iterable<CustomerCsvR
 
 /** The rows to write for a clean import. `ids` makes the opaque ids; `hashes` holds each new customer's password hash. */
 export function importPlan(
-  { consent }: World,
+  { consent }: Index,
   checked: CheckedImport,
   hashes: ReadonlyMap<string, string>,
   ids: (prefix: string) => string,

@@ -1,0 +1,238 @@
+import type { Decision } from '../decision/decision.js'
+import { enforce } from '../decision/enforce.js'
+import { AccessDeniedError, InvalidAccessTokenError, isCustodianError } from '../errors.js'
+import type { Kernel, Planner } from '../kernel/kernel.js'
+import type { Index } from '../kernel/projections.js'
+import type { ChangeResult, Plan } from '../kernel/write-plan.js'
+import type { EntitlementIndex } from './entitlement-index.js'
+import { ADMIN_PERMISSION, HOUSEMATE_CONTROLLER_PERMISSION } from './permissions.js'
+import { decideAccessAny, decideAdministrator } from './rules.js'
+import type { Sessions } from './sessions.js'
+
+/** The answer to check_access: a Decision, and on refusal which error the edges should raise. */
+export interface AccessCheck extends Decision {
+  userId?: string
+  error?: 'InvalidAccessToken' | 'AccessDenied'
+}
+
+/**
+ * Who may do what, at the edges: tokens are checked (and counted as a use), decisions are taken by the pure
+ * functions in check.ts over the Index, recorded in the audit log, and turned into errors where asked.
+ */
+export class Access {
+  readonly #kernel: Kernel
+  readonly #sessions: Sessions
+
+  constructor(kernel: Kernel, sessions: Sessions) {
+    this.#kernel = kernel
+    this.#sessions = sessions
+  }
+
+  get #index(): EntitlementIndex {
+    return this.#kernel.projections.index
+  }
+
+  /**
+   * check_access(token, permission, resource) as a value: never throws for a refusal. Every decision is
+   * recorded in the audit log.
+   */
+  checkAccess(token: string, permission: string, resourceId: string): AccessCheck {
+    return this.checkAccessAny(token, [permission], resourceId)
+  }
+
+  /** Allowed when the token's user holds any one of `permissions` (a reader may view or control, say). */
+  checkAccessAny(token: string, permissions: readonly string[], resourceId: string): AccessCheck {
+    const action = `check:${permissions.join('|')}`
+    const check = this.#sessions.useToken(token)
+    if (!check.ok) {
+      this.#kernel.audit({
+        actor: 'anonymous',
+        action,
+        resource: resourceId,
+        outcome: 'InvalidAccessToken',
+        reason: check.reason,
+      })
+      return {
+        allowed: false,
+        reason: check.reason,
+        obligations: [],
+        revision: this.#index.revision,
+        error: 'InvalidAccessToken',
+      }
+    }
+    const userId = check.token.user_id
+    const decision = decideAccessAny(this.#index, userId, permissions, resourceId)
+    this.#kernel.audit({
+      actor: userId,
+      action,
+      resource: resourceId,
+      outcome: decision.allowed ? 'allowed' : 'denied',
+      reason: decision.reason,
+    })
+    return decision.allowed ? { ...decision, userId } : { ...decision, userId, error: 'AccessDenied' }
+  }
+
+  /** check_access as the seed's exceptions: returns the allowing decision or throws. */
+  assertAccess(token: string | null | undefined, permission: string, resourceId: string): AccessCheck {
+    return this.assertAccessAny(token, [permission], resourceId)
+  }
+
+  assertAccessAny(
+    token: string | null | undefined,
+    permissions: readonly string[],
+    resourceId: string,
+  ): AccessCheck {
+    const result = this.checkAccessAny(token ?? '', permissions, resourceId)
+    const what = `${permissions.join(' or ')} on ${resourceId} refused`
+    if (result.error === 'InvalidAccessToken') {
+      throw new InvalidAccessTokenError(`${what}: ${result.reason}`, {
+        permission: permissions.join(' '),
+        resource: resourceId,
+      })
+    }
+    if (result.error === 'AccessDenied') {
+      throw new AccessDeniedError(`${what}: ${result.reason}`, {
+        permission: permissions.join(' '),
+        resource: resourceId,
+        user: result.userId,
+      })
+    }
+    return result
+  }
+
+  /**
+   * The user a token belongs to, counting this as a use; refuses (audited) a missing, empty, unknown,
+   * logged-out, expired or idle token.
+   */
+  authenticate(token: string | null | undefined, action: string, resource: string): string {
+    const check = this.#sessions.useToken(token ?? '')
+    if (!check.ok) {
+      this.#kernel.audit({
+        actor: 'anonymous',
+        action,
+        resource,
+        outcome: 'InvalidAccessToken',
+        reason: check.reason,
+      })
+      throw new InvalidAccessTokenError(`${action} on ${resource} refused: ${check.reason}`, { resource })
+    }
+    return check.token.user_id
+  }
+
+  /**
+   * The user of a House Mate controller's token: valid, and holding HOUSEMATE_CONTROLLER_PERMISSION. Only a
+   * controller may present voice prints over the network.
+   */
+  authorizeController(token: string | undefined, action: string): string {
+    const userId = this.authenticate(token, action, '-')
+    if (!this.#index.effective(userId).global.has(HOUSEMATE_CONTROLLER_PERMISSION)) {
+      const reason = `${userId} may not ${action}: only a House Mate controller may, holding the ${HOUSEMATE_CONTROLLER_PERMISSION} permission`
+      this.#kernel.audit({ actor: userId, action, resource: '-', outcome: 'AccessDenied', reason })
+      throw new AccessDeniedError(reason)
+    }
+    return userId
+  }
+
+  /** Who may run an administrative action: bootstrap mode, or a valid token of a user holding `admin`. */
+  #authorizeAdmin(
+    token: string | undefined,
+    action: string,
+    identified: (userId: string) => void = () => {},
+  ): string {
+    // A token that is given is always checked, even in bootstrap mode, so a stale one never passes silently.
+    if (token === undefined) {
+      if (this.#index.isBootstrap()) return 'bootstrap'
+      throw new AccessDeniedError(
+        `${action} needs the access token of a user holding the ${ADMIN_PERMISSION} permission, and none was given: log in as an administrator first`,
+      )
+    }
+    const check = this.#sessions.useToken(token)
+    if (!check.ok) throw new InvalidAccessTokenError(check.reason)
+    const userId = check.token.user_id
+    identified(userId)
+    if (this.#index.isBootstrap()) return userId
+    enforce(decideAdministrator(this.#index, userId), { refused: `${userId} may not ${action}` })
+    return userId
+  }
+
+  /** Authorizes an administrative action outside the change log (lists, the audit log, data imports); returns who asked. */
+  authorizeAdminAction(token: string | undefined, action: string): string {
+    let actor = 'anonymous'
+    try {
+      return this.#authorizeAdmin(token, action, (userId) => {
+        actor = userId
+      })
+    } catch (error) {
+      if (isCustodianError(error))
+        this.#kernel.audit({ actor, action, resource: '-', outcome: error.code, reason: error.message })
+      throw error
+    }
+  }
+
+  /**
+   * Who asks a question any valid token may ask (a catalog, delegation or trust decision): the token's user;
+   * without a token, only an administrator's local session (bootstrap, the CLI), else a refusal.
+   */
+  identify(token: string | undefined, action: string, resource: string): string {
+    return token === undefined
+      ? this.authorizeAdminAction(token, action)
+      : this.authenticate(token, action, resource)
+  }
+
+  /**
+   * Runs one administrative change: authorizes `token` (or bootstrap mode) and plans the change against the
+   * Index caught up under the store's write lock, then commits rows, change records and the audit record.
+   */
+  async change(
+    token: string | undefined,
+    action: string,
+    resource: string,
+    plan: (index: Index, now: string) => Plan,
+  ): Promise<ChangeResult> {
+    let actor = 'anonymous'
+    try {
+      return await this.#kernel.commit(
+        () => {
+          actor = this.#authorizeAdmin(token, action, (userId) => {
+            actor = userId
+          })
+          return actor
+        },
+        action,
+        resource,
+        plan,
+      )
+    } catch (error) {
+      if (isCustodianError(error))
+        this.#kernel.audit({ actor, action, resource, outcome: error.code, reason: error.message })
+      throw error
+    }
+  }
+
+  /**
+   * A change made by a user rather than an administrator: `token` must be valid (checked under the write
+   * lock, like everything the plan reads), and the plan decides whether this user may make it.
+   */
+  writeAs(
+    token: string | null | undefined,
+    action: string,
+    resource: string,
+    plan: Planner,
+  ): Promise<ChangeResult> {
+    return this.#kernel.commit(() => this.authenticate(token, action, resource), action, resource, plan)
+  }
+
+  /** A user's change that needs one of `permissions` on `resource` (a device's status, say). */
+  changeAs(
+    token: string | null | undefined,
+    permissions: readonly string[],
+    resource: string,
+    action: string,
+    plan: Planner,
+  ): Promise<ChangeResult> {
+    return this.writeAs(token, action, resource, (index, now, userId) => {
+      this.assertAccessAny(token, permissions, resource)
+      return plan(index, now, userId)
+    })
+  }
+}

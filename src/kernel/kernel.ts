@@ -1,0 +1,242 @@
+import type { AuditEntry } from '../audit/chain.js'
+import { type Config, defaultConfig } from '../config.js'
+import { CustodianError } from '../errors.js'
+import { createLogger, type Logger } from '../logger.js'
+import {
+  type Change,
+  openStore,
+  type Snapshot,
+  type Store,
+  type WriteOutcome,
+  type WritePlan,
+} from '../store/store.js'
+import { AuditRecorder, type DueChanges } from './audit-recorder.js'
+import type { Index, Projection, ProjectionKind, ProjectionKinds } from './projections.js'
+import { type ChangeResult, changeResult, type Plan, writePlan } from './write-plan.js'
+
+export interface NodeOptions {
+  /** SQLite file path or postgres:// URL; defaults to config.db. */
+  db?: string
+  config?: Partial<Config>
+  logger?: Logger
+  /** Milliseconds since the epoch; tests move time with it. */
+  clock?: () => number
+  /** Follow the change log written by other processes (default true). */
+  follow?: boolean
+}
+
+/** Plans a change for `actor` against the Index caught up under the write lock, at time `now`. */
+export type Planner = (index: Index, now: string, actor: string) => Plan
+
+/**
+ * The kernel of one Custodian node, knowing no domain: the store, the Index of the projections domains
+ * registered (built from a snapshot, kept fresh from the change log), the write path and the audit recorder.
+ */
+export class Kernel {
+  readonly config: Config
+  readonly log: Logger
+  readonly store: Store
+  /** The Index: every registered projection by name (see projections.ts). */
+  readonly projections: Index
+  readonly #projections: Projection[]
+  readonly #clock: () => number
+  readonly #recorder: AuditRecorder
+  #revision: number
+  #catchingUp: Promise<number> | undefined
+  readonly #timers: NodeJS.Timeout[] = []
+  #unsubscribe: (() => Promise<void>) | undefined
+  #closed = false
+
+  private constructor(
+    store: Store,
+    registered: { index: Index; list: Projection[] },
+    revision: number,
+    config: Config,
+    options: NodeOptions,
+  ) {
+    this.config = config
+    this.log = options.logger ?? createLogger(config.logLevel)
+    this.store = store
+    this.projections = registered.index
+    this.#projections = registered.list
+    this.#revision = revision
+    this.#clock = options.clock ?? Date.now
+    this.#recorder = new AuditRecorder({
+      store,
+      log: this.log,
+      flushMs: this.config.auditFlushMs,
+      now: () => this.now(),
+      write: (decide) => this.write(decide),
+    })
+  }
+
+  /** Opens the store and builds every kind of projection from one snapshot; follows the change log unless told not to. */
+  static async open(options: NodeOptions, kinds: ProjectionKinds): Promise<Kernel> {
+    const config = { ...defaultConfig(), ...options.config }
+    const store = await openStore(options.db ?? config.db)
+    const snapshot = await store.loadSnapshot()
+    const index: Partial<Index> = {}
+    const names = Object.keys(kinds) as (keyof Index)[]
+    const list = names.map((name) => build(index, name, kinds[name], snapshot))
+    // Complete: ProjectionKinds has a kind for every member of the Index.
+    const kernel = new Kernel(store, { index: index as Index, list }, snapshot.revision, config, options)
+    if (options.follow !== false) await kernel.#follow()
+    return kernel
+  }
+
+  /** Where third parties and customers reach this server; `serve` fills it in when not configured. */
+  get publicUrl(): string {
+    return (this.config.publicUrl || `http://${this.config.host}:${this.config.port}`).replace(/\/$/, '')
+  }
+
+  /** The revision of the change log the Index has reached. */
+  get revision(): number {
+    return this.#revision
+  }
+
+  /** True once `close` has begun: write-backs then write everything, not just what is due. */
+  get closing(): boolean {
+    return this.#closed
+  }
+
+  now(): number {
+    return this.#clock()
+  }
+
+  /** Every projection sees every committed change, in order. */
+  #apply(changes: readonly Change[]): void {
+    for (const projection of this.#projections) projection.apply(changes)
+    for (const change of changes) this.#revision = Math.max(this.#revision, change.revision)
+  }
+
+  // --- the change feed ---------------------------------------------------------------------------------
+
+  async #follow(): Promise<void> {
+    const poll = () => {
+      this.catchUp().catch((error) =>
+        this.log.warn({ err: error }, 'reading the change log failed; will retry'),
+      )
+    }
+    this.#timers.push(setInterval(poll, this.config.changePollMs).unref())
+    this.#unsubscribe = await this.store.subscribe(poll, (error) =>
+      this.log.warn({ err: error }, 'change notifications lost; polling continues'),
+    )
+  }
+
+  /** Runs `task` every `ms` until the node closes; a failure is logged as `what` failed, and retried next time. */
+  every(ms: number, what: string, task: () => Promise<unknown>): void {
+    const run = () => {
+      task().catch((error) => this.log.warn({ err: error }, `${what} failed`))
+    }
+    this.#timers.push(setInterval(run, ms).unref())
+  }
+
+  /** Applies every change committed since the Index's revision; resolves to the new revision. */
+  catchUp(): Promise<number> {
+    this.#catchingUp ??= (async () => {
+      try {
+        for (;;) {
+          const changes = await this.store.changesSince(this.#revision)
+          if (changes.length === 0) return this.#revision
+          this.#apply(changes)
+        }
+      } finally {
+        this.#catchingUp = undefined
+      }
+    })()
+    return this.#catchingUp
+  }
+
+  /** Waits until the Index has reached `revision` (a caller's own earlier write, say). */
+  async atLeast(revision: number): Promise<void> {
+    if (this.#revision >= revision) return
+    await this.catchUp()
+    // The read awaited may have begun before the caller's write committed; one more begins after it.
+    if (this.#revision < revision) await this.catchUp()
+    if (this.#revision < revision) {
+      throw new CustodianError(
+        'Validation',
+        `revision ${revision} has not been written yet; the store is at revision ${this.#revision}`,
+      )
+    }
+  }
+
+  // --- the write path ----------------------------------------------------------------------------------
+
+  /**
+   * One write under the store's lock: the Index first catches up with what other nodes committed, `decide`
+   * reads it and says what to write, and the committed changes reach every projection.
+   */
+  async write<T>(decide: () => WritePlan<T>): Promise<WriteOutcome<T>> {
+    const outcome = await this.store.write(this.#revision, (pending) => {
+      this.#apply(pending)
+      return decide()
+    })
+    this.#apply(outcome.changes)
+    return outcome
+  }
+
+  /**
+   * Commits a planned change with its audit record: `who` names the actor under the lock (and may refuse),
+   * then `plan` decides against the caught-up Index.
+   */
+  async commit(who: () => string, action: string, resource: string, plan: Planner): Promise<ChangeResult> {
+    const outcome = await this.write(() => {
+      const actor = who()
+      const at = new Date(this.now()).toISOString()
+      return writePlan(plan(this.projections, at, actor), { at, actor, action, resource })
+    })
+    return changeResult(outcome)
+  }
+
+  // --- the audit recorder ------------------------------------------------------------------------------
+
+  /** Queues an audit record; decisions are written in batches within `auditFlushMs`. */
+  audit(entry: Omit<AuditEntry, 'at'>): void {
+    this.#recorder.record(entry)
+  }
+
+  /** Registers changes a domain writes back lazily, with the next batch of audit records. */
+  writeBackWith(due: DueChanges): void {
+    this.#recorder.writeBackWith(due)
+  }
+
+  /** Asks for the next batch soon, though no record is queued (a write-back is due). */
+  scheduleFlush(): void {
+    this.#recorder.scheduleFlush()
+  }
+
+  /** Writes queued audit records and write-backs now; resolves once they are committed. */
+  flush(): Promise<void> {
+    return this.#recorder.flush()
+  }
+
+  /** Checks the whole audit chain and the head recorded with the last append. */
+  verifyAudit(): Promise<{ count: number; problems: { seq: number; problem: string }[] }> {
+    return this.#recorder.verify()
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    for (const timer of this.#timers) clearInterval(timer)
+    this.#recorder.stop()
+    await this.#unsubscribe?.()
+    await this.flush().catch((error) =>
+      this.log.error({ err: error }, 'writing the last audit records failed'),
+    )
+    await this.store.close()
+  }
+}
+
+/** Builds one projection from the snapshot and enters it in the Index under its name. */
+function build<K extends keyof Index>(
+  index: Partial<Index>,
+  name: K,
+  kind: ProjectionKind<K>,
+  snapshot: Snapshot,
+): Projection {
+  const projection = kind.fromSnapshot(snapshot)
+  index[name] = projection
+  return projection
+}
