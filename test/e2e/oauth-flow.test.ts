@@ -75,7 +75,7 @@ describe('the ESPI authorization server, with openid-client as the third party',
     })
     expect(tokens.token_type.toLowerCase()).toBe('bearer')
     expect(tokens.scope).toBe(scope)
-    expect(tokens.refresh_token).toBeTruthy()
+    expect(tokens.refresh_token).toMatch(/^[\w-]{43,}$/)
 
     const info = await client.tokenIntrospection(config, tokens.access_token)
     expect(info.active).toBe(true)
