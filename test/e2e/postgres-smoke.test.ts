@@ -13,7 +13,11 @@ import {
   userWithSession,
 } from '../support/server.js'
 import { tempPostgres } from '../support/temp-store.js'
-import { authorizationRequest, discoverAs } from '../support/third-party.js'
+import { authorizationRequest, registerSolarSavings } from '../support/third-party.js'
+
+/** Whether `token`'s user may control the oven in `resource`, asked of one node. */
+const check = (node: RunningServer, token: string, resource: string) =>
+  call(node.url, 'POST', '/v1/check', { token, body: { permission: 'control_oven', resource } })
 
 const auditVerify = (db: string) => {
   const run = spawnSync(process.execPath, [CLI, 'audit', 'verify', '--db', db], {
@@ -75,10 +79,7 @@ describe('custodian serve on PostgreSQL', () => {
     })
     expect(assigned.status).toBe(200)
 
-    const allowed = await call(server.url, 'POST', '/v1/check', {
-      token: sam,
-      body: { permission: 'control_oven', resource: 'house1_kitchen' },
-    })
+    const allowed = await check(server, sam, 'house1_kitchen')
     expect(allowed).toMatchObject({
       status: 200,
       body: {
@@ -87,10 +88,7 @@ describe('custodian serve on PostgreSQL', () => {
         reason: 'sam holds control_oven on house1, which contains house1_kitchen',
       },
     })
-    const denied = await call(server.url, 'POST', '/v1/check', {
-      token: jo,
-      body: { permission: 'control_oven', resource: 'house1' },
-    })
+    const denied = await check(server, jo, 'house1')
     expect(denied).toMatchObject({
       status: 403,
       body: {
@@ -105,24 +103,23 @@ describe('custodian serve on PostgreSQL', () => {
   })
 
   it('runs a second node on the same database that follows the first one’s changes', async () => {
-    second = await startServer(target)
-    expect(second.adminPassword).toBeUndefined() // the administrator exists already
-    const login = await call(second.url, 'POST', '/v1/sessions', {
+    const node = await startServer(target)
+    second = node
+    expect(node.adminPassword).toBeUndefined() // the administrator exists already
+    const login = await call(node.url, 'POST', '/v1/sessions', {
       body: { user: 'sam', password: 'sam password' },
     })
     expect(login.status).toBe(201)
     const sam = login.body.token as string
-    const check = () =>
-      call(second?.url as string, 'POST', '/v1/check', {
-        token: sam,
-        body: { permission: 'control_oven', resource: 'house1' },
-      })
-    expect((await check()).status).toBe(200)
+    expect((await check(node, sam, 'house1')).status).toBe(200)
     const revoked = await call(server.url, 'DELETE', '/v1/users/sam/resource-roles/house1_cook', {
       token: admin,
     })
     expect(revoked.status).toBe(200)
-    await vi.waitFor(async () => expect((await check()).status).toBe(403), { timeout: 10_000, interval: 50 })
+    await vi.waitFor(async () => expect((await check(node, sam, 'house1')).status).toBe(403), {
+      timeout: 10_000,
+      interval: 50,
+    })
   })
 
   it('runs an OAuth code flow with consent, and refuses the code a second time', async () => {
@@ -133,21 +130,11 @@ describe('custodian serve on PostgreSQL', () => {
       token: admin,
       body: { description: 'Rabbit Hole Lane', kind: 'electricity' },
     })
-    const party = await call(server.url, 'POST', '/v1/third-parties', {
-      token: admin,
-      body: {
-        name: 'Solar Savings',
-        redirect_uris: [redirectUri],
-        notify_uri: 'https://solar.example/notify',
-        scope: 'FB=1_4_5_15;IntervalDuration=900_3600;BlockDuration=monthly;HistoryLength=24',
-      },
+    const { config } = await registerSolarSavings(server.url, admin, {
+      redirectUri,
+      notifyUri: 'https://solar.example/notify',
+      scope: 'FB=1_4_5_15;IntervalDuration=900_3600;BlockDuration=monthly;HistoryLength=24',
     })
-    expect(party.status).toBe(201)
-    const config = await discoverAs(
-      server.url,
-      party.body.client_id as string,
-      party.body.client_secret as string,
-    )
     const flow = await authorizationRequest(config, redirectUri, scope)
     const { callback, pages } = await authorizeAsCustomer(server.url, flow.url, redirectUri, {
       username: 'alice',
