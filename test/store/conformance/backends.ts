@@ -7,7 +7,7 @@ export { GENESIS_HASH, verifyAuditChain } from '../../../src/audit/chain.js'
 export type { ThrottleEntries, ThrottleEntry } from '../../../src/entitlements/throttle.js'
 export { StoreAdapter } from '../../../src/oauth/adapter.js'
 export type { OidcPayloadRow } from '../../../src/store/schema.js'
-export type { Change, Store } from '../../../src/store/store.js'
+export type { Store } from '../../../src/store/store.js'
 export { type BlockQuery, PARKED } from '../../../src/store/usage-data-store.js'
 export { openStore }
 
