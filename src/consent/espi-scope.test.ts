@@ -8,7 +8,7 @@ const parsed = (text: string): EspiScope => {
 }
 
 describe('ESPI scope strings', () => {
-  it("parses the issue's example and gives the history in seconds from the block duration", () => {
+  it('parses a scope with every part and gives the history in seconds from the block duration', () => {
     expect(parsed('FB=4_5_15;IntervalDuration=3600;BlockDuration=monthly;HistoryLength=13')).toEqual({
       functionBlocks: [4, 5, 15],
       intervalDurations: [3600],

@@ -33,6 +33,8 @@ describe('reading Green Button files', () => {
     const { entries, warnings } = await readFile(join(DATA, file))
     expect(warnings).toEqual([])
     expect(entries.length).toBeGreaterThan(0)
+    const xml = readFileSync(join(DATA, file), 'utf8')
+    expect(entries.length).toBe((xml.match(/<(\w+:)?entry[\s>]/g) ?? []).length)
     const expected = (readFileSync(join(DATA, file), 'utf8').match(/<IntervalReading>/g) ?? []).length
     expect(readings(entries)).toBe(expected)
   })
@@ -117,6 +119,12 @@ describe('reading Green Button files', () => {
     )
     expect(warnings.length).toBeGreaterThan(0)
     expect(warnings[0]?.message).toMatch(/customer resource .* skipped: personal data is not imported/)
+    expect(warnings).toEqual([
+      {
+        position: { line: 16, column: 18 },
+        message: 'customer resource Customer skipped: personal data is not imported',
+      },
+    ])
   })
 
   it('refuses what is not XML, a DOCTYPE (external entities), the wrong namespace, a bad number, a cut-off file', async () => {

@@ -53,7 +53,7 @@ export interface ImportReport {
 }
 
 const SERVICE_CATEGORY: Record<ServiceKind, number> = { electricity: 0, gas: 1, water: 2 }
-// Resources a feed may carry that Custodian keeps itself (issue 4) rather than takes from a file.
+// Resources a feed may carry that Custodian keeps itself rather than takes from a file.
 const NOT_DATA = new Set(['Authorization', 'ApplicationInformation', 'Subscription', 'BatchList'])
 
 /**

@@ -233,7 +233,7 @@ export interface ChangeRow {
   row: string
 }
 
-/** A participant (organisation) of a trust-framework scheme, with its roles (issue 6). */
+/** A participant (organisation) of a trust-framework scheme, with its roles. */
 export interface ParticipantRow {
   id: string
   name: string
@@ -265,7 +265,7 @@ export interface LicenceRow {
   updated_at: string
 }
 
-/** A data owner's delegation evidence in the Authorization Register: one per issuer and subject (issue 7). */
+/** A data owner's delegation evidence in the Authorization Register: one per issuer and subject. */
 export interface DelegationPolicyRow {
   policy_issuer: string
   access_subject: string
@@ -274,7 +274,7 @@ export interface DelegationPolicyRow {
   updated_at: string
 }
 
-/** A BDI association; the root network has no parent (issue 7). */
+/** A BDI association; the root network has no parent. */
 export interface TrustAssociationRow {
   id: string
   parent: string | null
@@ -313,7 +313,7 @@ export interface TrustServiceRow {
 }
 
 /**
- * Green Button data (issue 5): published consumption data, kept outside the change log because it is data
+ * Green Button data: published consumption data, kept outside the change log because it is data
  * served to third parties, not entitlement state. Times are epoch milliseconds.
  */
 export interface GbResourceRow {

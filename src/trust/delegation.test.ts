@@ -72,9 +72,40 @@ describe('the Authorization Register’s answer to a delegation mask', () => {
     )
   })
 
-  it('reads every seed policy of the register', () => {
-    for (const file of readdirSync(join(ISHARE, 'policies')))
-      expect(parseEvidence(read(`policies/${file}`)).policySets.length).toBeGreaterThan(0)
+  it('reads every seed policy of the register: its issuer, subject, and each policy’s resource and rules', () => {
+    const PERMIT_DENY_DENY = ['GS1.CONTAINER: Permit Deny Deny']
+    const seeds: Record<string, [string, string, string[]]> = {
+      'AR.1234567890.json': ['EU.EORI.NL812972715', 'EU.EORI.NL000000001', PERMIT_DENY_DENY],
+      'AR.2234567890.json': ['EU.EORI.NL820599669', 'EU.EORI.NL000000002', PERMIT_DENY_DENY],
+      'AR.3234567890.json': ['EU.EORI.NL850169513', 'EU.EORI.NL000000003', PERMIT_DENY_DENY],
+      'AR.4234567890.json': ['EU.EORI.NL812972715', 'EU.EORI.NL000000001', PERMIT_DENY_DENY],
+      'AR.5234567890.json': ['EU.EORI.NL812972715', 'EU.EORI.NL000000002', PERMIT_DENY_DENY],
+      'AR.6234567890.json': ['EU.EORI.NL820599669', 'EU.EORI.NL000000003', PERMIT_DENY_DENY],
+      'AR.HAPPYFLOW1.json': ['EU.EORI.NL000000003', 'EU.EORI.NL000000001', ['GS1.CONTAINER: Permit']],
+      'AR.HAPPYFLOW2.json': ['EU.EORI.NL000000003', 'EU.EORI.NL000000002', ['GS1.CONTAINER: Permit Deny']],
+      'AR.HAPPYFLOW3.json': ['EU.EORI.NL000000002', 'EU.EORI.NL000000001', ['GS1.CONTAINER: Permit Deny']],
+      'AR.HAPPYFLOW4.json': [
+        'EU.EORI.NL000000005',
+        'EU.EORI.NL000000001',
+        [
+          'GS1.CONTAINER: Permit Deny',
+          'ORDER.DATA: Permit Deny',
+          'GS1.CONTAINER: Permit Deny Deny Deny',
+          'ORDER.DATA: Permit Deny',
+        ],
+      ],
+      'AR.HAPPYFLOW5.json': ['EU.EORI.NL000000005', 'NL100000015', ['GS1.CONTAINER: Permit']],
+    }
+    const files = readdirSync(join(ISHARE, 'policies')).sort()
+    expect(files).toEqual(Object.keys(seeds))
+    for (const file of files) {
+      const evidence = parseEvidence(read(`policies/${file}`))
+      expect(evidence.policySets.length).toBeGreaterThan(0)
+      const policies = evidence.policySets.flatMap((set) =>
+        set.policies.map((p) => `${p.target.resource.type}: ${p.rules.map((r) => r.effect).join(' ')}`),
+      )
+      expect([evidence.policyIssuer, evidence.target.accessSubject, policies], file).toEqual(seeds[file])
+    }
   })
 
   it('names the field of a malformed document', () => {

@@ -155,13 +155,21 @@ describe('the iSHARE Authorization Register over HTTP', () => {
 /** A register of its own for a describe block: its URL, its administrator, and a service provider's token. */
 function freshRegister() {
   const temp = tempSqlite()
-  const state = { server: undefined as unknown as RunningServer, admin: '', provider: '' }
+  let server: RunningServer | undefined
+  const state = {
+    get server(): RunningServer {
+      if (!server) throw new Error('the register starts in beforeAll: use it inside a test')
+      return server
+    },
+    admin: '',
+    provider: '',
+  }
   beforeAll(async () => {
-    ;({ server: state.server, admin: state.admin } = await startWithAdmin(temp.target))
-    state.provider = await userWithSession(state.server.url, state.admin, PROVIDER)
+    ;({ server, admin: state.admin } = await startWithAdmin(temp.target))
+    state.provider = await userWithSession(server.url, state.admin, PROVIDER)
   })
   afterAll(async () => {
-    await state.server.stop()
+    await server?.stop()
     temp.remove()
   })
   return state

@@ -5,7 +5,7 @@ import { ALICE_BODY } from '../support/customers.js'
 import { authorizeAsCustomer } from '../support/oauth-customer.js'
 import { call, type RunningServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
-import { authorizationRequest, discoverAs } from '../support/third-party.js'
+import { authorizationRequest, registerSolarSavings } from '../support/third-party.js'
 import { validateGreenButton } from '../support/xmllint.js'
 
 /** A Green Button Connect My Data third party, as openid-client (a certified client) drives it. */
@@ -15,7 +15,6 @@ describe('the ESPI authorization server, with openid-client as the third party',
   let admin: string
   let config: client.Configuration
   let clientId: string
-  let clientSecret: string
   const redirectUri = 'https://solar.example/callback'
   const scope = 'FB=4_5;IntervalDuration=3600;BlockDuration=monthly;HistoryLength=13'
 
@@ -31,18 +30,11 @@ describe('the ESPI authorization server, with openid-client as the third party',
       token: admin,
       body: { description: 'Rabbit Hole Lane', kind: 'electricity' },
     })
-    const party = await call(server.url, 'POST', '/v1/third-parties', {
-      token: admin,
-      body: {
-        name: 'Solar Savings',
-        redirect_uris: [redirectUri],
-        notify_uri: 'https://solar.example/notify',
-        scope: 'FB=1_4_5_15;IntervalDuration=900_3600;BlockDuration=monthly;HistoryLength=24',
-      },
-    })
-    clientId = party.body.client_id as string
-    clientSecret = party.body.client_secret as string
-    config = await discoverAs(server.url, clientId, clientSecret)
+    ;({ clientId, config } = await registerSolarSavings(server.url, admin, {
+      redirectUri,
+      notifyUri: 'https://solar.example/notify',
+      scope: 'FB=1_4_5_15;IntervalDuration=900_3600;BlockDuration=monthly;HistoryLength=24',
+    }))
   })
   afterAll(async () => {
     await server.stop()
@@ -75,7 +67,7 @@ describe('the ESPI authorization server, with openid-client as the third party',
     })
     expect(tokens.token_type.toLowerCase()).toBe('bearer')
     expect(tokens.scope).toBe(scope)
-    expect(tokens.refresh_token).toBeTruthy()
+    expect(tokens.refresh_token).toMatch(/^[\w-]{43,}$/)
 
     const info = await client.tokenIntrospection(config, tokens.access_token)
     expect(info.active).toBe(true)

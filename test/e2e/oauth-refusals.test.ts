@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { authorizeAsCustomer } from '../support/oauth-customer.js'
 import { call, type RunningServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
-import { authorizationRequest, discoverAs } from '../support/third-party.js'
+import { authorizationRequest, registerSolarSavings } from '../support/third-party.js'
 
 describe('what the ESPI authorization server refuses', () => {
   const temp = tempSqlite()
@@ -32,18 +32,11 @@ describe('what the ESPI authorization server refuses', () => {
       token: admin,
       body: { description: 'Meter', kind: 'gas' },
     })
-    const party = await call(server.url, 'POST', '/v1/third-parties', {
-      token: admin,
-      body: {
-        name: 'Solar Savings',
-        redirect_uris: [redirectUri],
-        notify_uri: 'https://solar.example/n',
-        scope: 'FB=1_4_5;IntervalDuration=3600',
-      },
-    })
-    clientId = party.body.client_id as string
-    const secret = party.body.client_secret as string
-    config = await discoverAs(server.url, clientId, secret)
+    ;({ clientId, config } = await registerSolarSavings(server.url, admin, {
+      redirectUri,
+      notifyUri: 'https://solar.example/n',
+      scope: 'FB=1_4_5;IntervalDuration=3600',
+    }))
   })
   afterAll(async () => {
     await server.stop()

@@ -184,8 +184,11 @@ describe('custodian serve', () => {
       body: { user: 'jimmy', password: 'jimmys password' },
     })
     expect(throttled.status).toBe(429)
-    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0)
+    const retryAfter = Number(throttled.headers.get('retry-after'))
+    expect(retryAfter).toBeGreaterThan(0)
+    expect(retryAfter).toBeLessThanOrEqual(30) // the first lockout, loginLockoutSeconds
     expect(throttled.body.detail).toMatch(/too many failed logins for user jimmy; try again in \d+ s/)
+    expect(throttled.body.detail).toContain(`try again in ${retryAfter} s`)
   })
 
   it('serves an OpenAPI document covering every API route', async () => {

@@ -58,6 +58,13 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
       })
       points[id] = id
     }
+    // Kept empty: a refused import into it must leave it without a single row.
+    await consent.createUsagePoint(undefined, {
+      customer: 'alice',
+      description: 'spare',
+      kind: 'electricity',
+      id: 'up_spare',
+    })
     const party = await consent.registerThirdParty(undefined, {
       name: 'Solar Savings',
       description: 'Sizes solar panels from your usage',
@@ -85,6 +92,25 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
       chunks: createReadStream(join(DATA, file), { highWaterMark: 4096 }),
       mapping: { usagePoint },
     })
+
+  /** Every Green Button row and undelivered message in the store: what a refused import must leave as it was. */
+  const stored = async () => {
+    const resources = await custodian.store.usage.resources([...Object.keys(points), 'up_spare'])
+    const meterReadings = resources.filter((r) => r.kind === 'MeterReading').map((r) => r.id)
+    const all = { from: 0, to: 2 ** 31 }
+    return {
+      resources,
+      blocks: await Promise.all(
+        meterReadings.map((id) =>
+          custodian.store.usage.blocks({ meterReadingId: id, ...all, limit: 100_000 }),
+        ),
+      ),
+      readings: await Promise.all(
+        meterReadings.map((id) => custodian.store.usage.readings(id, all.from, all.to, 1_000_000)),
+      ),
+      outbox: await custodian.store.pendingOutbox(100_000),
+    }
+  }
 
   /** The Batch of a usage point as the authorization (or `usagePoints` in its place) serves it, whole. */
   const served = async (usagePoint: string, usagePoints?: string[]) => {
@@ -152,26 +178,67 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
     const last = file.lastIndexOf('<value>', file.lastIndexOf('</IntervalReading>'))
     const broken = `${file.slice(0, last)}<value>12.5</value>${file.slice(file.indexOf('</value>', last) + 8)}`
     cases.push([broken, /bad\.xml:\d+:\d+: IntervalReading value must be a whole number, found "12\.5"/])
-    for (const [content, reason] of cases) {
-      await expect(
-        usage.import(undefined, {
-          name: 'bad.xml',
-          format: 'xml',
-          chunks: text(content),
-          mapping: { usagePoint: 'up_front' },
-        }),
-      ).rejects.toThrow(reason)
-    }
+    const rows = await stored()
+    for (const usagePoint of ['up_front', 'up_spare'])
+      for (const [content, reason] of cases) {
+        await expect(
+          usage.import(undefined, {
+            name: 'bad.xml',
+            format: 'xml',
+            chunks: text(content),
+            mapping: { usagePoint },
+          }),
+        ).rejects.toThrow(reason)
+      }
     expect(await served('up_front')).toBe(before)
+    // The broken file's readings are new to up_spare: all or nothing means none of them, and no resource.
+    expect(await custodian.store.usage.resources(['up_spare'])).toEqual([])
+    expect(await stored()).toEqual(rows)
   })
 
+  /** What each schema-invalid file gets: a refusal at a position, or an import with warnings. */
+  const INVALID: Record<
+    string,
+    { error: string } | { warnings: { line: number; column: number; message: string }[] }
+  > = {
+    'Customer-Subscription-Feed-Anonymized.xml': { error: '1:0: no readings: the document has no entries' },
+    'ServiceCategory.xml': {
+      error:
+        '22:57: a Green Button document is an Atom feed or entry; this one starts with espi:ServiceCategory in namespace "http://naesb.org/espi"',
+    },
+    'Usage-Subscription-Feed-Anonymized.xml': {
+      warnings: [
+        {
+          line: 51,
+          column: 22,
+          message:
+            'ReadingType is nested in its MeterReading (ESPI links it instead): read as that meter reading’s reading type',
+        },
+      ],
+    },
+  }
+
   it.each(invalid)('refuses or warns about %s, never half-importing it', async (file) => {
+    const expected = INVALID[file.replace('schema-invalid/', '')]
+    if (!expected) throw new Error(`no expected outcome for ${file}: add it to INVALID`)
+    const rows = await stored()
     const outcome = await importFile(file).then(
       (report) => ({ report }),
       (error: Error) => ({ error }),
     )
-    if ('error' in outcome) expect(outcome.error.message).toMatch(new RegExp(`^${file}:\\d+:\\d+: `))
-    else expect(outcome.report.warnings.length).toBeGreaterThan(0)
+    if ('error' in outcome) {
+      expect(outcome.error.message).toMatch(new RegExp(`^${file}:\\d+:\\d+: `))
+      expect({ error: outcome.error.message }).toEqual({
+        error: 'error' in expected ? `${file}:${expected.error}` : 'an import with warnings',
+      })
+      expect(await stored()).toEqual(rows)
+    } else {
+      expect(outcome.report.warnings.length).toBeGreaterThan(0)
+      expect({
+        warnings: outcome.report.warnings.map((w) => ({ ...w.position, message: w.message })),
+      }).toEqual(expected)
+      expect(outcome.report.readings).toBe(0)
+    }
   })
 
   it('refuses a usage point that is not mapped to one of Custodian’s, naming it', async () => {
@@ -239,10 +306,11 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
   })
 
   it('refuses a CSV row by line and column, leaving nothing behind', async () => {
-    const rows =
+    const csv =
       'usage_point,start,duration,value\nup_front,2026-11-21T00:00:00Z,900,5\nup_front,2026-11-21T00:15:00Z,900,lots\n'
+    const rows = await stored()
     await expect(
-      usage.import(undefined, { name: 'bad.csv', format: 'csv', chunks: text(rows), mapping: {} }),
+      usage.import(undefined, { name: 'bad.csv', format: 'csv', chunks: text(csv), mapping: {} }),
     ).rejects.toThrow(/^bad\.csv:3:0: value: "lots" is not a whole number$/)
     const start = Date.parse('2026-11-21T00:00:00Z') / 1000
     const meterReading = (await custodian.store.usage.resources(['up_front'])).find(
@@ -251,6 +319,7 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
     expect(
       await custodian.store.usage.readings(meterReading?.id as string, start, start + 86400, 10),
     ).toEqual([])
+    expect(await stored()).toEqual(rows)
   })
 
   it('notifies the third party once per publication, superseding an undelivered older notice', async () => {

@@ -1,5 +1,4 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConsentService } from '../../src/consent/consent-service.js'
 import { Custodian } from '../../src/custodian.js'
@@ -114,7 +113,7 @@ async function delayWhile(work: () => Promise<void>): Promise<number> {
 describe('bounded work per request', () => {
   const temp = tempSqlite()
   let custodian: Custodian
-  let app: FastifyInstance
+  let app: Awaited<ReturnType<typeof buildApp>>
   const tokens: Record<string, string> = {}
 
   const send = (
@@ -154,7 +153,7 @@ describe('bounded work per request', () => {
       kind: 'electricity',
       id: 'up_front',
     })
-    app = (await buildApp(custodian, { logger: createLogger('silent') })) as unknown as FastifyInstance
+    app = await buildApp(custodian, { logger: createLogger('silent') })
   })
   afterAll(async () => {
     await app?.close()

@@ -83,6 +83,7 @@ describe.each(storeBackends)('two nodes on one $name store', ({ make }) => {
     expect(stale.checkAccess(sam.token, 'control_oven', 'house1').error).toBe('InvalidAccessToken')
     const stored = (await stale.store.loadSnapshot()).rows.access_tokens.find((t) => t.id === sam.tokenId)
     expect(stored?.ended_at).not.toBeNull()
+    expect(stored?.ended_at).toBe(new Date(now).toISOString()) // the logout's time, kept by the flush
     await stale.close()
   })
 

@@ -1,4 +1,5 @@
 import * as client from 'openid-client'
+import { call } from './server.js'
 
 /** A third party's OAuth client, as openid-client sets it up (http is allowed: the tests run on loopback). */
 export const discoverAs = (baseUrl: string, clientId: string, clientSecret: string) =>
@@ -25,4 +26,25 @@ export async function authorizationRequest(config: client.Configuration, redirec
     state,
   })
   return { url: url.href, codeVerifier, state }
+}
+
+/** Solar Savings registered by the administrator over HTTP, with its credentials and its client set up. */
+export async function registerSolarSavings(
+  url: string,
+  admin: string,
+  registration: { redirectUri: string; notifyUri: string; scope: string },
+) {
+  const party = await call(url, 'POST', '/v1/third-parties', {
+    token: admin,
+    body: {
+      name: 'Solar Savings',
+      redirect_uris: [registration.redirectUri],
+      notify_uri: registration.notifyUri,
+      scope: registration.scope,
+    },
+  })
+  if (party.status !== 201) throw new Error(`Solar Savings was not registered: ${JSON.stringify(party.body)}`)
+  const clientId = party.body.client_id as string
+  const clientSecret = party.body.client_secret as string
+  return { clientId, clientSecret, config: await discoverAs(url, clientId, clientSecret) }
 }

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest'
+import { auditEntry, backends, GENESIS_HASH, race, storeFixture, verifyAuditChain } from './backends.js'
+
+describe.each(backends)('the audit log on $name', ({ make }) => {
+  const fixture = storeFixture(make)
+
+  it('starts empty, its head the genesis hash', async () => {
+    expect(await fixture.store.readAudit(0, 10)).toEqual([])
+    expect(await fixture.store.auditHead()).toEqual({ seq: 0, hash: GENESIS_HASH })
+  })
+
+  it('appends the records of a write in order, chained from the genesis hash, and records the head', async () => {
+    const { store } = fixture
+    await store.write(0, () => ({
+      changes: [],
+      audit: [auditEntry('one'), auditEntry('two')],
+      result: null,
+    }))
+    const rows = await store.readAudit(0, 10)
+    expect(rows.map((r) => [r.seq, r.action])).toEqual([
+      [1, 'one'],
+      [2, 'two'],
+    ])
+    expect(rows[0]).toMatchObject({ ...auditEntry('one'), prev_hash: GENESIS_HASH })
+    expect(rows[1]?.prev_hash).toBe(rows[0]?.hash)
+    expect(await store.auditHead()).toEqual({ seq: 2, hash: rows[1]?.hash })
+  })
+
+  it('leaves the log and its head alone when a write has no audit records', async () => {
+    const { store } = fixture
+    const head = await store.auditHead()
+    await store.write(0, () => ({
+      changes: [{ tbl: 'users', op: 'put', row: { id: 'quiet', name: 'Quiet' } }],
+      audit: [],
+      result: null,
+    }))
+    expect(await store.auditHead()).toEqual(head)
+    expect(await store.readAudit(head.seq, 10)).toEqual([])
+  })
+
+  it('chains audit records across writes and connections, and records the head', async () => {
+    const { store } = fixture
+    const other = await fixture.node()
+    await race([store, other], 19, (node, i) =>
+      node.write(0, () => ({ changes: [], audit: [auditEntry(`w${i}`)], result: null })),
+    )
+    const rows = await store.readAudit(0, 1000)
+    expect(rows.length).toBe(21)
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1))
+    const result = verifyAuditChain(rows, { seq: 0, hash: GENESIS_HASH })
+    expect(result.problems).toEqual([])
+    expect(await store.auditHead()).toEqual(result.last)
+    expect(await other.auditHead()).toEqual(result.last)
+  })
+
+  it('reads after a sequence number, up to a limit', async () => {
+    const { store } = fixture
+    const all = await store.readAudit(0, 1000)
+    expect(await store.readAudit(5, 3)).toEqual(all.slice(5, 8))
+    expect(await store.readAudit(21, 10)).toEqual([])
+  })
+})

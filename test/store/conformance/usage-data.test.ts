@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest'
+import { type BlockQuery, backends, PARKED, type Store, storeFixture } from './backends.js'
+
+const T1 = Date.UTC(2026, 10, 23, 10)
+const T2 = T1 + 3_600_000
+const T3 = T2 + 3_600_000
+const DAY = Date.UTC(2026, 10, 20) / 1000
+
+const meterReading = (content = '<MeterReading/>') => ({
+  usagePointId: 'up1',
+  kind: 'MeterReading',
+  source: 'MeterReading/01',
+  title: 'Meter',
+  content,
+})
+const quarter = (i: number, value: number, cost: number | null = null) => ({
+  start: DAY + i * 900,
+  duration: 900,
+  value,
+  cost,
+  qualities: value % 2 === 0 ? [] : [8],
+})
+const notice = (body: string) => ({
+  channel: 'http' as const,
+  target: 'https://solar.example/notify',
+  subject: 'data published',
+  body,
+  contentType: 'application/xml',
+})
+
+/** Every row of Green Button data the store holds, to compare before and after. */
+const everything = async (store: Store, meterReadingId: string) => ({
+  resources: await store.usage.resources(['up1', 'up2']),
+  blocks: await store.usage.blocks({ meterReadingId, from: 0, to: 2 ** 31, limit: 1000 }),
+  readings: await store.usage.readings(meterReadingId, 0, 2 ** 31, 1000),
+  outbox: await store.pendingOutbox(1000),
+})
+
+describe.each(backends)('the Green Button usage data store on $name', ({ make }) => {
+  const fixture = storeFixture(make)
+  let id = ''
+
+  it('adds a resource, revises it only when it changed, and keeps its place for a placeholder', async () => {
+    const { store } = fixture
+    const added = await store.usage.importing((w) => w.putResource(meterReading(), T1))
+    id = added.id
+    expect(added.changed).toBe(true)
+    const row = {
+      id,
+      usage_point_id: 'up1',
+      kind: 'MeterReading',
+      source: 'MeterReading/01',
+      link_id: null,
+      interval_length: null,
+      title: 'Meter',
+      content: '<MeterReading/>',
+      published: T1,
+      updated: T1,
+    }
+    expect(await store.usage.resource(id)).toEqual(row)
+    expect(await store.usage.importing((w) => w.putResource(meterReading(), T2))).toEqual({
+      id,
+      changed: false,
+    })
+    expect(
+      await store.usage.importing((w) =>
+        w.putResource(meterReading('<MeterReading>x</MeterReading>'), T2, true),
+      ),
+    ).toEqual({ id, changed: false })
+    expect(await store.usage.resource(id)).toEqual(row)
+    expect(
+      await store.usage.importing((w) => w.putResource(meterReading('<MeterReading>2</MeterReading>'), T2)),
+    ).toEqual({ id, changed: true })
+    expect(await store.usage.resource(id)).toEqual({
+      ...row,
+      content: '<MeterReading>2</MeterReading>',
+      updated: T2,
+    })
+    expect(await store.usage.resource('no-such-id')).toBeUndefined()
+  })
+
+  it('links a resource, moving `updated` only when the link changed', async () => {
+    const { store } = fixture
+    await store.usage.importing((w) => w.linkResource(id, 'rt1', 900, T3))
+    expect(await store.usage.resource(id)).toMatchObject({
+      link_id: 'rt1',
+      interval_length: 900,
+      updated: T3,
+    })
+    await store.usage.importing((w) => w.linkResource(id, 'rt1', 900, T3 + 1))
+    expect((await store.usage.resource(id))?.updated).toBe(T3)
+    await store.usage.importing((w) => w.linkResource(id, 'rt1', null, T3 + 2))
+    expect(await store.usage.resource(id)).toMatchObject({
+      link_id: 'rt1',
+      interval_length: null,
+      updated: T3 + 2,
+    })
+  })
+
+  it('lists the resources of usage points in publication order', async () => {
+    const { store } = fixture
+    const other = await store.usage.importing((w) =>
+      w.putResource(
+        { ...meterReading(), usagePointId: 'up2', kind: 'UsagePoint', source: 'UsagePoint' },
+        T1 - 1,
+      ),
+    )
+    expect((await store.usage.resources(['up1', 'up2'])).map((r) => r.id)).toEqual([other.id, id])
+    expect((await store.usage.resources(['up1'])).map((r) => r.id)).toEqual([id])
+    expect(await store.usage.resources([])).toEqual([])
+  })
+
+  it('adds readings, revises those at the same start, and counts only what was new or changed', async () => {
+    const { store } = fixture
+    const four = [quarter(0, 10), quarter(1, 11, 5), quarter(2, 12), quarter(3, 13)]
+    expect(await store.usage.importing((w) => w.putReadings(id, four, T1))).toBe(4)
+    expect(await store.usage.importing((w) => w.putReadings(id, four, T2))).toBe(0)
+    const revised = [quarter(0, 10), quarter(1, 11, null), quarter(2, 20), quarter(3, 13)]
+    expect(await store.usage.importing((w) => w.putReadings(id, revised, T3))).toBe(2)
+    expect(await store.usage.readings(id, DAY, DAY + 3600, 10)).toEqual([
+      { start: DAY, duration: 900, value: 10, cost: null, qualities: '' },
+      { start: DAY + 900, duration: 900, value: 11, cost: null, qualities: '8' },
+      { start: DAY + 1800, duration: 900, value: 20, cost: null, qualities: '' },
+      { start: DAY + 2700, duration: 900, value: 13, cost: null, qualities: '8' },
+    ])
+    expect((await store.usage.readings(id, DAY + 900, DAY + 2700, 10)).map((r) => r.start)).toEqual([
+      DAY + 900,
+      DAY + 1800,
+    ])
+    expect((await store.usage.readings(id, DAY, DAY + 3600, 1)).map((r) => r.start)).toEqual([DAY])
+  })
+
+  it('writes readings in batches larger than one statement takes', async () => {
+    const { store } = fixture
+    const year = Array.from({ length: 1_200 }, (_, i) => quarter(100 + i, i))
+    expect(await store.usage.importing((w) => w.putReadings(id, year, T1))).toBe(1_200)
+    expect(await store.usage.readings(id, DAY + 100 * 900, DAY + 1_300 * 900, 2_000)).toHaveLength(1_200)
+  })
+
+  it('adds blocks, widens and marks a changed one updated, and selects them by time and keyset', async () => {
+    const { store } = fixture
+    await store.usage.importing(async (w) => {
+      await w.putBlock(id, { start: DAY, duration: 1800 }, true, T1)
+      await w.putBlock(id, { start: DAY + 86_400, duration: 86_400 }, true, T1)
+    })
+    await store.usage.importing((w) => w.putBlock(id, { start: DAY, duration: 3600 }, false, T2))
+    expect(await store.usage.blocks({ meterReadingId: id, from: DAY, to: DAY + 1, limit: 10 })).toEqual([
+      { meter_reading_id: id, start: DAY, duration: 1800, published: T1, updated: T1 },
+    ])
+    await store.usage.importing((w) => w.putBlock(id, { start: DAY, duration: 3600 }, true, T3))
+    const query: BlockQuery = { meterReadingId: id, from: 0, to: 2 ** 31, limit: 10 }
+    expect(await store.usage.blocks(query)).toEqual([
+      { meter_reading_id: id, start: DAY, duration: 3600, published: T1, updated: T3 },
+      { meter_reading_id: id, start: DAY + 86_400, duration: 86_400, published: T1, updated: T1 },
+    ])
+    const starts = async (q: Partial<BlockQuery>) =>
+      (await store.usage.blocks({ ...query, ...q })).map((b) => b.start)
+    expect(await starts({ from: DAY + 3600, to: DAY + 86_400 })).toEqual([]) // between the two
+    expect(await starts({ from: DAY + 3599, to: DAY + 86_401 })).toEqual([DAY, DAY + 86_400])
+    expect(await starts({ after: DAY })).toEqual([DAY + 86_400])
+    expect(await starts({ start: DAY })).toEqual([DAY])
+    expect(await starts({ limit: 1 })).toEqual([DAY])
+    expect(await starts({ updatedMin: T2 })).toEqual([DAY])
+    expect(await starts({ updatedMax: T2 })).toEqual([DAY + 86_400])
+    expect(await starts({ publishedMin: T1, publishedMax: T1 })).toEqual([DAY, DAY + 86_400])
+    expect(await starts({ publishedMin: T1 + 1 })).toEqual([])
+  })
+
+  it('queues a notice with the import, parking an undelivered older one to the same place', async () => {
+    const { store } = fixture
+    await store.usage.importing((w) => w.notify([notice('first')], T1))
+    await store.usage.importing((w) => w.notify([notice('second')], T2))
+    const pending = await store.pendingOutbox(10)
+    expect(pending.map((m) => [m.body, m.next_attempt_at, m.last_error])).toEqual([
+      ['first', PARKED, `superseded by the publication of ${new Date(T2).toISOString()}`],
+      ['second', new Date(T2).toISOString(), null],
+    ])
+  })
+
+  it('commits an import all or nothing: a failure part-way leaves no row and no message behind', async () => {
+    const { store } = fixture
+    const before = await everything(store, id)
+    await expect(
+      store.usage.importing(async (w) => {
+        await w.putResource({ ...meterReading(), usagePointId: 'up2', source: 'MeterReading/02' }, T3)
+        await w.putResource(meterReading('<MeterReading>3</MeterReading>'), T3)
+        await w.putReadings(id, [quarter(0, 99), quarter(5000, 1)], T3)
+        await w.putBlock(id, { start: DAY + 5000 * 900, duration: 900 }, true, T3)
+        await w.notify([notice('third')], T3)
+        throw new Error('the file broke off')
+      }),
+    ).rejects.toThrow('the file broke off')
+    expect(await everything(store, id)).toEqual(before)
+  })
+})
