@@ -1,16 +1,17 @@
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { type Static, type TSchema, Type } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { ConsentService } from '../consent/consent-service.js'
 import type { ChangeResult, Custodian } from '../custodian.js'
 import { type DemoThirdParty, registerDemoThirdParty } from '../demo/demo.js'
-import { entityViews, listEntities } from '../entitlements/views.js'
+import { entitlementOperations } from '../entitlements/operations.js'
 import { InvalidAccessTokenError, invalid } from '../errors.js'
 import { registerEspiResources } from '../greenbutton/espi-routes.js'
 import { UsageDataService } from '../greenbutton/usage-data-service.js'
 import { Controller } from '../housemate/controller.js'
 import { HouseMate } from '../housemate/house-mate.js'
+import { AnyObject, Changed, Id, Items, Revision, Text } from '../kernel/operations.js'
 import { CatalogService } from '../licences/catalog-service.js'
 import type { Logger } from '../logger.js'
 import { registerOAuth } from '../oauth/routes.js'
@@ -18,37 +19,14 @@ import { DelegationService } from '../trust/delegation-service.js'
 import { TrustService } from '../trust/trust-service.js'
 import { registerAccountPages } from '../web/account-pages.js'
 import { nestsDeeperThan, tooDeepMessage } from './json-body.js'
+import { bearer, bearerToken, operationRoutes, ProblemSchema } from './operation-routes.js'
 import { errorHandler, problem, sendProblem } from './problem.js'
 
 /**
  * The HTTP API: this file lists every route. Each says who may call it; the entitlement engine does the
  * deciding. Errors are RFC 9457 problem documents (see problem.ts).
  */
-const Id = Type.String({ minLength: 1, maxLength: 200 })
-const Text = Type.String({ maxLength: 2000 })
-const Revision = Type.Integer({ minimum: 0, description: 'Store revision after the write' })
-const Changed = Type.Object({ revision: Revision, summary: Type.String() })
-const ProblemSchema = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    code: Type.String(),
-  },
-  { additionalProperties: true, description: 'RFC 9457 problem details' },
-)
 const errors = { '4xx': ProblemSchema }
-const Items = Type.Object({ items: Type.Array(Type.Unknown()) })
-const AnyObject = Type.Object({}, { additionalProperties: true })
-const bearer = [{ bearerAuth: [] }]
-
-function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization
-  if (!header) return undefined
-  const match = /^Bearer\s+(.+)$/i.exec(header)
-  return match ? (match[1] as string).trim() : ''
-}
 
 const withRevision = (reply: { header: (k: string, v: string) => unknown }, result: ChangeResult) => {
   reply.header('custodian-revision', String(result.revision))
@@ -134,327 +112,8 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   // Unauthenticated: the API's public description.
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
-  // --- sessions ---------------------------------------------------------------------------------------
-  // Unauthenticated by nature for a password: this is where a token comes from. Every attempt is counted in
-  // the store before it is checked: per user at an address, per address, and (slowing only) per user. A voice
-  // print is accepted only from a House Mate controller, which sends its own bearer token.
-  app.post(
-    '/v1/sessions',
-    {
-      schema: {
-        summary: 'Log in with a password or a voice print; answers an access token',
-        description:
-          'A voice print is accepted only with the bearer token of a House Mate controller (a user holding housemate_controller); its token lives minutes.',
-        tags: ['sessions'],
-        body: Type.Union([
-          Type.Object(
-            { user: Id, password: Type.String({ minLength: 1, maxLength: 1024 }) },
-            { additionalProperties: false },
-          ),
-          Type.Object(
-            { voice_print: Type.String({ minLength: 1, maxLength: 1024 }) },
-            { additionalProperties: false },
-          ),
-        ]),
-        response: {
-          201: Type.Object({
-            token: Type.String(),
-            token_id: Type.String(),
-            user: Type.String(),
-            expires_at: Type.String(),
-            idle_timeout_seconds: Type.Integer(),
-          }),
-          ...errors,
-        },
-      },
-    },
-    async (request, reply) => {
-      const body = request.body
-      const context = { address: request.ip }
-      const login =
-        'voice_print' in body
-          ? await custodian.loginVoicePrint(body.voice_print, {
-              ...context,
-              controller: controllerOf(request, 'log in by voice print'),
-            })
-          : await custodian.login(body.user, body.password, context)
-      reply.code(201).header('cache-control', 'no-store')
-      return {
-        token: login.token,
-        token_id: login.tokenId,
-        user: login.userId,
-        expires_at: login.expiresAt,
-        idle_timeout_seconds: login.idleTimeoutSeconds,
-      }
-    },
-  )
-
-  app.delete(
-    '/v1/sessions/current',
-    {
-      schema: {
-        summary: 'Log out: the bearer token is refused from now on',
-        tags: ['sessions'],
-        security: bearer,
-        response: { 200: Changed, ...errors },
-      },
-    },
-    async (request, reply) => withRevision(reply, await custodian.logout(token(request) ?? '')),
-  )
-
-  // --- the check --------------------------------------------------------------------------------------
-  // Authenticated by the token it checks: the caller presents the user's token as its bearer token.
-  app.post(
-    '/v1/check',
-    {
-      schema: {
-        summary: "check_access: may the bearer token's user use this permission on this resource?",
-        description:
-          'Answers 200 when allowed, 403 AccessDenied or 401 InvalidAccessToken otherwise, always with the reason. ' +
-          'min_revision makes the answer at least as fresh as a write that returned that revision.',
-        tags: ['check'],
-        security: bearer,
-        body: Type.Object(
-          { permission: Id, resource: Id, min_revision: Type.Optional(Revision) },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: Type.Object({
-            allowed: Type.Literal(true),
-            user: Type.String(),
-            reason: Type.String(),
-            revision: Revision,
-          }),
-          ...errors,
-        },
-      },
-    },
-    async (request) => {
-      const { permission, resource, min_revision } = request.body
-      if (min_revision !== undefined) await custodian.atLeast(min_revision)
-      try {
-        const decision = custodian.assertAccess(token(request), permission, resource)
-        return {
-          allowed: true as const,
-          user: decision.userId as string,
-          reason: decision.reason,
-          revision: decision.revision,
-        }
-      } finally {
-        await custodian.flush() // the decision is in the audit log before the caller hears it
-      }
-    },
-  )
-
-  // --- administration: every route below needs the bearer token of a user holding `admin` -------------
-  const entity = <S extends TSchema>(
-    kind: keyof typeof entityViews,
-    label: string,
-    create: { body: S; run: (t: string | undefined, body: Static<S>) => Promise<ChangeResult> },
-    remove: (t: string | undefined, id: string) => Promise<ChangeResult>,
-  ) => {
-    const tags = [kind]
-    app.get(
-      `/v1/${kind}`,
-      { schema: { summary: `List ${label}s`, tags, security: bearer, response: { 200: Items, ...errors } } },
-      async (request) => {
-        adminOf(request, `list ${kind}`)
-        return { items: listEntities(custodian.index, kind) }
-      },
-    )
-    app.post(
-      `/v1/${kind}`,
-      {
-        schema: {
-          summary: `Create a ${label}`,
-          tags,
-          security: bearer,
-          body: create.body,
-          response: { 201: Changed, ...errors },
-        },
-      },
-      async (request, reply) => {
-        const result = await create.run(token(request), request.body as Static<S>)
-        reply.code(201)
-        return withRevision(reply, result)
-      },
-    )
-    app.get(
-      `/v1/${kind}/:id`,
-      {
-        schema: {
-          summary: `Read a ${label}`,
-          tags,
-          security: bearer,
-          params: Type.Object({ id: Id }),
-          response: { 200: AnyObject, ...errors },
-        },
-      },
-      async (request) => {
-        adminOf(request, `read ${kind}`)
-        return entityViews[kind].one(custodian.index, request.params.id)
-      },
-    )
-    app.delete(
-      `/v1/${kind}/:id`,
-      {
-        schema: {
-          summary: `Delete a ${label}`,
-          tags,
-          security: bearer,
-          params: Type.Object({ id: Id }),
-          response: { 200: Changed, ...errors },
-        },
-      },
-      async (request, reply) => withRevision(reply, await remove(token(request), request.params.id)),
-    )
-  }
-
-  const Described = Type.Object({ id: Id, name: Text, description: Text }, { additionalProperties: false })
-  entity(
-    'permissions',
-    'permission',
-    { body: Described, run: (t, b) => custodian.definePermission(t, b) },
-    (t, id) => custodian.deletePermission(t, id),
-  )
-  entity('roles', 'role', { body: Described, run: (t, b) => custodian.defineRole(t, b) }, (t, id) =>
-    custodian.deleteRole(t, id),
-  )
-  entity(
-    'users',
-    'user',
-    {
-      body: Type.Object({ id: Id, name: Text }, { additionalProperties: false }),
-      run: (t, b) => custodian.createUser(t, b),
-    },
-    (t, id) => custodian.deleteUser(t, id),
-  )
-  entity(
-    'resources',
-    'resource',
-    {
-      body: Type.Object(
-        { id: Id, description: Text, parent: Type.Optional(Id) },
-        { additionalProperties: false },
-      ),
-      run: (t, b) =>
-        custodian.createResource(t, { id: b.id, description: b.description, parentId: b.parent ?? null }),
-    },
-    (t, id) => custodian.deleteResource(t, id),
-  )
-  entity(
-    'resource-roles',
-    'resource role',
-    {
-      body: Type.Object({ id: Id, role: Id, resource: Id }, { additionalProperties: false }),
-      run: (t, b) => custodian.createResourceRole(t, { id: b.id, roleId: b.role, resourceId: b.resource }),
-    },
-    (t, id) => custodian.deleteResourceRole(t, id),
-  )
-
-  const membership = (
-    path: string,
-    summary: string,
-    tag: string,
-    add: (t: string | undefined, owner: string, member: string) => Promise<ChangeResult>,
-    removeMember: (t: string | undefined, owner: string, member: string) => Promise<ChangeResult>,
-  ) => {
-    const params = Type.Object({ id: Id, member: Id })
-    const schema = { tags: [tag], security: bearer, params, response: { 200: Changed, ...errors } }
-    app.put(path, { schema: { summary: `Add ${summary}`, ...schema } }, async (request, reply) =>
-      withRevision(reply, await add(token(request), request.params.id, request.params.member)),
-    )
-    app.delete(path, { schema: { summary: `Remove ${summary}`, ...schema } }, async (request, reply) =>
-      withRevision(reply, await removeMember(token(request), request.params.id, request.params.member)),
-    )
-  }
-  membership(
-    '/v1/roles/:id/entitlements/:member',
-    'a permission or nested role to a role',
-    'roles',
-    (t, role, member) => custodian.addEntitlementToRole(t, role, member),
-    (t, role, member) => custodian.removeEntitlementFromRole(t, role, member),
-  )
-  membership(
-    '/v1/users/:id/roles/:member',
-    'a role (or a permission) to a user, on every resource',
-    'users',
-    (t, user, member) => custodian.grantToUser(t, user, member),
-    (t, user, member) =>
-      custodian.revokeFromUser(t, user, custodian.index.roles.has(member) ? 'role' : 'permission', member),
-  )
-  membership(
-    '/v1/users/:id/resource-roles/:member',
-    'a resource role to a user',
-    'users',
-    (t, user, member) => custodian.grantResourceRoleToUser(t, user, member),
-    (t, user, member) => custodian.revokeFromUser(t, user, 'resource_role', member),
-  )
-
-  const credentialParams = Type.Object({
-    id: Id,
-    kind: Type.Union([Type.Literal('password'), Type.Literal('voice_print')]),
-  })
-  app.put(
-    '/v1/users/:id/credentials/:kind',
-    {
-      schema: {
-        summary: 'Set a password (stored as an argon2id hash) or a voice print (stored as a digest)',
-        tags: ['users'],
-        security: bearer,
-        params: credentialParams,
-        body: Type.Object(
-          { value: Type.String({ minLength: 1, maxLength: 1024 }) },
-          { additionalProperties: false },
-        ),
-        response: { 200: Changed, ...errors },
-      },
-    },
-    async (request, reply) =>
-      withRevision(
-        reply,
-        await custodian.addUserCredential(
-          token(request),
-          request.params.id,
-          request.params.kind,
-          request.body.value,
-        ),
-      ),
-  )
-  app.delete(
-    '/v1/users/:id/credentials/:kind',
-    {
-      schema: {
-        summary: 'Remove a credential',
-        tags: ['users'],
-        security: bearer,
-        params: credentialParams,
-        response: { 200: Changed, ...errors },
-      },
-    },
-    async (request, reply) =>
-      withRevision(
-        reply,
-        await custodian.removeUserCredential(token(request), request.params.id, request.params.kind),
-      ),
-  )
-
-  app.delete(
-    '/v1/users/:id/lock',
-    {
-      schema: {
-        summary: "Clear a user's login locks and failure counts, at every address",
-        tags: ['users'],
-        security: bearer,
-        params: Type.Object({ id: Id }),
-        response: { 200: Type.Object({ summary: Type.String(), locks: Type.Integer() }), ...errors },
-      },
-    },
-    async (request) => {
-      const result = await custodian.unlockUser(token(request), request.params.id)
-      return { summary: result.summary, locks: Number(result.details?.locks ?? 0) }
-    },
-  )
+  // --- the operations tables: each operation's route, schema and OpenAPI entry ------------------------
+  await app.register(operationRoutes, { custodian, tables: [entitlementOperations] })
 
   app.get(
     '/v1/audit',

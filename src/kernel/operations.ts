@@ -1,0 +1,125 @@
+import { type Static, type TSchema, Type } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import type { ChangeResult, Custodian } from '../custodian.js'
+import { invalid } from '../errors.js'
+
+/**
+ * An operation is declared once, in its domain's table: its name (the script command and CLI verb), what
+ * it needs, its input and output schemas and the function that does it. The HTTP routes, the script
+ * commands, the CLI verbs and the OpenAPI entries are generated from the tables (http/operation-routes.ts,
+ * script/operation-commands.ts).
+ */
+
+/**
+ * What a caller must present:
+ * - `admin`: the token of a user holding the admin permission (or bootstrap mode, before any administrator);
+ * - `token`: any valid token; the operation's own access check decides, on the token's user;
+ * - `public`: nothing (logging in is where a token comes from).
+ */
+export type Permission = 'admin' | 'token' | 'public'
+
+export interface OperationContext {
+  custodian: Custodian
+  /** The bearer token (HTTP), or the session's administrative token (script, CLI); undefined if none. */
+  token: string | undefined
+  /** Where the call comes from: the client's IP address, or `script` / `cli`. */
+  address: string
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE'
+
+export interface Operation<I extends TSchema = TSchema, O extends TSchema = TSchema> {
+  /** snake_case: the script command and CLI verb; the OpenAPI operationId. */
+  name: string
+  summary: string
+  description?: string
+  tags: string[]
+  permission: Permission
+  /**
+   * `admin` is checked by the framework before `run`, naming this action in the refusal (default: the name
+   * in words); a change says `checkedInWrite` instead: the write path checks it under the store's write lock,
+   * against the very Index the change is planned on.
+   */
+  action?: string
+  checkedInWrite?: true
+  input: I
+  output: O
+  /** Path parameters are input fields by name; for GET and DELETE the other fields are the query, else the body. */
+  http?: { method: HttpMethod; path: string; status?: number; headers?: Record<string, string> }
+  script?: {
+    /** Input fields in the order of the positional arguments; the last `optional` ones may be left out. */
+    args: string[]
+    optional?: number
+    usage: string
+    help: string
+    /** The first argument is a token reference (`@<user>` or a token), which becomes the context's token. */
+    tokenArg?: true
+    /** The one line a person reads and the `--json` result; a change's by default. */
+    present?: (output: Static<O>) => { message: string; result: unknown }
+  }
+  run(context: OperationContext, input: Static<I>): Promise<Static<O>> | Static<O>
+}
+
+/** Types one entry of a table against its own schemas; the table then lists entries of any schemas. */
+export function operation<I extends TSchema, O extends TSchema>(op: Operation<I, O>): Operation {
+  const { run, script } = op
+  const present = script?.present
+  return {
+    ...op,
+    // The generators validate the input against `op.input` before running.
+    run: (context, input) => run(context, input as Static<I>),
+    ...(script && {
+      script: { ...script, ...(present && { present: (output) => present(output as Static<O>) }) },
+    }),
+  } as Operation
+}
+
+// Shapes the tables share.
+export const Id = Type.String({ minLength: 1, maxLength: 200 })
+export const Text = Type.String({ maxLength: 2000 })
+export const Revision = Type.Integer({ minimum: 0, description: 'Store revision after the write' })
+/** The output of a change: answered with a `custodian-revision` header over HTTP. */
+export const Changed = Type.Object({ revision: Revision, summary: Type.String() })
+export const Items = Type.Object({ items: Type.Array(Type.Unknown()) })
+export const AnyObject = Type.Object({}, { additionalProperties: true })
+
+export const isChange = (op: Operation) => op.output === Changed
+
+/** What the permission means, for people: the OpenAPI description and the CLI help. */
+export function describePermission(op: Operation): string {
+  switch (op.permission) {
+    case 'admin':
+      return 'Needs the admin permission.'
+    case 'token':
+      return 'Needs a valid access token; the access check decides on its user.'
+    case 'public':
+      return 'Needs no access token.'
+  }
+}
+
+/** Validates the input against the operation's schema: a bad field is a Validation error that names it. */
+export function checkInput(op: Operation, input: unknown): unknown {
+  const converted = Value.Convert(op.input, Value.Default(op.input, input))
+  const errors = [...Value.Errors(op.input, converted)]
+  if (errors.length > 0) {
+    throw invalid(
+      errors
+        .map((e) => `${e.path === '' ? 'input' : e.path.slice(1).replaceAll('/', '.')} ${e.message}`)
+        .join('; '),
+    )
+  }
+  return converted
+}
+
+/** Runs an operation on valid input: the framework's permission check first, unless the write path does it. */
+export async function invoke(op: Operation, context: OperationContext, input: unknown): Promise<unknown> {
+  if (op.permission === 'admin' && !op.checkedInWrite)
+    context.custodian.authorizeAdminAction(context.token, op.action ?? op.name.replaceAll('_', ' '))
+  return op.run(context, input)
+}
+
+/** The script and CLI form of a change: its summary, and the revision with any details. */
+export const changeOutcome = (r: ChangeResult) => ({
+  message: r.summary,
+  result: { revision: r.revision, summary: r.summary, ...r.details },
+})

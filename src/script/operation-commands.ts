@@ -1,0 +1,32 @@
+import type { ChangeResult } from '../custodian.js'
+import { changeOutcome, checkInput, invoke, isChange, type Operation } from '../kernel/operations.js'
+import { type CommandSpec, define, resolveToken } from './command-kit.js'
+
+/**
+ * A script command (and so a CLI verb) for every operation of the tables that has a `script` form: the
+ * positional arguments become the named input fields, checked against the input schema, so a bad one is
+ * reported as `FILE:LINE: command: Validation: <field> ...`.
+ */
+export function operationCommands(tables: readonly (readonly Operation[])[]): Record<string, CommandSpec> {
+  const commands: Record<string, CommandSpec> = {}
+  for (const op of tables.flat()) {
+    const script = op.script
+    if (!script) continue
+    const first = script.tokenArg ? 1 : 0
+    const max = first + script.args.length
+    commands[op.name] = define(script.usage, script.help, max - (script.optional ?? 0), max, async (s, a) => {
+      const input: Record<string, string> = {}
+      script.args.forEach((field, i) => {
+        const text = a[first + i] as string
+        if (text !== '' || i + first < max - (script.optional ?? 0)) input[field] = text
+      })
+      const token = script.tokenArg ? resolveToken(s, a[0]) : s.adminToken
+      const context = { custodian: s.custodian, token, address: s.address }
+      const output = await invoke(op, context, checkInput(op, input))
+      if (script.present) return script.present(output)
+      if (isChange(op)) return changeOutcome(output as ChangeResult)
+      throw new Error(`operation ${op.name} has a script form but no way to present its output`)
+    })
+  }
+  return commands
+}
