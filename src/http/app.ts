@@ -6,11 +6,10 @@ import { ConsentService } from '../consent/consent-service.js'
 import type { ChangeResult, Custodian } from '../custodian.js'
 import { type DemoThirdParty, registerDemoThirdParty } from '../demo/demo.js'
 import { entitlementOperations } from '../entitlements/operations.js'
-import { InvalidAccessTokenError, invalid } from '../errors.js'
+import { invalid } from '../errors.js'
 import { registerEspiResources } from '../greenbutton/espi-routes.js'
 import { UsageDataService } from '../greenbutton/usage-data-service.js'
-import { Controller } from '../housemate/controller.js'
-import { HouseMate } from '../housemate/house-mate.js'
+import { housemateOperations } from '../housemate/operations.js'
 import { AnyObject, Changed, Id, Items, Revision, Text } from '../kernel/operations.js'
 import { CatalogService } from '../licences/catalog-service.js'
 import type { Logger } from '../logger.js'
@@ -96,15 +95,6 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   const adminOf = (request: FastifyRequest, action: string) =>
     custodian.authorizeAdminAction(bearerToken(request), action)
   const token = (request: FastifyRequest) => bearerToken(request)
-  /** The House Mate controller that sends this request, by its own bearer token; else 401 or 403. */
-  const controllerOf = (request: FastifyRequest, action: string) => {
-    const presented = bearerToken(request)
-    if (!presented)
-      throw new InvalidAccessTokenError(
-        `${action} needs the access token of a House Mate controller: send Authorization: Bearer <token>`,
-      )
-    return custodian.authorizeController(presented, action)
-  }
 
   // Unauthenticated: load balancers probe it, and it reveals only liveness and the revision.
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', revision: custodian.revision }))
@@ -113,7 +103,10 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   // --- the operations tables: each operation's route, schema and OpenAPI entry ------------------------
-  await app.register(operationRoutes, { custodian, tables: [entitlementOperations] })
+  await app.register(operationRoutes, {
+    custodian,
+    tables: [entitlementOperations, Object.values(housemateOperations)],
+  })
 
   app.get(
     '/v1/audit',
@@ -133,242 +126,6 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
       adminOf(request, 'read the audit log')
       await custodian.flush()
       return { items: await custodian.store.readAudit(request.query.after, request.query.limit) }
-    },
-  )
-
-  // --- House Mate: the model service and the voice controller ---------------------------------------
-  const house = new HouseMate(custodian)
-  const controller = new Controller(custodian, house)
-  const housemate = ['house mate']
-  const Name = Type.String({ minLength: 1, maxLength: 100 })
-
-  app.post(
-    '/v1/houses',
-    {
-      schema: {
-        summary: 'Define a house (administrators)',
-        tags: housemate,
-        security: bearer,
-        body: Type.Object({ id: Name, address: Type.Optional(Text) }, { additionalProperties: false }),
-        response: { 201: Changed, ...errors },
-      },
-    },
-    async (request, reply) => {
-      reply.code(201)
-      return withRevision(reply, await house.defineHouse(token(request), request.body))
-    },
-  )
-  app.post(
-    '/v1/houses/:house/rooms',
-    {
-      schema: {
-        summary: 'Define a room of a house (administrators)',
-        tags: housemate,
-        security: bearer,
-        params: Type.Object({ house: Name }),
-        body: Type.Object(
-          {
-            name: Name,
-            floor: Type.Integer({ minimum: -10, maximum: 200 }),
-            type: Name,
-            windows: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: Changed, ...errors },
-      },
-    },
-    async (request, reply) => {
-      const { name, ...rest } = request.body
-      reply.code(201)
-      return withRevision(
-        reply,
-        await house.defineRoom(token(request), { house: request.params.house, room: name, ...rest }),
-      )
-    },
-  )
-  app.post(
-    '/v1/houses/:house/rooms/:room/devices',
-    {
-      schema: {
-        summary: 'Define a sensor or an appliance in a room (administrators)',
-        tags: housemate,
-        security: bearer,
-        params: Type.Object({ house: Name, room: Name }),
-        body: Type.Object(
-          {
-            name: Name,
-            kind: Type.Union([Type.Literal('sensor'), Type.Literal('appliance')]),
-            type: Name,
-            energy_use_watts: Type.Optional(Type.Number({ minimum: 0 })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: Changed, ...errors },
-      },
-    },
-    async (request, reply) => {
-      const { house: h, room } = request.params
-      const b = request.body
-      reply.code(201)
-      return withRevision(
-        reply,
-        await house.defineDevice(token(request), {
-          kind: b.kind,
-          name: b.name,
-          type: b.type,
-          room: `${h}:${room}`,
-          energyUseWatts: b.energy_use_watts ?? null,
-        }),
-      )
-    },
-  )
-  app.post(
-    '/v1/occupants',
-    {
-      schema: {
-        summary: 'Define an occupant; creates its user with the voice print --<name>-- (administrators)',
-        tags: housemate,
-        security: bearer,
-        body: Type.Object(
-          {
-            name: Name,
-            type: Type.Union([Type.Literal('adult'), Type.Literal('child'), Type.Literal('pet')]),
-            known: Type.Optional(Type.Boolean({ description: 'false: noticed but not named; gets no user' })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: Changed, ...errors },
-      },
-    },
-    async (request, reply) => {
-      reply.code(201)
-      return withRevision(reply, await house.defineOccupant(token(request), request.body))
-    },
-  )
-  app.put(
-    '/v1/houses/:house/occupants/:name',
-    {
-      schema: {
-        summary: 'Make an occupant a resident of a house: grants <house>_<type>_resident (administrators)',
-        tags: housemate,
-        security: bearer,
-        params: Type.Object({ house: Name, name: Name }),
-        response: { 200: Changed, ...errors },
-      },
-    },
-    async (request, reply) =>
-      withRevision(
-        reply,
-        await house.addOccupantToHouse(token(request), request.params.name, request.params.house),
-      ),
-  )
-  const DeviceParams = Type.Object({
-    address: Type.String({ minLength: 5, maxLength: 310, description: '<house>:<room>:<device>' }),
-  })
-  app.get(
-    '/v1/devices/:address',
-    {
-      schema: {
-        summary: "A device's status values (needs view_<type> or control_<type> on it)",
-        tags: housemate,
-        security: bearer,
-        params: DeviceParams,
-        querystring: Type.Object({ status: Type.Optional(Name) }),
-        response: { 200: AnyObject, ...errors },
-      },
-    },
-    async (request) =>
-      house.showDevice(token(request), undefined, request.params.address, request.query.status),
-  )
-  app.put(
-    '/v1/devices/:address/status/:status',
-    {
-      schema: {
-        summary: 'Set a status value of a device (needs control_<type> on it)',
-        tags: housemate,
-        security: bearer,
-        params: Type.Object({ address: DeviceParams.properties.address, status: Name }),
-        body: Type.Object(
-          { value: Type.String({ minLength: 1, maxLength: 200 }) },
-          { additionalProperties: false },
-        ),
-        response: { 200: Changed, ...errors },
-      },
-    },
-    async (request, reply) =>
-      withRevision(
-        reply,
-        await house.setStatus(
-          token(request),
-          undefined,
-          request.params.address,
-          request.params.status,
-          request.body.value,
-        ),
-      ),
-  )
-  const TargetQuery = Type.Object({ target: Type.Optional(Type.String({ minLength: 1, maxLength: 310 })) })
-  app.get(
-    '/v1/configuration',
-    {
-      schema: {
-        summary:
-          'The configuration of a house, room or device, or of every house you may see (view_configuration)',
-        tags: housemate,
-        security: bearer,
-        querystring: TargetQuery,
-        response: { 200: Items, ...errors },
-      },
-    },
-    async (request) => ({ items: house.showConfiguration(token(request), request.query.target).items }),
-  )
-  app.get(
-    '/v1/energy-use',
-    {
-      schema: {
-        summary: 'Watts in use in a house, room or device, or in every house you may see (view_energy_use)',
-        tags: housemate,
-        security: bearer,
-        querystring: TargetQuery,
-        response: { 200: AnyObject, ...errors },
-      },
-    },
-    async (request) => house.showEnergyUse(token(request), request.query.target),
-  )
-  // Sent by a House Mate controller, with its own bearer token; the speaker is identified by the voice
-  // print it carries, and the speaker's own entitlements decide. Voice prints are counted before they are
-  // checked, per controller and per address.
-  app.post(
-    '/v1/voice-commands',
-    {
-      schema: {
-        summary: 'A voice command heard by a listening device: the speaker is identified by voice print',
-        description:
-          'Only a House Mate controller may send it: the bearer token of a user holding housemate_controller.',
-        tags: housemate,
-        security: bearer,
-        body: Type.Object(
-          {
-            listener: Type.String({
-              minLength: 5,
-              maxLength: 310,
-              description: '<house>:<room>:<device> that heard it',
-            }),
-            voice_print: Type.String({ minLength: 1, maxLength: 1024 }),
-            utterance: Type.String({ minLength: 1, maxLength: 500 }),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: AnyObject, ...errors },
-      },
-    },
-    async (request) => {
-      const { listener, voice_print, utterance } = request.body
-      return controller.voiceCommand(listener, voice_print, utterance, {
-        address: request.ip,
-        controller: controllerOf(request, 'send a voice command'),
-      })
     },
   )
 

@@ -1,7 +1,5 @@
 import type { ChangeResult, Custodian } from '../custodian.js'
 import { CustodianError, notFound } from '../errors.js'
-import type { Controller } from '../housemate/controller.js'
-import type { HouseMate } from '../housemate/house-mate.js'
 import { changeOutcome } from '../kernel/operations.js'
 import type { Field } from './parse-line.js'
 
@@ -14,8 +12,6 @@ export interface SessionState {
   /** Latest token per user, for `@<user>` references. */
   logins: Map<string, string>
   address: string
-  /** The House Mate model service and controller, made on first use (see housemate-commands.ts). */
-  housemate?: { house: HouseMate; controller: Controller }
 }
 
 export interface CommandOutcome {

@@ -1,6 +1,6 @@
 import type { ChangeResult } from '../custodian.js'
 import { changeOutcome, checkInput, invoke, isChange, type Operation } from '../kernel/operations.js'
-import { type CommandSpec, define, resolveToken } from './command-kit.js'
+import { type CommandSpec, define, resolveToken, type SessionState } from './command-kit.js'
 
 /**
  * A script command (and so a CLI verb) for every operation of the tables that has a `script` form: the
@@ -20,13 +20,25 @@ export function operationCommands(tables: readonly (readonly Operation[])[]): Re
         const text = a[first + i] as string
         if (text !== '' || i + first < max - (script.optional ?? 0)) input[field] = text
       })
-      const token = script.tokenArg ? resolveToken(s, a[0]) : s.adminToken
-      const context = { custodian: s.custodian, token, address: s.address }
-      const output = await invoke(op, context, checkInput(op, input))
+      const output = await runOperation(op, s, input, script.tokenArg ? resolveToken(s, a[0]) : s.adminToken)
       if (script.present) return script.present(output)
       if (isChange(op)) return changeOutcome(output as ChangeResult)
       throw new Error(`operation ${op.name} has a script form but no way to present its output`)
     })
   }
   return commands
+}
+
+/**
+ * Runs an operation for a command of the session, with the administrative token unless told another: the
+ * input checked against its schema (fields left undefined are left out), then the permission, then the function.
+ */
+export function runOperation(
+  op: Operation,
+  state: SessionState,
+  input: Record<string, unknown>,
+  token = state.adminToken,
+): Promise<unknown> {
+  const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined))
+  return invoke(op, { custodian: state.custodian, token, address: state.address }, checkInput(op, given))
 }
