@@ -11,7 +11,7 @@ import {
   Revision,
   Text,
 } from '../kernel/operations.js'
-import { type EntityKind, entityViews, listEntities } from './views.js'
+import { type EntityKind, entityViews, listEntities, openSessions } from './views.js'
 
 /** The House Mate controller that sends this call, by its own token; else 401 or 403. */
 export function controllerOf({ custodian, token }: OperationContext, action: string): string {
@@ -365,6 +365,36 @@ const users: Operation[] = [
       const result = await custodian.unlockUser(token, id)
       return { revision: result.revision, summary: result.summary, locks: Number(result.details?.locks ?? 0) }
     },
+  }),
+  operation({
+    name: 'list_sessions',
+    summary:
+      "A user's open sessions: token id, how it logged in, when it was made, expires and was last used",
+    tags: ['users'],
+    permission: 'admin',
+    input: ById,
+    output: Type.Object({
+      items: Type.Array(
+        Type.Object({
+          token_id: Type.String(),
+          method: Type.String(),
+          created_at: Type.String(),
+          expires_at: Type.String(),
+          last_used_at: Type.String(),
+        }),
+      ),
+    }),
+    http: { method: 'GET', path: '/v1/users/:id/sessions' },
+    script: {
+      usage: 'list_sessions <user_id>',
+      help: "lists a user's open sessions (administrators)",
+      args: ['id'],
+      present: ({ items }) => ({
+        message: `${items.length} open session(s)${items.map((s) => `, ${s.token_id} (${s.method}, last used ${s.last_used_at})`).join('')}`,
+        result: { items },
+      }),
+    },
+    run: ({ custodian }, { id }) => ({ items: openSessions(custodian.index, id, custodian.now()) }),
   }),
 ]
 
