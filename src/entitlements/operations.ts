@@ -122,7 +122,7 @@ const sessions: Operation[] = [
 const change = (tag: string) => ({
   tags: [tag],
   permission: 'admin' as const,
-  checkedInWrite: true as const,
+  checkedByService: true as const,
   output: Changed,
 })
 const ById = Type.Object({ id: Id }, { additionalProperties: false })

@@ -25,7 +25,7 @@ const DeviceKind = Type.Union([Type.Literal('sensor'), Type.Literal('appliance')
 const tags = ['house mate']
 
 /** Configuring houses is administrative: the model service checks it in the write (or bootstrap mode). */
-const change = { tags, permission: 'admin' as const, checkedInWrite: true as const, output: Changed }
+const change = { tags, permission: 'admin' as const, checkedByService: true as const, output: Changed }
 
 /** The House Mate operations; the script keeps its keyword grammar (script/housemate-commands.ts) and runs these. */
 export const housemateOperations = {

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { ConsentService } from '../consent/consent-service.js'
+import { consentOperations } from '../consent/operations.js'
 import type { ChangeResult, Custodian } from '../custodian.js'
 import { type DemoThirdParty, registerDemoThirdParty } from '../demo/demo.js'
 import { entitlementOperations } from '../entitlements/operations.js'
@@ -105,7 +106,7 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   // --- the operations tables: each operation's route, schema and OpenAPI entry ------------------------
   await app.register(operationRoutes, {
     custodian,
-    tables: [entitlementOperations, Object.values(housemateOperations)],
+    tables: [entitlementOperations, Object.values(housemateOperations), Object.values(consentOperations)],
   })
 
   app.get(
@@ -129,269 +130,13 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     },
   )
 
-  // --- ESPI consent: customers, usage points, third parties, Authorizations ------------------------------
+  // --- ESPI consent: OAuth, the ESPI resources and the account pages (its operations are in the table) ----
   const consent = new ConsentService(custodian)
   // The OAuth routes take no typed schemas; the plain instance type is enough for them.
   const { bearerGrant } = await registerOAuth(app as unknown as FastifyInstance, custodian, consent)
   await registerEspiResources(app as unknown as FastifyInstance, custodian, consent, bearerGrant)
   await registerAccountPages(app as unknown as FastifyInstance, custodian, consent)
   if (options.demo) await registerDemoThirdParty(app as unknown as FastifyInstance, custodian, options.demo)
-  const consentTags = ['consent']
-  const baseUrl = (request: FastifyRequest) => `${request.protocol}://${request.host}`
-  const Created = Type.Object({
-    revision: Revision,
-    summary: Type.String(),
-    id: Type.Optional(Type.String()),
-  })
-
-  app.post(
-    '/v1/customers',
-    {
-      schema: {
-        summary: 'Register a retail customer, who logs in with the username and password (administrators)',
-        tags: consentTags,
-        security: bearer,
-        body: Type.Object(
-          {
-            username: Id,
-            name: Text,
-            email: Type.String({ minLength: 3, maxLength: 320 }),
-            account_number: Type.String({ minLength: 1, maxLength: 100 }),
-            password: Type.String({ minLength: 8, maxLength: 1024 }),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: Created, ...errors },
-      },
-    },
-    async (request, reply) => {
-      const b = request.body
-      const result = await consent.createCustomer(token(request), {
-        username: b.username,
-        name: b.name,
-        email: b.email,
-        accountNumber: b.account_number,
-        password: b.password,
-      })
-      reply.code(201)
-      return { ...withRevision(reply, result), id: result.details?.id as string }
-    },
-  )
-  app.post(
-    '/v1/customers/:customer/usage-points',
-    {
-      schema: {
-        summary: 'Add a usage point (meter) to a customer; its id is opaque (administrators)',
-        tags: consentTags,
-        security: bearer,
-        params: Type.Object({ customer: Id }),
-        body: Type.Object(
-          {
-            description: Type.String({ maxLength: 500 }),
-            kind: Type.Union([Type.Literal('electricity'), Type.Literal('gas'), Type.Literal('water')]),
-            id: Type.Optional(Id),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: Created, ...errors },
-      },
-    },
-    async (request, reply) => {
-      const result = await consent.createUsagePoint(token(request), {
-        customer: request.params.customer,
-        ...request.body,
-      })
-      reply.code(201)
-      return { ...withRevision(reply, result), id: result.details?.id as string }
-    },
-  )
-  app.post(
-    '/v1/third-parties',
-    {
-      schema: {
-        summary:
-          'Register a third party as an OAuth client (administrators); the client secret is answered once',
-        tags: consentTags,
-        security: bearer,
-        body: Type.Object(
-          {
-            client_id: Type.Optional(Id),
-            name: Type.String({ minLength: 1, maxLength: 200 }),
-            description: Type.Optional(Text),
-            redirect_uris: Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), {
-              minItems: 1,
-              maxItems: 20,
-            }),
-            notify_uri: Type.String({ minLength: 1, maxLength: 2000 }),
-            scope: Type.String({
-              minLength: 1,
-              maxLength: 1000,
-              description: 'the widest ESPI scope it may ask for',
-            }),
-            scope_selection_uri: Type.Optional(
-              Type.String({
-                minLength: 1,
-                maxLength: 2000,
-                description: 'where customers starting at the utility are sent on to',
-              }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
-        response: {
-          201: Type.Object({ revision: Revision, client_id: Type.String(), client_secret: Type.String() }),
-          ...errors,
-        },
-      },
-    },
-    async (request, reply) => {
-      const b = request.body
-      const party = await consent.registerThirdParty(token(request), {
-        ...(b.client_id ? { clientId: b.client_id } : {}),
-        name: b.name,
-        description: b.description ?? '',
-        redirectUris: b.redirect_uris,
-        notifyUri: b.notify_uri,
-        scope: b.scope,
-        ...(b.scope_selection_uri ? { scopeSelectionUri: b.scope_selection_uri } : {}),
-      })
-      reply.code(201).header('cache-control', 'no-store')
-      return { revision: party.revision, client_id: party.clientId, client_secret: party.clientSecret }
-    },
-  )
-  app.put(
-    '/v1/third-parties/:client_id/standing',
-    {
-      schema: {
-        summary: 'Suspend, revoke or reinstate a third party (administrators)',
-        tags: consentTags,
-        security: bearer,
-        params: Type.Object({ client_id: Id }),
-        body: Type.Object(
-          {
-            standing: Type.Union([
-              Type.Literal('active'),
-              Type.Literal('suspended'),
-              Type.Literal('revoked'),
-            ]),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Changed, ...errors },
-      },
-    },
-    async (request, reply) =>
-      withRevision(
-        reply,
-        await consent.setStanding(token(request), request.params.client_id, request.body.standing),
-      ),
-  )
-  // Unauthenticated by design: the seed asks for a public list so customers can check a third party's standing.
-  app.get(
-    '/v1/third-parties',
-    {
-      schema: {
-        summary: 'The third parties in good standing or suspended (public)',
-        tags: consentTags,
-        response: { 200: Items },
-      },
-    },
-    async () => ({ items: consent.publicThirdParties() }),
-  )
-  app.get(
-    '/v1/authorizations',
-    {
-      schema: {
-        summary: 'Every Authorization (administrators)',
-        tags: consentTags,
-        security: bearer,
-        response: { 200: Items, ...errors },
-      },
-    },
-    async (request) => ({ items: consent.allAuthorizations(token(request), baseUrl(request)) }),
-  )
-  app.get(
-    '/v1/me/authorizations',
-    {
-      schema: {
-        summary: "The customer's own Authorizations, with third party names and usage point descriptions",
-        tags: consentTags,
-        security: bearer,
-        response: { 200: Items, ...errors },
-      },
-    },
-    async (request) => ({ items: consent.customerAuthorizations(token(request), baseUrl(request)) }),
-  )
-  const EndOfAccess = Type.String({
-    minLength: 1,
-    maxLength: 40,
-    description: 'an ISO date or time, or +<n>d',
-  })
-  app.post(
-    '/v1/me/authorizations',
-    {
-      schema: {
-        summary: "A customer authorizes a third party for some of the customer's usage points",
-        tags: consentTags,
-        security: bearer,
-        body: Type.Object(
-          {
-            client_id: Id,
-            usage_point_ids: Type.Array(Id, { minItems: 1, maxItems: 1000 }),
-            scope: Type.String({ minLength: 1, maxLength: 1000 }),
-            period_end: EndOfAccess,
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: Created, ...errors },
-      },
-    },
-    async (request, reply) => {
-      const b = request.body
-      const result = await consent.grant(token(request), {
-        clientId: b.client_id,
-        usagePointIds: b.usage_point_ids,
-        scope: b.scope,
-        periodEnd: b.period_end,
-      })
-      reply.code(201)
-      return { ...withRevision(reply, result), id: result.details?.id as string }
-    },
-  )
-  app.put(
-    '/v1/me/authorizations/:id/period-end',
-    {
-      schema: {
-        summary: 'A customer changes when an Authorization ends; existing tokens follow at once',
-        tags: consentTags,
-        security: bearer,
-        params: Type.Object({ id: Id }),
-        body: Type.Object({ period_end: EndOfAccess }, { additionalProperties: false }),
-        response: { 200: Changed, ...errors },
-      },
-    },
-    async (request, reply) =>
-      withRevision(reply, await consent.extend(token(request), request.params.id, request.body.period_end)),
-  )
-  app.post(
-    '/v1/me/authorizations/:id/termination',
-    {
-      schema: {
-        summary:
-          "A customer terminates an Authorization after a date (today or later); that day's data stays available",
-        tags: consentTags,
-        security: bearer,
-        params: Type.Object({ id: Id }),
-        body: Type.Object(
-          { date: Type.String({ minLength: 1, maxLength: 20, description: 'YYYY-MM-DD, today or +<n>d' }) },
-          { additionalProperties: false },
-        ),
-        response: { 200: Changed, ...errors },
-      },
-    },
-    async (request, reply) =>
-      withRevision(reply, await consent.terminate(token(request), request.params.id, request.body.date)),
-  )
 
   // --- Green Button data in (issue 5): the back office's files, streamed into one transaction each ---------
   const usageData = new UsageDataService(custodian)

@@ -1,6 +1,6 @@
 import { type TObject, type TSchema, Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
-import type { Custodian } from '../custodian.js'
+import type { ChangeResult, Custodian } from '../custodian.js'
 import { describePermission, invoke, isChange, type Operation } from '../kernel/operations.js'
 
 /** The problem document every generated route may answer with (RFC 9457, see problem.ts). */
@@ -76,12 +76,18 @@ export const operationRoutes: FastifyPluginAsync<{
           ...(request.query as object | undefined),
           ...(request.params as object | undefined),
         }
-        const context = { custodian, token: bearerToken(request), address: request.ip }
+        const context = {
+          custodian,
+          token: bearerToken(request),
+          address: request.ip,
+          baseUrl: `${request.protocol}://${request.host}`,
+        }
         const output = await invoke(op, context, input)
         reply.code(status).headers(headers)
-        if (isChange(op))
-          reply.header('custodian-revision', String((output as { revision: number }).revision))
-        return output
+        if (!isChange(op)) return output
+        const { revision, summary, details } = output as ChangeResult
+        reply.header('custodian-revision', String(revision))
+        return { ...details, revision, summary }
       },
     })
   }

@@ -24,6 +24,8 @@ export interface OperationContext {
   token: string | undefined
   /** Where the call comes from: the client's IP address, or `script` / `cli`. */
   address: string
+  /** Where links in answers point: the request's origin over HTTP; '' in scripts. */
+  baseUrl: string
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE'
@@ -37,11 +39,11 @@ export interface Operation<I extends TSchema = TSchema, O extends TSchema = TSch
   permission: Permission
   /**
    * `admin` is checked by the framework before `run`, naming this action in the refusal (default: the name
-   * in words); a change says `checkedInWrite` instead: the write path checks it under the store's write lock,
-   * against the very Index the change is planned on.
+   * in words), unless `checkedByService`: the domain service checks it itself, a change under the store's
+   * write lock against the very Index the change is planned on.
    */
   action?: string
-  checkedInWrite?: true
+  checkedByService?: true
   input: I
   output: O
   /** Path parameters are input fields by name; for GET and DELETE the other fields are the query, else the body. */
@@ -78,12 +80,21 @@ export function operation<I extends TSchema, O extends TSchema>(op: Operation<I,
 export const Id = Type.String({ minLength: 1, maxLength: 200 })
 export const Text = Type.String({ maxLength: 2000 })
 export const Revision = Type.Integer({ minimum: 0, description: 'Store revision after the write' })
-/** The output of a change: answered with a `custodian-revision` header over HTTP. */
+/**
+ * The output of a change (`run` answers a ChangeResult): over HTTP its details are fields of the body, which
+ * has a `custodian-revision` header.
+ */
 export const Changed = Type.Object({ revision: Revision, summary: Type.String() })
+/** A change that made something: the new id. */
+export const Created = Type.Object({
+  revision: Revision,
+  summary: Type.String(),
+  id: Type.Optional(Type.String()),
+})
 export const Items = Type.Object({ items: Type.Array(Type.Unknown()) })
 export const AnyObject = Type.Object({}, { additionalProperties: true })
 
-export const isChange = (op: Operation) => op.output === Changed
+export const isChange = (op: Operation) => op.output === Changed || op.output === Created
 
 /** What the permission means, for people: the OpenAPI description and the CLI help. */
 export function describePermission(op: Operation): string {
@@ -113,7 +124,7 @@ export function checkInput(op: Operation, input: unknown): unknown {
 
 /** Runs an operation on valid input: the framework's permission check first, unless the write path does it. */
 export async function invoke(op: Operation, context: OperationContext, input: unknown): Promise<unknown> {
-  if (op.permission === 'admin' && !op.checkedInWrite)
+  if (op.permission === 'admin' && !op.checkedByService)
     context.custodian.authorizeAdminAction(context.token, op.action ?? op.name.replaceAll('_', ' '))
   return op.run(context, input)
 }

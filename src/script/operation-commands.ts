@@ -40,5 +40,9 @@ export function runOperation(
   token = state.adminToken,
 ): Promise<unknown> {
   const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined))
-  return invoke(op, { custodian: state.custodian, token, address: state.address }, checkInput(op, given))
+  return invoke(
+    op,
+    { custodian: state.custodian, token, address: state.address, baseUrl: '' },
+    checkInput(op, given),
+  )
 }
