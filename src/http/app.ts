@@ -11,8 +11,9 @@ import { invalid } from '../errors.js'
 import { registerEspiResources } from '../greenbutton/espi-routes.js'
 import { UsageDataService } from '../greenbutton/usage-data-service.js'
 import { housemateOperations } from '../housemate/operations.js'
-import { AnyObject, Changed, Id, Items, Revision, Text } from '../kernel/operations.js'
+import { AnyObject, Changed, Id, Items } from '../kernel/operations.js'
 import { CatalogService } from '../licences/catalog-service.js'
+import { catalogOperations } from '../licences/operations.js'
 import type { Logger } from '../logger.js'
 import { registerOAuth } from '../oauth/routes.js'
 import { DelegationService } from '../trust/delegation-service.js'
@@ -106,7 +107,12 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   // --- the operations tables: each operation's route, schema and OpenAPI entry ------------------------
   await app.register(operationRoutes, {
     custodian,
-    tables: [entitlementOperations, Object.values(housemateOperations), Object.values(consentOperations)],
+    tables: [
+      entitlementOperations,
+      Object.values(housemateOperations),
+      Object.values(consentOperations),
+      Object.values(catalogOperations),
+    ],
   })
 
   app.get(
@@ -205,18 +211,6 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   // --- Trust-framework catalog (issue 6): data services, licence interpretations, participants ----------
   const catalog = new CatalogService(custodian)
   const catalogTags = ['trust framework']
-  const Decision = Type.Object(
-    {
-      allowed: Type.Boolean(),
-      reason: Type.String(),
-      licence: Type.Optional(Type.String()),
-      legalText: Type.Optional(Type.String()),
-      grants: Type.Array(Type.String()),
-      obligations: Type.Array(Type.String()),
-      revision: Revision,
-    },
-    { additionalProperties: false },
-  )
   await app.register(async (plain) => {
     const scope = plain.withTypeProvider<TypeBoxTypeProvider>()
     scope.addContentTypeParser(
@@ -250,23 +244,6 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
         ),
     )
   })
-  app.post(
-    '/v1/catalog/fetches',
-    {
-      schema: {
-        summary:
-          'Load a Turtle document from a URL, such as the Registry’s licence interpretations (administrators)',
-        tags: catalogTags,
-        security: bearer,
-        body: Type.Object(
-          { url: Type.String({ pattern: '^https?://', maxLength: 2000 }) },
-          { additionalProperties: false },
-        ),
-        response: { 200: AnyObject, ...errors },
-      },
-    },
-    async (request, reply) => withRevision(reply, await catalog.loadFrom(token(request), request.body.url)),
-  )
   app.get(
     '/v1/catalog',
     {
@@ -277,112 +254,6 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
       },
     },
     async (request, reply) => reply.type('text/turtle').send(catalog.export(token(request))),
-  )
-  app.delete(
-    '/v1/catalog/services',
-    {
-      schema: {
-        summary: 'Remove a data service from the catalog (administrators)',
-        tags: catalogTags,
-        security: bearer,
-        querystring: Type.Object(
-          { url: Type.String({ minLength: 1, maxLength: 2000 }) },
-          { additionalProperties: false },
-        ),
-        response: { 200: Changed, ...errors },
-      },
-    },
-    async (request, reply) =>
-      withRevision(reply, await catalog.removeService(token(request), request.query.url)),
-  )
-  app.put(
-    '/v1/participants/:id',
-    {
-      schema: {
-        summary:
-          'Add a participant with its roles and the obligations it understands, or replace them (administrators)',
-        tags: catalogTags,
-        security: bearer,
-        params: Type.Object({ id: Id }),
-        body: Type.Object(
-          {
-            name: Type.Optional(Text),
-            roles: Type.Array(Type.String({ maxLength: 2000 }), { minItems: 1, maxItems: 100 }),
-            understands: Type.Optional(Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 100 })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Changed, ...errors },
-      },
-    },
-    async (request, reply) =>
-      withRevision(
-        reply,
-        await catalog.putParticipant(token(request), {
-          id: request.params.id,
-          roles: request.body.roles,
-          understands: request.body.understands ?? [],
-          ...(request.body.name ? { name: request.body.name } : {}),
-        }),
-      ),
-  )
-  app.delete(
-    '/v1/participants/:id',
-    {
-      schema: {
-        summary: 'Remove a participant (administrators)',
-        tags: catalogTags,
-        security: bearer,
-        params: Type.Object({ id: Id }),
-        response: { 200: Changed, ...errors },
-      },
-    },
-    async (request, reply) =>
-      withRevision(reply, await catalog.removeParticipant(token(request), request.params.id)),
-  )
-  app.get(
-    '/v1/participants',
-    {
-      schema: {
-        summary: 'Every participant with its roles and understood obligations (administrators)',
-        tags: catalogTags,
-        security: bearer,
-        response: { 200: Items, ...errors },
-      },
-    },
-    async (request) => {
-      adminOf(request, 'list participants')
-      return {
-        items: [...custodian.catalog.participants.values()].map((p) => ({
-          id: p.id,
-          name: p.name,
-          roles: JSON.parse(p.roles) as string[],
-          understands: JSON.parse(p.understands) as string[],
-        })),
-      }
-    },
-  )
-  app.post(
-    '/v1/catalog/decisions',
-    {
-      schema: {
-        summary:
-          'May this participant access this data service, and under which licence, grants and obligations? (any valid token; audited)',
-        tags: catalogTags,
-        security: bearer,
-        body: Type.Object(
-          { participant: Id, service: Type.String({ minLength: 1, maxLength: 2000 }) },
-          { additionalProperties: false },
-        ),
-        response: { 200: Decision, ...errors },
-      },
-    },
-    async (request) => {
-      const decision = catalog.check(token(request), request.body.participant, request.body.service)
-      // Over HTTP the answer waits for its audit record, as for every access decision.
-      await custodian.flush()
-      return { ...decision, grants: [...decision.grants], obligations: [...decision.obligations] }
-    },
   )
 
   // --- iSHARE Authorization Register (issue 7): delegation evidence in, signed evidence out -------------
