@@ -11,13 +11,12 @@ import { invalid } from '../errors.js'
 import { registerEspiResources } from '../greenbutton/espi-routes.js'
 import { UsageDataService } from '../greenbutton/usage-data-service.js'
 import { housemateOperations } from '../housemate/operations.js'
-import { AnyObject, Changed, Id, Items } from '../kernel/operations.js'
+import { AnyObject, Items } from '../kernel/operations.js'
 import { CatalogService } from '../licences/catalog-service.js'
 import { catalogOperations } from '../licences/operations.js'
 import type { Logger } from '../logger.js'
 import { registerOAuth } from '../oauth/routes.js'
-import { DelegationService } from '../trust/delegation-service.js'
-import { TrustService } from '../trust/trust-service.js'
+import { trustOperations, trustServicesOf } from '../trust/operations.js'
 import { registerAccountPages } from '../web/account-pages.js'
 import { nestsDeeperThan, tooDeepMessage } from './json-body.js'
 import { bearer, bearerToken, operationRoutes, ProblemSchema } from './operation-routes.js'
@@ -112,6 +111,7 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
       Object.values(housemateOperations),
       Object.values(consentOperations),
       Object.values(catalogOperations),
+      Object.values(trustOperations),
     ],
   })
 
@@ -257,83 +257,8 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   )
 
   // --- iSHARE Authorization Register (issue 7): delegation evidence in, signed evidence out -------------
-  const delegation = new DelegationService(custodian)
+  const { delegation } = trustServicesOf(custodian)
   const delegationTags = ['delegation']
-  const Evidence = Type.Object({ delegationEvidence: AnyObject }, { additionalProperties: false })
-  const Party = Type.String({ minLength: 1, maxLength: 200 })
-  app.put(
-    '/v1/delegation-policies',
-    {
-      schema: {
-        summary:
-          "Store a data owner's delegation evidence for one access subject, replacing what was there (the policy issuer, or administrators)",
-        tags: delegationTags,
-        security: bearer,
-        body: Evidence,
-        response: { 200: Changed, ...errors },
-      },
-    },
-    async (request, reply) => withRevision(reply, await delegation.putPolicy(token(request), request.body)),
-  )
-  app.get(
-    '/v1/delegation-policies',
-    {
-      schema: {
-        summary:
-          "An issuer's stored delegation evidence, as a register copy synchronises it (the issuer, its delegates, or administrators)",
-        tags: delegationTags,
-        security: bearer,
-        querystring: Type.Object({ issuer: Party }, { additionalProperties: false }),
-        response: { 200: Type.Object({ items: Type.Array(Evidence) }), ...errors },
-      },
-    },
-    async (request) => ({
-      items: delegation
-        .policiesOf(token(request), request.query.issuer)
-        .map((delegationEvidence) => ({ delegationEvidence })),
-    }),
-  )
-  const policyParams = Type.Object({ issuer: Party, subject: Party })
-  app.get(
-    '/v1/delegation-policies/:issuer/:subject',
-    {
-      schema: {
-        summary:
-          'The stored delegation evidence of an issuer for a subject (the policy issuer, or administrators)',
-        tags: delegationTags,
-        security: bearer,
-        params: policyParams,
-        response: { 200: Evidence, ...errors },
-      },
-    },
-    async (request) => {
-      const { issuer, subject } = request.params
-      const userId = custodian.authenticate(
-        token(request),
-        'delegation.policy.read',
-        `${issuer} -> ${subject}`,
-      )
-      if (userId !== issuer) adminOf(request, `read the delegation evidence of ${issuer}`)
-      return { delegationEvidence: delegation.policy(issuer, subject) }
-    },
-  )
-  app.delete(
-    '/v1/delegation-policies/:issuer/:subject',
-    {
-      schema: {
-        summary: 'Remove delegation evidence (the policy issuer, or administrators)',
-        tags: delegationTags,
-        security: bearer,
-        params: policyParams,
-        response: { 200: Changed, ...errors },
-      },
-    },
-    async (request, reply) =>
-      withRevision(
-        reply,
-        await delegation.removePolicy(token(request), request.params.issuer, request.params.subject),
-      ),
-  )
   app.post(
     '/delegation',
     {
@@ -370,195 +295,6 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   // Unauthenticated: certificates are public, and service providers need this chain to trust the evidence.
   app.get('/delegation/certificates', { schema: { hide: true } }, async (_request, reply) =>
     reply.type('application/x-pem-file').send((await delegation.material()).chain.join('')),
-  )
-  app.post(
-    '/v1/delegation-evidence/verifications',
-    {
-      schema: {
-        summary:
-          'Verify signed delegation evidence a data request carried (signature, chain, issuer, audience, time, content); answers the evidence',
-        tags: delegationTags,
-        security: bearer,
-        body: Type.Object(
-          {
-            token: Type.String({ minLength: 1, maxLength: 100_000 }),
-            issuers: Type.Optional(Type.Array(Party, { maxItems: 20 })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Evidence, ...errors },
-      },
-    },
-    async (request) => {
-      // The evidence must be addressed to whoever asks: a service provider checks evidence meant for it.
-      const audience = custodian.authenticate(token(request), 'delegation.verify', '-')
-      return {
-        delegationEvidence: await delegation.verify(request.body.token, audience, request.body.issuers ?? []),
-      }
-    },
-  )
-
-  // --- BDI trust decisions (issue 7) ---------------------------------------------------------------------
-  const trust = new TrustService(custodian, delegation)
-  const trustTags = ['trust']
-  const Matrix = Type.Optional(AnyObject)
-  app.put(
-    '/v1/trust/associations/:id',
-    {
-      schema: {
-        summary:
-          'Add or change an association (no parent: a root network), its trust decision matrix and whether its services may set their own (administrators)',
-        tags: trustTags,
-        security: bearer,
-        params: Type.Object({ id: Id }),
-        body: Type.Object(
-          { parent: Type.Optional(Id), matrix: Matrix, own_logic_allowed: Type.Optional(Type.Boolean()) },
-          { additionalProperties: false },
-        ),
-        response: { 200: Changed, ...errors },
-      },
-    },
-    async (request, reply) => {
-      const b = request.body
-      return withRevision(
-        reply,
-        await trust.putAssociation(token(request), {
-          id: request.params.id,
-          ...(b.parent ? { parent: b.parent } : {}),
-          ...(b.matrix ? { matrix: b.matrix } : {}),
-          ownLogicAllowed: b.own_logic_allowed ?? false,
-        }),
-      )
-    },
-  )
-  const Level = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')])
-  app.put(
-    '/v1/trust/parties/:id',
-    {
-      schema: {
-        summary:
-          "Record a party's memberships, level of assurance and reputation, as its information sources report them (administrators)",
-        tags: trustTags,
-        security: bearer,
-        params: Type.Object({ id: Id }),
-        body: Type.Object(
-          {
-            assurance: Type.Optional(
-              Type.Union([Type.Literal('low'), Type.Literal('substantial'), Type.Literal('high')]),
-            ),
-            reputation: Type.Optional(
-              Type.Object(
-                {
-                  level: Type.Optional(Level),
-                  score: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
-                  source: Type.String({ minLength: 1, maxLength: 500 }),
-                  at: Type.Optional(Type.Integer({ minimum: 0 })),
-                },
-                { additionalProperties: false },
-              ),
-            ),
-            memberships: Type.Array(
-              Type.Object(
-                {
-                  association: Id,
-                  status: Type.Optional(
-                    Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('revoked')]),
-                  ),
-                  valid_from: Type.Optional(Type.Integer({ minimum: 0 })),
-                  valid_until: Type.Optional(Type.Integer({ minimum: 0 })),
-                },
-                { additionalProperties: false },
-              ),
-              { maxItems: 100 },
-            ),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Changed, ...errors },
-      },
-    },
-    async (request, reply) => {
-      const b = request.body
-      return withRevision(
-        reply,
-        await trust.putParty(token(request), {
-          id: request.params.id,
-          ...(b.assurance ? { assurance: b.assurance } : {}),
-          ...(b.reputation ? { reputation: b.reputation } : {}),
-          memberships: b.memberships.map((m) => ({
-            association: m.association,
-            ...(m.status ? { status: m.status } : {}),
-            ...(m.valid_from === undefined ? {} : { validFrom: m.valid_from }),
-            ...(m.valid_until === undefined ? {} : { validUntil: m.valid_until }),
-          })),
-        }),
-      )
-    },
-  )
-  app.put(
-    '/v1/trust/services/:id',
-    {
-      schema: {
-        summary:
-          'Classify a data service in an association, with the data owner whose delegation evidence it may ask for (administrators)',
-        tags: trustTags,
-        security: bearer,
-        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 2000 }) }),
-        body: Type.Object(
-          {
-            association: Id,
-            classification: Type.String({ minLength: 1, maxLength: 100 }),
-            matrix: Matrix,
-            owner: Type.Optional(Id),
-            resource_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Changed, ...errors },
-      },
-    },
-    async (request, reply) => {
-      const b = request.body
-      return withRevision(
-        reply,
-        await trust.putService(token(request), {
-          id: request.params.id,
-          association: b.association,
-          classification: b.classification,
-          ...(b.matrix ? { matrix: b.matrix } : {}),
-          ...(b.owner ? { owner: b.owner } : {}),
-          ...(b.resource_type ? { resourceType: b.resource_type } : {}),
-        }),
-      )
-    },
-  )
-  app.post(
-    '/v1/trust/decisions',
-    {
-      schema: {
-        summary:
-          'May this party access this data service for this action? Answers each input (association, reputation, assurance, authorization) and whether it held (any valid token; audited)',
-        tags: trustTags,
-        security: bearer,
-        body: Type.Object(
-          {
-            party: Id,
-            service: Type.String({ minLength: 1, maxLength: 2000 }),
-            action: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-            identifiers: Type.Optional(Type.Array(Type.String({ maxLength: 500 }), { maxItems: 100 })),
-            attributes: Type.Optional(Type.Array(Type.String({ maxLength: 500 }), { maxItems: 100 })),
-            evidence: Type.Optional(Type.String({ minLength: 1, maxLength: 100_000 })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: AnyObject, ...errors },
-      },
-    },
-    async (request) => {
-      const decision = await trust.decide(token(request), request.body)
-      await custodian.flush()
-      return decision
-    },
   )
 
   return app
