@@ -1,22 +1,14 @@
 import { Type } from '@sinclair/typebox'
-import type { Custodian } from '../custodian.js'
 import { controllerOf } from '../entitlements/operations.js'
-import { AnyObject, Changed, Items, operation, Text } from '../kernel/operations.js'
+import { AnyObject, Changed, Items, operation, perCustodian, Text } from '../kernel/operations.js'
 import { Controller } from './controller.js'
 import { HouseMate } from './house-mate.js'
 
-const services = new WeakMap<Custodian, { house: HouseMate; controller: Controller }>()
-
 /** The House Mate model service and its controller: one per Custodian, so automation sees every change. */
-export function houseMateOf(custodian: Custodian): { house: HouseMate; controller: Controller } {
-  let found = services.get(custodian)
-  if (!found) {
-    const house = new HouseMate(custodian)
-    found = { house, controller: new Controller(custodian, house) }
-    services.set(custodian, found)
-  }
-  return found
-}
+export const houseMateOf = perCustodian((custodian) => {
+  const house = new HouseMate(custodian)
+  return { house, controller: new Controller(custodian, house) }
+})
 
 const Name = Type.String({ minLength: 1, maxLength: 100 })
 const Address = Type.String({ minLength: 5, maxLength: 310, description: '<house>:<room>:<device>' })

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import { auditOperations } from '../audit/operations.js'
 import { ConsentService } from '../consent/consent-service.js'
 import { consentOperations } from '../consent/operations.js'
 import type { ChangeResult, Custodian } from '../custodian.js'
@@ -11,7 +12,7 @@ import { invalid } from '../errors.js'
 import { registerEspiResources } from '../greenbutton/espi-routes.js'
 import { UsageDataService } from '../greenbutton/usage-data-service.js'
 import { housemateOperations } from '../housemate/operations.js'
-import { AnyObject, Items } from '../kernel/operations.js'
+import { AnyObject } from '../kernel/operations.js'
 import { CatalogService } from '../licences/catalog-service.js'
 import { catalogOperations } from '../licences/operations.js'
 import type { Logger } from '../logger.js'
@@ -93,8 +94,6 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     }
   })
 
-  const adminOf = (request: FastifyRequest, action: string) =>
-    custodian.authorizeAdminAction(bearerToken(request), action)
   const token = (request: FastifyRequest) => bearerToken(request)
 
   // Unauthenticated: load balancers probe it, and it reveals only liveness and the revision.
@@ -108,33 +107,13 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     custodian,
     tables: [
       entitlementOperations,
+      auditOperations,
       Object.values(housemateOperations),
       Object.values(consentOperations),
       Object.values(catalogOperations),
       Object.values(trustOperations),
     ],
   })
-
-  app.get(
-    '/v1/audit',
-    {
-      schema: {
-        summary: 'Read the audit log, oldest first, after a sequence number',
-        tags: ['audit'],
-        security: bearer,
-        querystring: Type.Object({
-          after: Type.Integer({ minimum: 0, default: 0 }),
-          limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-        }),
-        response: { 200: Items, ...errors },
-      },
-    },
-    async (request) => {
-      adminOf(request, 'read the audit log')
-      await custodian.flush()
-      return { items: await custodian.store.readAudit(request.query.after, request.query.limit) }
-    },
-  )
 
   // --- ESPI consent: OAuth, the ESPI resources and the account pages (its operations are in the table) ----
   const consent = new ConsentService(custodian)

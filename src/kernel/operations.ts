@@ -134,3 +134,16 @@ export const changeOutcome = (r: ChangeResult) => ({
   message: r.summary,
   result: { revision: r.revision, summary: r.summary, ...r.details },
 })
+
+/** A domain's services made once per Custodian, on first use, so every surface shares their state. */
+export function perCustodian<T>(make: (custodian: Custodian) => T): (custodian: Custodian) => T {
+  const made = new WeakMap<Custodian, T>()
+  return (custodian) => {
+    let found = made.get(custodian)
+    if (found === undefined) {
+      found = make(custodian)
+      made.set(custodian, found)
+    }
+    return found
+  }
+}

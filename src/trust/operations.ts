@@ -1,5 +1,4 @@
 import { Type } from '@sinclair/typebox'
-import type { Custodian } from '../custodian.js'
 import {
   AnyObject,
   Changed,
@@ -7,25 +6,16 @@ import {
   type Operation,
   type OperationContext,
   operation,
+  perCustodian,
 } from '../kernel/operations.js'
 import { DelegationService } from './delegation-service.js'
 import { TrustService } from './trust-service.js'
 
-const services = new WeakMap<Custodian, { delegation: DelegationService; trust: TrustService }>()
-
 /** The delegation register and the trust service: one per Custodian, so the signing material is loaded once. */
-export function trustServicesOf(custodian: Custodian): {
-  delegation: DelegationService
-  trust: TrustService
-} {
-  let found = services.get(custodian)
-  if (!found) {
-    const delegation = new DelegationService(custodian)
-    found = { delegation, trust: new TrustService(custodian, delegation) }
-    services.set(custodian, found)
-  }
-  return found
-}
+export const trustServicesOf = perCustodian((custodian) => {
+  const delegation = new DelegationService(custodian)
+  return { delegation, trust: new TrustService(custodian, delegation) }
+})
 const delegationOf = (context: OperationContext) => trustServicesOf(context.custodian).delegation
 const trustOf = (context: OperationContext) => trustServicesOf(context.custodian).trust
 
