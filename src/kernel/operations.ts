@@ -56,7 +56,7 @@ export interface Operation<I extends TSchema = TSchema, O extends TSchema = TSch
     help: string
     /** The first argument is a token reference (`@<user>` or a token), which becomes the context's token. */
     tokenArg?: true
-    /** The one line a person reads and the `--json` result; a change's by default. */
+    /** The one line a person reads and the `--json` result; by default a change's summary, else the JSON. */
     present?: (output: Static<O>) => { message: string; result: unknown }
   }
   run(context: OperationContext, input: Static<I>): Promise<Static<O>> | Static<O>

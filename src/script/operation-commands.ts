@@ -14,16 +14,18 @@ export function operationCommands(tables: readonly (readonly Operation[])[]): Re
     if (!script) continue
     const first = script.tokenArg ? 1 : 0
     const max = first + script.args.length
-    commands[op.name] = define(script.usage, script.help, max - (script.optional ?? 0), max, async (s, a) => {
+    const min = max - (script.optional ?? 0)
+    commands[op.name] = define(script.usage, script.help, min, max, async (s, a) => {
+      // An optional argument left out (or empty) leaves its field out, so the schema's default applies.
       const input: Record<string, string> = {}
       script.args.forEach((field, i) => {
         const text = a[first + i] as string
-        if (text !== '' || i + first < max - (script.optional ?? 0)) input[field] = text
+        if (text !== '' || first + i < min) input[field] = text
       })
       const output = await runOperation(op, s, input, script.tokenArg ? resolveToken(s, a[0]) : s.adminToken)
       if (script.present) return script.present(output)
       if (isChange(op)) return changeOutcome(output as ChangeResult)
-      throw new Error(`operation ${op.name} has a script form but no way to present its output`)
+      return { message: JSON.stringify(output), result: output }
     })
   }
   return commands
