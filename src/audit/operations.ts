@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
-import { Items, type Operation, operation } from '../kernel/operations.js'
+import { type Operation, operation } from '../kernel/operations.js'
+import { Items } from '../kernel/schemas.js'
 
 /** Reading the audit log (the CLI's `custodian audit list` reads the store directly, with its own flags). */
 export const auditOperations: Operation[] = [

@@ -1,15 +1,6 @@
 import { Type } from '@sinclair/typebox'
-import {
-  Changed,
-  Created,
-  Id,
-  Items,
-  type Operation,
-  type OperationContext,
-  operation,
-  Revision,
-  Text,
-} from '../kernel/operations.js'
+import { type Operation, type OperationContext, operation } from '../kernel/operations.js'
+import { Changed, Created, Id, Items, Revision, Text } from '../kernel/schemas.js'
 import { ConsentService } from './consent-service.js'
 
 const tags = ['consent']

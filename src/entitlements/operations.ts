@@ -1,16 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { InvalidAccessTokenError } from '../errors.js'
-import {
-  AnyObject,
-  Changed,
-  Id,
-  Items,
-  type Operation,
-  type OperationContext,
-  operation,
-  Revision,
-  Text,
-} from '../kernel/operations.js'
+import { type Operation, type OperationContext, operation } from '../kernel/operations.js'
+import { AnyObject, Changed, Id, Items, Revision, Text } from '../kernel/schemas.js'
 import { type EntityKind, entityViews, listEntities, openSessions } from './views.js'
 
 /** The House Mate controller that sends this call, by its own token; else 401 or 403. */

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { controllerOf } from '../entitlements/operations.js'
-import { AnyObject, Changed, Items, operation, perCustodian, Text } from '../kernel/operations.js'
+import { operation, perCustodian } from '../kernel/operations.js'
+import { AnyObject, Changed, Items, Text } from '../kernel/schemas.js'
 import { Controller } from './controller.js'
 import { HouseMate } from './house-mate.js'
 

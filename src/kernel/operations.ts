@@ -1,7 +1,8 @@
-import { type Static, type TSchema, Type } from '@sinclair/typebox'
+import type { Static, TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type { ChangeResult, Custodian } from '../custodian.js'
 import { invalid } from '../errors.js'
+import { Changed, Created } from './schemas.js'
 
 /**
  * An operation is declared once, in its domain's table: its name (the script command and CLI verb), what
@@ -75,24 +76,6 @@ export function operation<I extends TSchema, O extends TSchema>(op: Operation<I,
     }),
   } as Operation
 }
-
-// Shapes the tables share.
-export const Id = Type.String({ minLength: 1, maxLength: 200 })
-export const Text = Type.String({ maxLength: 2000 })
-export const Revision = Type.Integer({ minimum: 0, description: 'Store revision after the write' })
-/**
- * The output of a change (`run` answers a ChangeResult): over HTTP its details are fields of the body, which
- * has a `custodian-revision` header.
- */
-export const Changed = Type.Object({ revision: Revision, summary: Type.String() })
-/** A change that made something: the new id. */
-export const Created = Type.Object({
-  revision: Revision,
-  summary: Type.String(),
-  id: Type.Optional(Type.String()),
-})
-export const Items = Type.Object({ items: Type.Array(Type.Unknown()) })
-export const AnyObject = Type.Object({}, { additionalProperties: true })
 
 export const isChange = (op: Operation) => op.output === Changed || op.output === Created
 

@@ -1,14 +1,6 @@
 import { Type } from '@sinclair/typebox'
-import {
-  Changed,
-  Id,
-  Items,
-  type Operation,
-  type OperationContext,
-  operation,
-  Revision,
-  Text,
-} from '../kernel/operations.js'
+import { type Operation, type OperationContext, operation } from '../kernel/operations.js'
+import { Changed, Id, Items, Revision, Text } from '../kernel/schemas.js'
 import { CatalogService } from './catalog-service.js'
 
 const tags = ['trust framework']

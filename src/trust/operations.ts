@@ -1,13 +1,6 @@
 import { Type } from '@sinclair/typebox'
-import {
-  AnyObject,
-  Changed,
-  Id,
-  type Operation,
-  type OperationContext,
-  operation,
-  perCustodian,
-} from '../kernel/operations.js'
+import { type Operation, type OperationContext, operation, perCustodian } from '../kernel/operations.js'
+import { AnyObject, Changed, Id } from '../kernel/schemas.js'
 import { DelegationService } from './delegation-service.js'
 import { TrustService } from './trust-service.js'
 
