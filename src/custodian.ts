@@ -260,3 +260,8 @@ export class Custodian implements Node {
 }
 
 export const openCustodian = (options?: CustodianOptions) => Custodian.open(options)
+
+// Operations (kernel/operations.ts) run against this facade; the kernel names it without importing it.
+declare module './kernel/operations.js' {
+  interface OperationHost extends Custodian {}
+}

@@ -69,3 +69,27 @@ export function listEntities(index: EntitlementIndex, kind: EntityKind): unknown
   const view = entityViews[kind]
   return sorted(view.all(index)).map((id) => view.one(index, id))
 }
+
+/**
+ * A user's sessions that are still open at `nowMs`: not ended, not expired, not idle past their timeout
+ * (as the Index last saw them used), oldest first. Only ids and times: a token's secret is never stored.
+ */
+export function openSessions(index: EntitlementIndex, userId: string, nowMs: number) {
+  if (!index.users.has(userId)) throw notFound(`user ${userId} does not exist`)
+  return [...index.tokens.values()]
+    .filter(
+      (t) =>
+        t.user_id === userId &&
+        t.ended_at === null &&
+        Date.parse(t.expires_at) > nowMs &&
+        Date.parse(t.last_used_at) + t.idle_timeout_seconds * 1000 > nowMs,
+    )
+    .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))
+    .map((t) => ({
+      token_id: t.id,
+      method: t.method,
+      created_at: t.created_at,
+      expires_at: t.expires_at,
+      last_used_at: t.last_used_at,
+    }))
+}

@@ -1,7 +1,6 @@
 import type { ChangeResult, Custodian } from '../custodian.js'
 import { CustodianError, notFound } from '../errors.js'
-import type { Controller } from '../housemate/controller.js'
-import type { HouseMate } from '../housemate/house-mate.js'
+import { changeOutcome } from '../kernel/operations.js'
 import type { Field } from './parse-line.js'
 
 /** What every command module shares: the session, the command shape, argument checking, token references. */
@@ -13,8 +12,6 @@ export interface SessionState {
   /** Latest token per user, for `@<user>` references. */
   logins: Map<string, string>
   address: string
-  /** The House Mate model service and controller, made on first use (see housemate-commands.ts). */
-  housemate?: { house: HouseMate; controller: Controller }
 }
 
 export interface CommandOutcome {
@@ -60,10 +57,7 @@ export function resolveToken(state: SessionState, ref: string): string {
   return token
 }
 
-export const changed = (r: ChangeResult): CommandOutcome => ({
-  message: r.summary,
-  result: { revision: r.revision, summary: r.summary, ...r.details },
-})
+export const changed: (r: ChangeResult) => CommandOutcome = changeOutcome
 
 type Handler = (state: SessionState, a: Args) => Promise<CommandOutcome>
 

@@ -1,10 +1,11 @@
-import { ConsentService } from '../consent/consent-service.js'
+import { consentOperations } from '../consent/operations.js'
 import type { ChangeResult } from '../custodian.js'
 import { CustodianError } from '../errors.js'
-import type { ServiceKind, Standing } from '../store/schema.js'
-import { admin, type CommandSpec, changed, define, resolveToken, type SessionState } from './command-kit.js'
+import type { Operation } from '../kernel/operations.js'
+import { type CommandSpec, changed, define, resolveToken, type SessionState } from './command-kit.js'
+import { operationCommands, runOperation } from './operation-commands.js'
 
-const consentOf = (state: SessionState) => new ConsentService(state.custodian)
+const words = (text: string) => text.split(/\s+/).filter(Boolean)
 
 /**
  * An authorization of the customer holding `token`, named by its id or, when the customer has exactly one
@@ -31,93 +32,61 @@ function resolveAuthorization(state: SessionState, token: string, ref: string): 
 function onOwnAuthorization(
   usage: string,
   help: string,
-  run: (service: ConsentService, token: string, id: string, value: string) => Promise<ChangeResult>,
+  op: Operation,
+  input: (id: string, value: string) => Record<string, unknown>,
 ): CommandSpec {
   return define(usage, help, 3, 3, async (s, [ref, which, value]) => {
     const token = resolveToken(s, ref)
-    return changed(await run(consentOf(s), token, resolveAuthorization(s, token, which), value))
+    const id = resolveAuthorization(s, token, which)
+    return changed((await runOperation(op, s, input(id, value), token)) as ChangeResult)
   })
 }
 
+const ops = consentOperations
+type Authorizations = { items: { id: string; status: string; scope: string; ends: string }[] }
+
 /** Green Button / ESPI consent commands of the script language. */
 export const consentCommands: Record<string, CommandSpec> = {
-  create_customer: define(
-    'create_customer <username>, <name>, <email>, <account_number>, <password>',
-    'registers a retail customer (who logs in with that username and password)',
-    5,
-    5,
-    async (s, [username, name, email, accountNumber, password]) =>
-      changed(
-        await consentOf(s).createCustomer(admin(s), { username, name, email, accountNumber, password }),
-      ),
-  ),
-  create_usage_point: define(
-    'create_usage_point <customer>, <description>, <electricity|gas|water>[, <id>]',
-    'adds a usage point (meter) to a customer; the id is opaque and random unless given (never put personal data in it)',
-    3,
-    4,
-    async (s, [customer, description, kind, id]) =>
-      changed(
-        await consentOf(s).createUsagePoint(admin(s), {
-          customer,
-          description,
-          kind: kind as ServiceKind,
-          ...(id ? { id } : {}),
-        }),
-      ),
-  ),
+  ...operationCommands([Object.values(ops)]),
   register_third_party: define(
     'register_third_party <client_id>, <name>, <redirect_uri>, <notify_uri>, <scope>[, <description>]',
     'registers a third party as an OAuth client; its client secret is shown once',
     5,
     6,
-    async (s, [clientId, name, redirectUri, notifyUri, scope, description]) => {
-      const party = await consentOf(s).registerThirdParty(admin(s), {
-        clientId,
-        name,
-        description,
-        redirectUris: redirectUri.split(/\s+/).filter(Boolean),
-        notifyUri,
-        scope,
-      })
+    async (s, [client_id, name, redirectUri, notify_uri, scope, description]) => {
+      const input = { client_id, name, description, redirect_uris: words(redirectUri), notify_uri, scope }
+      const party = (await runOperation(ops.registerThirdParty, s, input)) as {
+        revision: number
+        client_id: string
+        client_secret: string
+      }
       return {
-        message: `registered third party ${party.clientId}; client secret (shown once): ${party.clientSecret}`,
-        result: { revision: party.revision, client_id: party.clientId, client_secret: party.clientSecret },
+        message: `registered third party ${party.client_id}; client secret (shown once): ${party.client_secret}`,
+        result: party,
       }
     },
-  ),
-  set_third_party_standing: define(
-    'set_third_party_standing <client_id>, <active|suspended|revoked>',
-    'suspends, revokes or reinstates a third party',
-    2,
-    2,
-    async (s, [clientId, standing]) =>
-      changed(await consentOf(s).setStanding(admin(s), clientId, standing as Standing)),
   ),
   authorize: define(
     'authorize <token_ref>, <client_id>, <usage_point_id ...>, <scope>, <end date>',
     "a customer authorizes a third party for some of the customer's usage points until a date",
     5,
     5,
-    async (s, [ref, clientId, usagePoints, scope, periodEnd]) =>
-      changed(
-        await consentOf(s).grant(resolveToken(s, ref), {
-          clientId,
-          usagePointIds: usagePoints.split(/\s+/).filter(Boolean),
-          scope,
-          periodEnd,
-        }),
-      ),
+    async (s, [ref, client_id, usagePoints, scope, period_end]) => {
+      const input = { client_id, usage_point_ids: words(usagePoints), scope, period_end }
+      return changed((await runOperation(ops.authorize, s, input, resolveToken(s, ref))) as ChangeResult)
+    },
   ),
   extend_authorization: onOwnAuthorization(
     'extend_authorization <token_ref>, <authorization_id|client_id>, <new end date>',
     "a customer changes when an authorization's access ends",
-    (service, token, id, periodEnd) => service.extend(token, id, periodEnd),
+    ops.extend,
+    (id, period_end) => ({ id, period_end }),
   ),
   terminate_authorization: onOwnAuthorization(
     'terminate_authorization <token_ref>, <authorization_id|client_id>, <YYYY-MM-DD>',
     'a customer ends an authorization after that date (its data stays available up to and including it)',
-    (service, token, id, date) => service.terminate(token, id, date),
+    ops.terminate,
+    (id, date) => ({ id, date }),
   ),
   show_authorizations: define(
     'show_authorizations [<token_ref>]',
@@ -125,10 +94,11 @@ export const consentCommands: Record<string, CommandSpec> = {
     0,
     1,
     async (s, [ref]) => {
-      const service = consentOf(s)
-      const items = ref
-        ? service.customerAuthorizations(resolveToken(s, ref), '')
-        : service.allAuthorizations(admin(s), '')
+      const { items } = (
+        ref
+          ? await runOperation(ops.myAuthorizations, s, {}, resolveToken(s, ref))
+          : await runOperation(ops.listAuthorizations, s, {})
+      ) as Authorizations
       return {
         message:
           items.map((a) => `${a.id} ${a.status} ${a.scope} until ${a.ends}`).join('; ') ||

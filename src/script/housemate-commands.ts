@@ -1,19 +1,29 @@
+import type { ChangeResult } from '../custodian.js'
 import { CustodianError } from '../errors.js'
-import { Controller } from '../housemate/controller.js'
-import { HouseMate } from '../housemate/house-mate.js'
-import type { DeviceKind, OccupantType } from '../store/schema.js'
+import type { HouseMate } from '../housemate/house-mate.js'
+import { houseMateOf, housemateOperations } from '../housemate/operations.js'
+import type { Operation } from '../kernel/operations.js'
+import type { DeviceKind } from '../store/schema.js'
 import type { CommandOutcome, CommandSpec, SessionState } from './command-kit.js'
+import { runOperation } from './operation-commands.js'
 import type { Field } from './parse-line.js'
+
+type DeviceStatus = ReturnType<HouseMate['showDevice']>
+type EnergyUse = ReturnType<HouseMate['showEnergyUse']>
 
 const syntax = (message: string) => new CustodianError('Syntax', message)
 
-/** The session's model service and controller, made on first use. */
-export function houseMateOf(state: SessionState): { house: HouseMate; controller: Controller } {
-  if (!state.housemate) {
-    const house = new HouseMate(state.custodian)
-    state.housemate = { house, controller: new Controller(state.custodian, house) }
-  }
-  return state.housemate
+const ops = housemateOperations
+
+/** Runs a House Mate change for the session; the result is the change as the model service answers it. */
+async function change(
+  state: SessionState,
+  op: Operation,
+  input: Record<string, unknown>,
+  token = state.adminToken,
+): Promise<CommandOutcome> {
+  const result = (await runOperation(op, state, input, token)) as ChangeResult
+  return { message: result.summary, result }
 }
 
 /**
@@ -47,11 +57,6 @@ function integer(key: string, text: string, usage: string): number {
 
 const words = (args: Field[]) => args.flatMap((f) => f.words)
 
-const changed = (r: { revision: number; summary: string }): CommandOutcome => ({
-  message: r.summary,
-  result: r,
-})
-
 const DEFINE_USAGE = {
   house: 'define house <house> [address "<address>"]',
   room: 'define room <room> floor <n> type <type> house <house> [windows <n>]',
@@ -65,35 +70,29 @@ const define: CommandSpec = {
   help: 'House Mate: defines a house, room, occupant, sensor or appliance (administrative)',
   async run(state, args) {
     const [subject, name, ...rest] = words(args)
-    const { house } = houseMateOf(state)
-    const token = state.adminToken
     if (!subject || !(subject in DEFINE_USAGE)) throw syntax(`define what? ${define.usage}`)
     const usage = DEFINE_USAGE[subject as keyof typeof DEFINE_USAGE]
     if (!name) throw syntax(`missing the name: ${usage}`)
     switch (subject) {
       case 'house': {
         const o = keywords(usage, rest, [], ['address'])
-        return changed(await house.defineHouse(token, { id: name, address: o.address ?? '' }))
+        return change(state, ops.defineHouse, { id: name, address: o.address ?? '' })
       }
       case 'room': {
         const o = keywords(usage, rest, ['floor', 'type', 'house'], ['windows'])
-        return changed(
-          await house.defineRoom(token, {
-            house: o.house as string,
-            room: name,
-            floor: integer('floor', o.floor as string, usage),
-            type: o.type as string,
-            windows: o.windows === undefined ? 0 : integer('windows', o.windows, usage),
-          }),
-        )
+        return change(state, ops.defineRoom, {
+          house: o.house,
+          name,
+          floor: integer('floor', o.floor as string, usage),
+          type: o.type,
+          windows: o.windows === undefined ? 0 : integer('windows', o.windows, usage),
+        })
       }
       case 'occupant': {
         const o = keywords(usage, rest, ['type'], ['known'])
         if (o.known !== undefined && o.known !== 'yes' && o.known !== 'no')
           throw syntax(`known must be yes or no, got "${o.known}": ${usage}`)
-        return changed(
-          await house.defineOccupant(token, { name, type: o.type as OccupantType, known: o.known !== 'no' }),
-        )
+        return change(state, ops.defineOccupant, { name, type: o.type, known: o.known !== 'no' })
       }
       default: {
         const kind = subject as DeviceKind
@@ -101,15 +100,17 @@ const define: CommandSpec = {
         const watts = o['energy-use']
         if (watts !== undefined && !/^\d+(\.\d+)?$/.test(watts))
           throw syntax(`energy-use must be a number of watts, got "${watts}": ${usage}`)
-        return changed(
-          await house.defineDevice(token, {
-            kind,
-            name,
-            type: o.type as string,
-            room: o.room as string,
-            energyUseWatts: watts === undefined ? null : Number(watts),
-          }),
-        )
+        // `room <house>:<room>`: the operation takes the two apart and the model service checks the address.
+        const room = o.room as string
+        const colon = room.indexOf(':')
+        return change(state, ops.defineDevice, {
+          house: colon < 0 ? room : room.slice(0, colon),
+          room: colon < 0 ? '' : room.slice(colon + 1),
+          name,
+          kind,
+          type: o.type,
+          energy_use_watts: watts === undefined ? undefined : Number(watts),
+        })
       }
     }
   },
@@ -122,9 +123,7 @@ const add: CommandSpec = {
     const [subject, name, ...rest] = words(args)
     if (subject !== 'occupant' || !name) throw syntax(`add what? ${add.usage}`)
     const o = keywords(add.usage, rest, ['to_house'])
-    return changed(
-      await houseMateOf(state).house.addOccupantToHouse(state.adminToken, name, o.to_house as string),
-    )
+    return change(state, ops.addOccupantToHouse, { name, house: o.to_house })
   },
 }
 
@@ -142,9 +141,11 @@ const set: CommandSpec = {
     const kind = kindOf(subject, set.usage)
     if (!address) throw syntax(`missing the device address: ${set.usage}`)
     const o = keywords(set.usage, rest, ['status', 'value'])
-    const token = state.adminToken ?? ''
-    return changed(
-      await houseMateOf(state).house.setStatus(token, kind, address, o.status as string, o.value as string),
+    return change(
+      state,
+      ops.setStatus,
+      { kind, address, status: o.status, value: o.value },
+      state.adminToken ?? '',
     )
   },
 }
@@ -155,22 +156,22 @@ const show: CommandSpec = {
   help: 'House Mate: reads status values, the configuration, or the energy in use',
   async run(state, args) {
     const [subject, target, ...rest] = words(args)
-    const { house } = houseMateOf(state)
     const token = state.adminToken ?? ''
     if (subject === 'configuration' || subject === 'energy-use') {
       if (rest.length > 0) throw syntax(`unexpected "${rest.join(' ')}": ${show.usage}`)
       if (subject === 'configuration') {
-        const result = house.showConfiguration(token, target)
+        const result = houseMateOf(state.custodian).house.showConfiguration(token, target)
         return { message: result.text, result: { items: result.items } }
       }
-      const result = house.showEnergyUse(token, target)
+      const result = (await runOperation(ops.showEnergyUse, state, { target }, token)) as EnergyUse
       const parts = result.items.map((i) => `${i.target} ${i.watts} W`).join(', ')
       return { message: `${result.watts} W in use${parts ? ` (${parts})` : ''}`, result }
     }
     const kind = kindOf(subject, show.usage)
     if (!target) throw syntax(`missing the device address: ${show.usage}`)
     const o = keywords(show.usage, rest, [], ['status'])
-    const result = house.showDevice(token, kind, target, o.status)
+    const input = { kind, address: target, status: o.status }
+    const result = (await runOperation(ops.showDevice, state, input, token)) as DeviceStatus
     const values = Object.entries(result.status)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')
@@ -185,9 +186,14 @@ const voiceCommand: CommandSpec = {
     if (args.length !== 3 || args.some((a) => a.text === ''))
       throw syntax(`voice_command takes 3 arguments: ${voiceCommand.usage}`)
     const [listener, voicePrint, utterance] = args.map((a) => a.text) as [string, string, string]
-    const outcome = await houseMateOf(state).controller.voiceCommand(listener, voicePrint, utterance, {
-      address: state.address,
-    })
+    const outcome = await houseMateOf(state.custodian).controller.voiceCommand(
+      listener,
+      voicePrint,
+      utterance,
+      {
+        address: state.address,
+      },
+    )
     return { message: outcome.message, result: outcome }
   },
 }

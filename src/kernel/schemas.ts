@@ -1,0 +1,19 @@
+import { Type } from '@sinclair/typebox'
+
+/** The shapes the operations tables share. */
+export const Id = Type.String({ minLength: 1, maxLength: 200 })
+export const Text = Type.String({ maxLength: 2000 })
+export const Revision = Type.Integer({ minimum: 0, description: 'Store revision after the write' })
+/**
+ * The output of a change (`run` answers a ChangeResult): over HTTP its details are fields of the body, which
+ * has a `custodian-revision` header.
+ */
+export const Changed = Type.Object({ revision: Revision, summary: Type.String() })
+/** A change that made something: the new id. */
+export const Created = Type.Object({
+  revision: Revision,
+  summary: Type.String(),
+  id: Type.Optional(Type.String()),
+})
+export const Items = Type.Object({ items: Type.Array(Type.Unknown()) })
+export const AnyObject = Type.Object({}, { additionalProperties: true })
