@@ -83,20 +83,15 @@ export class Access {
     resourceId: string,
   ): AccessCheck {
     const result = this.checkAccessAny(token ?? '', permissions, resourceId)
-    const what = `${permissions.join(' or ')} on ${resourceId} refused`
-    if (result.error === 'InvalidAccessToken') {
-      throw new InvalidAccessTokenError(`${what}: ${result.reason}`, {
+    enforce(result, {
+      as: result.error === 'InvalidAccessToken' ? 'token' : 'access',
+      refused: `${permissions.join(' or ')} on ${resourceId} refused`,
+      details: {
         permission: permissions.join(' '),
         resource: resourceId,
-      })
-    }
-    if (result.error === 'AccessDenied') {
-      throw new AccessDeniedError(`${what}: ${result.reason}`, {
-        permission: permissions.join(' '),
-        resource: resourceId,
-        user: result.userId,
-      })
-    }
+        ...(result.error === 'AccessDenied' ? { user: result.userId } : {}),
+      },
+    })
     return result
   }
 
