@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { ConsentService } from '../consent/consent-service.js'
 import { readEspi } from '../greenbutton/espi-reader.js'
 import type { Node } from '../kernel/node.js'
@@ -72,11 +72,10 @@ export async function seedDemo(custodian: Node, consent: ConsentService): Promis
 }
 
 /** The sample third party's own pages: a "connect" button, the OAuth callback, and its notify endpoint. */
-export async function registerDemoThirdParty(
-  app: FastifyInstance,
-  custodian: Node,
-  partyOf: () => DemoThirdParty | undefined,
-): Promise<void> {
+export const demoThirdPartyRoutes: FastifyPluginAsync<{
+  custodian: Node
+  partyOf: () => DemoThirdParty | undefined
+}> = async (app, { custodian, partyOf }) => {
   const pending = new Map<string, { verifier: string; at: number }>()
   const notifications: string[] = []
   const base = () => custodian.publicUrl

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { PassThrough, Readable } from 'node:stream'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { authorizationResource, type ConsentService } from '../consent/consent-service.js'
 import { authorizationAccess } from '../consent/rules.js'
 import type { Custodian } from '../custodian.js'
@@ -91,12 +91,11 @@ const logged = new WeakMap<FastifyRequest, Logged>()
  * what the token's Authorization covers. Every request is recorded in the audit log with the client's
  * address, the third party, the resource, the bytes sent and the error, if any (seed step 6).
  */
-export async function registerEspiResources(
-  app: FastifyInstance,
-  custodian: Custodian,
-  consent: ConsentService,
-  bearer: BearerGrant,
-): Promise<void> {
+export const espiResourceRoutes: FastifyPluginAsync<{
+  custodian: Custodian
+  consent: ConsentService
+  bearer: BearerGrant
+}> = async (app, { custodian, consent, bearer }) => {
   const base = () => `${custodian.publicUrl}${ESPI_RESOURCE_PATH}`
 
   const who = async (request: FastifyRequest) => {

@@ -1,18 +1,9 @@
 import { type TObject, type TSchema, Type } from '@sinclair/typebox'
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import type { ChangeResult, Custodian } from '../custodian.js'
 import { describePermission, invoke, isChange, type Operation } from '../kernel/operations.js'
+import { bearer, bearerToken } from '../openapi/bearer-auth.js'
 import { ProblemSchema } from '../openapi/route-docs.js'
-
-export const bearer = [{ bearerAuth: [] }]
-
-/** The token of `Authorization: Bearer <token>`; '' for another scheme, undefined without the header. */
-export function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization
-  if (!header) return undefined
-  const match = /^Bearer\s+(.+)$/i.exec(header)
-  return match ? (match[1] as string).trim() : ''
-}
 
 const pick = (input: TObject, names: string[]) =>
   Type.Object(Object.fromEntries(names.map((n) => [n, input.properties[n] as TSchema])), {

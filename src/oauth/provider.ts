@@ -3,6 +3,8 @@ import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'o
 import { parseEspiScope, scopeWithin } from '../consent/espi-scope.js'
 import { authorizationAccess } from '../consent/rules.js'
 import { hashTokenSecret } from '../entitlements/tokens.js'
+import { InvalidAccessTokenError } from '../errors.js'
+import type { BearerGrant } from '../greenbutton/espi-routes.js'
 import { ESPI_RESOURCE_PATH } from '../greenbutton/namespaces.js'
 import type { Node } from '../kernel/node.js'
 import { StoreAdapter, ThirdPartyClientAdapter } from './adapter.js'
@@ -246,3 +248,44 @@ export async function createProvider(custodian: Node, publicUrl: string): Promis
   )
   return provider
 }
+
+/**
+ * One node's authorization server: oidc-provider, made on first use (the issuer is the public URL, which
+ * `serve` knows only once it listens), and who its access tokens speak for, for the ESPI resources.
+ */
+export function authorizationServer(custodian: Node) {
+  let made: Promise<Provider> | undefined
+  const provider = () => {
+    made ??= createProvider(custodian, custodian.publicUrl)
+    return made
+  }
+  // A customer's grant (its Authorization) or client_credentials (the third party itself). Refused once
+  // expired or once the Authorization has ended.
+  const bearerGrant: BearerGrant = async (request) => {
+    const value = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1]
+    const oidc = await provider()
+    const token = value
+      ? ((await oidc.AccessToken.find(value)) ?? (await oidc.ClientCredentials.find(value)))
+      : undefined
+    const clientId = token?.clientId
+    const grantId = (token as { grantId?: string } | undefined)?.grantId
+    const live =
+      token &&
+      !token.isExpired &&
+      clientId &&
+      (await oidc.Client.find(clientId)) &&
+      (!grantId || authorizationAccess(custodian.consent, grantId, clientId, custodian.now()).allowed)
+    if (!live) {
+      throw new InvalidAccessTokenError(
+        'the access token is missing, unknown, expired, or its authorization has ended',
+        {
+          oauthError: 'invalid_token',
+        },
+      )
+    }
+    return { clientId: clientId as string, grantId }
+  }
+  return { provider, bearerGrant }
+}
+
+export type AuthorizationServer = ReturnType<typeof authorizationServer>

@@ -1,18 +1,15 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import * as querystring from 'node:querystring'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type Provider from 'oidc-provider'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { type ConsentService, opaqueId } from '../consent/consent-service.js'
 import { parseEspiScope } from '../consent/espi-scope.js'
-import { authorizationAccess } from '../consent/rules.js'
 import type { Custodian } from '../custodian.js'
-import { InvalidAccessTokenError, isCustodianError } from '../errors.js'
-import type { BearerGrant } from '../greenbutton/espi-routes.js'
+import { isCustodianError } from '../errors.js'
 import { documented } from '../openapi/route-docs.js'
 import { html, type Markup, page, pageHeaders } from '../web/html.js'
 import { cookieValue, openPreApproval, PREAPPROVAL_COOKIE, type PreApproval } from '../web/preapproval.js'
 import { oauthRouteDocs, providerEndpoints } from './oauth-docs.js'
-import { createProvider, OAUTH_MOUNT } from './provider.js'
+import { type AuthorizationServer, OAUTH_MOUNT } from './provider.js'
 
 type Form = Record<string, string | string[] | undefined>
 
@@ -23,17 +20,11 @@ const all = (value: string | string[] | undefined) => (Array.isArray(value) ? va
  * The authorization server's routes: oidc-provider under /oauth (it reads its own request bodies), the RFC
  * 8414 metadata at the root, and the customer's login and consent pages of the interaction.
  */
-export async function registerOAuth(
-  app: FastifyInstance,
-  custodian: Custodian,
-  consent: ConsentService,
-): Promise<{ bearerGrant: BearerGrant }> {
-  // Made on first use: the issuer is the public URL, which `serve` knows only once it listens.
-  let made: Promise<Provider> | undefined
-  const provider = () => {
-    made ??= createProvider(custodian, custodian.publicUrl)
-    return made
-  }
+export const oauthRoutes: FastifyPluginAsync<{
+  custodian: Custodian
+  consent: ConsentService
+  server: AuthorizationServer
+}> = async (app, { custodian, consent, server: { provider } }) => {
   const csrfKey = await custodian.store.sharedSecret('csrf')
   const csrfFor = (uid: string) =>
     createHmac('sha256', csrfKey).update(`interaction:${uid}`).digest('base64url')
@@ -76,32 +67,6 @@ export async function registerOAuth(
     )
   })
 
-  // Who an OAuth access token speaks for, for the ESPI resources: a customer's grant (its Authorization) or
-  // client_credentials (the third party itself). Refused once expired or once the Authorization has ended.
-  const bearerGrant = async (request: FastifyRequest) => {
-    const value = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1]
-    const oidc = await provider()
-    const token = value
-      ? ((await oidc.AccessToken.find(value)) ?? (await oidc.ClientCredentials.find(value)))
-      : undefined
-    const clientId = token?.clientId
-    const grantId = (token as { grantId?: string } | undefined)?.grantId
-    const live =
-      token &&
-      !token.isExpired &&
-      clientId &&
-      (await oidc.Client.find(clientId)) &&
-      (!grantId || authorizationAccess(custodian.consent, grantId, clientId, custodian.now()).allowed)
-    if (!live) {
-      throw new InvalidAccessTokenError(
-        'the access token is missing, unknown, expired, or its authorization has ended',
-        {
-          oauthError: 'invalid_token',
-        },
-      )
-    }
-    return { clientId: clientId as string, grantId }
-  }
   await app.register(async (scope) => {
     scope.addContentTypeParser(
       'application/x-www-form-urlencoded',
@@ -278,5 +243,4 @@ ${points.length === 0 ? html`<p>You have no meters to share.</p>` : points.map((
       )
     })
   })
-  return { bearerGrant }
 }

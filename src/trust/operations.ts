@@ -31,8 +31,8 @@ const trustChange = {
 
 /**
  * The iSHARE Authorization Register's policies and the BDI trust decisions. The iSHARE `POST /delegation`
- * endpoint is a protocol route (http/app.ts); the script's commands that read files or space-separated lists
- * run these operations (script/trust-commands.ts).
+ * endpoint is a protocol route (delegation-routes.ts); the script's commands that read files or
+ * space-separated lists run these operations (script/trust-commands.ts).
  */
 export const trustOperations = {
   putPolicy: operation({

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import * as querystring from 'node:querystring'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { ConsentService } from '../consent/consent-service.js'
 import { isAdministrator } from '../entitlements/rules.js'
 import { parseToken } from '../entitlements/tokens.js'
@@ -21,11 +21,10 @@ const first = (value: string | string[] | undefined) => (Array.isArray(value) ? 
  * is listed with its third party, meters, scope and end, and can be changed or terminated. The session is
  * a Custodian access token in an HttpOnly, SameSite cookie; every form carries a token bound to it.
  */
-export async function registerAccountPages(
-  app: FastifyInstance,
-  custodian: Node,
-  consent: ConsentService,
-): Promise<void> {
+export const accountPageRoutes: FastifyPluginAsync<{ custodian: Node; consent: ConsentService }> = async (
+  app,
+  { custodian, consent },
+) => {
   const csrfKey = await custodian.store.sharedSecret('csrf')
   const csrfFor = (token: string) =>
     createHmac('sha256', csrfKey)
