@@ -18,8 +18,9 @@ import { OutboxWorker } from '../notify/outbox-worker.js'
 import { commands, runCommand } from '../script/commands.js'
 import type { Field } from '../script/parse-line.js'
 import { formatReport, jsonReport, runScriptFile } from '../script/run-script.js'
-import { answerDelegation, parseEvidence, parseRequest, ShapeError } from '../trust/delegation.js'
+import { answerDelegation } from '../trust/delegation-evaluation.js'
 import { DelegationService, readIshareJson } from '../trust/delegation-service.js'
+import { parseEvidence, parseRequest, ShapeError } from '../trust/delegation-shapes.js'
 import { TrustService } from '../trust/trust-service.js'
 
 const usage = `custodian: authorization server for consented data sharing
