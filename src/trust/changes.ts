@@ -4,7 +4,7 @@ import { invalid, notFound, tooLarge } from '../errors.js'
 import type { Index } from '../kernel/projections.js'
 import type { Plan } from '../kernel/write-plan.js'
 import { checkId } from '../validation.js'
-import type { DelegationEvidence } from './delegation.js'
+import type { DelegationEvidence } from './delegation-shapes.js'
 import { ASSURANCE, decideIssuer, LEVELS, type Level, type Matrix, type Requirement } from './rules.js'
 
 /**

@@ -11,18 +11,17 @@ import {
   outboundClient,
 } from '../net/guarded-fetch.js'
 import * as plans from './changes.js'
+import { answerThroughChain } from './delegation-chain.js'
+import type { DelegationAnswer } from './delegation-evaluation.js'
+import { checkDelegationSize, delegationLimits } from './delegation-limits.js'
 import {
-  answerThroughChain,
-  checkDelegationSize,
-  type DelegationAnswer,
   type DelegationEvidence,
   type DelegationRequest,
-  delegationLimits,
   parseEvidence,
   parseRequest,
   ShapeError,
   withoutComments,
-} from './delegation.js'
+} from './delegation-shapes.js'
 import {
   certificatesOf,
   developmentMaterial,

@@ -2,14 +2,9 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ISHARE, ishareCases, ishareJson } from '../../test/support/ishare.js'
-import {
-  answerDelegation,
-  answerThroughChain,
-  type EvidenceSource,
-  parseEvidence,
-  parseRequest,
-  ShapeError,
-} from './delegation.js'
+import { answerThroughChain, type EvidenceSource } from './delegation-chain.js'
+import { answerDelegation } from './delegation-evaluation.js'
+import { parseEvidence, parseRequest, ShapeError } from './delegation-shapes.js'
 
 const read = ishareJson
 const cases = ishareCases

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ishareJson } from '../../test/support/ishare.js'
 import { defaultConfig } from '../config.js'
-import { delegationLimits, parseEvidence } from './delegation.js'
+import { delegationLimits } from './delegation-limits.js'
+import { parseEvidence } from './delegation-shapes.js'
 import {
   developmentMaterial,
   EvidenceRefused,

@@ -3,13 +3,8 @@ import { decodeProtectedHeader, importPKCS8, errors as joseErrors, jwtVerify, Si
 import forge from 'node-forge'
 import { isCustodianError } from '../errors.js'
 import { type Certificate, invalidAt, readCertificate, validatePath } from './certificate-path.js'
-import {
-  checkDelegationSize,
-  type DelegationEvidence,
-  type DelegationLimits,
-  parseEvidence,
-  ShapeError,
-} from './delegation.js'
+import { checkDelegationSize, type DelegationLimits } from './delegation-limits.js'
+import { type DelegationEvidence, parseEvidence, ShapeError } from './delegation-shapes.js'
 
 /**
  * Delegation evidence as iSHARE sends it: a JWT signed RS256, its certificate chain in `x5c`, valid 30 s.

@@ -1,7 +1,8 @@
 import { keyOf, RowMaps } from '../store/row-maps.js'
 import type { DelegationPolicyRow as PolicyRow } from '../store/schema.js'
 import type { Change, Snapshot } from '../store/store.js'
-import type { DelegationEvidence, EvidenceSource } from './delegation.js'
+import type { EvidenceSource } from './delegation-chain.js'
+import type { DelegationEvidence } from './delegation-shapes.js'
 import type { Association, Matrix, Membership } from './rules.js'
 
 /**

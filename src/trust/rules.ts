@@ -1,12 +1,8 @@
 import { allow, type Decision, deny } from '../decision/decision.js'
 import type { EntitlementIndex } from '../entitlements/entitlement-index.js'
 import { decideAccess } from '../entitlements/rules.js'
-import {
-  answerDelegation,
-  type DelegationAnswer,
-  type DelegationEvidence,
-  type DelegationRequest,
-} from './delegation.js'
+import { answerDelegation, type DelegationAnswer } from './delegation-evaluation.js'
+import type { DelegationEvidence, DelegationRequest } from './delegation-shapes.js'
 
 /**
  * The trust domain's rules: who reads and writes an issuer's delegation policies; how the delegation evidence

@@ -3,7 +3,7 @@ import type { Node } from '../kernel/node.js'
 import type { ChangeResult } from '../kernel/write-plan.js'
 import { outboundClient } from '../net/guarded-fetch.js'
 import * as plans from './changes.js'
-import { answerThroughChain } from './delegation.js'
+import { answerThroughChain } from './delegation-chain.js'
 import type { DelegationService } from './delegation-service.js'
 import { HttpSource } from './information-source.js'
 import {

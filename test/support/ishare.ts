@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { withoutComments } from '../../src/trust/delegation.js'
+import { withoutComments } from '../../src/trust/delegation-shapes.js'
 
 /** The iSHARE register's files written by others (`../shared/data/ishare/`), used from where they are. */
 export const ISHARE = fileURLToPath(new URL('../../../shared/data/ishare/', import.meta.url))

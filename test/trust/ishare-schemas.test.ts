@@ -2,7 +2,8 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Ajv } from 'ajv'
 import { describe, expect, it } from 'vitest'
-import { answerDelegation, parseEvidence, parseRequest } from '../../src/trust/delegation.js'
+import { answerDelegation } from '../../src/trust/delegation-evaluation.js'
+import { parseEvidence, parseRequest } from '../../src/trust/delegation-shapes.js'
 import { ISHARE, ishareJson } from '../support/ishare.js'
 
 const read = ishareJson

@@ -1,4 +1,5 @@
-import { answerThroughChain, parseEvidence, parseRequest } from '../../../src/trust/delegation.js'
+import { answerThroughChain } from '../../../src/trust/delegation-chain.js'
+import { parseEvidence, parseRequest } from '../../../src/trust/delegation-shapes.js'
 import { RegisterModel } from '../../../src/trust/register-model.js'
 import {
   type Association,

@@ -1,0 +1,104 @@
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs'
+import { Presets, SingleBar } from 'cli-progress'
+import type { Config } from '../config.js'
+import { importCustomersCsv } from '../consent/customer-csv-import.js'
+import type { UsagePointMapping } from '../greenbutton/import-usage-data.js'
+import { formatOf, UsageDataService } from '../greenbutton/usage-data-service.js'
+import { type Flags, open, tokenOf, UsageError } from './verb-context.js'
+
+// `custodian import customers|greenbutton`: a file in one transaction, with a progress bar on a terminal.
+
+/** A progress bar on standard error when it is a terminal; none when the output is kept or piped. */
+const progressBar = (format: string) =>
+  process.stderr.isTTY ? new SingleBar({ format, hideCursor: true }, Presets.shades_classic) : undefined
+
+export async function importFile(
+  config: Config,
+  flags: Flags,
+  kind: string | undefined,
+  file: string | undefined,
+  out: NodeJS.WritableStream,
+) {
+  if (kind !== 'customers' && kind !== 'greenbutton')
+    throw new UsageError('import takes: customers FILE.csv, or greenbutton FILE')
+  if (!file || !existsSync(file) || !statSync(file).isFile())
+    throw new UsageError(`import file ${file ?? '(none given)'} does not exist`)
+  if (kind === 'greenbutton') return importUsageData(config, flags, file, out)
+  const custodian = await open(config)
+  const bar = progressBar('{phase} [{bar}] {percentage}% {value}/{total}')
+  let phase = ''
+  try {
+    const outcome = await importCustomersCsv(custodian, tokenOf(flags), file, (now, done, total) => {
+      if (!bar) return
+      if (now !== phase) {
+        if (phase) bar.stop()
+        phase = now
+        bar.start(total, 0, { phase: now === 'reading' ? 'reading ' : 'hashing ' })
+      }
+      bar.update(done)
+    })
+    bar?.stop()
+    if (!outcome.ok) {
+      for (const p of outcome.problems)
+        out.write(`${file}:${p.line}: ${p.field ? `${p.field}: ` : ''}${p.message}\n`)
+      process.stderr.write(`nothing imported: ${outcome.problems.length} problem(s)\n`)
+      return 1
+    }
+    out.write(
+      flags.json
+        ? `${JSON.stringify(outcome.result)}\n`
+        : `${outcome.result.summary} (revision ${outcome.result.revision})\n`,
+    )
+    return 0
+  } finally {
+    bar?.stop()
+    await custodian.close()
+  }
+}
+
+/** The --map file: a JSON object from the file's usage point ids to Custodian's. */
+function mappingOf(flags: Flags): UsagePointMapping {
+  const usagePoint = typeof flags['usage-point'] === 'string' ? flags['usage-point'] : undefined
+  if (typeof flags.map !== 'string') return usagePoint ? { usagePoint } : {}
+  let map: unknown
+  try {
+    map = JSON.parse(readFileSync(flags.map, 'utf8'))
+  } catch (error) {
+    throw new UsageError(`--map ${flags.map}: ${(error as Error).message}`)
+  }
+  const entries = map && typeof map === 'object' && !Array.isArray(map) ? Object.entries(map) : []
+  const bad = entries.find(([, v]) => typeof v !== 'string')
+  if (entries.length === 0 || bad)
+    throw new UsageError(
+      `--map ${flags.map}: expected a JSON object of file usage point id → Custodian usage point id${bad ? `; "${bad[0]}" is not a string` : ''}`,
+    )
+  return { map: Object.fromEntries(entries) as Record<string, string>, ...(usagePoint ? { usagePoint } : {}) }
+}
+
+async function importUsageData(config: Config, flags: Flags, file: string, out: NodeJS.WritableStream) {
+  const mapping = mappingOf(flags)
+  const custodian = await open(config)
+  const bar = progressBar('importing [{bar}] {percentage}% {value}/{total} bytes')
+  bar?.start(statSync(file).size, 0)
+  try {
+    const report = await new UsageDataService(custodian).import(tokenOf(flags), {
+      name: file,
+      format: formatOf(file),
+      chunks: createReadStream(file),
+      mapping,
+      progress: (bytes) => bar?.update(bytes),
+    })
+    bar?.stop()
+    for (const w of report.warnings)
+      out.write(`${file}:${w.position.line}:${w.position.column}: warning: ${w.message}\n`)
+    out.write(
+      flags.json
+        ? `${JSON.stringify(report)}\n`
+        : `${report.readings} readings (${report.changedReadings} new or revised) for ${report.usagePoints.join(', ') || 'no usage point'}; ${report.notified} third-party notification(s) queued\n`,
+    )
+    return 0
+  } finally {
+    bar?.stop()
+    await custodian.close()
+  }
+}
