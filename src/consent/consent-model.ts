@@ -1,36 +1,20 @@
-import { RowMaps } from '../store/row-maps.js'
+import { RowProjection } from '../store/row-maps.js'
 import type { AuthorizationRow, CustomerRow, UsagePointRow } from '../store/schema.js'
-import type { Change, Snapshot } from '../store/store.js'
 
 /**
  * The in-memory projection of ESPI consent: customers, usage points, third parties and Authorization
  * records, fed by the change log like the entitlement Index.
  */
-export class ConsentModel {
-  readonly #rows = new RowMaps([
-    'espi_customers',
-    'espi_usage_points',
-    'espi_third_parties',
-    'espi_authorizations',
-  ] as const)
-  readonly customers = this.#rows.of('espi_customers')
-  readonly usagePoints = this.#rows.of('espi_usage_points')
-  readonly thirdParties = this.#rows.of('espi_third_parties')
-  readonly authorizations = this.#rows.of('espi_authorizations')
-
-  get revision(): number {
-    return this.#rows.revision
+export class ConsentModel extends RowProjection<
+  'espi_customers' | 'espi_usage_points' | 'espi_third_parties' | 'espi_authorizations'
+> {
+  constructor() {
+    super(['espi_customers', 'espi_usage_points', 'espi_third_parties', 'espi_authorizations'])
   }
-
-  static fromSnapshot(snapshot: Snapshot): ConsentModel {
-    const model = new ConsentModel()
-    model.#rows.load(snapshot)
-    return model
-  }
-
-  apply(changes: readonly Change[]): void {
-    this.#rows.apply(changes)
-  }
+  readonly customers = this.rows.of('espi_customers')
+  readonly usagePoints = this.rows.of('espi_usage_points')
+  readonly thirdParties = this.rows.of('espi_third_parties')
+  readonly authorizations = this.rows.of('espi_authorizations')
 
   customerOfUser(userId: string): CustomerRow | undefined {
     for (const c of this.customers.values()) if (c.user_id === userId) return c

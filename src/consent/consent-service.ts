@@ -3,7 +3,8 @@ import { hashPassword } from '../entitlements/credentials.js'
 import { hashTokenSecret } from '../entitlements/tokens.js'
 import { invalid, notFound } from '../errors.js'
 import type { Node } from '../kernel/node.js'
-import type { ChangeResult } from '../kernel/write-plan.js'
+import type { Index } from '../kernel/projections.js'
+import type { ChangeResult, Plan } from '../kernel/write-plan.js'
 import type { AuthorizationRow, ServiceKind, Standing, ThirdPartyRow } from '../store/schema.js'
 import * as plans from './changes.js'
 
@@ -157,29 +158,32 @@ export class ConsentService {
   }
 
   extend(token: string | null | undefined, id: string, periodEnd: string): Promise<ChangeResult> {
-    return this.#custodian.writeAs(token, 'authorization.extend', id, (world, now, userId) => {
-      const customer = plans.requireCustomerOf(world.consent, userId)
-      return plans.extendAuthorization(world, {
-        id,
-        customerId: customer.id,
-        periodEnd,
-        now,
-        baseUrl: this.#custodian.publicUrl,
-      })
-    })
+    return this.#changeOwn(token, 'authorization.extend', id, (world, own) =>
+      plans.extendAuthorization(world, { ...own, periodEnd }),
+    )
   }
 
   terminate(token: string | null | undefined, id: string, date: string): Promise<ChangeResult> {
-    return this.#custodian.writeAs(token, 'authorization.terminate', id, (world, now, userId) => {
-      const customer = plans.requireCustomerOf(world.consent, userId)
-      return plans.terminateAuthorization(world, {
+    return this.#changeOwn(token, 'authorization.terminate', id, (world, own) =>
+      plans.terminateAuthorization(world, { ...own, date }),
+    )
+  }
+
+  /** A customer's change to one of its own Authorizations: the customer is the token's user's. */
+  #changeOwn(
+    token: string | null | undefined,
+    action: string,
+    id: string,
+    plan: (world: Index, own: { id: string; customerId: string; now: string; baseUrl: string }) => Plan,
+  ): Promise<ChangeResult> {
+    return this.#custodian.writeAs(token, action, id, (world, now, userId) =>
+      plan(world, {
         id,
-        customerId: customer.id,
-        date,
+        customerId: plans.requireCustomerOf(world.consent, userId).id,
         now,
         baseUrl: this.#custodian.publicUrl,
-      })
-    })
+      }),
+    )
   }
 
   /** The customer's own authorizations, with the names a customer needs to recognise them. */

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
-import { type Operation, type OperationContext, operation } from '../kernel/operations.js'
-import { Changed, Created, Id, Items, Revision, Text } from '../kernel/schemas.js'
+import { listing, type Operation, type OperationContext, operation } from '../kernel/operations.js'
+import { Changed, Created, Id, Revision, Text } from '../kernel/schemas.js'
 import { ConsentService } from './consent-service.js'
 
 const tags = ['consent']
@@ -140,39 +140,31 @@ export const consentOperations = {
       serviceOf(context).setStanding(context.token, client_id, standing),
   }),
   // Public by design: the seed asks for a public list so customers can check a third party's standing.
-  listThirdParties: operation({
+  listThirdParties: listing({
     name: 'list_third_parties',
     summary: 'The third parties in good standing or suspended (public)',
     tags,
     permission: 'public',
-    input: Type.Object({}),
-    output: Items,
-    http: { method: 'GET', path: '/v1/third-parties' },
-    run: (context) => ({ items: serviceOf(context).publicThirdParties() }),
+    path: '/v1/third-parties',
+    items: (context) => serviceOf(context).publicThirdParties(),
   }),
   // The service checks the admin permission itself, naming the listing in the refusal.
-  listAuthorizations: operation({
+  listAuthorizations: listing({
     name: 'list_authorizations',
     summary: 'Every Authorization (administrators)',
     tags,
     permission: 'admin',
     checkedByService: true,
-    input: Type.Object({}),
-    output: Items,
-    http: { method: 'GET', path: '/v1/authorizations' },
-    run: (context) => ({ items: serviceOf(context).allAuthorizations(context.token, context.baseUrl) }),
+    path: '/v1/authorizations',
+    items: (context) => serviceOf(context).allAuthorizations(context.token, context.baseUrl),
   }),
-  myAuthorizations: operation({
+  myAuthorizations: listing({
     name: 'my_authorizations',
     summary: "The customer's own Authorizations, with third party names and usage point descriptions",
     tags,
     permission: 'token',
-    input: Type.Object({}),
-    output: Items,
-    http: { method: 'GET', path: '/v1/me/authorizations' },
-    run: (context) => ({
-      items: serviceOf(context).customerAuthorizations(context.token, context.baseUrl),
-    }),
+    path: '/v1/me/authorizations',
+    items: (context) => serviceOf(context).customerAuthorizations(context.token, context.baseUrl),
   }),
   authorize: operation({
     name: 'authorize',

@@ -92,20 +92,11 @@ export class EntitlementIndex {
 
   #put(change: PlannedChange): void {
     switch (change.tbl) {
-      case 'permissions':
-        this.permissions.set(change.row.id as string, change.row as PermissionRow)
-        break
-      case 'roles':
-        this.roles.set(change.row.id as string, change.row as RoleRow)
-        break
       case 'role_entitlements': {
         const { role_id, entitlement_kind, entitlement_id } = change.row as Required<typeof change.row>
         addTo(entitlement_kind === 'role' ? this.roleRoles : this.rolePermissions, role_id, entitlement_id)
         break
       }
-      case 'users':
-        this.users.set(change.row.id as string, change.row as UserRow)
-        break
       case 'credentials': {
         const { user_id, kind, secret_hash } = change.row as Required<typeof change.row>
         if (kind === 'password') this.passwordHashes.set(user_id, secret_hash)
@@ -122,15 +113,8 @@ export class EntitlementIndex {
         addTo(this.#grantMap(grant_kind), user_id, target_id)
         break
       }
-      case 'resources':
-        this.resources.set(change.row.id as string, change.row as ResourceRow)
-        break
-      case 'resource_roles':
-        this.resourceRoles.set(change.row.id as string, change.row as ResourceRoleRow)
-        break
-      case 'access_tokens':
-        this.tokens.set(change.row.id as string, change.row as AccessTokenRow)
-        break
+      default:
+        this.#byId(change.tbl).set((change.row as { id: string }).id, change.row)
     }
   }
 

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { InvalidAccessTokenError } from '../errors.js'
-import { type Operation, type OperationContext, operation } from '../kernel/operations.js'
-import { AnyObject, Changed, Id, Items, Revision, Text } from '../kernel/schemas.js'
+import { listing, type Operation, type OperationContext, operation } from '../kernel/operations.js'
+import { AnyObject, Changed, Id, Revision, Text } from '../kernel/schemas.js'
 import { type EntityKind, entityViews, listEntities, openSessions } from './views.js'
 
 /** The House Mate controller that sends this call, by its own token; else 401 or 403. */
@@ -123,16 +123,14 @@ const CredentialKind = Type.Union([Type.Literal('password'), Type.Literal('voice
 
 /** Listing and reading one kind of entity, as administrators see it (entitlements/views.ts). */
 const views = (kind: EntityKind, label: string): Operation[] => [
-  operation({
+  listing({
     name: `list_${kind.replaceAll('-', '_')}`,
     action: `list ${kind}`,
     summary: `List ${label}s`,
     tags: [kind],
     permission: 'admin',
-    input: Type.Object({}),
-    output: Items,
-    http: { method: 'GET', path: `/v1/${kind}` },
-    run: ({ custodian }) => ({ items: listEntities(custodian.index, kind) }),
+    path: `/v1/${kind}`,
+    items: ({ custodian }) => listEntities(custodian.index, kind),
   }),
   operation({
     name: `read_${label.replaceAll(' ', '_')}`,

@@ -54,56 +54,61 @@ function usageFeed(title = 'Green Button Subscription Feed', self = `${BASE}/Sub
   ].join('')
 }
 
-const authorization = () =>
+/** A standalone entry of a resource at `${BASE}/<kind>/<id>`. */
+const standalone = (kind: string, id: string, uuid: string, title: string, content: string) =>
   entry(
     {
-      id: 'urn:uuid:22222222-2222-2222-2222-222222222222',
-      self: `${BASE}/Authorization/a1`,
-      up: `${BASE}/Authorization`,
-      title: 'Authorization',
+      id: `urn:uuid:${uuid}`,
+      self: `${BASE}/${kind}/${id}`,
+      up: `${BASE}/${kind}`,
+      title,
       published: AT,
       updated: AT,
-      content: authorizationContent({
-        authorizedPeriod: { start: 1600000000, duration: 31536000 },
-        publishedPeriod: { start: 1500000000, duration: 100000000 },
-        status: 'terminated',
-        grantType: 'authorization_code',
-        scope: 'FB=1_3_4_5_13_14_39;IntervalDuration=900;BlockDuration=daily;HistoryLength=13',
-        resourceURI: `${BASE}/Batch/Subscription/s1`,
-        authorizationURI: `${BASE}/Authorization/a1`,
-      }),
+      content,
     },
     true,
   )
 
+const authorization = () =>
+  standalone(
+    'Authorization',
+    'a1',
+    '22222222-2222-2222-2222-222222222222',
+    'Authorization',
+    authorizationContent({
+      authorizedPeriod: { start: 1600000000, duration: 31536000 },
+      publishedPeriod: { start: 1500000000, duration: 100000000 },
+      status: 'terminated',
+      grantType: 'authorization_code',
+      scope: 'FB=1_3_4_5_13_14_39;IntervalDuration=900;BlockDuration=daily;HistoryLength=13',
+      resourceURI: `${BASE}/Batch/Subscription/s1`,
+      authorizationURI: `${BASE}/Authorization/a1`,
+    }),
+  )
+
 const applicationInformation = () =>
-  entry(
-    {
-      id: 'urn:uuid:11111111-1111-1111-1111-111111111111',
-      self: `${BASE}/ApplicationInformation/tp1`,
-      up: `${BASE}/ApplicationInformation`,
-      title: 'Energy & Co',
-      published: AT,
-      updated: AT,
-      content: applicationInformationContent({
-        clientId: 'tp1',
-        name: 'Energy & Co <beta>',
-        description: 'Shows your usage by the hour',
-        notifyUri: 'https://tp.example/espi/1_1/Notification',
-        redirectUris: ['https://tp.example/callback', 'https://tp.example/other?a=1&b=2'],
-        scope: ['FB=1_3_4_5_13_14_39;IntervalDuration=900;BlockDuration=daily;HistoryLength=13'],
-        thirdPartyScopeSelectionScreenURI: 'https://tp.example/scope',
-        standing: 'active',
-        dataCustodianId: 'custodian',
-        dataCustodianBulkRequestURI: `${BASE}/Batch/Bulk`,
-        dataCustodianResourceEndpoint: BASE,
-        authorizationServerAuthorizationEndpoint: 'https://custodian.example/oauth/authorize',
-        authorizationServerTokenEndpoint: 'https://custodian.example/oauth/token',
-        registrationClientUri: `${BASE}/ApplicationInformation/tp1`,
-        clientIdIssuedAt: 1600000000,
-      }),
-    },
-    true,
+  standalone(
+    'ApplicationInformation',
+    'tp1',
+    '11111111-1111-1111-1111-111111111111',
+    'Energy & Co',
+    applicationInformationContent({
+      clientId: 'tp1',
+      name: 'Energy & Co <beta>',
+      description: 'Shows your usage by the hour',
+      notifyUri: 'https://tp.example/espi/1_1/Notification',
+      redirectUris: ['https://tp.example/callback', 'https://tp.example/other?a=1&b=2'],
+      scope: ['FB=1_3_4_5_13_14_39;IntervalDuration=900;BlockDuration=daily;HistoryLength=13'],
+      thirdPartyScopeSelectionScreenURI: 'https://tp.example/scope',
+      standing: 'active',
+      dataCustodianId: 'custodian',
+      dataCustodianBulkRequestURI: `${BASE}/Batch/Bulk`,
+      dataCustodianResourceEndpoint: BASE,
+      authorizationServerAuthorizationEndpoint: 'https://custodian.example/oauth/authorize',
+      authorizationServerTokenEndpoint: 'https://custodian.example/oauth/token',
+      registrationClientUri: `${BASE}/ApplicationInformation/tp1`,
+      clientIdIssuedAt: 1600000000,
+    }),
   )
 
 describe('writing Green Button Atom', () => {

@@ -130,6 +130,17 @@ class Publication {
   }
 }
 
+/** One import, in one transaction: `publish` files the document's entries and answers how many it read. */
+function publishing(
+  context: ImportContext,
+  publish: (publication: Publication, writer: UsageWriter) => Promise<number>,
+): Promise<ImportReport> {
+  return context.store.importing(async (writer) => {
+    const publication = new Publication(context, writer)
+    return publication.finish(await publish(publication, writer))
+  })
+}
+
 /** Passes chunks through, telling `progress` how many bytes went by. */
 async function* counted(chunks: AsyncIterable<string | Buffer>, progress?: (bytes: number) => void) {
   let bytes = 0
@@ -154,8 +165,7 @@ export function importGreenButtonXml(
   context: ImportContext,
   chunks: AsyncIterable<string | Buffer>,
 ): Promise<ImportReport> {
-  return context.store.importing(async (writer) => {
-    const publication = new Publication(context, writer)
+  return publishing(context, async (publication, writer) => {
     const reader = new EspiReader({ maxText: context.maxTextLength ?? MAX_TEXT_LENGTH })
     const shared = new Map<string, Shared>()
     // Links resolved at the end: meter reading id → ReadingType path; usage point → LocalTimeParameters.
@@ -299,7 +309,7 @@ export function importGreenButtonXml(
           message: `${entry.content.kind} ${path} is linked from no usage point of the file: skipped`,
         })
     }
-    return publication.finish(count)
+    return count
   })
 }
 
@@ -319,8 +329,7 @@ export function importIntervalCsv(
   context: ImportContext,
   chunks: AsyncIterable<string | Buffer>,
 ): Promise<ImportReport> {
-  return context.store.importing(async (writer) => {
-    const publication = new Publication(context, writer)
+  return publishing(context, async (publication) => {
     const meterReadings = new Map<string, string>()
     const pending = new Map<string, { meterReadingId: string; start: number; readings: ReadingInput[] }>()
     let rows = 0
@@ -435,6 +444,6 @@ export function importIntervalCsv(
       )
     }
     await flush()
-    return publication.finish(rows)
+    return rows
   })
 }

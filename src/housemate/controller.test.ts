@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { applyChanges, expectFailure, put } from '../../test/support/unit.js'
+import type { ErrorCode } from '../errors.js'
 import type { DeviceRow } from '../store/schema.js'
 import type { PlannedChange } from '../store/store.js'
 import { resolveTarget } from './controller.js'
@@ -50,6 +51,16 @@ function model(): HouseModel {
   ])
 }
 
+/** resolveTarget refuses: the error's kind and message. */
+const expectRefusal = (
+  m: HouseModel,
+  roomId: string,
+  houseId: string,
+  type: string,
+  kind: ErrorCode,
+  message: string,
+) => expectFailure(() => resolveTarget(m, roomId, houseId, type), kind, message)
+
 describe('resolveTarget', () => {
   it("prefers a device of that type in the speaker's room, though the house has others", () => {
     const m = model()
@@ -81,8 +92,11 @@ describe('resolveTarget', () => {
   })
 
   it('is NotFound when the house has none', () => {
-    expectFailure(
-      () => resolveTarget(model(), 'house1:kitchen', 'house1', 'window'),
+    expectRefusal(
+      model(),
+      'house1:kitchen',
+      'house1',
+      'window',
       'NotFound',
       'there is no window in house1:kitchen or elsewhere in house1',
     )
@@ -90,13 +104,19 @@ describe('resolveTarget', () => {
 
   it('is a Conflict naming them all when the house has several and the room none', () => {
     const m = model()
-    expectFailure(
-      () => resolveTarget(m, 'house1:hall', 'house1', 'light'),
+    expectRefusal(
+      m,
+      'house1:hall',
+      'house1',
+      'light',
       'Conflict',
       'there is no light in house1:hall, and house1 has several: house1:kitchen:ceiling_light, house1:living_room:lamp, house1:bedroom:bedside_light; speak in the room',
     )
-    expectFailure(
-      () => resolveTarget(m, 'house1:kitchen', 'house1', 'thermostat'),
+    expectRefusal(
+      m,
+      'house1:kitchen',
+      'house1',
+      'thermostat',
       'Conflict',
       'there is no thermostat in house1:kitchen, and house1 has several: house1:living_room:thermostat, house1:bedroom:thermostat; speak in the room',
     )
@@ -105,8 +125,11 @@ describe('resolveTarget', () => {
   it('ignores devices of other houses, even one whose id shares a prefix', () => {
     const m = model()
     // house10's window is the only window anywhere, but not in house1.
-    expectFailure(
-      () => resolveTarget(m, 'house1:kitchen', 'house1', 'window'),
+    expectRefusal(
+      m,
+      'house1:kitchen',
+      'house1',
+      'window',
       'NotFound',
       'there is no window in house1:kitchen or elsewhere in house1',
     )
@@ -114,8 +137,11 @@ describe('resolveTarget', () => {
     expect(resolveTarget(m, 'house1:hall', 'house1', 'door').id).toBe('house1:living_room:front_door')
     // And the other way round.
     expect(resolveTarget(m, 'house10:kitchen', 'house10', 'door').id).toBe('house10:kitchen:back_door')
-    expectFailure(
-      () => resolveTarget(m, 'house10:kitchen', 'house10', 'oven'),
+    expectRefusal(
+      m,
+      'house10:kitchen',
+      'house10',
+      'oven',
       'NotFound',
       'there is no oven in house10:kitchen or elsewhere in house10',
     )

@@ -57,23 +57,25 @@ describe('parseUtterance: temperature', () => {
     expect(parseUtterance(utterance)).toEqual({ ok: true, intent })
   })
 
-  it('keeps a decimal temperature whole', () => {
+  it.each<[string, string, Intent]>([
     // The number pattern accepts decimals, so "72.5" must not be cut at the point.
-    expect(intentOf('set the thermostat to 72.5')).toEqual({
-      deviceType: 'thermostat',
-      status: 'temperature',
-      value: '72.5',
-      phrase: 'set the thermostat to 72.5',
-    })
-  })
-
-  it('a set verb with an action word and no number is the action, not a temperature', () => {
-    expect(intentOf('set the lights on')).toEqual({
-      deviceType: 'light',
-      status: 'power',
-      value: 'on',
-      phrase: 'turn the light on',
-    })
+    [
+      'keeps a decimal temperature whole',
+      'set the thermostat to 72.5',
+      {
+        deviceType: 'thermostat',
+        status: 'temperature',
+        value: '72.5',
+        phrase: 'set the thermostat to 72.5',
+      },
+    ],
+    [
+      'a set verb with an action word and no number is the action, not a temperature',
+      'set the lights on',
+      { deviceType: 'light', status: 'power', value: 'on', phrase: 'turn the light on' },
+    ],
+  ])('%s', (_, utterance, intent) => {
+    expect(intentOf(utterance)).toEqual(intent)
   })
 })
 

@@ -57,6 +57,17 @@ function houses(): HouseModel {
   ])
 }
 
+/** house1's oven reports its power off. */
+const turnOvenOff = (model: HouseModel) =>
+  applyChanges(model, [
+    put('hm_device_status', {
+      device_id: 'house1:kitchen:oven',
+      status: 'power',
+      value: 'off',
+      updated_at: AT,
+    }),
+  ])
+
 const ovenView = {
   id: 'house1:kitchen:oven',
   name: 'oven',
@@ -162,31 +173,31 @@ describe('configurationOf', () => {
 
   it('follows a status change', () => {
     const model = houses()
-    applyChanges(model, [
-      put('hm_device_status', {
-        device_id: 'house1:kitchen:oven',
-        status: 'power',
-        value: 'off',
-        updated_at: AT,
-      }),
-    ])
+    turnOvenOff(model)
     expect(configurationOf(model, { kind: 'device', id: 'house1:kitchen:oven' })).toMatchObject({
       status: { power: 'off', temperature: '350' },
     })
   })
 })
 
+/** The houses with one more device. */
+const housesWith = (...args: Parameters<typeof device>) => applyChanges(houses(), device(...args))
+
+/** energyUseOf's whole answer for a target: the watts and the devices counted. */
+const expectEnergyUse = (
+  model: HouseModel,
+  target: Parameters<typeof energyUseOf>[1],
+  watts: number,
+  devices: { id: string; watts: number }[],
+) => expect(energyUseOf(model, target)).toEqual({ target: target.id, watts, devices })
+
 describe('energyUseOf', () => {
   it('counts the appliances of a house that have a draw and are on', () => {
-    expect(energyUseOf(houses(), { kind: 'house', id: 'house1' })).toEqual({
-      target: 'house1',
-      watts: 4900,
-      devices: [
-        { id: 'house1:kitchen:oven', watts: 2400 },
-        { id: 'house1:living_room:thermostat', watts: 1500 },
-        { id: 'house1:kitchen2:oven', watts: 1000 },
-      ],
-    })
+    expectEnergyUse(houses(), { kind: 'house', id: 'house1' }, 4900, [
+      { id: 'house1:kitchen:oven', watts: 2400 },
+      { id: 'house1:living_room:thermostat', watts: 1500 },
+      { id: 'house1:kitchen2:oven', watts: 1000 },
+    ])
   })
 
   it('never counts a device of another house whose id shares a prefix', () => {
@@ -194,33 +205,24 @@ describe('energyUseOf', () => {
     expect(energyUseOf(model, { kind: 'house', id: 'house1' }).devices.map((d) => d.id)).not.toContain(
       'house10:kitchen:oven',
     )
-    expect(energyUseOf(model, { kind: 'house', id: 'house10' })).toEqual({
-      target: 'house10',
-      watts: 2400,
-      devices: [{ id: 'house10:kitchen:oven', watts: 2400 }],
-    })
+    expectEnergyUse(model, { kind: 'house', id: 'house10' }, 2400, [
+      { id: 'house10:kitchen:oven', watts: 2400 },
+    ])
   })
 
   it('counts a room, and not a room whose id shares a prefix', () => {
     const model = houses()
-    expect(energyUseOf(model, { kind: 'room', id: 'house1:kitchen' })).toEqual({
-      target: 'house1:kitchen',
-      watts: 2400,
-      devices: [{ id: 'house1:kitchen:oven', watts: 2400 }],
-    })
+    expectEnergyUse(model, { kind: 'room', id: 'house1:kitchen' }, 2400, [
+      { id: 'house1:kitchen:oven', watts: 2400 },
+    ])
     expect(energyUseOf(model, { kind: 'room', id: 'house1:living_room' }).watts).toBe(1500)
   })
 
   it('counts one device, and not one whose id shares a prefix', () => {
-    const model = applyChanges(
-      houses(),
-      device('house1:kitchen:oven2', 'appliance', 'oven', 800, { power: 'on' }),
-    )
-    expect(energyUseOf(model, { kind: 'device', id: 'house1:kitchen:oven' })).toEqual({
-      target: 'house1:kitchen:oven',
-      watts: 2400,
-      devices: [{ id: 'house1:kitchen:oven', watts: 2400 }],
-    })
+    const model = housesWith('house1:kitchen:oven2', 'appliance', 'oven', 800, { power: 'on' })
+    expectEnergyUse(model, { kind: 'device', id: 'house1:kitchen:oven' }, 2400, [
+      { id: 'house1:kitchen:oven', watts: 2400 },
+    ])
     expect(energyUseOf(model, { kind: 'room', id: 'house1:kitchen' }).watts).toBe(3200)
   })
 
@@ -233,41 +235,21 @@ describe('energyUseOf', () => {
 
   it('follows power going off', () => {
     const model = houses()
-    applyChanges(model, [
-      put('hm_device_status', {
-        device_id: 'house1:kitchen:oven',
-        status: 'power',
-        value: 'off',
-        updated_at: AT,
-      }),
-    ])
+    turnOvenOff(model)
     expect(energyUseOf(model, { kind: 'house', id: 'house1' }).watts).toBe(2500)
   })
 
   it('counts only appliances: a sensor with a draw that reports power on is not counted', () => {
-    const model = applyChanges(
-      houses(),
-      device('house1:living_room:camera', 'sensor', 'camera', 5, { power: 'on' }),
-    )
-    expect(energyUseOf(model, { kind: 'room', id: 'house1:living_room' })).toEqual({
-      target: 'house1:living_room',
-      watts: 1500,
-      devices: [{ id: 'house1:living_room:thermostat', watts: 1500 }],
-    })
+    const model = housesWith('house1:living_room:camera', 'sensor', 'camera', 5, { power: 'on' })
+    expectEnergyUse(model, { kind: 'room', id: 'house1:living_room' }, 1500, [
+      { id: 'house1:living_room:thermostat', watts: 1500 },
+    ])
   })
 
   it('is nothing for a house with no devices or an unknown target', () => {
     const model = applyChanges(new HouseModel(), [put('hm_houses', { id: 'empty', address: '' })])
-    expect(energyUseOf(model, { kind: 'house', id: 'empty' })).toEqual({
-      target: 'empty',
-      watts: 0,
-      devices: [],
-    })
-    expect(energyUseOf(houses(), { kind: 'house', id: 'house9' })).toEqual({
-      target: 'house9',
-      watts: 0,
-      devices: [],
-    })
+    expectEnergyUse(model, { kind: 'house', id: 'empty' }, 0, [])
+    expectEnergyUse(houses(), { kind: 'house', id: 'house9' }, 0, [])
   })
 })
 

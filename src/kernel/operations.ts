@@ -1,7 +1,7 @@
-import type { Static, TSchema } from '@sinclair/typebox'
+import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { invalid } from '../errors.js'
-import { Changed, Created } from './schemas.js'
+import { Changed, Created, Items } from './schemas.js'
 import type { ChangeResult } from './write-plan.js'
 
 /**
@@ -82,6 +82,24 @@ export function operation<I extends TSchema, O extends TSchema>(op: Operation<I,
       script: { ...script, ...(present && { present: (output) => present(output as Static<O>) }) },
     }),
   } as Operation
+}
+
+/** An operation that answers a list and takes no input: a GET of `path`, answering `{ items }`. */
+export function listing({
+  path,
+  items,
+  ...op
+}: Pick<Operation, 'name' | 'summary' | 'tags' | 'permission' | 'action' | 'checkedByService'> & {
+  path: string
+  items: (context: OperationContext) => unknown[]
+}): Operation {
+  return operation({
+    ...op,
+    input: Type.Object({}),
+    output: Items,
+    http: { method: 'GET', path },
+    run: (context) => ({ items: items(context) }),
+  })
 }
 
 export const isChange = (op: Operation) => op.output === Changed || op.output === Created

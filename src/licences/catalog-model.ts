@@ -1,30 +1,17 @@
-import { RowMaps } from '../store/row-maps.js'
-import type { Change, Snapshot } from '../store/store.js'
+import { RowProjection } from '../store/row-maps.js'
 
 /**
  * The in-memory projection of the trust-framework catalog: participants and their roles, data services and
  * the roles they require, and the Registry's licence interpretations. Decisions read it; the change log
  * feeds it.
  */
-export class CatalogModel {
-  readonly #rows = new RowMaps(['ib1_participants', 'ib1_services', 'ib1_licences'] as const)
-  readonly participants = this.#rows.of('ib1_participants')
-  readonly services = this.#rows.of('ib1_services')
-  readonly licences = this.#rows.of('ib1_licences')
-
-  get revision(): number {
-    return this.#rows.revision
+export class CatalogModel extends RowProjection<'ib1_participants' | 'ib1_services' | 'ib1_licences'> {
+  constructor() {
+    super(['ib1_participants', 'ib1_services', 'ib1_licences'])
   }
-
-  static fromSnapshot(snapshot: Snapshot): CatalogModel {
-    const model = new CatalogModel()
-    model.#rows.load(snapshot)
-    return model
-  }
-
-  apply(changes: readonly Change[]): void {
-    this.#rows.apply(changes)
-  }
+  readonly participants = this.rows.of('ib1_participants')
+  readonly services = this.rows.of('ib1_services')
+  readonly licences = this.rows.of('ib1_licences')
 }
 
 /** A JSON array column, read. */

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
-import { type Operation, type OperationContext, operation } from '../kernel/operations.js'
-import { Changed, Id, Items, Revision, Text } from '../kernel/schemas.js'
+import { listing, type Operation, type OperationContext, operation } from '../kernel/operations.js'
+import { Changed, Id, Revision, Text } from '../kernel/schemas.js'
 import { CatalogService } from './catalog-service.js'
 
 const tags = ['trust framework']
@@ -72,22 +72,19 @@ export const catalogOperations = {
     script: { usage: 'remove_participant <id>', help: 'removes a participant', args: ['id'] },
     run: (context, { id }) => serviceOf(context).removeParticipant(context.token, id),
   }),
-  listParticipants: operation({
+  listParticipants: listing({
     name: 'list_participants',
     summary: 'Every participant with its roles and understood obligations (administrators)',
     tags,
     permission: 'admin',
-    input: Type.Object({}),
-    output: Items,
-    http: { method: 'GET', path: '/v1/participants' },
-    run: ({ custodian }) => ({
-      items: [...custodian.catalog.participants.values()].map((p) => ({
+    path: '/v1/participants',
+    items: ({ custodian }) =>
+      [...custodian.catalog.participants.values()].map((p) => ({
         id: p.id,
         name: p.name,
         roles: JSON.parse(p.roles) as string[],
         understands: JSON.parse(p.understands) as string[],
       })),
-    }),
   }),
   checkDataAccess: operation({
     name: 'check_data_access',

@@ -1,10 +1,8 @@
-import type { ChangeResult } from '../custodian.js'
 import { CatalogService } from '../licences/catalog-service.js'
 import { catalogOperations } from '../licences/operations.js'
-import { admin, type CommandSpec, changed, define, resolveToken } from './command-kit.js'
-import { operationCommands, runOperation } from './operation-commands.js'
+import { admin, type CommandSpec, changed, define, resolveToken, words } from './command-kit.js'
+import { operationCommands, runChange, runOperation } from './operation-commands.js'
 
-const urls = (text: string) => text.split(/\s+/).filter(Boolean)
 const ops = catalogOperations
 
 /** Trust-framework catalog commands of the script language (and CLI verbs). */
@@ -23,8 +21,8 @@ export const catalogCommands: Record<string, CommandSpec> = {
     2,
     4,
     async (s, [id, roles, understands, name]) => {
-      const input = { id, roles: urls(roles), understands: urls(understands), ...(name ? { name } : {}) }
-      return changed((await runOperation(ops.putParticipant, s, input)) as ChangeResult)
+      const input = { id, roles: words(roles), understands: words(understands), ...(name ? { name } : {}) }
+      return runChange(ops.putParticipant, s, input)
     },
   ),
   ...operationCommands([[ops.removeParticipant, ops.removeService]]),

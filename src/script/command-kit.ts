@@ -72,3 +72,6 @@ export function define(usage: string, help: string, min: number, max: number, ha
 }
 
 export const admin = (state: SessionState) => state.adminToken
+
+/** An argument that lists several values, separated by white space. */
+export const words = (text: string) => text.split(/\s+/).filter(Boolean)

@@ -1,11 +1,8 @@
 import { consentOperations } from '../consent/operations.js'
-import type { ChangeResult } from '../custodian.js'
 import { CustodianError } from '../errors.js'
 import type { Operation } from '../kernel/operations.js'
-import { type CommandSpec, changed, define, resolveToken, type SessionState } from './command-kit.js'
-import { operationCommands, runOperation } from './operation-commands.js'
-
-const words = (text: string) => text.split(/\s+/).filter(Boolean)
+import { type CommandSpec, define, resolveToken, type SessionState, words } from './command-kit.js'
+import { operationCommands, runChange, runOperation } from './operation-commands.js'
 
 /**
  * An authorization of the customer holding `token`, named by its id or, when the customer has exactly one
@@ -38,7 +35,7 @@ function onOwnAuthorization(
   return define(usage, help, 3, 3, async (s, [ref, which, value]) => {
     const token = resolveToken(s, ref)
     const id = resolveAuthorization(s, token, which)
-    return changed((await runOperation(op, s, input(id, value), token)) as ChangeResult)
+    return runChange(op, s, input(id, value), token)
   })
 }
 
@@ -73,7 +70,7 @@ export const consentCommands: Record<string, CommandSpec> = {
     5,
     async (s, [ref, client_id, usagePoints, scope, period_end]) => {
       const input = { client_id, usage_point_ids: words(usagePoints), scope, period_end }
-      return changed((await runOperation(ops.authorize, s, input, resolveToken(s, ref))) as ChangeResult)
+      return runChange(ops.authorize, s, input, resolveToken(s, ref))
     },
   ),
   extend_authorization: onOwnAuthorization(

@@ -2,9 +2,8 @@ import type { ChangeResult } from '../custodian.js'
 import { CustodianError } from '../errors.js'
 import type { HouseMate } from '../housemate/house-mate.js'
 import { houseMateOf, housemateOperations } from '../housemate/operations.js'
-import type { Operation } from '../kernel/operations.js'
 import type { DeviceKind } from '../store/schema.js'
-import type { CommandOutcome, CommandSpec, SessionState } from './command-kit.js'
+import type { CommandOutcome, CommandSpec } from './command-kit.js'
 import { runOperation } from './operation-commands.js'
 import type { Field } from './parse-line.js'
 
@@ -16,13 +15,8 @@ const syntax = (message: string) => new CustodianError('Syntax', message)
 const ops = housemateOperations
 
 /** Runs a House Mate change for the session; the result is the change as the model service answers it. */
-async function change(
-  state: SessionState,
-  op: Operation,
-  input: Record<string, unknown>,
-  token = state.adminToken,
-): Promise<CommandOutcome> {
-  const result = (await runOperation(op, state, input, token)) as ChangeResult
+async function change(...call: Parameters<typeof runOperation>): Promise<CommandOutcome> {
+  const result = (await runOperation(...call)) as ChangeResult
   return { message: result.summary, result }
 }
 
@@ -76,11 +70,11 @@ const define: CommandSpec = {
     switch (subject) {
       case 'house': {
         const o = keywords(usage, rest, [], ['address'])
-        return change(state, ops.defineHouse, { id: name, address: o.address ?? '' })
+        return change(ops.defineHouse, state, { id: name, address: o.address ?? '' })
       }
       case 'room': {
         const o = keywords(usage, rest, ['floor', 'type', 'house'], ['windows'])
-        return change(state, ops.defineRoom, {
+        return change(ops.defineRoom, state, {
           house: o.house,
           name,
           floor: integer('floor', o.floor as string, usage),
@@ -92,7 +86,7 @@ const define: CommandSpec = {
         const o = keywords(usage, rest, ['type'], ['known'])
         if (o.known !== undefined && o.known !== 'yes' && o.known !== 'no')
           throw syntax(`known must be yes or no, got "${o.known}": ${usage}`)
-        return change(state, ops.defineOccupant, { name, type: o.type, known: o.known !== 'no' })
+        return change(ops.defineOccupant, state, { name, type: o.type, known: o.known !== 'no' })
       }
       default: {
         const kind = subject as DeviceKind
@@ -103,7 +97,7 @@ const define: CommandSpec = {
         // `room <house>:<room>`: the operation takes the two apart and the model service checks the address.
         const room = o.room as string
         const colon = room.indexOf(':')
-        return change(state, ops.defineDevice, {
+        return change(ops.defineDevice, state, {
           house: colon < 0 ? room : room.slice(0, colon),
           room: colon < 0 ? '' : room.slice(colon + 1),
           name,
@@ -123,7 +117,7 @@ const add: CommandSpec = {
     const [subject, name, ...rest] = words(args)
     if (subject !== 'occupant' || !name) throw syntax(`add what? ${add.usage}`)
     const o = keywords(add.usage, rest, ['to_house'])
-    return change(state, ops.addOccupantToHouse, { name, house: o.to_house })
+    return change(ops.addOccupantToHouse, state, { name, house: o.to_house })
   },
 }
 
@@ -142,8 +136,8 @@ const set: CommandSpec = {
     if (!address) throw syntax(`missing the device address: ${set.usage}`)
     const o = keywords(set.usage, rest, ['status', 'value'])
     return change(
-      state,
       ops.setStatus,
+      state,
       { kind, address, status: o.status, value: o.value },
       state.adminToken ?? '',
     )

@@ -31,6 +31,11 @@ export function operationCommands(tables: readonly (readonly Operation[])[]): Re
   return commands
 }
 
+/** Runs an operation that changes the store, as runOperation does: the outcome is the change's. */
+export async function runChange(...call: Parameters<typeof runOperation>) {
+  return changeOutcome((await runOperation(...call)) as ChangeResult)
+}
+
 /**
  * Runs an operation for a command of the session, with the administrative token unless told another: the
  * input checked against its schema (fields left undefined are left out), then the permission, then the function.

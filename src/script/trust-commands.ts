@@ -1,10 +1,8 @@
-import type { ChangeResult } from '../custodian.js'
 import { readIshareJson as jsonFile } from '../trust/delegation-service.js'
 import { trustOperations } from '../trust/operations.js'
-import { type CommandSpec, changed, define } from './command-kit.js'
-import { operationCommands, runOperation } from './operation-commands.js'
+import { type CommandSpec, define, words } from './command-kit.js'
+import { operationCommands, runChange } from './operation-commands.js'
 
-const words = (text: string) => text.split(/\s+/).filter(Boolean)
 const ops = trustOperations
 
 /** Delegation and trust-decision commands of the script language (and CLI verbs). */
@@ -14,10 +12,7 @@ export const trustCommands: Record<string, CommandSpec> = {
     "stores a data owner's delegation evidence (only its issuer, or an administrator, may)",
     1,
     1,
-    async (s, [file]) =>
-      changed(
-        (await runOperation(ops.putPolicy, s, jsonFile(file) as Record<string, unknown>)) as ChangeResult,
-      ),
+    async (s, [file]) => runChange(ops.putPolicy, s, jsonFile(file) as Record<string, unknown>),
   ),
   add_association: define(
     'add_association <id>[, <parent>[, <own_logic_allowed: yes|no>]]',
@@ -26,7 +21,7 @@ export const trustCommands: Record<string, CommandSpec> = {
     3,
     async (s, [id, parent, own]) => {
       const input = { id, ...(parent ? { parent } : {}), own_logic_allowed: own === 'yes' }
-      return changed((await runOperation(ops.putAssociation, s, input)) as ChangeResult)
+      return runChange(ops.putAssociation, s, input)
     },
   ),
   record_party: define(
@@ -41,7 +36,7 @@ export const trustCommands: Record<string, CommandSpec> = {
         ...(assurance ? { assurance } : {}),
         ...(level ? { reputation: { level, source: source || 'script' } } : {}),
       }
-      return changed((await runOperation(ops.putParty, s, input)) as ChangeResult)
+      return runChange(ops.putParty, s, input)
     },
   ),
   ...operationCommands([[ops.putService, ops.decide]]),

@@ -41,3 +41,29 @@ export const keyOf = (tbl: ReplicatedTable, row: object) =>
   (replicatedTables[tbl] as readonly string[])
     .map((column) => String((row as Record<string, unknown>)[column]))
     .join('\u0000')
+
+/**
+ * A projection that is its rows as they are (kernel/projections.ts): the subclass names its tables and reads
+ * them through `rows`; the revision, applying changes and building from a snapshot are the same for all.
+ */
+export abstract class RowProjection<T extends ReplicatedTable> {
+  protected readonly rows: RowMaps<T>
+
+  constructor(tables: readonly T[]) {
+    this.rows = new RowMaps(tables)
+  }
+
+  get revision(): number {
+    return this.rows.revision
+  }
+
+  apply(changes: readonly Change[]): void {
+    this.rows.apply(changes)
+  }
+
+  static fromSnapshot<M extends RowProjection<ReplicatedTable>>(this: new () => M, snapshot: Snapshot): M {
+    const model = new this()
+    model.rows.load(snapshot)
+    return model
+  }
+}

@@ -301,26 +301,8 @@ class KyselyStore implements Store {
         .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet(rest))
         .execute()
     },
-    find: async (model, id, nowMs) =>
-      this.#oidcRow(
-        await this.#db
-          .selectFrom('oidc_payloads')
-          .selectAll()
-          .where('model', '=', model)
-          .where('id', '=', id)
-          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', nowMs)]))
-          .executeTakeFirst(),
-      ),
-    findByUid: async (model, uid, nowMs) =>
-      this.#oidcRow(
-        await this.#db
-          .selectFrom('oidc_payloads')
-          .selectAll()
-          .where('model', '=', model)
-          .where('uid', '=', uid)
-          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', nowMs)]))
-          .executeTakeFirst(),
-      ),
+    find: (model, id, nowMs) => this.#unexpiredOidcRow(model, 'id', id, nowMs),
+    findByUid: (model, uid, nowMs) => this.#unexpiredOidcRow(model, 'uid', uid, nowMs),
     consume: async (model, id, nowMs) => {
       const result = await this.#db
         .updateTable('oidc_payloads')
@@ -355,7 +337,20 @@ class KyselyStore implements Store {
     },
   }
 
-  #oidcRow(row: OidcPayloadRow | undefined): OidcPayloadRow | undefined {
+  /** A payload of the model by its id or uid, unless it has expired; its times as numbers. */
+  async #unexpiredOidcRow(
+    model: string,
+    column: 'id' | 'uid',
+    value: string,
+    nowMs: number,
+  ): Promise<OidcPayloadRow | undefined> {
+    const row = await this.#db
+      .selectFrom('oidc_payloads')
+      .selectAll()
+      .where('model', '=', model)
+      .where(column, '=', value)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', nowMs)]))
+      .executeTakeFirst()
     if (!row) return undefined
     return {
       ...row,

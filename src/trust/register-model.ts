@@ -1,6 +1,5 @@
-import { keyOf, RowMaps } from '../store/row-maps.js'
+import { keyOf, RowProjection } from '../store/row-maps.js'
 import type { DelegationPolicyRow as PolicyRow } from '../store/schema.js'
-import type { Change, Snapshot } from '../store/store.js'
 import type { EvidenceSource } from './delegation-chain.js'
 import type { DelegationEvidence } from './delegation-shapes.js'
 import type { Association, Matrix, Membership } from './rules.js'
@@ -9,33 +8,17 @@ import type { Association, Matrix, Membership } from './rules.js'
  * Trust in memory: the Authorization Register (each data owner's delegation evidence per access subject) and
  * the inputs of BDI trust decisions (associations, parties, memberships, classified data services).
  */
-export class RegisterModel {
-  readonly #rows = new RowMaps([
-    'ishare_policies',
-    'bdi_associations',
-    'bdi_parties',
-    'bdi_memberships',
-    'bdi_services',
-  ] as const)
-  readonly #policies = this.#rows.of('ishare_policies')
-  readonly associations = this.#rows.of('bdi_associations')
-  readonly parties = this.#rows.of('bdi_parties')
-  readonly memberships = this.#rows.of('bdi_memberships')
-  readonly services = this.#rows.of('bdi_services')
-
-  get revision(): number {
-    return this.#rows.revision
+export class RegisterModel extends RowProjection<
+  'ishare_policies' | 'bdi_associations' | 'bdi_parties' | 'bdi_memberships' | 'bdi_services'
+> {
+  constructor() {
+    super(['ishare_policies', 'bdi_associations', 'bdi_parties', 'bdi_memberships', 'bdi_services'])
   }
-
-  static fromSnapshot(snapshot: Snapshot): RegisterModel {
-    const model = new RegisterModel()
-    model.#rows.load(snapshot)
-    return model
-  }
-
-  apply(changes: readonly Change[]): void {
-    this.#rows.apply(changes)
-  }
+  readonly #policies = this.rows.of('ishare_policies')
+  readonly associations = this.rows.of('bdi_associations')
+  readonly parties = this.rows.of('bdi_parties')
+  readonly memberships = this.rows.of('bdi_memberships')
+  readonly services = this.rows.of('bdi_services')
 
   policy(issuer: string, subject: string) {
     return this.#policies.get(keyOf('ishare_policies', { policy_issuer: issuer, access_subject: subject }))
