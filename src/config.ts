@@ -282,6 +282,13 @@ export const settings = {
     kind: 'integer',
     help: 'classifications and requirements in one trust decision matrix, all together (more: 413)',
   },
+  maxBatchChecks: {
+    env: 'CUSTODIAN_MAX_BATCH_CHECKS',
+    flag: 'max-batch-checks',
+    default: 500,
+    kind: 'integer',
+    help: 'questions in one batch access check, POST /v1/checks (more: 413)',
+  },
   maxTextLength: {
     env: 'CUSTODIAN_MAX_TEXT_LENGTH',
     flag: 'max-text-length',

@@ -1,11 +1,12 @@
 import type { AuditEntry } from './audit/chain.js'
 import type { Config } from './config.js'
 import { ConsentModel } from './consent/consent-model.js'
-import { Access, type AccessCheck } from './entitlements/access.js'
+import { Access, type AccessCheck, type AccessQuestion } from './entitlements/access.js'
 import { Administration } from './entitlements/administration.js'
 import { EntitlementIndex } from './entitlements/entitlement-index.js'
 import { LoginThrottle } from './entitlements/login-throttle.js'
 import { type LoginResult, Sessions, type VoicePrintContext } from './entitlements/sessions.js'
+import { tooLarge } from './errors.js'
 import { CONTROLLER_USER } from './housemate/controller.js'
 import { HouseModel } from './housemate/house-model.js'
 import { Kernel, type NodeOptions, type Planner } from './kernel/kernel.js'
@@ -150,6 +151,18 @@ export class Custodian implements Node {
   }
   checkAccessAny(token: string, permissions: readonly string[], resourceId: string): AccessCheck {
     return this.#access.checkAccessAny(token, permissions, resourceId)
+  }
+  /**
+   * Many access questions with one token, answered in order and each audited (see Access.checkAccessBatch);
+   * more than maxBatchChecks is TooLarge. The caller flushes once, after all of them.
+   */
+  checkAccessBatch(token: string | null | undefined, questions: readonly AccessQuestion[]): AccessCheck[] {
+    const limit = this.config.maxBatchChecks
+    if (questions.length > limit)
+      throw tooLarge(
+        `${questions.length} questions in one batch check; at most ${limit} (the limit maxBatchChecks, --max-batch-checks)`,
+      )
+    return this.#access.checkAccessBatch(token, questions)
   }
   assertAccess(token: string | null | undefined, permission: string, resourceId: string): AccessCheck {
     return this.#access.assertAccess(token, permission, resourceId)

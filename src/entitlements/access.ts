@@ -15,6 +15,13 @@ export interface AccessCheck extends Decision {
   error?: 'InvalidAccessToken' | 'AccessDenied'
 }
 
+/** One question of a batch check: may `user` (by default the token's own) use `permission` on `resource`? */
+export interface AccessQuestion {
+  permission: string
+  resource: string
+  user?: string | undefined
+}
+
 /**
  * Who may do what, at the edges: tokens are checked (and counted as a use), decisions are taken by the pure
  * functions in check.ts over the Index, recorded in the audit log, and turned into errors where asked.
@@ -61,10 +68,42 @@ export class Access {
       }
     }
     const userId = check.token.user_id
+    return this.#decide(userId, userId, permissions, resourceId)
+  }
+
+  /**
+   * Many questions with one token, answered in order: each a decision (a refusal is an answer), each
+   * recorded in the audit log. The token is checked (and counted) once: an invalid one refuses them all
+   * (InvalidAccessTokenError). A question may name another `user`; only an administrator may ask those
+   * (else AccessDeniedError, before any is decided).
+   */
+  checkAccessBatch(token: string | null | undefined, questions: readonly AccessQuestion[]): AccessCheck[] {
+    const userId = this.authenticate(token, 'check batch', '-')
+    const others = [...new Set(questions.flatMap((q) => (q.user && q.user !== userId ? [q.user] : [])))]
+    if (others.length > 0) {
+      const admin = decideAdministrator(this.#index, userId)
+      if (!admin.allowed) {
+        const reason = `${userId} may not check the access of other users (${others.slice(0, 5).join(', ')}${others.length > 5 ? ', ...' : ''}): ${admin.reason}`
+        this.#kernel.audit({
+          actor: userId,
+          action: 'check batch',
+          resource: '-',
+          outcome: 'AccessDenied',
+          reason,
+        })
+        throw new AccessDeniedError(reason, { user: userId })
+      }
+    }
+    return questions.map((q) => this.#decide(userId, q.user ?? userId, [q.permission], q.resource))
+  }
+
+  /** One decision for `userId`, asked by `actor` (the same user, or an administrator), and its audit record. */
+  #decide(actor: string, userId: string, permissions: readonly string[], resourceId: string): AccessCheck {
     const decision = decideAccessAny(this.#index, userId, permissions, resourceId)
+    const asked = permissions.join('|')
     this.#kernel.audit({
-      actor: userId,
-      action,
+      actor,
+      action: actor === userId ? `check:${asked}` : `check:${asked} for ${userId}`,
       resource: resourceId,
       outcome: decision.allowed ? 'allowed' : 'denied',
       reason: decision.reason,

@@ -15,6 +15,55 @@ export function controllerOf({ custodian, token }: OperationContext, action: str
 
 const Secret = Type.String({ minLength: 1, maxLength: 1024 })
 
+/** One question of a batch check; `user` asks about another user than the token's (administrators only). */
+const Question = Type.Object(
+  { permission: Id, resource: Id, user: Type.Optional(Id) },
+  { additionalProperties: false },
+)
+
+/**
+ * check_access for many questions at once, answered in order with one audit commit (one flush after every
+ * decision is recorded). The script form is written in script/commands.ts: a question a field.
+ */
+export const checkAccessBatch = operation({
+  name: 'check_access_batch',
+  summary: 'check_access for many questions at once, answered in order',
+  description:
+    "Each question is answered {allowed, user, reason, revision}, a refusal as allowed: false; all of them are in the audit log before the answer. Without user a question is about the bearer token's user; naming another user needs the admin permission (else 403, nothing decided). An invalid token is 401; more than maxBatchChecks questions is 413. min_revision makes the answers at least as fresh as a write that returned that revision.",
+  tags: ['check'],
+  permission: 'token',
+  input: Type.Object(
+    { questions: Type.Array(Question), min_revision: Type.Optional(Revision) },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    answers: Type.Array(
+      Type.Object({
+        allowed: Type.Boolean(),
+        user: Type.String(),
+        reason: Type.String(),
+        revision: Revision,
+      }),
+    ),
+    revision: Revision,
+  }),
+  http: { method: 'POST', path: '/v1/checks' },
+  async run({ custodian, token }, { questions, min_revision }) {
+    if (min_revision !== undefined) await custodian.atLeast(min_revision)
+    try {
+      const answers = custodian.checkAccessBatch(token, questions).map((d) => ({
+        allowed: d.allowed,
+        user: d.userId as string,
+        reason: d.reason,
+        revision: d.revision,
+      }))
+      return { answers, revision: custodian.index.revision }
+    } finally {
+      await custodian.flush() // every decision is in the audit log before the caller hears any
+    }
+  },
+})
+
 /** Sessions and the access check: where tokens come from, go, and are judged. */
 const sessions: Operation[] = [
   // Every attempt is counted in the store before it is checked: per user at an address, per address, and
@@ -107,6 +156,7 @@ const sessions: Operation[] = [
       }
     },
   }),
+  checkAccessBatch,
 ]
 
 /** An administrator's change: the write path checks the admin permission under its lock. */

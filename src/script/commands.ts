@@ -1,4 +1,4 @@
-import { entitlementOperations } from '../entitlements/operations.js'
+import { checkAccessBatch, entitlementOperations } from '../entitlements/operations.js'
 import { CustodianError } from '../errors.js'
 import { catalogCommands } from './catalog-commands.js'
 import {
@@ -10,7 +10,7 @@ import {
 } from './command-kit.js'
 import { consentCommands } from './consent-commands.js'
 import { housemateCommands } from './housemate-commands.js'
-import { operationCommands } from './operation-commands.js'
+import { operationCommands, runOperation } from './operation-commands.js'
 import type { Field } from './parse-line.js'
 import { trustCommands } from './trust-commands.js'
 
@@ -67,6 +67,31 @@ export const commands: Record<string, CommandSpec> = {
         }
       }
       throw syntax(`login expects: ${usage}`)
+    },
+  },
+  // One question a field, so the list keeps the script's comma-separated grammar (define takes at most six).
+  check_access_batch: {
+    usage:
+      'check_access_batch <token_ref>, <permission_id> <resource_id> [<user_id>][, <permission_id> <resource_id> [<user_id>]]...',
+    help: 'answers many access questions in order with one audit commit; naming a user asks about that user (administrators only)',
+    async run(s, args) {
+      const usage = commands.check_access_batch?.usage
+      const [ref, ...fields] = args
+      if (!ref || ref.text === '' || fields.length === 0)
+        throw syntax(`check_access_batch takes a token and at least one question: ${usage}`)
+      const questions = fields.map((f) => {
+        const [permission, resource, user, extra] = f.words
+        if (!permission || !resource || extra !== undefined)
+          throw syntax(
+            `column ${f.column}: a question is <permission_id> <resource_id> [<user_id>]: ${usage}`,
+          )
+        return user === undefined ? { permission, resource } : { permission, resource, user }
+      })
+      const output = (await runOperation(checkAccessBatch, s, { questions }, resolveToken(s, ref.text))) as {
+        answers: { allowed: boolean; user: string; reason: string }[]
+      }
+      const lines = output.answers.map((a) => `${a.allowed ? 'allowed' : 'denied'}: ${a.reason}`)
+      return { message: lines.join('; '), result: output }
     },
   },
   logout: define('logout <token_ref>', 'ends a session (@<user_id> or a token)', 1, 1, async (s, [ref]) => {
