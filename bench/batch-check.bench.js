@@ -1,0 +1,291 @@
+// Batch check throughput (issue 13): POST /v1/checks with 100 questions a request against the real server
+// (`custodian serve` as a child process, SQLite store in a temporary folder), a bounded number of requests
+// in flight. Run after a build: `npm run build --silent && node bench/batch-check.bench.js`.
+//
+// Baseline (house rule: a ratio against something measured in the same run, since absolute figures drift on
+// shared machines): a bare Fastify server, also a child process, answering the same POST bodies with the same
+// JSON shape from a Map of what each user holds, without tokens, validation or audit.
+//
+// Workload: 100 houses with 3 rooms each, 1,000 users (10 a house, 40% adults) with a resource role on their
+// house, and REQUESTS requests of 100 questions {permission, resource, user} drawn from a seeded PRNG: a
+// user's own house 70% of the time. The administrator's token asks (naming `user` needs the admin permission).
+// Every decision is audited and committed before its answer, one commit a request.
+// Settings: REQUESTS (default 2,000), CONCURRENCY (default 32), QUESTIONS (default 100).
+
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+
+const SEED = 0x13c0ffee
+const HOUSES = 100
+const ROOMS = 3
+const USERS_PER_HOUSE = 10
+const REQUESTS = Number(process.env.REQUESTS ?? 2_000)
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32)
+const QUESTIONS = Number(process.env.QUESTIONS ?? 100)
+const WARMUP = 200
+const ROUNDS = 2 // each server runs this many timed rounds, interleaved; the best is reported
+
+const ADULT = ['control_oven', 'control_door', 'control_window']
+const CHILD = ['control_door', 'control_window']
+const ASKED = [...ADULT, 'control_garage'] // one nobody holds: the deny path with an unknown permission
+
+// mulberry32: small, fast and seedable, so every run asks the same questions.
+function prng(seed) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+// ---- the world (the same in the parent and in the baseline child: seeded) --------------------------------
+
+function world() {
+  const random = prng(SEED)
+  const houses = []
+  for (let h = 1; h <= HOUSES; h++) {
+    const rooms = []
+    for (let r = 1; r <= ROOMS; r++) rooms.push(`house${h}_room${r}`)
+    houses.push({ id: `house${h}`, rooms })
+  }
+  const users = []
+  for (const house of houses)
+    for (let k = 0; k < USERS_PER_HOUSE; k++)
+      users.push({ id: `user${users.length + 1}`, house, adult: random() < 0.4 })
+  return { houses, users }
+}
+
+/** What each user holds: "permission resource" for every resource of the user's house. */
+function holdings({ users }) {
+  const held = new Map()
+  for (const user of users) {
+    const set = new Set()
+    for (const permission of user.adult ? ADULT : CHILD)
+      for (const resource of [user.house.id, ...user.house.rooms]) set.add(`${permission} ${resource}`)
+    held.set(user.id, set)
+  }
+  return held
+}
+
+// ---- the baseline server: bare Fastify answering from a Map ----------------------------------------------
+
+async function baselineServer() {
+  const { default: Fastify } = await import('fastify')
+  const held = holdings(world())
+  const app = Fastify()
+  app.post('/v1/checks', async (request) => {
+    const answers = request.body.questions.map(({ permission, resource, user }) => {
+      const allowed = held.get(user)?.has(`${permission} ${resource}`) === true
+      return {
+        allowed,
+        user,
+        reason: allowed
+          ? `${user} holds ${permission} on ${resource}`
+          : `${user} does not hold ${permission} on ${resource}`,
+        revision: 1,
+      }
+    })
+    return { answers, revision: 1 }
+  })
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  process.stdout.write(`serving at ${url}\n`)
+}
+
+if (process.argv[2] === '--baseline-server') {
+  await baselineServer()
+} else {
+  await main()
+}
+
+// ---- the benchmark ---------------------------------------------------------------------------------------
+
+function startChild(args, env = {}) {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (chunk) => {
+    output += chunk
+  })
+  child.stderr.on('data', (chunk) => {
+    output += chunk
+  })
+  const url = new Promise((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const match = /serving at (http:\/\/\S+)/.exec(output)
+      if (match) resolve(match[1])
+    })
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)))
+  })
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      await once(child, 'exit')
+    },
+  }
+}
+
+/** Provisions the store in-process through a command script: bootstrap mode, the administrator last. */
+async function provision(db, { houses, users }) {
+  const { Custodian } = await import('../dist/custodian.js')
+  const { runScript } = await import('../dist/script/run-script.js')
+  const lines = [
+    ...ADULT.map((p) => `define_permission ${p}, ${p}, ${p}`),
+    'define_role adult, Adult, every device',
+    ...ADULT.map((p) => `add_entitlement_to_role adult, ${p}`),
+    'define_role child, Child, doors and windows',
+    ...CHILD.map((p) => `add_entitlement_to_role child, ${p}`),
+  ]
+  for (const house of houses) {
+    lines.push(`create_resource ${house.id}, a house`)
+    for (const room of house.rooms) lines.push(`create_resource ${room}, a room, ${house.id}`)
+    lines.push(`create_resource_role ${house.id}_adult, adult, ${house.id}`)
+    lines.push(`create_resource_role ${house.id}_child, child, ${house.id}`)
+  }
+  for (const user of users) {
+    lines.push(`create_user ${user.id}, ${user.id}`)
+    lines.push(`add_resource_role_to_user ${user.id}, ${user.house.id}_${user.adult ? 'adult' : 'child'}`)
+  }
+  lines.push(
+    'create_user root, Root',
+    'add_user_credential root, password, root secret',
+    'add_role_to_user root, admin',
+  )
+  const custodian = await Custodian.open({ db, follow: false, config: { logLevel: 'silent' } })
+  let failed = 0
+  const started = performance.now()
+  await runScript(custodian, Readable.from(lines.join('\n')), (report) => {
+    if (!report.ok) failed++
+  })
+  const ms = performance.now() - started
+  await custodian.close()
+  if (failed > 0) throw new Error(`${failed} provisioning commands failed`)
+  return { commands: lines.length, ms }
+}
+
+function bodies({ houses, users }) {
+  const random = prng(SEED ^ 0x5a5a)
+  const pick = (list) => list[Math.floor(random() * list.length)]
+  const all = []
+  for (let i = 0; i < REQUESTS + WARMUP; i++) {
+    const questions = []
+    for (let q = 0; q < QUESTIONS; q++) {
+      const user = pick(users)
+      const house = random() < 0.7 ? user.house : pick(houses)
+      questions.push({ permission: pick(ASKED), resource: pick([house.id, ...house.rooms]), user: user.id })
+    }
+    all.push(JSON.stringify({ questions }))
+  }
+  return all
+}
+
+async function post(url, token, body) {
+  const response = await fetch(`${url}/v1/checks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body,
+  })
+  const text = await response.text()
+  if (response.status !== 200) throw new Error(`POST /v1/checks answered ${response.status}: ${text}`)
+  return JSON.parse(text)
+}
+
+/** `count` requests from `from`, at most CONCURRENCY in flight; the latency of each. */
+async function load(url, token, all, from, count) {
+  const latencies = new Float64Array(count)
+  let next = 0
+  const started = performance.now()
+  const worker = async () => {
+    while (next < count) {
+      const i = next++
+      const t0 = performance.now()
+      await post(url, token, all[from + i])
+      latencies[i] = performance.now() - t0
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count) }, worker))
+  const seconds = (performance.now() - started) / 1000
+  latencies.sort()
+  const at = (q) => latencies[Math.min(count - 1, Math.floor(q * count))]
+  return { seconds, rps: count / seconds, dps: (count * QUESTIONS) / seconds, p50: at(0.5), p99: at(0.99) }
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'custodian-bench-'))
+  const db = join(dir, 'custodian.db')
+  const cli = fileURLToPath(new URL('../bin/custodian.js', import.meta.url))
+  const servers = []
+  try {
+    const w = world()
+    const held = holdings(w)
+    const setup = await provision(db, w)
+    console.log(
+      `provisioned ${w.users.length} users, ${HOUSES * (ROOMS + 1)} resources: ${setup.commands} script commands in ${(setup.ms / 1000).toFixed(1)} s`,
+    )
+    const all = bodies(w)
+
+    const custodian = startChild([cli, 'serve', '--port', '0', '--db', db])
+    servers.push(custodian)
+    const baseline = startChild([fileURLToPath(import.meta.url), '--baseline-server'])
+    servers.push(baseline)
+    const [custodianUrl, baselineUrl] = await Promise.all([custodian.url, baseline.url])
+
+    const login = await fetch(`${custodianUrl}/v1/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'root', password: 'root secret' }),
+    })
+    const { token } = await login.json()
+
+    // Both servers must give the same decisions (the reasons differ: the baseline's are fixed phrases).
+    for (let i = 0; i < 20; i++) {
+      const body = JSON.parse(all[i])
+      const [ours, theirs] = await Promise.all([
+        post(custodianUrl, token, all[i]),
+        post(baselineUrl, undefined, all[i]),
+      ])
+      body.questions.forEach((q, k) => {
+        const expected = held.get(q.user).has(`${q.permission} ${q.resource}`)
+        if (ours.answers[k].allowed !== expected || theirs.answers[k].allowed !== expected)
+          throw new Error(`disagreement on ${JSON.stringify(q)}: ${JSON.stringify(ours.answers[k])}`)
+      })
+    }
+    await load(custodianUrl, token, all, 0, WARMUP)
+    await load(baselineUrl, undefined, all, 0, WARMUP)
+
+    console.log(
+      `POST /v1/checks, ${QUESTIONS} questions a request, ${REQUESTS} requests, ${CONCURRENCY} in flight, best of ${ROUNDS} rounds`,
+    )
+    const best = { custodian: undefined, baseline: undefined }
+    const keep = (name, r) => {
+      if (!best[name] || r.dps > best[name].dps) best[name] = r
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      keep('custodian', await load(custodianUrl, token, all, WARMUP, REQUESTS))
+      keep('baseline', await load(baselineUrl, undefined, all, WARMUP, REQUESTS))
+    }
+    const row = (name, r) =>
+      console.log(
+        `  ${name.padEnd(26)} ${Math.round(r.dps).toLocaleString('en').padStart(10)} decisions/s ${Math.round(r.rps).toLocaleString('en').padStart(7)} req/s   p50 ${r.p50.toFixed(1).padStart(6)} ms   p99 ${r.p99.toFixed(1).padStart(6)} ms`,
+      )
+    row('Custodian (SQLite, audited)', best.custodian)
+    row('bare Fastify from a Map', best.baseline)
+    console.log(
+      `  ratio: Custodian / bare Fastify = ${(best.custodian.dps / best.baseline.dps).toFixed(2)} (decisions/s)`,
+    )
+  } finally {
+    for (const server of servers) await server.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
