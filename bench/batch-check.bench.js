@@ -10,7 +10,7 @@
 // house, and REQUESTS requests of 100 questions {permission, resource, user} drawn from a seeded PRNG: a
 // user's own house 70% of the time. The administrator's token asks (naming `user` needs the admin permission).
 // Every decision is audited and committed before its answer, one commit a request.
-// Settings: REQUESTS (default 2,000), CONCURRENCY (default 32), QUESTIONS (default 100).
+// Settings: REQUESTS (default 2,000), CONCURRENCY (default 32), QUESTIONS (default 100), PROFILE_DIR.
 
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -235,7 +235,9 @@ async function main() {
     )
     const all = bodies(w)
 
-    const custodian = startChild([cli, 'serve', '--port', '0', '--db', db])
+    // PROFILE_DIR=<dir> writes a CPU profile of the Custodian server there when it stops.
+    const profile = process.env.PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.PROFILE_DIR] : []
+    const custodian = startChild([...profile, cli, 'serve', '--port', '0', '--db', db])
     servers.push(custodian)
     const baseline = startChild([fileURLToPath(import.meta.url), '--baseline-server'])
     servers.push(baseline)
