@@ -7,6 +7,7 @@ import {
   define,
   resolveToken,
   type SessionState,
+  words,
 } from './command-kit.js'
 import { consentCommands } from './consent-commands.js'
 import { housemateCommands } from './housemate-commands.js'
@@ -80,7 +81,8 @@ export const commands: Record<string, CommandSpec> = {
       if (!ref || ref.text === '' || fields.length === 0)
         throw syntax(`check_access_batch takes a token and at least one question: ${usage}`)
       const questions = fields.map((f) => {
-        const [permission, resource, user, extra] = f.words
+        // Split again: a CLI argument arrives as one word (`"open_door house1"`).
+        const [permission, resource, user, extra] = words(f.text)
         if (!permission || !resource || extra !== undefined)
           throw syntax(
             `column ${f.column}: a question is <permission_id> <resource_id> [<user_id>]: ${usage}`,

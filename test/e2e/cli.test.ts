@@ -148,6 +148,20 @@ describe('administrative commands once an administrator exists', () => {
       token.stdout.trim(),
     ])
     expect(created).toMatchObject({ code: 0, stdout: 'defined permission open_door\n' })
+    // A batch check from the command line: each argument is one question, `<permission> <resource> [<user>]`.
+    const batch = custodian([
+      'check_access_batch',
+      token.stdout.trim(),
+      'open_door door1',
+      'open_door door1 eve',
+      '--db',
+      temp.target,
+    ])
+    expect(batch).toMatchObject({
+      code: 0,
+      stdout:
+        'allowed: boss holds admin, which allows every permission; denied: eve holds no permission that applies to door1, so not open_door (door1 is not a registered resource)\n',
+    })
     const without = custodian(['delete_permission', 'open_door', '--db', temp.target])
     expect(without.code).toBe(1)
     expect(without.stderr).toMatch(
