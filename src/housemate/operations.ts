@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { controllerOf } from '../entitlements/operations.js'
+import { controllerOf } from '../entitlements/session-operations.js'
 import { operation, perCustodian } from '../kernel/operations.js'
 import { AnyObject, Changed, Items, Text } from '../kernel/schemas.js'
 import { Controller } from './controller.js'

@@ -3,6 +3,8 @@ import { Type } from '@sinclair/typebox'
 /** The shapes the operations tables share. */
 export const Id = Type.String({ minLength: 1, maxLength: 200 })
 export const Text = Type.String({ maxLength: 2000 })
+/** A password or a voice print as given: never stored, only its hash. */
+export const Secret = Type.String({ minLength: 1, maxLength: 1024 })
 export const Revision = Type.Integer({ minimum: 0, description: 'Store revision after the write' })
 /**
  * The output of a change (`run` answers a ChangeResult): over HTTP its details are fields of the body, which

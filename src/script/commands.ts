@@ -1,4 +1,5 @@
-import { checkAccessBatch, entitlementOperations } from '../entitlements/operations.js'
+import { entitlementOperations } from '../entitlements/operations.js'
+import { checkAccessBatch } from '../entitlements/session-operations.js'
 import { CustodianError } from '../errors.js'
 import { catalogCommands } from './catalog-commands.js'
 import {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Custodian } from '../../src/custodian.js'
-import { checkAccessBatch } from '../../src/entitlements/operations.js'
+import { checkAccessBatch } from '../../src/entitlements/session-operations.js'
 import { CustodianError } from '../../src/errors.js'
 import { checkInput, invoke } from '../../src/kernel/operations.js'
 import { type LineReport, runScript } from '../../src/script/run-script.js'
