@@ -174,10 +174,23 @@ export class EntitlementIndex {
     else this.#admins.delete(userId)
   }
 
-  /** The bootstrap rule's administrator: a user who can log in and holds admin (`holdsAdmin`). */
+  /**
+   * The bootstrap rule's administrator: a user who can log in and holds admin (`holdsAdmin`). Reads the cached
+   * entitlements when there are some, but does not fill the cache: counting every user must not keep them all.
+   */
   #isLoggableAdmin(userId: string): boolean {
     const canLogIn = this.passwordHashes.has(userId) || this.voicePrintOf.has(userId)
-    return canLogIn && this.users.has(userId) && holdsAdmin(this.effective(userId))
+    if (!canLogIn || !this.users.has(userId)) return false
+    const cached = this.#effective.get(userId)
+    return holdsAdmin(cached ?? { global: this.#globalOf(userId) })
+  }
+
+  #globalOf(userId: string): Set<string> {
+    const global = new Set<string>(this.userPermissions.get(userId) ?? EMPTY)
+    for (const roleId of this.userRoles.get(userId) ?? EMPTY) {
+      for (const p of this.permissionsOfRole(roleId)) global.add(p)
+    }
+    return global
   }
 
   #put(change: PlannedChange): void {
@@ -322,10 +335,7 @@ export class EntitlementIndex {
     const cached = this.#effective.get(userId)
     if (cached) return cached
     if (!this.users.has(userId)) return undefined
-    const global = new Set<string>(this.userPermissions.get(userId) ?? EMPTY)
-    for (const roleId of this.userRoles.get(userId) ?? EMPTY) {
-      for (const p of this.permissionsOfRole(roleId)) global.add(p)
-    }
+    const global = this.#globalOf(userId)
     const byResource = new Map<string, Set<string>>()
     for (const rrId of this.userResourceRoles.get(userId) ?? EMPTY) {
       const rr = this.resourceRoles.get(rrId)
