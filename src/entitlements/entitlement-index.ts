@@ -9,6 +9,7 @@ import type {
 } from '../store/schema.js'
 import type { Change, PlannedChange, Snapshot } from '../store/store.js'
 import { holdsAdmin } from './administrator.js'
+import { ADMIN_PERMISSION } from './permissions.js'
 
 /** What one user holds, with roles expanded: permissions everywhere, and per resource. */
 export interface EffectiveEntitlements {
@@ -36,8 +37,10 @@ const NOTHING: EffectiveEntitlements = { global: EMPTY, byResource: new Map(), t
 /**
  * The in-memory projection of the entitlement tables. It changes only by `apply`, which runs synchronously
  * between decisions, so every decision sees one revision whole. Decisions read it through the read-only
- * members; expanded role closures and per-user entitlements are cached and dropped on any change that could
- * alter them.
+ * members; expanded role closures and per-user entitlements are cached, and a change drops only the entries it
+ * can alter: a user's grants that user; a role's entitlements the closures of that role and the roles that
+ * contain it, and the users who hold any of those, directly or through a resource role; a resource role its
+ * holders. The administrators who can log in are kept as a set, updated by the same changes.
  */
 export class EntitlementIndex {
   revision = 0
@@ -57,10 +60,19 @@ export class EntitlementIndex {
   readonly resources = new Map<string, ResourceRow>()
   readonly resourceRoles = new Map<string, ResourceRoleRow>()
   readonly tokens = new Map<string, AccessTokenRow>()
+  /** Reverse indexes, so that a write finds what it affects: role -> users granted it directly; role -> the
+   * roles that hold it directly; role -> resource roles bound to it; resource role -> users granted it;
+   * user -> ids of their tokens. */
+  readonly roleHolders = new Map<string, Set<string>>()
+  readonly roleParents = new Map<string, Set<string>>()
+  readonly resourceRolesOfRole = new Map<string, Set<string>>()
+  readonly resourceRoleHolders = new Map<string, Set<string>>()
+  readonly tokensOfUser = new Map<string, Set<string>>()
 
   #roleClosure = new Map<string, ReadonlySet<string>>()
   #effective = new Map<string, EffectiveEntitlements>()
-  #adminCount: number | undefined
+  /** Users who can log in and hold admin; undefined until isBootstrap() first asks, then kept up to date. */
+  #admins: Set<string> | undefined
 
   static fromSnapshot(snapshot: Snapshot): EntitlementIndex {
     const index = new EntitlementIndex()
@@ -74,20 +86,111 @@ export class EntitlementIndex {
 
   /** Applies committed changes in revision order; ones already applied are skipped. */
   apply(changes: readonly Change[]): void {
-    let touched = false
     for (const change of changes) {
       if (change.revision <= this.revision) continue
       this.revision = change.revision
       if (!OWN_TABLES.has(change.tbl)) continue
-      if (change.op === 'put') this.#put(change)
-      else this.#delete(change)
-      if (change.tbl !== 'access_tokens') touched = true
+      this.#applyOne(change)
     }
-    if (touched) {
-      this.#roleClosure = new Map()
-      this.#effective = new Map()
-      this.#adminCount = undefined
+  }
+
+  /** One change, with the cache entries and the administrator set it can alter brought up to date. */
+  #applyOne(change: PlannedChange): void {
+    const row = change.row as Record<string, string>
+    switch (change.tbl) {
+      case 'users':
+      case 'user_grants':
+        this.#write(change)
+        this.#effective.delete(row.user_id ?? row.id ?? '')
+        this.#recheckAdmin(row.user_id ?? row.id ?? '')
+        return
+      case 'credentials':
+        this.#write(change)
+        this.#recheckAdmin(row.user_id as string)
+        return
+      case 'resource_roles': {
+        const previous = this.resourceRoles.get(row.id as string)
+        this.#write(change)
+        const current = this.resourceRoles.get(row.id as string)
+        if (previous?.role_id !== current?.role_id || previous?.resource_id !== current?.resource_id) {
+          for (const userId of this.resourceRoleHolders.get(row.id as string) ?? EMPTY) {
+            this.#effective.delete(userId)
+          }
+        }
+        return
+      }
+      case 'role_entitlements': {
+        // The closure of the role and of every role containing it may change; the edge changed leaves the set
+        // of containing roles as it was, so it is found once.
+        const affected = this.#rolesContaining(row.role_id as string)
+        const adminBefore = [...affected].map((id) => this.permissionsOfRole(id).has(ADMIN_PERMISSION))
+        this.#write(change)
+        let i = 0
+        for (const roleId of affected) {
+          this.#roleClosure.delete(roleId)
+          this.#dropHoldersOf(roleId)
+          const changed = this.permissionsOfRole(roleId).has(ADMIN_PERMISSION) !== adminBefore[i++]
+          if (changed) for (const userId of this.roleHolders.get(roleId) ?? EMPTY) this.#recheckAdmin(userId)
+        }
+        return
+      }
+      default:
+        // permissions, roles, resources and tokens: effective entitlements read none of them.
+        this.#write(change)
     }
+  }
+
+  #write(change: PlannedChange): void {
+    if (change.op === 'put') this.#put(change)
+    else this.#delete(change)
+  }
+
+  /** `roleId` and every role that holds it, directly or through nested roles. */
+  #rolesContaining(roleId: string): Set<string> {
+    const found = new Set<string>([roleId])
+    const stack = [roleId]
+    while (stack.length > 0) {
+      for (const parent of this.roleParents.get(stack.pop() as string) ?? EMPTY) {
+        if (!found.has(parent)) {
+          found.add(parent)
+          stack.push(parent)
+        }
+      }
+    }
+    return found
+  }
+
+  /** Drops the cached entitlements of every user who holds `roleId` directly or through a resource role. */
+  #dropHoldersOf(roleId: string): void {
+    for (const userId of this.roleHolders.get(roleId) ?? EMPTY) this.#effective.delete(userId)
+    for (const rrId of this.resourceRolesOfRole.get(roleId) ?? EMPTY) {
+      for (const userId of this.resourceRoleHolders.get(rrId) ?? EMPTY) this.#effective.delete(userId)
+    }
+  }
+
+  #recheckAdmin(userId: string): void {
+    if (!this.#admins) return
+    if (this.#isLoggableAdmin(userId)) this.#admins.add(userId)
+    else this.#admins.delete(userId)
+  }
+
+  /**
+   * The bootstrap rule's administrator: a user who can log in and holds admin (`holdsAdmin`). Reads the cached
+   * entitlements when there are some, but does not fill the cache: counting every user must not keep them all.
+   */
+  #isLoggableAdmin(userId: string): boolean {
+    const canLogIn = this.passwordHashes.has(userId) || this.voicePrintOf.has(userId)
+    if (!canLogIn || !this.users.has(userId)) return false
+    const cached = this.#effective.get(userId)
+    return holdsAdmin(cached ?? { global: this.#globalOf(userId) })
+  }
+
+  #globalOf(userId: string): Set<string> {
+    const global = new Set<string>(this.userPermissions.get(userId) ?? EMPTY)
+    for (const roleId of this.userRoles.get(userId) ?? EMPTY) {
+      for (const p of this.permissionsOfRole(roleId)) global.add(p)
+    }
+    return global
   }
 
   #put(change: PlannedChange): void {
@@ -95,6 +198,7 @@ export class EntitlementIndex {
       case 'role_entitlements': {
         const { role_id, entitlement_kind, entitlement_id } = change.row as Required<typeof change.row>
         addTo(entitlement_kind === 'role' ? this.roleRoles : this.rolePermissions, role_id, entitlement_id)
+        if (entitlement_kind === 'role') addTo(this.roleParents, entitlement_id, role_id)
         break
       }
       case 'credentials': {
@@ -111,6 +215,24 @@ export class EntitlementIndex {
       case 'user_grants': {
         const { user_id, grant_kind, target_id } = change.row as Required<typeof change.row>
         addTo(this.#grantMap(grant_kind), user_id, target_id)
+        const holders = this.#holderMap(grant_kind)
+        if (holders) addTo(holders, target_id, user_id)
+        break
+      }
+      case 'resource_roles': {
+        const row = change.row as ResourceRoleRow
+        const previous = this.resourceRoles.get(row.id)
+        if (previous) removeFrom(this.resourceRolesOfRole, previous.role_id, row.id)
+        addTo(this.resourceRolesOfRole, row.role_id, row.id)
+        this.resourceRoles.set(row.id, row)
+        break
+      }
+      case 'access_tokens': {
+        const row = change.row as AccessTokenRow
+        const previous = this.tokens.get(row.id)
+        if (previous) removeFrom(this.tokensOfUser, previous.user_id, row.id)
+        addTo(this.tokensOfUser, row.user_id, row.id)
+        this.tokens.set(row.id, row)
         break
       }
       default:
@@ -127,6 +249,8 @@ export class EntitlementIndex {
           row.role_id as string,
           row.entitlement_id as string,
         )
+        if (row.entitlement_kind === 'role')
+          removeFrom(this.roleParents, row.entitlement_id as string, row.role_id as string)
         break
       case 'credentials':
         if (row.kind === 'password') this.passwordHashes.delete(row.user_id as string)
@@ -136,12 +260,33 @@ export class EntitlementIndex {
           this.voicePrintOf.delete(row.user_id as string)
         }
         break
-      case 'user_grants':
+      case 'user_grants': {
         removeFrom(this.#grantMap(row.grant_kind as string), row.user_id as string, row.target_id as string)
+        const holders = this.#holderMap(row.grant_kind as string)
+        if (holders) removeFrom(holders, row.target_id as string, row.user_id as string)
         break
+      }
+      case 'resource_roles': {
+        const previous = this.resourceRoles.get(row.id as string)
+        if (previous) removeFrom(this.resourceRolesOfRole, previous.role_id, previous.id)
+        this.resourceRoles.delete(row.id as string)
+        break
+      }
+      case 'access_tokens': {
+        const previous = this.tokens.get(row.id as string)
+        if (previous) removeFrom(this.tokensOfUser, previous.user_id, previous.id)
+        this.tokens.delete(row.id as string)
+        break
+      }
       default:
         this.#byId(change.tbl).delete(row.id as string)
     }
+  }
+
+  #holderMap(kind: string): Map<string, Set<string>> | undefined {
+    if (kind === 'role') return this.roleHolders
+    if (kind === 'resource_role') return this.resourceRoleHolders
+    return undefined
   }
 
   #grantMap(kind: string): Map<string, Set<string>> {
@@ -190,10 +335,7 @@ export class EntitlementIndex {
     const cached = this.#effective.get(userId)
     if (cached) return cached
     if (!this.users.has(userId)) return undefined
-    const global = new Set<string>(this.userPermissions.get(userId) ?? EMPTY)
-    for (const roleId of this.userRoles.get(userId) ?? EMPTY) {
-      for (const p of this.permissionsOfRole(roleId)) global.add(p)
-    }
+    const global = this.#globalOf(userId)
     const byResource = new Map<string, Set<string>>()
     for (const rrId of this.userResourceRoles.get(userId) ?? EMPTY) {
       const rr = this.resourceRoles.get(rrId)
@@ -215,15 +357,20 @@ export class EntitlementIndex {
    * store can then be set up without a token. Service accounts, which have no credential, do not count.
    */
   isBootstrap(): boolean {
-    if (this.#adminCount === undefined) {
-      let count = 0
-      for (const userId of this.users.keys()) {
-        const canLogIn = this.passwordHashes.has(userId) || this.voicePrintOf.has(userId)
-        if (canLogIn && holdsAdmin(this.effective(userId))) count += 1
-      }
-      this.#adminCount = count
+    return this.administrators().size === 0
+  }
+
+  /**
+   * The users who can log in and hold `admin`. Found by one pass over the users the first time it is asked,
+   * then kept by `apply`, each change rechecking only the users it can affect.
+   */
+  administrators(): ReadonlySet<string> {
+    if (!this.#admins) {
+      const admins = new Set<string>()
+      for (const userId of this.users.keys()) if (this.#isLoggableAdmin(userId)) admins.add(userId)
+      this.#admins = admins
     }
-    return this.#adminCount === 0
+    return this.#admins
   }
 
   /** The resource and its ancestors, nearest first; stops at a parent loop so bad data cannot hang a check. */
