@@ -1,7 +1,7 @@
 import { conflict } from '../errors.js'
 import type { Plan } from '../kernel/write-plan.js'
 import type { PlannedChange } from '../store/store.js'
-import type { EntitlementIndex } from './entitlement-index.js'
+import { addTo, type EntitlementIndex } from './entitlement-index.js'
 import { ADMIN_PERMISSION } from './permissions.js'
 
 /**
@@ -117,13 +117,4 @@ class PlanOverlay {
     this.#roleAdmin.set(roleId, found)
     return found
   }
-}
-
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
-  let set = map.get(key)
-  if (!set) {
-    set = new Set()
-    map.set(key, set)
-  }
-  set.add(value)
 }

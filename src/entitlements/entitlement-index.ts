@@ -387,7 +387,8 @@ export class EntitlementIndex {
   }
 }
 
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
+/** Adds `value` to the set of `key`, making the set on first use. */
+export function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
   let set = map.get(key)
   if (!set) {
     set = new Set()
