@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
+import { prng } from './prng.js'
 
 const SEED = 0x13c0ffee
 const HOUSES = 100
@@ -33,18 +34,6 @@ const ROUNDS = 2 // each server runs this many timed rounds, interleaved; the be
 const ADULT = ['control_oven', 'control_door', 'control_window']
 const CHILD = ['control_door', 'control_window']
 const ASKED = [...ADULT, 'control_garage'] // one nobody holds: the deny path with an unknown permission
-
-// mulberry32: small, fast and seedable, so every run asks the same questions.
-function prng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 // ---- the world (the same in the parent and in the baseline child: seeded) --------------------------------
 

@@ -11,6 +11,7 @@ import v8 from 'node:v8'
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs'
 import { newEnforcer, newModelFromString, StringAdapter } from 'casbin'
 import { decideAccess, EntitlementIndex } from '../dist/index.js'
+import { prng } from './prng.js'
 
 const SEED = 0xc0ffee
 const HOUSES = 200
@@ -35,17 +36,6 @@ if (typeof globalThis.gc !== 'function') {
   process.exit(2)
 }
 
-// mulberry32: small, fast and seedable, so every run checks the same requests.
-function prng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 const random = prng(SEED)
 const pick = (list) => list[Math.floor(random() * list.length)]
 

@@ -1,27 +1,15 @@
-import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI } from '../support/server.js'
+import { cliOn } from '../support/cli.js'
 import { tempSqlite } from '../support/temp-store.js'
 
 const DATA = fileURLToPath(new URL('../../../shared/data/greenbutton/', import.meta.url))
 
 describe('custodian import greenbutton', () => {
   const temp = tempSqlite()
-  const run = (...args: string[]) =>
-    spawnSync(process.execPath, [CLI, ...args, '--db', temp.target], {
-      encoding: 'utf8',
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-    })
-  const readings = () => {
-    const db = new Database(temp.target, { readonly: true })
-    const n = (db.prepare('select count(*) as n from gb_readings').get() as { n: number }).n
-    db.close()
-    return n
-  }
+  const { run, readings } = cliOn(temp)
   beforeAll(() => {
     // Bootstrap mode (no administrator yet): the CLI acts without a token, as on a new installation.
     expect(

@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { cliOn } from '../support/cli.js'
 import { scriptLines } from '../support/script-output.js'
-import { CLI } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 
 const VOLTAGE = fileURLToPath(new URL('../fixtures/ib1-voltage.ttl', import.meta.url))
@@ -19,11 +18,7 @@ const ATTRIBUTION = 'http://registry.ib1.org/ns/1.0#ObligationAttribution'
 describe('custodian catalog, participant and access check', () => {
   const temp = tempSqlite()
   afterAll(() => temp.remove())
-  const run = (...args: string[]) =>
-    spawnSync(process.execPath, [CLI, ...args, '--db', temp.target], {
-      encoding: 'utf8',
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-    })
+  const { run } = cliOn(temp)
 
   it('loads the voltage-reporting catalog and licence', () => {
     const result = run('catalog', 'load', VOLTAGE)
@@ -118,14 +113,9 @@ describe('custodian catalog, participant and access check', () => {
     writeFileSync(file, exported)
     const other = tempSqlite()
     try {
-      const load = spawnSync(process.execPath, [CLI, 'catalog', 'load', file, '--db', other.target], {
-        encoding: 'utf8',
-      })
-      expect(load.status).toBe(0)
-      const again = spawnSync(process.execPath, [CLI, 'catalog', 'export', '--db', other.target], {
-        encoding: 'utf8',
-      })
-      expect(again.stdout).toBe(exported)
+      const onOther = cliOn(other)
+      expect(onOther.run('catalog', 'load', file).status).toBe(0)
+      expect(onOther.run('catalog', 'export').stdout).toBe(exported)
     } finally {
       other.remove()
     }

@@ -1,25 +1,13 @@
-import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI } from '../support/server.js'
+import { cliOn } from '../support/cli.js'
 import { tempSqlite } from '../support/temp-store.js'
 
 /** `custodian import greenbutton` refuses what the HTTP route refuses, by file and line, storing nothing. */
 describe('custodian import greenbutton within the limits', () => {
   const temp = tempSqlite()
-  const run = (...args: string[]) =>
-    spawnSync(process.execPath, [CLI, ...args, '--db', temp.target], {
-      encoding: 'utf8',
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-    })
-  const readings = () => {
-    const db = new Database(temp.target, { readonly: true })
-    const n = (db.prepare('select count(*) as n from gb_readings').get() as { n: number }).n
-    db.close()
-    return n
-  }
+  const { run, readings } = cliOn(temp)
   const file = (name: string, text: string) => {
     const path = join(temp.dir, name)
     writeFileSync(path, text)
