@@ -1,10 +1,10 @@
 import { createReadStream, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { corpusPath } from '../../test/support/corpus.js'
 import { type EspiEntry, EspiReadError, EspiReader, readEspi } from './espi-reader.js'
 
-const DATA = fileURLToPath(new URL('../../../shared/data/greenbutton/', import.meta.url))
+const DATA = corpusPath('data/greenbutton')
 const valid = readdirSync(DATA).filter((f) => f.endsWith('.xml'))
 const readFile = (path: string) => readEspi(createReadStream(path))
 const readText = (text: string) =>

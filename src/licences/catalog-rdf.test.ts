@@ -1,14 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { corpusPath } from '../../test/support/corpus.js'
 import { parseCatalogTurtle, RdfError } from './catalog-rdf.js'
 import { IB1 } from './vocabulary.js'
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8')
-const SEED = readFileSync(
-  new URL('../../../shared/seeds/ib1-trust-framework-access-control.txt', import.meta.url),
-  'utf8',
-)
+const SEED = readFileSync(corpusPath('seeds/ib1-trust-framework-access-control.txt'), 'utf8')
 /** The specification's own licence example, exactly as written there. */
 const seedExample = () => {
   const start = SEED.indexOf('@prefix dcterms:')

@@ -1,21 +1,18 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cliOn } from '../support/cli.js'
+import { corpusPath } from '../support/corpus.js'
 import { tempSqlite } from '../support/temp-store.js'
 
-const DATA = fileURLToPath(new URL('../../../shared/data/greenbutton/', import.meta.url))
+const DATA = corpusPath('data/greenbutton')
 
 describe('custodian import greenbutton', () => {
   const temp = tempSqlite()
-  const { run, readings } = cliOn(temp)
+  const { run, readings, addAliceWithMeter } = cliOn(temp)
   beforeAll(() => {
     // Bootstrap mode (no administrator yet): the CLI acts without a token, as on a new installation.
-    expect(
-      run('create_customer', 'alice', 'Alice', 'alice@example.org', 'ACCT-1', 'alice password').status,
-    ).toBe(0)
-    expect(run('create_usage_point', 'alice', 'Front meter', 'electricity', 'up_front').status).toBe(0)
+    expect(addAliceWithMeter()).toEqual([0, 0])
   })
   afterAll(() => temp.remove())
 

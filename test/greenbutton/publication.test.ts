@@ -1,6 +1,5 @@
 import { createReadStream, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConsentService } from '../../src/consent/consent-service.js'
 import type { Custodian } from '../../src/custodian.js'
@@ -9,11 +8,12 @@ import { dataWindow } from '../../src/greenbutton/data-window.js'
 import { usagePointTree } from '../../src/greenbutton/espi-feeds.js'
 import { type EspiEntry, readEspi } from '../../src/greenbutton/espi-reader.js'
 import { formatOf, UsageDataService } from '../../src/greenbutton/usage-data-service.js'
+import { corpusPath } from '../support/corpus.js'
 import { ALICE } from '../support/customers.js'
 import { custodianOn, storeBackends } from '../support/temp-store.js'
 import { validateGreenButton } from '../support/xmllint.js'
 
-const DATA = fileURLToPath(new URL('../../../shared/data/greenbutton/', import.meta.url))
+const DATA = corpusPath('data/greenbutton')
 const valid = readdirSync(DATA).filter((f) => f.endsWith('.xml'))
 const invalid = readdirSync(join(DATA, 'schema-invalid')).map((f) => join('schema-invalid', f))
 const BASE = 'https://utility.example/espi/1_1/resource'

@@ -3,14 +3,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cliOn } from '../support/cli.js'
+import { corpusPath } from '../support/corpus.js'
 import { scriptLines } from '../support/script-output.js'
 import { tempSqlite } from '../support/temp-store.js'
 
 const VOLTAGE = fileURLToPath(new URL('../fixtures/ib1-voltage.ttl', import.meta.url))
-const SEED = readFileSync(
-  new URL('../../../shared/seeds/ib1-trust-framework-access-control.txt', import.meta.url),
-  'utf8',
-)
+const SEED = readFileSync(corpusPath('seeds/ib1-trust-framework-access-control.txt'), 'utf8')
 const SERVICE = 'https://data.example.com/supply-voltage/v0'
 const ROLE = (name: string) => `https://directory.estf.ib1.org/scheme/electricity/role/${name}`
 const ATTRIBUTION = 'http://registry.ib1.org/ns/1.0#ObligationAttribution'

@@ -7,17 +7,14 @@ import { tempSqlite } from '../support/temp-store.js'
 /** `custodian import greenbutton` refuses what the HTTP route refuses, by file and line, storing nothing. */
 describe('custodian import greenbutton within the limits', () => {
   const temp = tempSqlite()
-  const { run, readings } = cliOn(temp)
+  const { run, readings, addAliceWithMeter } = cliOn(temp)
   const file = (name: string, text: string) => {
     const path = join(temp.dir, name)
     writeFileSync(path, text)
     return path
   }
   beforeAll(() => {
-    expect(
-      run('create_customer', 'alice', 'Alice', 'alice@example.org', 'ACCT-1', 'alice password').status,
-    ).toBe(0)
-    expect(run('create_usage_point', 'alice', 'Front meter', 'electricity', 'up_front').status).toBe(0)
+    expect(addAliceWithMeter()).toEqual([0, 0])
   })
   afterAll(() => temp.remove())
 

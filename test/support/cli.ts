@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import Database from 'better-sqlite3'
+import { ALICE } from './customers.js'
 import { CLI } from './server.js'
 
 /** The `custodian` command run on one SQLite store, as a person would (quiet logs), and what it holds. */
@@ -16,5 +17,11 @@ export function cliOn(store: { target: string }) {
     db.close()
     return n
   }
-  return { run, readings }
+  /** Alice and her front meter `up_front`, made on the command line; the two commands' exit codes. */
+  const addAliceWithMeter = () => [
+    run('create_customer', ALICE.username, ALICE.name, ALICE.email, ALICE.accountNumber, ALICE.password)
+      .status,
+    run('create_usage_point', ALICE.username, 'Front meter', 'electricity', 'up_front').status,
+  ]
+  return { run, readings, addAliceWithMeter }
 }

@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { withoutComments } from '../../src/trust/delegation-shapes.js'
+import { corpusPath } from './corpus.js'
 
-/** The iSHARE register's files written by others (`../shared/data/ishare/`), used from where they are. */
-export const ISHARE = fileURLToPath(new URL('../../../shared/data/ishare/', import.meta.url))
+/** The iSHARE register's files written by others (the corpus's `data/ishare/`), used from where they are. */
+export const ISHARE = corpusPath('data/ishare')
 
 /** One of those files, `//` comment lines stripped, parsed. */
 export const ishareJson = (path: string): unknown =>

@@ -2,11 +2,9 @@ import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { corpusPath } from './corpus.js'
 
-const SCHEMA = fileURLToPath(
-  new URL('../../../shared/data/greenbutton/schema/greenbutton.xsd', import.meta.url),
-)
+const SCHEMA = corpusPath('data/greenbutton/schema/greenbutton.xsd')
 // xmllint's exit codes for a document that is malformed (1) or does not validate (3, 4). Anything else
 // (no xmllint, a schema that does not compile) is a broken test setup, not an invalid document.
 const INVALID = new Set([1, 3, 4])
