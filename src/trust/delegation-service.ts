@@ -73,6 +73,7 @@ export interface SignedAnswer extends DelegationAnswer {
 export class DelegationService {
   readonly #custodian: Node
   #material: Promise<SigningMaterial> | undefined
+  #roots: Promise<string[]> | undefined
 
   constructor(custodian: Node) {
     this.#custodian = custodian
@@ -105,11 +106,15 @@ export class DelegationService {
   }
 
   /** The roots evidence is verified against: the configured ones, and this register's own. */
-  async trustedRoots(): Promise<string[]> {
-    const { config } = this.#custodian
-    const own = (await this.material()).chain.at(-1)
-    const configured = config.trustedRoots ? certificatesOf(readFileSync(config.trustedRoots, 'utf8')) : []
-    return [...configured, ...(own ? [own] : [])]
+  trustedRoots(): Promise<string[]> {
+    // Read once per node, like the signing material: not a file read on every verification.
+    this.#roots ??= this.material().then((material) => {
+      const { config } = this.#custodian
+      const own = material.chain.at(-1)
+      const configured = config.trustedRoots ? certificatesOf(readFileSync(config.trustedRoots, 'utf8')) : []
+      return [...configured, ...(own ? [own] : [])]
+    })
+    return this.#roots
   }
 
   /** The data owner (or an administrator) stores its evidence for one access subject. */
