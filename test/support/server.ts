@@ -10,6 +10,8 @@ export interface RunningServer {
   adminPassword?: string
   output: () => string
   stop: () => Promise<number | null>
+  /** Kills the process at once (SIGKILL: no drain, no last flush), as a crash would; resolves once it is gone. */
+  crash: () => Promise<void>
 }
 
 /** Starts `custodian serve` as its own process on a free port and waits until it prints its URL. */
@@ -48,6 +50,11 @@ export async function startServer(
       child.kill('SIGTERM')
       const [code] = await once(child, 'exit')
       return code as number | null
+    },
+    crash: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGKILL')
+      await once(child, 'exit')
     },
   }
 }
