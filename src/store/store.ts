@@ -155,7 +155,7 @@ class KyselyStore implements Store {
     this.location = connection.location
     this.#db = connection.db
     this.#connectListener = connection.connectListener
-    this.usage = usageDataStore(this.#db, this.kind, insertOutbox)
+    this.usage = usageDataStore(this.#db, this.kind, insertOutbox, connection.sqlite)
     this.throttle = throttleStore(this.#db, this.kind)
     this.replay = replayStore(this.#db)
   }
