@@ -190,12 +190,11 @@ function content(node: Node, warn: (w: Warning) => void): EspiContent {
   }
 }
 
+// Shared by the many leaf elements without attributes (most of a file): fewer objects for the collector.
 const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({})
+const NO_CHILDREN: Node[] = Object.freeze([]) as unknown as Node[]
 
-/**
- * Plain attributes only: namespace declarations are written again where needed. A loop, and one shared
- * empty object for the many elements without any: this runs for every element of a file (millions).
- */
+/** Plain attributes only: namespace declarations are written again where needed. Runs for every element. */
 function plainAttributes(tag: SaxesTagNS): Record<string, string> {
   let attributes: Record<string, string> | undefined
   for (const name in tag.attributes) {
@@ -245,7 +244,7 @@ export class EspiReader {
         name: tag.local,
         attributes: plainAttributes(tag),
         text: '',
-        children: [],
+        children: NO_CHILDREN,
         position: here(),
       }
       if (this.#root === undefined) {
@@ -261,7 +260,10 @@ export class EspiReader {
       }
       if (tag.uri === ATOM_NS && tag.local === 'entry') this.#stack = []
       const parent = this.#stack.at(-1)
-      if (parent) parent.children.push(node)
+      if (parent) {
+        if (parent.children === NO_CHILDREN) parent.children = [node]
+        else parent.children.push(node)
+      }
       if (this.#stack.length > 0 || (tag.uri === ATOM_NS && tag.local === 'entry')) this.#stack.push(node)
     })
     p.on('text', (text) => {
