@@ -1,5 +1,6 @@
 import { SaxesParser, type SaxesTagNS } from 'saxes'
 import { xmlText } from '../xml/xml-text.js'
+import { type IntervalReading, IntervalReadingDraft, wholeNumber } from './interval-reading-draft.js'
 import { ATOM_NS, CUSTOMER_NS, ESPI_NS } from './namespaces.js'
 
 /**
@@ -45,15 +46,11 @@ interface Node {
   text: string
   children: Node[]
   position: Position
+  /** An IntervalBlock's readings, read as they streamed past (no nodes of their own). */
+  readings?: IntervalReading[]
 }
 
-export interface IntervalReading {
-  start: number
-  duration: number
-  value: number
-  cost?: number
-  qualities: number[]
-}
+export type { IntervalReading } from './interval-reading-draft.js'
 
 export type EspiContent =
   | { kind: 'UsagePoint'; serviceKind: number | undefined; fields: Record<string, unknown> }
@@ -74,17 +71,17 @@ export interface EspiEntry {
   published?: string
   updated?: string
   content: EspiContent
-  /** The ESPI element of the content, serialized again (comments dropped), for serving as it was given. */
+  /**
+   * The ESPI element of the content, serialized again (comments dropped), for serving as it was given; an
+   * IntervalBlock's without its IntervalReadings, which are read into `content` only.
+   */
   xml: string
   position: Position
 }
 
 const integer = (node: Node, what: string): number => {
-  const text = node.text.trim()
-  if (!/^-?\d{1,19}$/.test(text))
-    throw new EspiReadError(node.position, `${what} must be a whole number, found "${text.slice(0, 40)}"`)
-  const value = Number(text)
-  if (!Number.isSafeInteger(value)) throw new EspiReadError(node.position, `${what} is out of range: ${text}`)
+  const value = wholeNumber(node.text, what)
+  if (typeof value === 'string') throw new EspiReadError(node.position, value)
   return value
 }
 
@@ -126,38 +123,10 @@ function intervalBlock(node: Node): EspiContent {
   const start = child(interval, 'start')
   const duration = child(interval, 'duration')
   if (!start || !duration) throw new EspiReadError(interval.position, 'interval needs a start and a duration')
-  // One pass over each reading's children: a 10-year file has 350,400 readings.
-  const readings: IntervalReading[] = []
-  for (const r of node.children) {
-    if (r.name !== 'IntervalReading') continue
-    let period: Node | undefined
-    let value: Node | undefined
-    let cost: Node | undefined
-    const qualities: Node[] = []
-    for (const c of r.children) {
-      if (c.name === 'timePeriod') period ??= c
-      else if (c.name === 'value') value ??= c
-      else if (c.name === 'cost') cost ??= c
-      else if (c.name === 'ReadingQuality') qualities.push(child(c, 'quality') ?? c)
-    }
-    if (!period || !value)
-      throw new EspiReadError(r.position, 'IntervalReading needs a timePeriod and a value')
-    const periodStart = child(period, 'start')
-    const periodDuration = child(period, 'duration')
-    if (!periodStart || !periodDuration)
-      throw new EspiReadError(period.position, 'timePeriod needs a start and a duration')
-    readings.push({
-      start: integer(periodStart, 'timePeriod start'),
-      duration: integer(periodDuration, 'timePeriod duration'),
-      value: integer(value, 'IntervalReading value'),
-      ...(cost ? { cost: integer(cost, 'IntervalReading cost') } : {}),
-      qualities: qualities.map((q) => integer(q, 'ReadingQuality quality')),
-    })
-  }
   return {
     kind: 'IntervalBlock',
     interval: { start: integer(start, 'interval start'), duration: integer(duration, 'interval duration') },
-    readings,
+    readings: node.readings ?? [],
   }
 }
 
@@ -211,6 +180,9 @@ export class EspiReader {
   readonly #entries: EspiEntry[] = []
   readonly warnings: Warning[] = []
   #stack: Node[] = []
+  /** The IntervalReading being read, and the IntervalBlock it belongs to. */
+  #reading: IntervalReadingDraft | undefined
+  #readingsOf: Node | undefined
   #root: string | undefined
   #error: EspiReadError | undefined
 
@@ -238,6 +210,17 @@ export class EspiReader {
       if (++this.#depth > MAX_DEPTH) {
         this.#fail(here(), `elements nest more than ${MAX_DEPTH} deep`)
         throw this.#error
+      }
+      if (this.#reading) {
+        this.#reading.open(tag.local, here())
+        return
+      }
+      const top = this.#stack.at(-1)
+      // An IntervalBlock's readings (entry > content > IntervalBlock > IntervalReading) are read as they stream.
+      if (tag.local === 'IntervalReading' && this.#stack.length === 3 && top?.name === 'IntervalBlock') {
+        this.#reading = new IntervalReadingDraft(here())
+        this.#readingsOf = top
+        return
       }
       const node: Node = {
         ns: tag.uri,
@@ -267,6 +250,11 @@ export class EspiReader {
       if (this.#stack.length > 0 || (tag.uri === ATOM_NS && tag.local === 'entry')) this.#stack.push(node)
     })
     p.on('text', (text) => {
+      if (this.#reading) {
+        if (!this.#reading.text(text, maxText))
+          this.#fail(here(), tooLongText(`the text of ${this.#reading.current} is`, maxText))
+        return
+      }
       const top = this.#stack.at(-1)
       if (!top) return
       // ESPI values are short: an enormous text node is an attack or a broken file, not data to keep.
@@ -277,6 +265,17 @@ export class EspiReader {
     p.on('closetag', () => {
       this.#depth--
       if (this.#error) return
+      if (this.#reading) {
+        const read = this.#reading.close(here())
+        if (read && 'reason' in read) this.#fail(read.position, read.reason)
+        else if (read) {
+          this.#reading = undefined
+          const block = this.#readingsOf as Node
+          block.readings ??= []
+          block.readings.push(read)
+        }
+        return
+      }
       const node = this.#stack.pop()
       if (node && this.#stack.length === 0 && node.ns === ATOM_NS && node.name === 'entry') this.#entry(node)
     })
