@@ -212,7 +212,7 @@ export class EspiReader {
         throw this.#error
       }
       if (this.#reading) {
-        this.#reading.open(tag.local, here())
+        this.#reading.open(tag.local, here)
         return
       }
       const top = this.#stack.at(-1)
@@ -266,7 +266,7 @@ export class EspiReader {
       this.#depth--
       if (this.#error) return
       if (this.#reading) {
-        const read = this.#reading.close(here())
+        const read = this.#reading.close(here)
         if (read && 'reason' in read) this.#fail(read.position, read.reason)
         else if (read) {
           this.#reading = undefined

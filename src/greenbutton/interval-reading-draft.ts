@@ -47,9 +47,10 @@ export class IntervalReadingDraft {
     this.#position = position
   }
 
-  open(name: string, position: At): void {
+  /** Opens an element; `here` gives the parser's position, asked only when it is kept (no object per element). */
+  open(name: string, here: () => At): void {
     if (this.#path.length === 1 && name === 'timePeriod' && !this.#periodPosition) {
-      this.#periodPosition = position
+      this.#periodPosition = here()
       this.#inFirstPeriod = true
     }
     if (this.#path.length === 1 && name === 'ReadingQuality') this.#qualityTaken = false
@@ -72,10 +73,10 @@ export class IntervalReadingDraft {
   }
 
   /**
-   * Closes the innermost element at `position`; returns the reading when it was the IntervalReading, a
-   * problem when a number is not one or the reading lacks what it needs, undefined otherwise.
+   * Closes the innermost element (`here`: where, asked only for a problem); returns the reading when it was
+   * the IntervalReading, a problem when a number is not one or the reading lacks what it needs.
    */
-  close(position: At): IntervalReading | ReadingProblem | undefined {
+  close(here: () => At): IntervalReading | ReadingProblem | undefined {
     const name = this.#path.pop() as string
     const text = this.#texts.pop() as string
     const depth = this.#path.length
@@ -84,7 +85,7 @@ export class IntervalReadingDraft {
     const number = (what: string) => {
       const read = wholeNumber(text, what)
       if (typeof read === 'number') return read
-      problem ??= { position, reason: read }
+      problem ??= { position: here(), reason: read }
       return undefined
     }
     if (depth === 0) return this.#reading()
