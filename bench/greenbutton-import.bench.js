@@ -15,7 +15,7 @@ import { importGreenButtonXml } from '../dist/greenbutton/import-usage-data.js'
 import { openStore } from '../dist/store/store.js'
 
 const YEARS = Number(process.env.YEARS ?? 10)
-const ROUNDS = Number(process.env.ROUNDS ?? 3)
+const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const INTERVAL = 900
 const PER_DAY = 86_400 / INTERVAL
 const DAYS = YEARS * 365
@@ -157,7 +157,13 @@ try {
   console.log(
     `  ratio import / plain insert: ${ratio.toFixed(3)} (1/${(1 / ratio).toFixed(1)}), best of each`,
   )
-  console.log(`  target (at least a quarter, 0.25): ${ratio >= 0.25 ? 'MET' : 'NOT MET'}`)
+  // Each round's pair ran back to back: their ratio is less exposed to load that comes and goes.
+  const paired = imports.map((ms, i) => plains[i] / ms).sort((a, b) => a - b)
+  console.log(
+    `  paired ratios, round by round: ${paired.map((r) => r.toFixed(3)).join(', ')} ` +
+      `(median ${paired[Math.floor(paired.length / 2)].toFixed(3)})`,
+  )
+  console.log(`  target (at least a quarter, 0.25, best of each): ${ratio >= 0.25 ? 'MET' : 'NOT MET'}`)
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }

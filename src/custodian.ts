@@ -58,7 +58,10 @@ export class Custodian implements Node {
     return custodian
   }
 
-  /** Hourly: expired OAuth records, throttle keys with nothing to remember, long-ended tokens and audit records past their retention go. */
+  /**
+   * Hourly: expired OAuth records, throttle keys with nothing to remember, long-ended tokens and audit
+   * records past their retention (auditRetentionDays) go.
+   */
   #keepTidy(): void {
     const kernel = this.#kernel
     // Expired OAuth records go too (codes and tokens kept a little past expiry to report "expired").
