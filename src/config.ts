@@ -240,6 +240,13 @@ export const settings = {
     kind: 'integer',
     help: 'longest time an access decision waits in memory before its audit record is written',
   },
+  auditRetentionDays: {
+    env: 'CUSTODIAN_AUDIT_RETENTION_DAYS',
+    flag: 'audit-retention-days',
+    default: 0,
+    kind: 'integer',
+    help: 'days audit records are kept; older ones are pruned hourly, the chain then verified from a recorded checkpoint (0: keep every record)',
+  },
   maxJsonDepth: {
     env: 'CUSTODIAN_MAX_JSON_DEPTH',
     flag: 'max-json-depth',

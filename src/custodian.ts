@@ -9,6 +9,7 @@ import { type LoginResult, Sessions, type VoicePrintContext } from './entitlemen
 import { tooLarge } from './errors.js'
 import { CONTROLLER_USER } from './housemate/controller.js'
 import { HouseModel } from './housemate/house-model.js'
+import { type AuditVerification, auditCutoff, pruneAuditLog } from './kernel/audit-retention.js'
 import { Kernel, type NodeOptions, type Planner } from './kernel/kernel.js'
 import type { Node } from './kernel/node.js'
 import type { Index, ProjectionKinds } from './kernel/projections.js'
@@ -57,7 +58,10 @@ export class Custodian implements Node {
     return custodian
   }
 
-  /** Hourly: expired OAuth records, throttle keys with nothing to remember, and long-ended tokens go. */
+  /**
+   * Hourly: expired OAuth records, throttle keys with nothing to remember, long-ended tokens and audit
+   * records past their retention (auditRetentionDays) go.
+   */
   #keepTidy(): void {
     const kernel = this.#kernel
     // Expired OAuth records go too (codes and tokens kept a little past expiry to report "expired").
@@ -66,6 +70,8 @@ export class Custodian implements Node {
     )
     kernel.every(PURGE_EVERY_MS, 'purging old login throttle records', () => this.#throttle.purge())
     kernel.every(PURGE_EVERY_MS, 'purging old tokens', () => this.purgeTokens())
+    const days = kernel.config.auditRetentionDays
+    if (days > 0) kernel.every(PURGE_EVERY_MS, 'pruning old audit records', () => this.pruneAudit(days))
   }
 
   // --- the kernel --------------------------------------------------------------------------------------
@@ -125,8 +131,23 @@ export class Custodian implements Node {
   flush(): Promise<void> {
     return this.#kernel.flush()
   }
-  verifyAudit(): Promise<{ count: number; problems: { seq: number; problem: string }[] }> {
+  verifyAudit(): Promise<AuditVerification> {
     return this.#kernel.verifyAudit()
+  }
+  /** Removes the audit records older than `days`; the chain is verified from the checkpoint afterwards. */
+  async pruneAudit(days: number) {
+    const now = () => this.#kernel.now()
+    const before = auditCutoff(now(), days)
+    const outcome = await pruneAuditLog(this.#kernel.store, before, now)
+    if (outcome.pruned > 0)
+      this.audit({
+        actor: 'system',
+        action: 'audit.prune',
+        resource: 'audit_log',
+        outcome: 'ok',
+        reason: `${outcome.pruned} record(s) written before ${before} removed; the chain continues from record ${outcome.checkpoint?.seq}`,
+      })
+    return { ...outcome, before }
   }
   writeFor(userId: string, action: string, resource: string, plan: Planner): Promise<ChangeResult> {
     return this.#kernel.commit(() => userId, action, resource, plan)

@@ -10,6 +10,9 @@ usage:
   custodian script FILE [--json]       run a command script (FILE or - for stdin); exit 1 if any line failed
   custodian audit verify               check the audit log's hash chain
   custodian audit list [--after N] [--limit N] [--json]
+  custodian audit prune --audit-retention-days N [--json]
+                                       remove records older than N days (or the setting auditRetentionDays);
+                                       verify then starts from the recorded checkpoint
   custodian import customers FILE.csv  customers (and usage points) from CSV, all or nothing, with progress
   custodian import greenbutton FILE [--usage-point ID | --map MAP.json]
                                        publish usage data: Green Button XML, or CSV of interval readings

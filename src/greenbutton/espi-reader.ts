@@ -1,5 +1,6 @@
 import { SaxesParser, type SaxesTagNS } from 'saxes'
 import { xmlText } from '../xml/xml-text.js'
+import { type IntervalReading, IntervalReadingDraft, wholeNumber } from './interval-reading-draft.js'
 import { ATOM_NS, CUSTOMER_NS, ESPI_NS } from './namespaces.js'
 
 /**
@@ -45,15 +46,11 @@ interface Node {
   text: string
   children: Node[]
   position: Position
+  /** An IntervalBlock's readings, read as they streamed past (no nodes of their own). */
+  readings?: IntervalReading[]
 }
 
-export interface IntervalReading {
-  start: number
-  duration: number
-  value: number
-  cost?: number
-  qualities: number[]
-}
+export type { IntervalReading } from './interval-reading-draft.js'
 
 export type EspiContent =
   | { kind: 'UsagePoint'; serviceKind: number | undefined; fields: Record<string, unknown> }
@@ -74,17 +71,17 @@ export interface EspiEntry {
   published?: string
   updated?: string
   content: EspiContent
-  /** The ESPI element of the content, serialized again (comments dropped), for serving as it was given. */
+  /**
+   * The ESPI element of the content, serialized again (comments dropped), for serving as it was given; an
+   * IntervalBlock's without its IntervalReadings, which are read into `content` only.
+   */
   xml: string
   position: Position
 }
 
 const integer = (node: Node, what: string): number => {
-  const text = node.text.trim()
-  if (!/^-?\d{1,19}$/.test(text))
-    throw new EspiReadError(node.position, `${what} must be a whole number, found "${text.slice(0, 40)}"`)
-  const value = Number(text)
-  if (!Number.isSafeInteger(value)) throw new EspiReadError(node.position, `${what} is out of range: ${text}`)
+  const value = wholeNumber(node.text, what)
+  if (typeof value === 'string') throw new EspiReadError(node.position, value)
   return value
 }
 
@@ -126,32 +123,10 @@ function intervalBlock(node: Node): EspiContent {
   const start = child(interval, 'start')
   const duration = child(interval, 'duration')
   if (!start || !duration) throw new EspiReadError(interval.position, 'interval needs a start and a duration')
-  const readings = node.children
-    .filter((c) => c.name === 'IntervalReading')
-    .map((r): IntervalReading => {
-      const period = child(r, 'timePeriod')
-      const value = child(r, 'value')
-      if (!period || !value)
-        throw new EspiReadError(r.position, 'IntervalReading needs a timePeriod and a value')
-      const periodStart = child(period, 'start')
-      const periodDuration = child(period, 'duration')
-      if (!periodStart || !periodDuration)
-        throw new EspiReadError(period.position, 'timePeriod needs a start and a duration')
-      const cost = child(r, 'cost')
-      return {
-        start: integer(periodStart, 'timePeriod start'),
-        duration: integer(periodDuration, 'timePeriod duration'),
-        value: integer(value, 'IntervalReading value'),
-        ...(cost ? { cost: integer(cost, 'IntervalReading cost') } : {}),
-        qualities: r.children
-          .filter((c) => c.name === 'ReadingQuality')
-          .map((q) => integer(child(q, 'quality') ?? q, 'ReadingQuality quality')),
-      }
-    })
   return {
     kind: 'IntervalBlock',
     interval: { start: integer(start, 'interval start'), duration: integer(duration, 'interval duration') },
-    readings,
+    readings: node.readings ?? [],
   }
 }
 
@@ -184,11 +159,30 @@ function content(node: Node, warn: (w: Warning) => void): EspiContent {
   }
 }
 
+// Shared by the many leaf elements without attributes (most of a file): fewer objects for the collector.
+const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({})
+const NO_CHILDREN: Node[] = Object.freeze([]) as unknown as Node[]
+
+/** Plain attributes only: namespace declarations are written again where needed. Runs for every element. */
+function plainAttributes(tag: SaxesTagNS): Record<string, string> {
+  let attributes: Record<string, string> | undefined
+  for (const name in tag.attributes) {
+    const a = tag.attributes[name] as SaxesTagNS['attributes'][string]
+    if (a.prefix !== '' || a.name === 'xmlns') continue
+    attributes ??= {}
+    attributes[a.local] = a.value
+  }
+  return attributes ?? NO_ATTRIBUTES
+}
+
 export class EspiReader {
   readonly #parser = new SaxesParser({ xmlns: true, position: true })
   readonly #entries: EspiEntry[] = []
   readonly warnings: Warning[] = []
   #stack: Node[] = []
+  /** The IntervalReading being read, and the IntervalBlock it belongs to. */
+  #reading: IntervalReadingDraft | undefined
+  #readingsOf: Node | undefined
   #root: string | undefined
   #error: EspiReadError | undefined
 
@@ -217,17 +211,23 @@ export class EspiReader {
         this.#fail(here(), `elements nest more than ${MAX_DEPTH} deep`)
         throw this.#error
       }
+      if (this.#reading) {
+        this.#reading.open(tag.local, here)
+        return
+      }
+      const top = this.#stack.at(-1)
+      // An IntervalBlock's readings (entry > content > IntervalBlock > IntervalReading) are read as they stream.
+      if (tag.local === 'IntervalReading' && this.#stack.length === 3 && top?.name === 'IntervalBlock') {
+        this.#reading = new IntervalReadingDraft(here())
+        this.#readingsOf = top
+        return
+      }
       const node: Node = {
         ns: tag.uri,
         name: tag.local,
-        // Plain attributes only: namespace declarations are written again where needed.
-        attributes: Object.fromEntries(
-          Object.values(tag.attributes)
-            .filter((a) => a.prefix === '' && a.name !== 'xmlns')
-            .map((a) => [a.local, a.value]),
-        ),
+        attributes: plainAttributes(tag),
         text: '',
-        children: [],
+        children: NO_CHILDREN,
         position: here(),
       }
       if (this.#root === undefined) {
@@ -243,10 +243,18 @@ export class EspiReader {
       }
       if (tag.uri === ATOM_NS && tag.local === 'entry') this.#stack = []
       const parent = this.#stack.at(-1)
-      if (parent) parent.children.push(node)
+      if (parent) {
+        if (parent.children === NO_CHILDREN) parent.children = [node]
+        else parent.children.push(node)
+      }
       if (this.#stack.length > 0 || (tag.uri === ATOM_NS && tag.local === 'entry')) this.#stack.push(node)
     })
     p.on('text', (text) => {
+      if (this.#reading) {
+        if (!this.#reading.text(text, maxText))
+          this.#fail(here(), tooLongText(`the text of ${this.#reading.current} is`, maxText))
+        return
+      }
       const top = this.#stack.at(-1)
       if (!top) return
       // ESPI values are short: an enormous text node is an attack or a broken file, not data to keep.
@@ -257,6 +265,17 @@ export class EspiReader {
     p.on('closetag', () => {
       this.#depth--
       if (this.#error) return
+      if (this.#reading) {
+        const read = this.#reading.close(here)
+        if (read && 'reason' in read) this.#fail(read.position, read.reason)
+        else if (read) {
+          this.#reading = undefined
+          const block = this.#readingsOf as Node
+          block.readings ??= []
+          block.readings.push(read)
+        }
+        return
+      }
       const node = this.#stack.pop()
       if (node && this.#stack.length === 0 && node.ns === ATOM_NS && node.name === 'entry') this.#entry(node)
     })
@@ -305,6 +324,7 @@ export class EspiReader {
           throw new EspiReadError(entry.position, `${name} "${value}" is not a date-time`)
         }
       }
+      let xml: string | undefined
       this.#entries.push({
         atomId: text('id') ?? '',
         title: text('title') ?? '',
@@ -314,11 +334,16 @@ export class EspiReader {
         ...(published ? { published } : {}),
         ...(updated ? { updated } : {}),
         content: content(resource, (w) => this.warnings.push(w)),
-        xml: serialize(
-          resource,
-          '',
-          resource.name === 'MeterReading' ? child(resource, 'ReadingType') : undefined,
-        ),
+        // Written out on first use: an import stores the resource's XML but never an IntervalBlock's,
+        // whose readings it takes from `content` (serialising them anyway was a tenth of an import).
+        get xml() {
+          xml ??= serialize(
+            resource,
+            '',
+            resource.name === 'MeterReading' ? child(resource, 'ReadingType') : undefined,
+          )
+          return xml
+        },
         position: entry.position,
       })
     } catch (error) {

@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream'
 import { parse as parseCsv } from 'csv-parse'
 import type { OutboxMessage } from '../store/outbox.js'
+import type { ReadingInput } from '../store/readings-writer.js'
 import type { ServiceKind } from '../store/schema.js'
-import type { ReadingInput, UsageDataStore, UsageWriter } from '../store/usage-data-store.js'
+import type { UsageDataStore, UsageWriter } from '../store/usage-data-store.js'
 import {
   type EspiEntry,
   EspiReadError,

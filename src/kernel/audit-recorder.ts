@@ -1,6 +1,7 @@
-import { type AuditEntry, GENESIS_HASH, verifyAuditChain } from '../audit/chain.js'
+import type { AuditEntry } from '../audit/chain.js'
 import type { Logger } from '../logger.js'
 import type { PlannedChange, Store, WriteOutcome, WritePlan } from '../store/store.js'
+import { type AuditVerification, verifyStoredAudit } from './audit-retention.js'
 
 /** Changes a domain writes back with the next batch of audit records (a token's latest use, say). */
 export type DueChanges = () => PlannedChange[]
@@ -83,29 +84,9 @@ export class AuditRecorder {
     }
   }
 
-  /** Checks the whole audit chain and the head recorded with the last append. */
-  async verify(): Promise<{ count: number; problems: { seq: number; problem: string }[] }> {
+  /** Checks the audit chain, from genesis or the pruning checkpoint, once queued records are written. */
+  async verify(): Promise<AuditVerification> {
     await this.flush()
-    const { store } = this.#deps
-    let last = { seq: 0, hash: GENESIS_HASH }
-    let count = 0
-    const problems: { seq: number; problem: string }[] = []
-    for (;;) {
-      const rows = await store.readAudit(last.seq, 5_000)
-      if (rows.length === 0) break
-      const result = verifyAuditChain(rows, last)
-      problems.push(...result.problems)
-      count += result.count
-      last = result.last
-    }
-    const head = await store.auditHead()
-    if (head.seq > last.seq)
-      problems.push({
-        seq: head.seq,
-        problem: `records ${last.seq + 1}..${head.seq} were removed from the end`,
-      })
-    else if (head.seq === last.seq && head.hash !== last.hash)
-      problems.push({ seq: head.seq, problem: 'the last record does not match the recorded head' })
-    return { count, problems }
+    return verifyStoredAudit(this.#deps.store)
   }
 }

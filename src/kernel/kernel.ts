@@ -11,6 +11,7 @@ import {
   type WritePlan,
 } from '../store/store.js'
 import { AuditRecorder, type DueChanges } from './audit-recorder.js'
+import type { AuditVerification } from './audit-retention.js'
 import type { Index, Projection, ProjectionKind, ProjectionKinds } from './projections.js'
 import { type ChangeResult, changeResult, type Plan, writePlan } from './write-plan.js'
 
@@ -211,8 +212,8 @@ export class Kernel {
     return this.#recorder.flush()
   }
 
-  /** Checks the whole audit chain and the head recorded with the last append. */
-  verifyAudit(): Promise<{ count: number; problems: { seq: number; problem: string }[] }> {
+  /** Checks the audit chain, from genesis or the pruning checkpoint, to the recorded head. */
+  verifyAudit(): Promise<AuditVerification> {
     return this.#recorder.verify()
   }
 

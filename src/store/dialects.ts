@@ -22,6 +22,8 @@ export interface Connection {
   db: Kysely<Database>
   /** Where the store is, with any password removed: safe to print and log. */
   location: string
+  /** For SQLite: the database Kysely uses, for statements prepared once and reused (Kysely prepares each query again). */
+  sqlite?: BetterSqlite3.Database
   /** For PostgreSQL: a fresh client for LISTEN. */
   connectListener?: () => Promise<pg.Client>
 }
@@ -113,6 +115,7 @@ export function connect(target: string): Connection {
   return {
     kind: 'sqlite',
     db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) }),
+    sqlite,
     location: file,
   }
 }

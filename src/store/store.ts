@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { type AuditEntry, type AuditRow, chainAuditEntries, GENESIS_HASH } from '../audit/chain.js'
+import { type AuditCheckpoint, auditCheckpoint, pruneAudit } from './audit-retention-store.js'
 import { connect, type StoreKind } from './dialects.js'
 import { migrateToLatest } from './migrations.js'
 import { insertOutbox, type OutboxMessage, PARKED } from './outbox.js'
@@ -89,6 +90,14 @@ export interface Store {
   /** Calls `listener` when another process announces a new revision (PostgreSQL NOTIFY); else never. */
   subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>>
   close(): Promise<void>
+  /** Where the audit log was last pruned to, if it ever was (see audit-retention-store.ts). */
+  auditCheckpoint(): Promise<AuditCheckpoint | undefined>
+  /** Removes up to `limit` of the oldest audit records written before `before`, moving the checkpoint. */
+  pruneAudit(
+    before: string,
+    limit: number,
+    now: string,
+  ): Promise<{ pruned: number; checkpoint: AuditCheckpoint | undefined }>
 }
 
 /** What the OAuth adapter needs of the store (see oauth/adapter.ts). */
@@ -155,7 +164,7 @@ class KyselyStore implements Store {
     this.location = connection.location
     this.#db = connection.db
     this.#connectListener = connection.connectListener
-    this.usage = usageDataStore(this.#db, this.kind, insertOutbox)
+    this.usage = usageDataStore(this.#db, this.kind, insertOutbox, connection.sqlite)
     this.throttle = throttleStore(this.#db, this.kind)
     this.replay = replayStore(this.#db)
   }
@@ -452,6 +461,14 @@ class KyselyStore implements Store {
 
   async close(): Promise<void> {
     await this.#db.destroy()
+  }
+
+  auditCheckpoint(): Promise<AuditCheckpoint | undefined> {
+    return auditCheckpoint(this.#db)
+  }
+
+  pruneAudit(before: string, limit: number, now: string) {
+    return pruneAudit(this.#db, this.kind, before, limit, now)
   }
 }
 

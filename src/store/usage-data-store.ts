@@ -1,17 +1,10 @@
 import { randomUUID } from 'node:crypto'
+import type BetterSqlite3 from 'better-sqlite3'
 import { type Kysely, type SqlBool, sql, type Transaction } from 'kysely'
 import type { StoreKind } from './dialects.js'
 import { type OutboxMessage, PARKED } from './outbox.js'
+import { postgresReadings, type ReadingsWriter, sqliteReadings } from './readings-writer.js'
 import type { Database, GbBlockRow, GbReadingRow, GbResourceRow } from './schema.js'
-
-/** One interval reading as a file gives it. Times in epoch seconds, as ESPI writes them. */
-export interface ReadingInput {
-  start: number
-  duration: number
-  value: number
-  cost?: number | null
-  qualities: readonly number[]
-}
 
 export interface ResourceInput {
   usagePointId: string
@@ -24,7 +17,7 @@ export interface ResourceInput {
 }
 
 /** What an import writes with, inside its one transaction. `at` is the publication time (epoch ms). */
-export interface UsageWriter {
+export interface UsageWriter extends ReadingsWriter {
   /**
    * Adds a resource, or revises the one from the same place (usage point, kind, source); `updated` moves
    * only when something changed. `placeholder` adds it only if it is missing (an IntervalBlock read before
@@ -37,15 +30,6 @@ export interface UsageWriter {
   ): Promise<{ id: string; changed: boolean }>
   /** Links a resource to another (a MeterReading to its ReadingType, a UsagePoint to its local time). */
   linkResource(id: string, linkId: string, intervalLength: number | null, at: number): Promise<void>
-  /** Adds readings and revises those at the same start; returns how many were new or changed. */
-  putReadings(meterReadingId: string, readings: readonly ReadingInput[], at: number): Promise<number>
-  /** Adds a block, or marks it updated when its readings changed. */
-  putBlock(
-    meterReadingId: string,
-    block: { start: number; duration: number },
-    changed: boolean,
-    at: number,
-  ): Promise<void>
   /** Queues a message to send once the import has committed. */
   notify(messages: readonly OutboxMessage[], at: number): Promise<void>
 }
@@ -86,19 +70,17 @@ export interface UsageDataStore {
   readings(meterReadingId: string, from: number, to: number, limit: number): Promise<ServedReading[]>
 }
 
-// Rows per INSERT: well under SQLite's limit on bound parameters.
-const BATCH = 500
-
 export function usageDataStore(
   db: Kysely<Database>,
   kind: StoreKind,
   insertOutbox: (trx: Transaction<Database>, messages: readonly OutboxMessage[], at: string) => Promise<void>,
+  /** The SQLite database under `db`, when it is one: readings are written with statements prepared on it. */
+  sqlite?: BetterSqlite3.Database,
 ): UsageDataStore {
   // A null-safe "differs": a cost may be missing on either side.
   const differs = kind === 'postgres' ? sql.raw('is distinct from') : sql.raw('is not')
-  const larger = kind === 'postgres' ? sql.raw('greatest') : sql.raw('max')
 
-  const writer = (trx: Transaction<Database>): UsageWriter => ({
+  const writer = (trx: Transaction<Database>, rows: ReadingsWriter): UsageWriter => ({
     async putResource(input, at, placeholder = false) {
       const existing = await trx
         .selectFrom('gb_resources')
@@ -160,58 +142,8 @@ export function usageDataStore(
         .execute()
     },
 
-    async putReadings(meterReadingId, readings, at) {
-      let changed = 0
-      for (let i = 0; i < readings.length; i += BATCH) {
-        const rows = readings.slice(i, i + BATCH).map((r) => ({
-          meter_reading_id: meterReadingId,
-          start: r.start,
-          duration: r.duration,
-          value: r.value,
-          cost: r.cost ?? null,
-          qualities: r.qualities.join(','),
-          published: at,
-          updated: at,
-        }))
-        const result = await trx
-          .insertInto('gb_readings')
-          .values(rows)
-          .onConflict((oc) =>
-            oc
-              .columns(['meter_reading_id', 'start'])
-              .doUpdateSet((eb) => ({
-                duration: eb.ref('excluded.duration'),
-                value: eb.ref('excluded.value'),
-                cost: eb.ref('excluded.cost'),
-                qualities: eb.ref('excluded.qualities'),
-                updated: eb.ref('excluded.updated'),
-              }))
-              // Unchanged readings keep their `updated`, so `updated-min` finds only real revisions.
-              .where(
-                sql<SqlBool>`gb_readings.value <> excluded.value or gb_readings.duration <> excluded.duration or gb_readings.qualities <> excluded.qualities or gb_readings.cost ${differs} excluded.cost`,
-              ),
-          )
-          .executeTakeFirst()
-        changed += Number(result.numInsertedOrUpdatedRows ?? 0)
-      }
-      return changed
-    },
-
-    async putBlock(meterReadingId, block, changed, at) {
-      await trx
-        .insertInto('gb_blocks')
-        .values({ meter_reading_id: meterReadingId, ...block, published: at, updated: at })
-        .onConflict((oc) => {
-          const target = oc.columns(['meter_reading_id', 'start'])
-          return changed
-            ? target.doUpdateSet((eb) => ({
-                duration: sql<number>`${larger}(gb_blocks.duration, ${eb.ref('excluded.duration')})`,
-                updated: at,
-              }))
-            : target.doNothing()
-        })
-        .execute()
-    },
+    putReadings: (meterReadingId, readings, at) => rows.putReadings(meterReadingId, readings, at),
+    putBlock: (meterReadingId, block, changed, at) => rows.putBlock(meterReadingId, block, changed, at),
 
     async notify(messages, at) {
       const when = new Date(at).toISOString()
@@ -232,7 +164,10 @@ export function usageDataStore(
   })
 
   return {
-    importing: (work) => db.transaction().execute((trx) => work(writer(trx))),
+    importing: (work) =>
+      db
+        .transaction()
+        .execute((trx) => work(writer(trx, sqlite ? sqliteReadings(sqlite) : postgresReadings(trx)))),
 
     resource: (id) => db.selectFrom('gb_resources').selectAll().where('id', '=', id).executeTakeFirst(),
 

@@ -167,7 +167,7 @@ describe('custodian serve on PostgreSQL', () => {
     expect(n).toBeGreaterThanOrEqual(20)
     expect(auditVerify(target)).toMatchObject({
       code: 0,
-      stdout: `audit log intact: ${n} record(s), hash chain verified\n`,
+      stdout: `audit log intact: ${n} record(s), hash chain verified from genesis\n`,
     })
     await sql("update audit_log set reason = 'nothing to see' where seq = 5")
     const changed = auditVerify(target)

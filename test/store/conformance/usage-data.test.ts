@@ -130,11 +130,17 @@ describe.each(backends)('the Green Button usage data store on $name', ({ make })
     expect((await store.usage.readings(id, DAY, DAY + 3600, 1)).map((r) => r.start)).toEqual([DAY])
   })
 
-  it('writes readings in batches larger than one statement takes', async () => {
+  it('writes readings in batches larger than one statement takes, counting revisions across them', async () => {
     const { store } = fixture
-    const year = Array.from({ length: 1_200 }, (_, i) => quarter(100 + i, i))
-    expect(await store.usage.importing((w) => w.putReadings(id, year, T1))).toBe(1_200)
-    expect(await store.usage.readings(id, DAY + 100 * 900, DAY + 1_300 * 900, 2_000)).toHaveLength(1_200)
+    // More than one PostgreSQL round trip (5,000 readings) takes.
+    const months = Array.from({ length: 12_000 }, (_, i) => quarter(100 + i, i))
+    expect(await store.usage.importing((w) => w.putReadings(id, months, T1))).toBe(12_000)
+    const everySeventhRevised = months.map((r, i) => (i % 7 === 0 ? { ...r, value: r.value + 1 } : r))
+    expect(await store.usage.importing((w) => w.putReadings(id, everySeventhRevised, T2))).toBe(1_715)
+    const stored = await store.usage.readings(id, DAY + 100 * 900, DAY + 12_100 * 900, 20_000)
+    expect(stored).toHaveLength(12_000)
+    expect(stored[7]?.value).toBe(8)
+    expect(stored[8]?.value).toBe(8)
   })
 
   it('adds blocks, widens and marks a changed one updated, and selects them by time and keyset', async () => {
