@@ -4,7 +4,7 @@ import { authorizationAccess } from '../consent/rules.js'
 import type { OutboxMessage } from '../store/outbox.js'
 import { ESPI_RESOURCE_PATH } from './namespaces.js'
 
-/** The subject of publication notices: a newer one supersedes an undelivered older one (see the outbox). */
+/** The subject of publication notices: a newer one absorbs an undelivered older one (see supersedeInto). */
 export const PUBLICATION_SUBJECT = 'data published'
 
 /**
@@ -40,6 +40,7 @@ export function publicationNotices(
             subject: PUBLICATION_SUBJECT,
             body: batchList(list),
             contentType: 'application/xml',
+            merge: { topics: list, compose: batchList },
           },
         ]
       : []

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { type Adapter, type AdapterPayload, errors, Provider } from 'oidc-provider'
 import type { ConsentModel } from '../consent/consent-model.js'
-import type { OidcPayloadStore } from '../store/store.js'
+import type { OidcPayloadStore } from '../store/oidc-payload-store.js'
 
 /**
  * oidc-provider's storage on Custodian's store (one table, SQLite or PostgreSQL). Models whose id is the

@@ -400,6 +400,21 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('login_throttle_user').on('login_throttle').column('user_id').execute()
     },
   },
+  '0013_outbox_topics_attempts': {
+    async up(db: Kysely<unknown>) {
+      // What a notice names (to merge it into a newer one), what superseded it, and every attempt's error.
+      await db.schema.alterTable('outbox').addColumn('topics', 'text').execute()
+      await db.schema.alterTable('outbox').addColumn('superseded_by', 'text').execute()
+      await db.schema
+        .createTable('outbox_attempts')
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('error', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('outbox_attempts_pk', ['message_id', 'attempt'])
+        .execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

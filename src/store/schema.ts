@@ -200,6 +200,18 @@ export interface OutboxRow {
   delivered_at: string | null
   last_error: string | null
   created_at: string
+  /** JSON array of what the message names, for messages a newer one may absorb (publication notices). */
+  topics: string | null
+  /** The newer message that named everything this one named, and took its place. */
+  superseded_by: string | null
+}
+
+/** One failed delivery attempt of an outbox message: every attempt's error is kept. */
+export interface OutboxAttemptRow {
+  message_id: string
+  attempt: number
+  at: string
+  error: string
 }
 
 /** oidc-provider's own records (sessions, codes, tokens, grants): operational, not replicated. */
@@ -441,6 +453,7 @@ export interface Database extends ReplicatedRows {
   changes: ChangeRow
   audit_log: AuditRow
   outbox: OutboxRow
+  outbox_attempts: OutboxAttemptRow
   oidc_payloads: OidcPayloadRow
   meta: MetaRow
   login_throttle: LoginThrottleRow

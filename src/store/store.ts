@@ -4,11 +4,12 @@ import { type AuditEntry, type AuditRow, chainAuditEntries, GENESIS_HASH } from 
 import { type AuditCheckpoint, auditCheckpoint, pruneAudit } from './audit-retention-store.js'
 import { connect, type StoreKind } from './dialects.js'
 import { migrateToLatest } from './migrations.js'
+import { type OidcPayloadStore, oidcPayloadStore } from './oidc-payload-store.js'
 import { insertOutbox, type OutboxMessage, PARKED } from './outbox.js'
 import { type ReplayStore, replayStore } from './replay-store.js'
 import {
   type Database,
-  type OidcPayloadRow,
+  type OutboxAttemptRow,
   type OutboxRow,
   type ReplicatedRows,
   type ReplicatedTable,
@@ -73,6 +74,8 @@ export interface Store {
     id: string,
     outcome: { deliveredAt: string } | { error: string; nextAttemptAt: string | null },
   ): Promise<void>
+  /** Every failed attempt to deliver a message, in order. */
+  outboxAttempts(id: string): Promise<OutboxAttemptRow[]>
   /** Undelivered messages, oldest first (for operators and tests). */
   pendingOutbox(limit: number): Promise<OutboxRow[]>
   /** A random secret made once per store and shared by every node (cookie signing keys, say). */
@@ -98,19 +101,6 @@ export interface Store {
     limit: number,
     now: string,
   ): Promise<{ pruned: number; checkpoint: AuditCheckpoint | undefined }>
-}
-
-/** What the OAuth adapter needs of the store (see oauth/adapter.ts). */
-export interface OidcPayloadStore {
-  upsert(row: OidcPayloadRow): Promise<void>
-  find(model: string, id: string, nowMs: number): Promise<OidcPayloadRow | undefined>
-  findByUid(model: string, uid: string, nowMs: number): Promise<OidcPayloadRow | undefined>
-  /** Marks a row consumed; false when it already was (a reuse, or a lost race). */
-  consume(model: string, id: string, nowMs: number): Promise<boolean>
-  destroy(model: string, id: string): Promise<void>
-  /** Deletes the rows of a grant: of one model, or (model undefined) of every model and the grant itself. */
-  revokeByGrantId(model: string | undefined, grantId: string): Promise<void>
-  deleteExpired(nowMs: number): Promise<number>
 }
 
 const NOTIFY_CHANNEL = 'custodian_changes'
@@ -164,9 +154,10 @@ class KyselyStore implements Store {
     this.location = connection.location
     this.#db = connection.db
     this.#connectListener = connection.connectListener
-    this.usage = usageDataStore(this.#db, this.kind, insertOutbox, connection.sqlite)
+    this.usage = usageDataStore(this.#db, this.kind, connection.sqlite)
     this.throttle = throttleStore(this.#db, this.kind)
     this.replay = replayStore(this.#db)
+    this.oidc = oidcPayloadStore(this.#db)
   }
 
   readonly usage: UsageDataStore
@@ -301,72 +292,7 @@ class KyselyStore implements Store {
     return row.value
   }
 
-  readonly oidc: OidcPayloadStore = {
-    upsert: async (row) => {
-      const { model, id, ...rest } = row
-      await this.#db
-        .insertInto('oidc_payloads')
-        .values(row)
-        .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet(rest))
-        .execute()
-    },
-    find: (model, id, nowMs) => this.#unexpiredOidcRow(model, 'id', id, nowMs),
-    findByUid: (model, uid, nowMs) => this.#unexpiredOidcRow(model, 'uid', uid, nowMs),
-    consume: async (model, id, nowMs) => {
-      const result = await this.#db
-        .updateTable('oidc_payloads')
-        .set({ consumed_at: nowMs })
-        .where('model', '=', model)
-        .where('id', '=', id)
-        .where('consumed_at', 'is', null)
-        .executeTakeFirst()
-      return Number(result.numUpdatedRows) > 0
-    },
-    destroy: async (model, id) => {
-      await this.#db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute()
-    },
-    revokeByGrantId: async (model, grantId) => {
-      let query = this.#db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId)
-      if (model !== undefined) query = query.where('model', '=', model)
-      await query.execute()
-      if (model === undefined) {
-        await this.#db
-          .deleteFrom('oidc_payloads')
-          .where('model', '=', 'Grant')
-          .where('id', '=', grantId)
-          .execute()
-      }
-    },
-    deleteExpired: async (nowMs) => {
-      const result = await this.#db
-        .deleteFrom('oidc_payloads')
-        .where('expires_at', '<', nowMs)
-        .executeTakeFirst()
-      return Number(result.numDeletedRows)
-    },
-  }
-
-  /** A payload of the model by its id or uid, unless it has expired; its times as numbers. */
-  async #unexpiredOidcRow(
-    model: string,
-    column: 'id' | 'uid',
-    value: string,
-    nowMs: number,
-  ): Promise<OidcPayloadRow | undefined> {
-    const row = await this.#db
-      .selectFrom('oidc_payloads')
-      .selectAll()
-      .where('model', '=', model)
-      .where(column, '=', value)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', nowMs)]))
-      .executeTakeFirst()
-    if (!row) return undefined
-    return {
-      ...row,
-      expires_at: row.expires_at === null ? null : Number(row.expires_at),
-      consumed_at: row.consumed_at === null ? null : Number(row.consumed_at),
-    }
-  }
+  readonly oidc: OidcPayloadStore
 
   async claimOutbox(now: string, leaseUntil: string, limit: number): Promise<OutboxRow[]> {
     return this.#db.transaction().execute(async (trx) => {
@@ -399,20 +325,54 @@ class KyselyStore implements Store {
     id: string,
     outcome: { deliveredAt: string } | { error: string; nextAttemptAt: string | null },
   ): Promise<void> {
-    const update =
-      'deliveredAt' in outcome
-        ? { delivered_at: outcome.deliveredAt, leased_until: null, last_error: null }
-        : {
-            last_error: outcome.error.slice(0, 1000),
-            leased_until: null,
-            // No next attempt: parked far in the future, kept for an operator to see.
-            next_attempt_at: outcome.nextAttemptAt ?? PARKED,
-          }
-    await this.#db
-      .updateTable('outbox')
-      .set((eb) => ({ ...update, attempts: eb('attempts', '+', 1) }))
-      .where('id', '=', id)
+    if ('deliveredAt' in outcome) {
+      await this.#db
+        .updateTable('outbox')
+        .set((eb) => ({
+          delivered_at: outcome.deliveredAt,
+          leased_until: null,
+          last_error: null,
+          attempts: eb('attempts', '+', 1),
+        }))
+        .where('id', '=', id)
+        .execute()
+      return
+    }
+    const error = outcome.error.slice(0, 1000)
+    await this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('outbox')
+        .set((eb) => ({
+          last_error: error,
+          leased_until: null,
+          // No next attempt, or a newer message took its place while it was out: parked, kept for operators.
+          next_attempt_at: eb
+            .case()
+            .when('superseded_by', 'is not', null)
+            .then(PARKED)
+            .else(outcome.nextAttemptAt ?? PARKED)
+            .end(),
+          attempts: eb('attempts', '+', 1),
+        }))
+        .where('id', '=', id)
+        .returning('attempts')
+        .executeTakeFirst()
+      if (row)
+        await trx
+          .insertInto('outbox_attempts')
+          .values({ message_id: id, attempt: Number(row.attempts), at: new Date().toISOString(), error })
+          .execute()
+    })
+  }
+
+  async outboxAttempts(id: string): Promise<OutboxAttemptRow[]> {
+    const rows = await this.#db
+      .selectFrom('outbox_attempts')
+      .selectAll()
+      .where('message_id', '=', id)
+      .orderBy('attempt')
       .execute()
+    return rows.map((r) => ({ ...r, attempt: Number(r.attempt) }))
   }
 
   async pendingOutbox(limit: number): Promise<OutboxRow[]> {

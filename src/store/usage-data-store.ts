@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type BetterSqlite3 from 'better-sqlite3'
 import { type Kysely, type SqlBool, sql, type Transaction } from 'kysely'
 import type { StoreKind } from './dialects.js'
-import { type OutboxMessage, PARKED } from './outbox.js'
+import { type OutboxMessage, supersedeInto } from './outbox.js'
 import { postgresReadings, type ReadingsWriter, sqliteReadings } from './readings-writer.js'
 import type { Database, GbBlockRow, GbReadingRow, GbResourceRow } from './schema.js'
 
@@ -73,7 +73,6 @@ export interface UsageDataStore {
 export function usageDataStore(
   db: Kysely<Database>,
   kind: StoreKind,
-  insertOutbox: (trx: Transaction<Database>, messages: readonly OutboxMessage[], at: string) => Promise<void>,
   /** The SQLite database under `db`, when it is one: readings are written with statements prepared on it. */
   sqlite?: BetterSqlite3.Database,
 ): UsageDataStore {
@@ -146,20 +145,9 @@ export function usageDataStore(
     putBlock: (meterReadingId, block, changed, at) => rows.putBlock(meterReadingId, block, changed, at),
 
     async notify(messages, at) {
-      const when = new Date(at).toISOString()
       // The seed: pushes are retried until the next publication; after that the third party fetches what
-      // it missed (updated-min). An older undelivered notice to the same place is parked, kept for operators.
-      for (const m of messages) {
-        await trx
-          .updateTable('outbox')
-          .set({ next_attempt_at: PARKED, last_error: `superseded by the publication of ${when}` })
-          .where('delivered_at', 'is', null)
-          .where('channel', '=', m.channel)
-          .where('target', '=', m.target)
-          .where('subject', '=', m.subject)
-          .execute()
-      }
-      await insertOutbox(trx, messages, when)
+      // it missed (updated-min). A newer notice takes an older one's place only by naming all it named.
+      for (const m of messages) await supersedeInto(trx, m, new Date(at).toISOString())
     },
   })
 

@@ -20,13 +20,18 @@ const quarter = (i: number, value: number, cost: number | null = null) => ({
   cost,
   qualities: value % 2 === 0 ? [] : [8],
 })
-const notice = (body: string) => ({
-  channel: 'http' as const,
-  target: 'https://solar.example/notify',
-  subject: 'data published',
-  body,
-  contentType: 'application/xml',
-})
+/** A publication notice naming `topics` (its body lists them), which a newer one may absorb. */
+const notice = (...topics: string[]) => {
+  const compose = (names: readonly string[]) => names.join(' ')
+  return {
+    channel: 'http' as const,
+    target: 'https://solar.example/notify',
+    subject: 'data published',
+    body: compose(topics),
+    contentType: 'application/xml',
+    merge: { topics, compose },
+  }
+}
 
 /** Every row of Green Button data the store holds, to compare before and after. */
 const everything = async (store: Store, meterReadingId: string) => ({
@@ -172,15 +177,47 @@ describe.each(backends)('the Green Button usage data store on $name', ({ make })
     expect(await starts({ publishedMin: T1 + 1 })).toEqual([])
   })
 
-  it('queues a notice with the import, parking an undelivered older one to the same place', async () => {
+  it('queues a notice with the import, absorbing an undelivered older one to the same place', async () => {
     const { store } = fixture
-    await store.usage.importing((w) => w.notify([notice('first')], T1))
-    await store.usage.importing((w) => w.notify([notice('second')], T2))
+    await store.usage.importing((w) => w.notify([notice('A')], T1))
+    const [first] = await store.pendingOutbox(10)
+    if (!first) throw new Error('the first notice is pending')
+    // Its first attempt fails: the error is kept when a newer notice takes its place.
+    await store.settleOutbox(first.id, {
+      error: 'connection refused',
+      nextAttemptAt: new Date(T2).toISOString(),
+    })
+    await store.usage.importing((w) => w.notify([notice('B', 'A')], T2))
+    await store.usage.importing((w) => w.notify([notice('C')], T3))
     const pending = await store.pendingOutbox(10)
-    expect(pending.map((m) => [m.body, m.next_attempt_at, m.last_error])).toEqual([
-      ['first', PARKED, `superseded by the publication of ${new Date(T2).toISOString()}`],
-      ['second', new Date(T2).toISOString(), null],
+    const due = pending.filter((m) => m.next_attempt_at !== PARKED)
+    // The newest names everything the ones it absorbed named, theirs first, each once.
+    expect(due.map((m) => m.body)).toEqual(['A B C'])
+    expect(pending.map((m) => [m.body, m.next_attempt_at === PARKED, m.last_error])).toEqual([
+      ['A', true, 'connection refused'],
+      ['A B', true, null],
+      ['A B C', false, null],
     ])
+    expect(pending[0]?.superseded_by).toBe(pending[1]?.id)
+    expect(pending[1]?.superseded_by).toBe(pending[2]?.id)
+    expect(await store.outboxAttempts(first.id)).toEqual([
+      { message_id: first.id, attempt: 1, at: expect.any(String), error: 'connection refused' },
+    ])
+  })
+
+  it('keeps a superseded notice parked when the delivery it was out on fails', async () => {
+    const { store } = fixture
+    const claimed = await store.claimOutbox(
+      new Date(T3).toISOString(),
+      new Date(T3 + 60_000).toISOString(),
+      10,
+    )
+    const out = claimed.find((m) => m.body === 'A B C')
+    if (!out) throw new Error('the newest notice was due')
+    await store.usage.importing((w) => w.notify([notice('D')], T3 + 1))
+    await store.settleOutbox(out.id, { error: 'timeout', nextAttemptAt: new Date(T3 + 5_000).toISOString() })
+    const due = (await store.pendingOutbox(10)).filter((m) => m.next_attempt_at !== PARKED)
+    expect(due.map((m) => m.body)).toEqual(['A B C D'])
   })
 
   it('commits an import all or nothing: a failure part-way leaves no row and no message behind', async () => {
