@@ -10,7 +10,14 @@ import type { LoginThrottle } from './login-throttle.js'
 import { ADMIN_PERMISSION } from './permissions.js'
 import { isAdministrator } from './rules.js'
 import { passwordRules, voicePrintRules } from './throttle.js'
-import { issueToken, matchToken, parseToken, type TokenCheck, validateToken } from './tokens.js'
+import {
+  issueToken,
+  matchToken,
+  parseToken,
+  type TokenCheck,
+  VerifiedTokens,
+  validateToken,
+} from './tokens.js'
 
 export interface LoginResult {
   token: string
@@ -48,6 +55,8 @@ export class Sessions {
   readonly #throttle: LoginThrottle
   /** Token id -> latest use on this node, written back to the store lazily. */
   readonly #activity = new Map<string, number>()
+  /** Secrets this node already verified, so that a check need not hash them again (see tokens.ts). */
+  readonly #verified = new VerifiedTokens()
 
   constructor(kernel: Kernel, throttle: LoginThrottle) {
     this.#kernel = kernel
@@ -225,7 +234,7 @@ export class Sessions {
 
   /** Ends the session of `token`. A token that is unknown or does not match is refused. */
   async logout(token: string): Promise<ChangeResult> {
-    const row = matchToken(this.#index, token)
+    const row = matchToken(this.#index, token, this.#verified)
     if ('error' in row) {
       this.#kernel.audit({
         actor: 'anonymous',
@@ -255,12 +264,17 @@ export class Sessions {
   useToken(token: string): TokenCheck {
     const parsed = parseToken(token)
     const nowMs = this.#kernel.now()
-    const check = validateToken(this.#index, token, nowMs, parsed ? this.#activity.get(parsed.id) : undefined)
+    const check = validateToken(
+      this.#index,
+      token,
+      nowMs,
+      parsed ? this.#activity.get(parsed.id) : undefined,
+      this.#verified,
+    )
     if (check.ok) {
       this.#activity.set(check.token.id, nowMs)
       // Written back with the next batch, so other nodes see the token in use.
-      if (nowMs - Date.parse(check.token.last_used_at) >= touchSlackMs(check.token))
-        this.#kernel.scheduleFlush()
+      if (nowMs - check.storedUseMs >= touchSlackMs(check.token)) this.#kernel.scheduleFlush()
     }
     return check
   }
@@ -272,6 +286,7 @@ export class Sessions {
       token,
       this.#kernel.now(),
       this.#activity.get(parseToken(token)?.id ?? ''),
+      this.#verified,
     )
   }
 

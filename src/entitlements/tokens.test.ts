@@ -128,7 +128,7 @@ describe('validateToken', () => {
   it('accepts a fresh token and reports when it was last used', () => {
     const { index, token, row } = setup()
     const check = validateToken(index, token, T0 + s(60))
-    expect(check).toEqual({ ok: true, token: row, lastUsedMs: T0 })
+    expect(check).toEqual({ ok: true, token: row, lastUsedMs: T0, storedUseMs: T0 })
   })
 
   it('refuses a forged secret as not known, without echoing the secret', () => {
