@@ -10,14 +10,7 @@ import type { LoginThrottle } from './login-throttle.js'
 import { ADMIN_PERMISSION } from './permissions.js'
 import { isAdministrator } from './rules.js'
 import { passwordRules, voicePrintRules } from './throttle.js'
-import {
-  issueToken,
-  matchToken,
-  parseToken,
-  type TokenCheck,
-  VerifiedTokens,
-  validateToken,
-} from './tokens.js'
+import { issueToken, matchToken, type TokenCheck, VerifiedTokens, validateToken } from './tokens.js'
 
 export interface LoginResult {
   token: string
@@ -262,15 +255,8 @@ export class Sessions {
 
   /** Validates a token and, when it is good, counts this as a use (extending its idle window). */
   useToken(token: string): TokenCheck {
-    const parsed = parseToken(token)
     const nowMs = this.#kernel.now()
-    const check = validateToken(
-      this.#index,
-      token,
-      nowMs,
-      parsed ? this.#activity.get(parsed.id) : undefined,
-      this.#verified,
-    )
+    const check = validateToken(this.#index, token, nowMs, this.#activity, this.#verified)
     if (check.ok) {
       this.#activity.set(check.token.id, nowMs)
       // Written back with the next batch, so other nodes see the token in use.
@@ -281,13 +267,7 @@ export class Sessions {
 
   /** Who holds this token, if it is usable now (without counting as a use). */
   whoHolds(token: string): TokenCheck {
-    return validateToken(
-      this.#index,
-      token,
-      this.#kernel.now(),
-      this.#activity.get(parseToken(token)?.id ?? ''),
-      this.#verified,
-    )
+    return validateToken(this.#index, token, this.#kernel.now(), this.#activity, this.#verified)
   }
 
   /** Removes tokens that ended or expired more than a day ago, from the store and every node's Index. */

@@ -168,17 +168,17 @@ describe('validateToken', () => {
   it('extends the idle window from a fresher in-memory last use', () => {
     const { index, token, id, secret } = setup()
     const usedAt = T0 + s(500)
-    const check = validateToken(index, token, T0 + s(900), usedAt)
+    const check = validateToken(index, token, T0 + s(900), new Map([[id, usedAt]]))
     expect(check).toMatchObject({ ok: true, lastUsedMs: usedAt })
-    const reason = refusal(validateToken(index, token, usedAt + s(600), usedAt), secret)
+    const reason = refusal(validateToken(index, token, usedAt + s(600), new Map([[id, usedAt]])), secret)
     expect(reason).toContain(`token ${id} of sam timed out`)
     expect(reason).toContain(`last used ${new Date(usedAt).toISOString()}`)
   })
 
   it('ignores an in-memory last use older than the stored one', () => {
     const storedUse = T0 + s(300)
-    const { index, token } = setup({ last_used_at: new Date(storedUse).toISOString() })
-    const check = validateToken(index, token, T0 + s(800), T0)
+    const { index, token, id } = setup({ last_used_at: new Date(storedUse).toISOString() })
+    const check = validateToken(index, token, T0 + s(800), new Map([[id, T0]]))
     expect(check).toMatchObject({ ok: true, lastUsedMs: storedUse })
   })
 

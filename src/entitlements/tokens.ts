@@ -148,7 +148,7 @@ export function matchToken(
 }
 
 /**
- * Is `token` usable at `nowMs`? `lastUsedMs` is this node's memory of the token's latest use, which may be
+ * Is `token` usable at `nowMs`? `lastUse` is this node's memory of tokens' latest uses by id, which may be
  * fresher than the stored `last_used_at` (uses are written back lazily). `verified` spares re-hashing a
  * secret already verified.
  */
@@ -156,12 +156,13 @@ export function validateToken(
   index: EntitlementIndex,
   token: string,
   nowMs: number,
-  lastUsedMs = 0,
+  lastUse?: ReadonlyMap<string, number>,
   verified?: VerifiedTokens,
 ): TokenCheck {
   const match = verify(index, token, verified)
   if ('error' in match) return { ok: false, reason: match.error }
   const { row } = match
+  const lastUsedMs = lastUse?.get(row.id) ?? 0
   if (row.ended_at)
     return { ok: false, reason: `token ${row.id} of ${row.user_id} was logged out at ${row.ended_at}` }
   if (!index.users.has(row.user_id))

@@ -64,19 +64,20 @@ export class AuditRecorder {
   }
 
   /**
-   * Writes queued records and due changes; resolves once they are committed. While a batch is being written,
-   * every caller shares the next one, which starts when it ends (after a failure too: its records are queued
-   * again and retried).
+   * Writes queued records and due changes; resolves once they are committed. Every caller until the batch
+   * starts shares it; while one is being written, the next starts when it ends (after a failure too: its
+   * records are queued again and retried).
    */
   flush(): Promise<void> {
     if (this.#next) return this.#next
-    if (!this.#writing) return this.#start()
-    const next = this.#writing
-      .catch(() => {})
-      .then(() => {
-        this.#next = undefined
-        return this.#start()
-      })
+    // With nothing being written, the batch starts once the requests that arrived with this one have been
+    // decided (setImmediate runs after the I/O callbacks of this turn): SQLite commits synchronously, and
+    // would otherwise carry one record a commit.
+    const previous = this.#writing?.catch(() => {}) ?? new Promise<void>((resolve) => setImmediate(resolve))
+    const next = previous.then(() => {
+      this.#next = undefined
+      return this.#start()
+    })
     this.#next = next
     return next
   }
