@@ -50,6 +50,8 @@ export class Sessions {
   readonly #activity = new Map<string, number>()
   /** Secrets this node already verified, so that a check need not hash them again (see tokens.ts). */
   readonly #verified = new VerifiedTokens()
+  /** No use in #activity is due for writing back before this time: batches need not look until then. */
+  #dueFrom = Number.POSITIVE_INFINITY
 
   constructor(kernel: Kernel, throttle: LoginThrottle) {
     this.#kernel = kernel
@@ -66,21 +68,27 @@ export class Sessions {
    * at all when closing), so that other nodes see them in use.
    */
   #dueTouches(): PlannedChange[] {
+    const closing = this.#kernel.closing
+    if (!closing && this.#kernel.now() < this.#dueFrom) return []
     const rows: PlannedChange[] = []
+    let dueFrom = Number.POSITIVE_INFINITY
     for (const [id, usedMs] of this.#activity) {
       const row = this.#index.tokens.get(id)
-      const storedMs = row ? Date.parse(row.last_used_at) : 0
+      const storedMs = row ? (this.#verified.lookup(row)?.storedUseMs ?? Date.parse(row.last_used_at)) : 0
       if (!row || row.ended_at || usedMs <= storedMs) {
         this.#activity.delete(id)
         continue
       }
-      if (this.#kernel.closing || usedMs - storedMs >= touchSlackMs(row))
+      const slack = touchSlackMs(row)
+      dueFrom = Math.min(dueFrom, storedMs + slack)
+      if (closing || usedMs - storedMs >= slack)
         rows.push({
           tbl: 'access_tokens',
           op: 'put',
           row: { ...row, last_used_at: new Date(usedMs).toISOString() },
         })
     }
+    this.#dueFrom = dueFrom
     return rows
   }
 
@@ -260,7 +268,9 @@ export class Sessions {
     if (check.ok) {
       this.#activity.set(check.token.id, nowMs)
       // Written back with the next batch, so other nodes see the token in use.
-      if (nowMs - check.storedUseMs >= touchSlackMs(check.token)) this.#kernel.scheduleFlush()
+      const dueAt = check.storedUseMs + touchSlackMs(check.token)
+      if (dueAt < this.#dueFrom) this.#dueFrom = dueAt
+      if (nowMs >= dueAt) this.#kernel.scheduleFlush()
     }
     return check
   }
