@@ -19,15 +19,12 @@ import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { ASKED, holdings, issueTokens, provisioningScript, runProvisioning, world } from './check-world.js'
 import { prng } from './prng.js'
 
 const SEED = 0x13a11
-const HOUSES = 100
-const ROOMS = 3
-const USERS_PER_HOUSE = 10
 const BODIES = 20_000
 const BACKENDS = (process.env.BACKENDS ?? 'sqlite,postgres').split(',')
 const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -35,38 +32,7 @@ const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50)
 const SECONDS = Number(process.env.SECONDS ?? 8)
 const ROUNDS = Number(process.env.ROUNDS ?? 3)
 
-const ADULT = ['control_oven', 'control_door', 'control_window']
-const CHILD = ['control_door', 'control_window']
-const ASKED = [...ADULT, 'control_garage'] // one nobody holds: the deny path with an unknown permission
-
-// ---- the world, the tokens and the requests (seeded: the same in the parent and the baseline child) -------
-
-function world() {
-  const random = prng(SEED)
-  const houses = []
-  for (let h = 1; h <= HOUSES; h++) {
-    const rooms = []
-    for (let r = 1; r <= ROOMS; r++) rooms.push(`house${h}_room${r}`)
-    houses.push({ id: `house${h}`, rooms })
-  }
-  const users = []
-  for (const house of houses)
-    for (let k = 0; k < USERS_PER_HOUSE; k++)
-      users.push({ id: `user${users.length + 1}`, house, adult: random() < 0.4 })
-  return { houses, users }
-}
-
-/** What each user holds: "permission resource" for every resource of the user's house. */
-function holdings({ users }) {
-  const held = new Map()
-  for (const user of users) {
-    const set = new Set()
-    for (const permission of user.adult ? ADULT : CHILD)
-      for (const resource of [user.house.id, ...user.house.rooms]) set.add(`${permission} ${resource}`)
-    held.set(user.id, set)
-  }
-  return held
-}
+// ---- the requests (seeded: the same in the parent and the baseline child) ----------------------------------
 
 /** `count` requests: a user's token and the body of its question. */
 function requests({ houses, users }, tokens, count) {
@@ -88,7 +54,7 @@ function requests({ houses, users }, tokens, count) {
 async function baselineServer(tokensFile) {
   const { readFileSync } = await import('node:fs')
   const { default: Fastify } = await import('fastify')
-  const w = world()
+  const w = world(SEED)
   const held = holdings(w)
   const tokens = JSON.parse(readFileSync(tokensFile, 'utf8'))
   const userOf = new Map(tokens.map((token, i) => [token, w.users[i].id]))
@@ -99,7 +65,9 @@ async function baselineServer(tokensFile) {
     if (!user) return reply.code(401).send({ title: 'InvalidAccessToken' })
     if (held.get(user)?.has(`${permission} ${resource}`))
       return { allowed: true, user, reason: `${user} holds ${permission} on ${resource}`, revision: 1 }
-    return reply.code(403).send({ title: 'AccessDenied', detail: `${user} does not hold ${permission} on ${resource}` })
+    return reply
+      .code(403)
+      .send({ title: 'AccessDenied', detail: `${user} does not hold ${permission} on ${resource}` })
   })
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
   process.stdout.write(`serving at ${url}\n`)
@@ -133,56 +101,13 @@ function startChild(args, env = {}) {
   }
 }
 
-/** Provisions the store in-process: the world through a command script, then one token a user in one write. */
+/** Provisions the store in-process: the world through a command script, then one token a user. */
 async function provision(db, w) {
   const { Custodian } = await import('../dist/custodian.js')
-  const { runScript } = await import('../dist/script/run-script.js')
-  const { issueToken } = await import('../dist/entitlements/tokens.js')
-  const { startToken } = await import('../dist/entitlements/changes.js')
-  const lines = [
-    ...ADULT.map((p) => `define_permission ${p}, ${p}, ${p}`),
-    'define_role adult, Adult, every device',
-    ...ADULT.map((p) => `add_entitlement_to_role adult, ${p}`),
-    'define_role child, Child, doors and windows',
-    ...CHILD.map((p) => `add_entitlement_to_role child, ${p}`),
-  ]
-  for (const house of w.houses) {
-    lines.push(`create_resource ${house.id}, a house`)
-    for (const room of house.rooms) lines.push(`create_resource ${room}, a room, ${house.id}`)
-    lines.push(`create_resource_role ${house.id}_adult, adult, ${house.id}`)
-    lines.push(`create_resource_role ${house.id}_child, child, ${house.id}`)
-  }
-  for (const user of w.users) {
-    lines.push(`create_user ${user.id}, ${user.id}`)
-    lines.push(`add_resource_role_to_user ${user.id}, ${user.house.id}_${user.adult ? 'adult' : 'child'}`)
-  }
   const custodian = await Custodian.open({ db, follow: false, config: { logLevel: 'silent' } })
   try {
-    let failed = 0
-    await runScript(custodian, Readable.from(lines.join('\n')), (report) => {
-      if (!report.ok) failed++
-    })
-    if (failed > 0) throw new Error(`${failed} provisioning commands failed`)
-    const now = custodian.now()
-    const created = new Date(now).toISOString()
-    const issued = w.users.map((user) => ({ user, ...issueToken() }))
-    await custodian.writeFor('bench', 'token.issue', '-', () => ({
-      changes: issued.flatMap(({ user, id, secretHash }) =>
-        startToken({
-          id,
-          user_id: user.id,
-          secret_hash: secretHash,
-          method: 'password',
-          created_at: created,
-          expires_at: new Date(now + 86_400_000).toISOString(),
-          idle_timeout_seconds: 86_400,
-          last_used_at: created,
-          ended_at: null,
-        }).changes,
-      ),
-      summary: `issued ${issued.length} tokens`,
-    }))
-    return issued.map(({ token }) => token)
+    await runProvisioning(custodian, provisioningScript(w))
+    return await issueTokens(custodian, w.users)
   } finally {
     await custodian.close()
   }
@@ -358,7 +283,7 @@ async function benchBackend(backend, dir, w, held) {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'custodian-check-http-'))
   try {
-    const w = world()
+    const w = world(SEED)
     const held = holdings(w)
     for (const backend of BACKENDS) await benchBackend(backend, dir, w, held)
   } finally {

@@ -15,62 +15,25 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { Readable } from 'node:stream'
 import { Custodian } from '../dist/custodian.js'
-import { startToken } from '../dist/entitlements/changes.js'
 import { decideAccess } from '../dist/entitlements/rules.js'
-import { issueToken } from '../dist/entitlements/tokens.js'
-import { runScript } from '../dist/script/run-script.js'
+import { ASKED, issueTokens, provisioningScript, runProvisioning, world } from './check-world.js'
 import { prng } from './prng.js'
 
 const SEED = 0x13c4ec
-const HOUSES = 100
-const ROOMS = 3
-const USERS_PER_HOUSE = 10
 const CHECKS = Number(process.env.CHECKS ?? 300_000)
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const TARGET = 1_000_000
-
-const ADULT = ['control_oven', 'control_door', 'control_window']
-const CHILD = ['control_door', 'control_window']
-const ASKED = [...ADULT, 'control_garage'] // one nobody holds: the deny path with an unknown permission
 
 if (typeof globalThis.gc !== 'function') {
   console.error('run with node --expose-gc so rounds start from a collected heap')
   process.exit(2)
 }
 
-const random = prng(SEED)
+const w = world(SEED)
+const { houses, users } = w
+const random = prng(SEED ^ 0x5a5a)
 const pick = (list) => list[Math.floor(random() * list.length)]
-
-const houses = []
-for (let h = 1; h <= HOUSES; h++) {
-  const rooms = []
-  for (let r = 1; r <= ROOMS; r++) rooms.push(`house${h}_room${r}`)
-  houses.push({ id: `house${h}`, rooms })
-}
-const users = []
-for (const house of houses)
-  for (let k = 0; k < USERS_PER_HOUSE; k++)
-    users.push({ id: `user${users.length + 1}`, house, adult: random() < 0.4 })
-
-const lines = [
-  ...ADULT.map((p) => `define_permission ${p}, ${p}, ${p}`),
-  'define_role adult, Adult, every device',
-  ...ADULT.map((p) => `add_entitlement_to_role adult, ${p}`),
-  'define_role child, Child, doors and windows',
-  ...CHILD.map((p) => `add_entitlement_to_role child, ${p}`),
-]
-for (const house of houses) {
-  lines.push(`create_resource ${house.id}, a house`)
-  for (const room of house.rooms) lines.push(`create_resource ${room}, a room, ${house.id}`)
-  lines.push(`create_resource_role ${house.id}_adult, adult, ${house.id}`)
-  lines.push(`create_resource_role ${house.id}_child, child, ${house.id}`)
-}
-for (const user of users) {
-  lines.push(`create_user ${user.id}, ${user.id}`)
-  lines.push(`add_resource_role_to_user ${user.id}, ${user.house.id}_${user.adult ? 'adult' : 'child'}`)
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'custodian-inprocess-'))
 try {
@@ -79,36 +42,8 @@ try {
     follow: false,
     config: { logLevel: 'silent' },
   })
-  let failed = 0
-  await runScript(custodian, Readable.from(lines.join('\n')), (report) => {
-    if (!report.ok) failed++
-  })
-  if (failed > 0) throw new Error(`${failed} provisioning commands failed`)
-
-  // One token a user, issued in one write (no password logins: argon2 is not what is measured).
-  const now = custodian.now()
-  const tokens = users.map((user) => {
-    const issued = issueToken()
-    const created = new Date(now).toISOString()
-    return {
-      token: issued.token,
-      row: {
-        id: issued.id,
-        user_id: user.id,
-        secret_hash: issued.secretHash,
-        method: 'password',
-        created_at: created,
-        expires_at: new Date(now + 86_400_000).toISOString(),
-        idle_timeout_seconds: 3_600,
-        last_used_at: created,
-        ended_at: null,
-      },
-    }
-  })
-  await custodian.writeFor('bench', 'token.issue', '-', () => ({
-    changes: tokens.flatMap(({ row }) => startToken(row).changes),
-    summary: `issued ${tokens.length} tokens`,
-  }))
+  await runProvisioning(custodian, provisioningScript(w))
+  const tokens = await issueTokens(custodian, users)
 
   const checkUser = new Array(CHECKS)
   const checkToken = new Array(CHECKS)
@@ -119,7 +54,7 @@ try {
     const user = users[u]
     const house = random() < 0.7 ? user.house : pick(houses)
     checkUser[i] = user.id
-    checkToken[i] = tokens[u].token
+    checkToken[i] = tokens[u]
     checkPermission[i] = pick(ASKED)
     checkResource[i] = pick([house.id, ...house.rooms])
   }
