@@ -17,58 +17,22 @@ import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
+import { ASKED, HOUSES, holdings, provisioningScript, ROOMS, runProvisioning, world } from './check-world.js'
 import { prng } from './prng.js'
 
 const SEED = 0x13c0ffee
-const HOUSES = 100
-const ROOMS = 3
-const USERS_PER_HOUSE = 10
 const REQUESTS = Number(process.env.REQUESTS ?? 2_000)
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32)
 const QUESTIONS = Number(process.env.QUESTIONS ?? 100)
 const WARMUP = 200
 const ROUNDS = 2 // each server runs this many timed rounds, interleaved; the best is reported
 
-const ADULT = ['control_oven', 'control_door', 'control_window']
-const CHILD = ['control_door', 'control_window']
-const ASKED = [...ADULT, 'control_garage'] // one nobody holds: the deny path with an unknown permission
-
-// ---- the world (the same in the parent and in the baseline child: seeded) --------------------------------
-
-function world() {
-  const random = prng(SEED)
-  const houses = []
-  for (let h = 1; h <= HOUSES; h++) {
-    const rooms = []
-    for (let r = 1; r <= ROOMS; r++) rooms.push(`house${h}_room${r}`)
-    houses.push({ id: `house${h}`, rooms })
-  }
-  const users = []
-  for (const house of houses)
-    for (let k = 0; k < USERS_PER_HOUSE; k++)
-      users.push({ id: `user${users.length + 1}`, house, adult: random() < 0.4 })
-  return { houses, users }
-}
-
-/** What each user holds: "permission resource" for every resource of the user's house. */
-function holdings({ users }) {
-  const held = new Map()
-  for (const user of users) {
-    const set = new Set()
-    for (const permission of user.adult ? ADULT : CHILD)
-      for (const resource of [user.house.id, ...user.house.rooms]) set.add(`${permission} ${resource}`)
-    held.set(user.id, set)
-  }
-  return held
-}
-
 // ---- the baseline server: bare Fastify answering from a Map ----------------------------------------------
 
 async function baselineServer() {
   const { default: Fastify } = await import('fastify')
-  const held = holdings(world())
+  const held = holdings(world(SEED))
   const app = Fastify()
   app.post('/v1/checks', async (request) => {
     const answers = request.body.questions.map(({ permission, resource, user }) => {
@@ -126,41 +90,22 @@ function startChild(args, env = {}) {
 }
 
 /** Provisions the store in-process through a command script: bootstrap mode, the administrator last. */
-async function provision(db, { houses, users }) {
+async function provision(db, w) {
   const { Custodian } = await import('../dist/custodian.js')
-  const { runScript } = await import('../dist/script/run-script.js')
   const lines = [
-    ...ADULT.map((p) => `define_permission ${p}, ${p}, ${p}`),
-    'define_role adult, Adult, every device',
-    ...ADULT.map((p) => `add_entitlement_to_role adult, ${p}`),
-    'define_role child, Child, doors and windows',
-    ...CHILD.map((p) => `add_entitlement_to_role child, ${p}`),
-  ]
-  for (const house of houses) {
-    lines.push(`create_resource ${house.id}, a house`)
-    for (const room of house.rooms) lines.push(`create_resource ${room}, a room, ${house.id}`)
-    lines.push(`create_resource_role ${house.id}_adult, adult, ${house.id}`)
-    lines.push(`create_resource_role ${house.id}_child, child, ${house.id}`)
-  }
-  for (const user of users) {
-    lines.push(`create_user ${user.id}, ${user.id}`)
-    lines.push(`add_resource_role_to_user ${user.id}, ${user.house.id}_${user.adult ? 'adult' : 'child'}`)
-  }
-  lines.push(
+    ...provisioningScript(w),
     'create_user root, Root',
     'add_user_credential root, password, root secret',
     'add_role_to_user root, admin',
-  )
+  ]
   const custodian = await Custodian.open({ db, follow: false, config: { logLevel: 'silent' } })
-  let failed = 0
   const started = performance.now()
-  await runScript(custodian, Readable.from(lines.join('\n')), (report) => {
-    if (!report.ok) failed++
-  })
-  const ms = performance.now() - started
-  await custodian.close()
-  if (failed > 0) throw new Error(`${failed} provisioning commands failed`)
-  return { commands: lines.length, ms }
+  try {
+    await runProvisioning(custodian, lines)
+  } finally {
+    await custodian.close()
+  }
+  return { commands: lines.length, ms: performance.now() - started }
 }
 
 function bodies({ houses, users }) {
@@ -216,7 +161,7 @@ async function main() {
   const cli = fileURLToPath(new URL('../bin/custodian.js', import.meta.url))
   const servers = []
   try {
-    const w = world()
+    const w = world(SEED)
     const held = holdings(w)
     const setup = await provision(db, w)
     console.log(

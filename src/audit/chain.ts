@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /** One record of the audit log, as the store keeps it. */
 export interface AuditRow {
@@ -35,7 +35,7 @@ export function hashAuditRecord(seq: number, entry: AuditEntry, prevHash: string
     entry.reason,
     prevHash,
   ])
-  return createHash('sha256').update(canonical).digest('hex')
+  return hash('sha256', canonical, 'hex') // one-shot: no Hash object a record
 }
 
 export function chainAuditEntries(

@@ -10,7 +10,7 @@ import type { LoginThrottle } from './login-throttle.js'
 import { ADMIN_PERMISSION } from './permissions.js'
 import { isAdministrator } from './rules.js'
 import { passwordRules, voicePrintRules } from './throttle.js'
-import { issueToken, matchToken, parseToken, type TokenCheck, validateToken } from './tokens.js'
+import { issueToken, matchToken, type TokenCheck, VerifiedTokens, validateToken } from './tokens.js'
 
 export interface LoginResult {
   token: string
@@ -48,6 +48,10 @@ export class Sessions {
   readonly #throttle: LoginThrottle
   /** Token id -> latest use on this node, written back to the store lazily. */
   readonly #activity = new Map<string, number>()
+  /** Secrets this node already verified, so that a check need not hash them again (see tokens.ts). */
+  readonly #verified = new VerifiedTokens()
+  /** No use in #activity is due for writing back before this time: batches need not look until then. */
+  #dueFrom = Number.POSITIVE_INFINITY
 
   constructor(kernel: Kernel, throttle: LoginThrottle) {
     this.#kernel = kernel
@@ -64,21 +68,27 @@ export class Sessions {
    * at all when closing), so that other nodes see them in use.
    */
   #dueTouches(): PlannedChange[] {
+    const closing = this.#kernel.closing
+    if (!closing && this.#kernel.now() < this.#dueFrom) return []
     const rows: PlannedChange[] = []
+    let dueFrom = Number.POSITIVE_INFINITY
     for (const [id, usedMs] of this.#activity) {
       const row = this.#index.tokens.get(id)
-      const storedMs = row ? Date.parse(row.last_used_at) : 0
+      const storedMs = row ? (this.#verified.lookup(row)?.storedUseMs ?? Date.parse(row.last_used_at)) : 0
       if (!row || row.ended_at || usedMs <= storedMs) {
         this.#activity.delete(id)
         continue
       }
-      if (this.#kernel.closing || usedMs - storedMs >= touchSlackMs(row))
+      const slack = touchSlackMs(row)
+      dueFrom = Math.min(dueFrom, storedMs + slack)
+      if (closing || usedMs - storedMs >= slack)
         rows.push({
           tbl: 'access_tokens',
           op: 'put',
           row: { ...row, last_used_at: new Date(usedMs).toISOString() },
         })
     }
+    this.#dueFrom = dueFrom
     return rows
   }
 
@@ -225,7 +235,7 @@ export class Sessions {
 
   /** Ends the session of `token`. A token that is unknown or does not match is refused. */
   async logout(token: string): Promise<ChangeResult> {
-    const row = matchToken(this.#index, token)
+    const row = matchToken(this.#index, token, this.#verified)
     if ('error' in row) {
       this.#kernel.audit({
         actor: 'anonymous',
@@ -253,26 +263,21 @@ export class Sessions {
 
   /** Validates a token and, when it is good, counts this as a use (extending its idle window). */
   useToken(token: string): TokenCheck {
-    const parsed = parseToken(token)
     const nowMs = this.#kernel.now()
-    const check = validateToken(this.#index, token, nowMs, parsed ? this.#activity.get(parsed.id) : undefined)
+    const check = validateToken(this.#index, token, nowMs, this.#activity, this.#verified)
     if (check.ok) {
       this.#activity.set(check.token.id, nowMs)
       // Written back with the next batch, so other nodes see the token in use.
-      if (nowMs - Date.parse(check.token.last_used_at) >= touchSlackMs(check.token))
-        this.#kernel.scheduleFlush()
+      const dueAt = check.storedUseMs + touchSlackMs(check.token)
+      if (dueAt < this.#dueFrom) this.#dueFrom = dueAt
+      if (nowMs >= dueAt) this.#kernel.scheduleFlush()
     }
     return check
   }
 
   /** Who holds this token, if it is usable now (without counting as a use). */
   whoHolds(token: string): TokenCheck {
-    return validateToken(
-      this.#index,
-      token,
-      this.#kernel.now(),
-      this.#activity.get(parseToken(token)?.id ?? ''),
-    )
+    return validateToken(this.#index, token, this.#kernel.now(), this.#activity, this.#verified)
   }
 
   /** Removes tokens that ended or expired more than a day ago, from the store and every node's Index. */

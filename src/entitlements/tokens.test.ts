@@ -8,6 +8,8 @@ import {
   issueToken,
   matchToken,
   parseToken,
+  sameInConstantTime,
+  VerifiedTokens,
   validateToken,
 } from './tokens.js'
 
@@ -128,7 +130,7 @@ describe('validateToken', () => {
   it('accepts a fresh token and reports when it was last used', () => {
     const { index, token, row } = setup()
     const check = validateToken(index, token, T0 + s(60))
-    expect(check).toEqual({ ok: true, token: row, lastUsedMs: T0 })
+    expect(check).toEqual({ ok: true, token: row, lastUsedMs: T0, storedUseMs: T0 })
   })
 
   it('refuses a forged secret as not known, without echoing the secret', () => {
@@ -168,17 +170,17 @@ describe('validateToken', () => {
   it('extends the idle window from a fresher in-memory last use', () => {
     const { index, token, id, secret } = setup()
     const usedAt = T0 + s(500)
-    const check = validateToken(index, token, T0 + s(900), usedAt)
+    const check = validateToken(index, token, T0 + s(900), new Map([[id, usedAt]]))
     expect(check).toMatchObject({ ok: true, lastUsedMs: usedAt })
-    const reason = refusal(validateToken(index, token, usedAt + s(600), usedAt), secret)
+    const reason = refusal(validateToken(index, token, usedAt + s(600), new Map([[id, usedAt]])), secret)
     expect(reason).toContain(`token ${id} of sam timed out`)
     expect(reason).toContain(`last used ${new Date(usedAt).toISOString()}`)
   })
 
   it('ignores an in-memory last use older than the stored one', () => {
     const storedUse = T0 + s(300)
-    const { index, token } = setup({ last_used_at: new Date(storedUse).toISOString() })
-    const check = validateToken(index, token, T0 + s(800), T0)
+    const { index, token, id } = setup({ last_used_at: new Date(storedUse).toISOString() })
+    const check = validateToken(index, token, T0 + s(800), new Map([[id, T0]]))
     expect(check).toMatchObject({ ok: true, lastUsedMs: storedUse })
   })
 
@@ -193,5 +195,72 @@ describe('validateToken', () => {
       expect(check.ok).toBe(false)
       refusal(check, secret)
     }
+  })
+})
+
+describe('sameInConstantTime', () => {
+  it('is true for equal strings only', () => {
+    expect(sameInConstantTime('abc', 'abc')).toBe(true)
+    expect(sameInConstantTime('abc', 'abd')).toBe(false)
+    expect(sameInConstantTime('abc', 'ab')).toBe(false)
+    expect(sameInConstantTime('', '')).toBe(true)
+  })
+})
+
+describe('VerifiedTokens', () => {
+  /** The index after the token's row is replaced by `changed` (a write-back, a logout, a new secret). */
+  let revision = 10
+  const replaced = (index: EntitlementIndex, row: AccessTokenRow, changed: Partial<AccessTokenRow>) => {
+    revision += 1
+    index.apply([{ tbl: 'access_tokens', op: 'put', row: { ...row, ...changed }, revision, at: CREATED }])
+  }
+
+  it('remembers a secret once it matched, and still refuses another secret for the same id', () => {
+    const { index, token, id, row } = setup()
+    const verified = new VerifiedTokens()
+    expect(matchToken(index, `cst_${id}.wrong`, verified)).toEqual({ error: `token ${id} is not known` })
+    expect(verified.size).toBe(0)
+    expect(matchToken(index, token, verified)).toEqual(row)
+    expect(verified.size).toBe(1)
+    expect(matchToken(index, token, verified)).toEqual(row)
+    expect(matchToken(index, `cst_${id}.wrong`, verified)).toEqual({ error: `token ${id} is not known` })
+  })
+
+  it('forgets a secret once the stored hash changes', () => {
+    const { index, token, id, row } = setup()
+    const verified = new VerifiedTokens()
+    expect(validateToken(index, token, T0, undefined, verified).ok).toBe(true)
+    replaced(index, row, { secret_hash: issueToken().secretHash })
+    expect(matchToken(index, token, verified)).toEqual({ error: `token ${id} is not known` })
+    expect(verified.size).toBe(0)
+  })
+
+  it('judges a remembered token on its current row: logged out, expired, last used', () => {
+    const { index, token, id, row, secret } = setup()
+    const verified = new VerifiedTokens()
+    expect(validateToken(index, token, T0, undefined, verified).ok).toBe(true)
+    replaced(index, row, { last_used_at: new Date(T0 + s(500)).toISOString() })
+    expect(validateToken(index, token, T0 + s(900), undefined, verified)).toMatchObject({
+      ok: true,
+      storedUseMs: T0 + s(500),
+    })
+    replaced(index, row, { expires_at: new Date(T0 + s(10)).toISOString() })
+    expect(refusal(validateToken(index, token, T0 + s(20), undefined, verified), secret)).toContain('expired')
+    replaced(index, row, { ended_at: CREATED })
+    expect(refusal(validateToken(index, token, T0, undefined, verified), secret)).toBe(
+      `token ${id} of sam was logged out at ${CREATED}`,
+    )
+  })
+
+  it('keeps at most its limit, the oldest leaving first', () => {
+    const first = setup()
+    const second = tokenFor('sam')
+    first.index.apply([{ tbl: 'access_tokens', op: 'put', row: second.row, revision: 9, at: CREATED }])
+    const verified = new VerifiedTokens(1)
+    matchToken(first.index, first.token, verified)
+    matchToken(first.index, second.token, verified)
+    expect(verified.size).toBe(1)
+    expect(verified.lookup(first.row)).toBeUndefined()
+    expect(verified.lookup(second.row)?.secret).toBe(second.secret)
   })
 })

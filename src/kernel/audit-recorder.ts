@@ -16,17 +16,23 @@ interface RecorderDeps {
 }
 
 /**
- * The audit recorder: queues records and writes them in batches within `flushMs` (group commit), together
- * with the changes domains registered to write back lazily. A caller that needs its record durable awaits
- * `flush()`.
+ * The audit recorder: queues records and writes them in batches within `flushMs`, together with the changes
+ * domains registered to write back lazily. A caller that needs its record durable awaits `flush()`. Group
+ * commit: one batch is written at a time, and every flush asked for while it is written shares the next one,
+ * so the records of all requests in flight commit in one transaction.
  */
 export class AuditRecorder {
   readonly #deps: RecorderDeps
   readonly #due: DueChanges[] = []
   #pending: AuditEntry[] = []
   #timer: NodeJS.Timeout | undefined
-  #flushing: Promise<void> = Promise.resolve()
+  /** The batch being written, and the one every flush asked for meanwhile waits for. */
+  #writing: Promise<void> | undefined
+  #next: Promise<void> | undefined
   #stopped = false
+  /** The last record's time, kept as text: many records share a millisecond. */
+  #atMs = Number.NaN
+  #at = ''
 
   constructor(deps: RecorderDeps) {
     this.#deps = deps
@@ -39,8 +45,14 @@ export class AuditRecorder {
 
   /** Queues an audit record; records are written in batches within `flushMs`. */
   record(entry: Omit<AuditEntry, 'at'>): void {
-    this.#pending.push({ at: new Date(this.#deps.now()).toISOString(), ...entry })
-    this.scheduleFlush()
+    const ms = this.#deps.now()
+    if (ms !== this.#atMs) {
+      this.#atMs = ms
+      this.#at = new Date(ms).toISOString()
+    }
+    const { actor, action, resource, outcome, reason } = entry
+    this.#pending.push({ at: this.#at, actor, action, resource, outcome, reason })
+    if (this.#timer === undefined) this.scheduleFlush()
   }
 
   /** Asks for a batch within `flushMs` (there is something to write back, say); no-op once one is due. */
@@ -52,13 +64,31 @@ export class AuditRecorder {
     }, this.#deps.flushMs)
   }
 
-  /** Writes queued records and due changes now; resolves once they are committed. */
+  /**
+   * Writes queued records and due changes; resolves once they are committed. Every caller until the batch
+   * starts shares it; while one is being written, the next starts when it ends (after a failure too: its
+   * records are queued again and retried).
+   */
   flush(): Promise<void> {
-    this.#flushing = this.#flushing.then(
-      () => this.#flushOnce(),
-      () => this.#flushOnce(),
-    )
-    return this.#flushing
+    if (this.#next) return this.#next
+    // With nothing being written, the batch starts once the requests that arrived with this one have been
+    // decided (setImmediate runs after the I/O callbacks of this turn): SQLite commits synchronously, and
+    // would otherwise carry one record a commit.
+    const previous = this.#writing?.catch(() => {}) ?? new Promise<void>((resolve) => setImmediate(resolve))
+    const next = previous.then(() => {
+      this.#next = undefined
+      return this.#start()
+    })
+    this.#next = next
+    return next
+  }
+
+  #start(): Promise<void> {
+    const writing = this.#flushOnce().finally(() => {
+      if (this.#writing === writing) this.#writing = undefined
+    })
+    this.#writing = writing
+    return writing
   }
 
   /** No more scheduled batches: the node is closing and flushes once more itself. */
@@ -68,7 +98,7 @@ export class AuditRecorder {
   }
 
   #dueChanges(): PlannedChange[] {
-    return this.#due.flatMap((due) => due())
+    return this.#due.length === 1 ? (this.#due[0] as DueChanges)() : this.#due.flatMap((due) => due())
   }
 
   async #flushOnce(): Promise<void> {

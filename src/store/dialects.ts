@@ -26,7 +26,15 @@ export interface Connection {
   sqlite?: BetterSqlite3.Database
   /** For PostgreSQL: a fresh client for LISTEN. */
   connectListener?: () => Promise<pg.Client>
+  /**
+   * For SQLite: a prepared statement by its SQL text, made once and reused. Only for use inside a Kysely
+   * transaction, which holds the one connection: the statements run on it, synchronously.
+   */
+  prepare?: Prepare
 }
+
+/** A prepared statement by its SQL text, kept (see statementCache). */
+export type Prepare = (sql: string) => BetterSqlite3.Statement
 
 export const isPostgresUrl = (target: string) => /^postgres(ql)?:\/\//i.test(target)
 
@@ -71,6 +79,27 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/** Statements kept at most: SQL texts that vary (multi-row inserts of any length) must not pile up. */
+const STATEMENTS_KEPT = 500
+
+/**
+ * Prepared statements by SQL text. Kysely's SQLite driver prepares every query again, which costs more than
+ * running it; better-sqlite3 re-prepares a kept statement itself when the schema changes. A statement still
+ * being iterated (a stream) cannot run twice at once: a fresh one is made for the second.
+ */
+function statementCache(sqlite: BetterSqlite3.Database): Prepare {
+  const kept = new Map<string, BetterSqlite3.Statement>()
+  return (sql) => {
+    const found = kept.get(sql)
+    if (found && !found.busy) return found
+    if (found) return sqlite.prepare(sql)
+    if (kept.size >= STATEMENTS_KEPT) kept.clear()
+    const statement = sqlite.prepare(sql)
+    kept.set(sql, statement)
+    return statement
+  }
+}
+
 // pg returns int8 as a string; revisions and sequence numbers stay far below 2^53.
 const pgTypes = {
   getTypeParser: (oid: number, format?: 'text' | 'binary') =>
@@ -112,10 +141,13 @@ export function connect(target: string): Connection {
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('synchronous = FULL')
   sqlite.pragma('busy_timeout = 20')
+  const prepare = statementCache(sqlite)
+  const database = { prepare, close: () => sqlite.close() }
   return {
     kind: 'sqlite',
-    db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) }),
+    db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) }),
     sqlite,
     location: file,
+    prepare,
   }
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { type Kysely, sql, type Transaction } from 'kysely'
-import { type AuditEntry, type AuditRow, chainAuditEntries, GENESIS_HASH } from '../audit/chain.js'
+import { type AuditEntry, type AuditRow, GENESIS_HASH } from '../audit/chain.js'
 import { type AuditCheckpoint, auditCheckpoint, pruneAudit } from './audit-retention-store.js'
-import { connect, type StoreKind } from './dialects.js'
+import { connect, type Prepare, type StoreKind } from './dialects.js'
 import { migrateToLatest } from './migrations.js'
 import { type OidcPayloadStore, oidcPayloadStore } from './oidc-payload-store.js'
 import { insertOutbox, type OutboxMessage, PARKED } from './outbox.js'
@@ -17,6 +17,7 @@ import {
 } from './schema.js'
 import { type ThrottleStore, throttleStore } from './throttle-store.js'
 import { type UsageDataStore, usageDataStore } from './usage-data-store.js'
+import { appendAudit, type ChangeRow, changesAfter } from './write-statements.js'
 
 /** A change to one replicated row. `row` holds the whole row for `put`, the key columns for `delete`. */
 export type PlannedChange = {
@@ -134,7 +135,7 @@ async function applyChange(trx: Loose, change: PlannedChange): Promise<void> {
   }
 }
 
-const toChange = (row: { revision: number; at: string; tbl: string; op: string; row: string }): Change =>
+const toChange = (row: ChangeRow): Change =>
   ({
     revision: Number(row.revision),
     at: row.at,
@@ -148,12 +149,15 @@ class KyselyStore implements Store {
   readonly location: string
   readonly #db: Kysely<Database>
   readonly #connectListener: (() => Promise<import('pg').Client>) | undefined
+  /** SQLite's kept statements, run on the connection the current transaction holds; undefined on PostgreSQL. */
+  readonly #prepare: Prepare | undefined
 
   constructor(connection: ReturnType<typeof connect>) {
     this.kind = connection.kind
     this.location = connection.location
     this.#db = connection.db
     this.#connectListener = connection.connectListener
+    this.#prepare = connection.prepare
     this.usage = usageDataStore(this.#db, this.kind, connection.sqlite)
     this.throttle = throttleStore(this.#db, this.kind)
     this.replay = replayStore(this.#db)
@@ -194,15 +198,10 @@ class KyselyStore implements Store {
   async write<T>(since: number, plan: (pending: Change[]) => WritePlan<T>): Promise<WriteOutcome<T>> {
     return this.#db.transaction().execute(async (trx) => {
       if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`.execute(trx)
-      const pendingRows = await trx
-        .selectFrom('changes')
-        .selectAll()
-        .where('revision', '>', since)
-        .orderBy('revision')
-        .execute()
-      const pending = pendingRows.map(toChange)
-      const head = pending.at(-1)?.revision ?? (await this.#maxRevision(trx))
+      const pending = (await changesAfter(trx, this.#prepare, since)).map(toChange)
       const { changes, audit, result, outbox = [] } = plan(pending)
+      // Nothing was committed after `since`, and a pure audit append numbers no change: no need to look.
+      const head = pending.at(-1)?.revision ?? (changes.length > 0 ? await this.#maxRevision(trx) : since)
       const at = new Date().toISOString()
       const committed = changes.map((change, i) => ({ ...change, revision: head + i + 1, at }) as Change)
       for (const change of committed) await applyChange(trx as Loose, change)
@@ -221,7 +220,7 @@ class KyselyStore implements Store {
           )
           .execute()
       }
-      if (audit.length > 0) await this.#appendAudit(trx, audit)
+      if (audit.length > 0) await appendAudit(trx, this.#prepare, audit)
       await insertOutbox(trx, outbox, at)
       const revision = committed.at(-1)?.revision ?? head
       if (this.kind === 'postgres' && committed.length > 0) {
@@ -237,34 +236,6 @@ class KyselyStore implements Store {
       .select((eb) => eb.fn.max('revision').as('revision'))
       .executeTakeFirst()
     return Number(row?.revision ?? 0)
-  }
-
-  async #appendAudit(trx: Transaction<Database>, entries: AuditEntry[]): Promise<void> {
-    const last = await trx
-      .selectFrom('audit_log')
-      .select(['seq', 'hash'])
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirst()
-    const rows = chainAuditEntries(
-      entries,
-      last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH },
-    )
-    for (let i = 0; i < rows.length; i += 200) {
-      await trx
-        .insertInto('audit_log')
-        .values(rows.slice(i, i + 200))
-        .execute()
-    }
-    const head = rows.at(-1)
-    if (head) {
-      const value = JSON.stringify({ seq: head.seq, hash: head.hash })
-      await trx
-        .insertInto('meta')
-        .values({ key: 'audit_head', value })
-        .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
-        .execute()
-    }
   }
 
   sharedSecret(name: string): Promise<string> {

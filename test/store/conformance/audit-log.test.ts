@@ -59,4 +59,24 @@ describe.each(backends)('the audit log on $name', ({ make }) => {
     expect(await store.readAudit(5, 3)).toEqual(all.slice(5, 8))
     expect(await store.readAudit(21, 10)).toEqual([])
   })
+
+  it('keeps every character of a record: quotes, backslashes, braces, commas, NULL as text, emoji, empty', async () => {
+    const { store } = fixture
+    const head = await store.auditHead()
+    const awkward = [
+      'say "hi"',
+      'back\\slash \\"',
+      '{a,b}',
+      'NULL',
+      '',
+      'ünïcode 🎉',
+      "it's; drop table x",
+      '\n\t',
+    ]
+    const entries = awkward.map((reason, i) => ({ ...auditEntry(`awkward${i}`), reason, resource: reason }))
+    await store.write(0, () => ({ changes: [], audit: entries, result: null }))
+    const rows = await store.readAudit(head.seq, 100)
+    expect(rows.map((r) => [r.reason, r.resource])).toEqual(awkward.map((text) => [text, text]))
+    expect(verifyAuditChain(rows, head).problems).toEqual([])
+  })
 })

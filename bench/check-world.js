@@ -1,0 +1,98 @@
+// The world the access-check benchmarks share (batch-check, check-http, check-inprocess): houses of rooms,
+// users with a resource role on their house (40% adults), what each user holds, the command script that
+// provisions it, and tokens issued straight into the store (argon2 logins are not what is measured).
+
+import { Readable } from 'node:stream'
+import { prng } from './prng.js'
+
+export const HOUSES = 100
+export const ROOMS = 3
+export const USERS_PER_HOUSE = 10
+export const ADULT = ['control_oven', 'control_door', 'control_window']
+export const CHILD = ['control_door', 'control_window']
+export const ASKED = [...ADULT, 'control_garage'] // one nobody holds: the deny path with an unknown permission
+
+/** Houses with their rooms, and users in them; the same for the same seed. */
+export function world(seed) {
+  const random = prng(seed)
+  const houses = []
+  for (let h = 1; h <= HOUSES; h++) {
+    const rooms = []
+    for (let r = 1; r <= ROOMS; r++) rooms.push(`house${h}_room${r}`)
+    houses.push({ id: `house${h}`, rooms })
+  }
+  const users = []
+  for (const house of houses)
+    for (let k = 0; k < USERS_PER_HOUSE; k++)
+      users.push({ id: `user${users.length + 1}`, house, adult: random() < 0.4 })
+  return { houses, users }
+}
+
+/** What each user holds: "permission resource" for every resource of the user's house. */
+export function holdings({ users }) {
+  const held = new Map()
+  for (const user of users) {
+    const set = new Set()
+    for (const permission of user.adult ? ADULT : CHILD)
+      for (const resource of [user.house.id, ...user.house.rooms]) set.add(`${permission} ${resource}`)
+    held.set(user.id, set)
+  }
+  return held
+}
+
+/** The command script that provisions the world (bootstrap mode: no administrator yet). */
+export function provisioningScript({ houses, users }) {
+  const lines = [
+    ...ADULT.map((p) => `define_permission ${p}, ${p}, ${p}`),
+    'define_role adult, Adult, every device',
+    ...ADULT.map((p) => `add_entitlement_to_role adult, ${p}`),
+    'define_role child, Child, doors and windows',
+    ...CHILD.map((p) => `add_entitlement_to_role child, ${p}`),
+  ]
+  for (const house of houses) {
+    lines.push(`create_resource ${house.id}, a house`)
+    for (const room of house.rooms) lines.push(`create_resource ${room}, a room, ${house.id}`)
+    lines.push(`create_resource_role ${house.id}_adult, adult, ${house.id}`)
+    lines.push(`create_resource_role ${house.id}_child, child, ${house.id}`)
+  }
+  for (const user of users) {
+    lines.push(`create_user ${user.id}, ${user.id}`)
+    lines.push(`add_resource_role_to_user ${user.id}, ${user.house.id}_${user.adult ? 'adult' : 'child'}`)
+  }
+  return lines
+}
+
+/** Runs the script on an open Custodian; throws if any command failed. */
+export async function runProvisioning(custodian, lines) {
+  const { runScript } = await import('../dist/script/run-script.js')
+  let failed = 0
+  await runScript(custodian, Readable.from(lines.join('\n')), (report) => {
+    if (!report.ok) failed++
+  })
+  if (failed > 0) throw new Error(`${failed} provisioning commands failed`)
+}
+
+/** One token a user, living a day, issued in one write; the tokens in the order of `users`. */
+export async function issueTokens(custodian, users) {
+  const { issueToken } = await import('../dist/entitlements/tokens.js')
+  const { startToken } = await import('../dist/entitlements/changes.js')
+  const now = custodian.now()
+  const created = new Date(now).toISOString()
+  const issued = users.map((user) => ({ user, ...issueToken() }))
+  const row = ({ user, id, secretHash }) => ({
+    id,
+    user_id: user.id,
+    secret_hash: secretHash,
+    method: 'password',
+    created_at: created,
+    expires_at: new Date(now + 86_400_000).toISOString(),
+    idle_timeout_seconds: 86_400,
+    last_used_at: created,
+    ended_at: null,
+  })
+  await custodian.writeFor('bench', 'token.issue', '-', () => ({
+    changes: issued.flatMap((token) => startToken(row(token)).changes),
+    summary: `issued ${issued.length} tokens`,
+  }))
+  return issued.map(({ token }) => token)
+}

@@ -1,0 +1,73 @@
+import { sql, type Transaction } from 'kysely'
+import { type AuditEntry, type AuditRow, chainAuditEntries, GENESIS_HASH } from '../audit/chain.js'
+import type { Prepare } from './dialects.js'
+import type { Database } from './schema.js'
+
+/**
+ * The statements every write runs (store.ts `write`), the cheap way for each backend: on SQLite kept
+ * prepared statements on the connection the write's transaction holds (`prepare`), on PostgreSQL as few
+ * round trips as the work allows.
+ */
+const SQLITE = {
+  changesAfter: 'select revision, at, tbl, op, row from changes where revision > ? order by revision',
+  auditHead: 'select seq, hash from audit_log order by seq desc limit 1',
+  appendAudit:
+    'insert into audit_log (seq, at, actor, action, resource, outcome, reason, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  auditHeadMeta:
+    "insert into meta (key, value) values ('audit_head', ?) on conflict (key) do update set value = excluded.value",
+}
+
+export type ChangeRow = { revision: number; at: string; tbl: string; op: string; row: string }
+
+/** The change rows after `since`, oldest first. */
+export async function changesAfter(
+  trx: Transaction<Database>,
+  prepare: Prepare | undefined,
+  since: number,
+): Promise<ChangeRow[]> {
+  if (prepare) return prepare(SQLITE.changesAfter).all(since) as ChangeRow[]
+  return trx.selectFrom('changes').selectAll().where('revision', '>', since).orderBy('revision').execute()
+}
+
+/**
+ * Chains `entries` after the last record, read under the write lock (another node may have appended since
+ * this one did), and writes them with the new head. SQLite runs a kept insert a row at a time (cheap inside
+ * one transaction); PostgreSQL gets every row as column arrays in one statement, the head upsert with it.
+ */
+export async function appendAudit(
+  trx: Transaction<Database>,
+  prepare: Prepare | undefined,
+  entries: readonly AuditEntry[],
+): Promise<void> {
+  const last = prepare
+    ? (prepare(SQLITE.auditHead).get() as { seq: number; hash: string } | undefined)
+    : await trx
+        .selectFrom('audit_log')
+        .select(['seq', 'hash'])
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst()
+  const rows = chainAuditEntries(
+    entries,
+    last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH },
+  )
+  const head = rows.at(-1)
+  if (!head) return
+  const value = JSON.stringify({ seq: head.seq, hash: head.hash })
+  if (prepare) {
+    const insert = prepare(SQLITE.appendAudit)
+    for (const r of rows)
+      insert.run(r.seq, r.at, r.actor, r.action, r.resource, r.outcome, r.reason, r.prev_hash, r.hash)
+    prepare(SQLITE.auditHeadMeta).run(value)
+    return
+  }
+  const column = <K extends keyof AuditRow>(key: K) => rows.map((r) => r[key])
+  await sql`with appended as (
+      insert into audit_log (seq, at, actor, action, resource, outcome, reason, prev_hash, hash)
+      select * from unnest(${column('seq')}::bigint[], ${column('at')}::text[], ${column('actor')}::text[],
+        ${column('action')}::text[], ${column('resource')}::text[], ${column('outcome')}::text[],
+        ${column('reason')}::text[], ${column('prev_hash')}::text[], ${column('hash')}::text[])
+    )
+    insert into meta (key, value) values ('audit_head', ${value})
+    on conflict (key) do update set value = excluded.value`.execute(trx)
+}
