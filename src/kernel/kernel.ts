@@ -18,6 +18,11 @@ export interface NodeOptions {
   clock?: () => number
   /** Follow the change log written by other processes (default true). */
   follow?: boolean
+  /**
+   * Build the Index (default true). A command that reads the store only (the audit log, say) does without:
+   * it then opens at once, whatever the number of users, and reading the Index is an error.
+   */
+  index?: boolean
 }
 
 /** Plans a change for `actor` against the Index caught up under the write lock, at time `now`. */
@@ -31,8 +36,7 @@ export class Kernel {
   readonly config: Config
   readonly log: Logger
   readonly store: Store
-  /** The Index: every registered projection by name (see projections.ts). */
-  readonly projections: Index
+  readonly #index: Index | undefined
   readonly #projections: Projection[]
   readonly #clock: () => number
   readonly #recorder: AuditRecorder
@@ -44,7 +48,7 @@ export class Kernel {
 
   private constructor(
     store: Store,
-    registered: { index: Index; list: Projection[] },
+    registered: { index: Index | undefined; list: Projection[] },
     revision: number,
     config: Config,
     options: NodeOptions,
@@ -52,7 +56,7 @@ export class Kernel {
     this.config = config
     this.log = options.logger ?? createLogger(config.logLevel)
     this.store = store
-    this.projections = registered.index
+    this.#index = registered.index
     this.#projections = registered.list
     this.#revision = revision
     this.#clock = options.clock ?? Date.now
@@ -72,7 +76,7 @@ export class Kernel {
   static async open(options: NodeOptions, kinds: ProjectionKinds): Promise<Kernel> {
     const config = { ...defaultConfig(), ...options.config }
     const store = await openStore(options.db ?? config.db)
-    const names = Object.keys(kinds) as (keyof Index)[]
+    const names = options.index === false ? [] : (Object.keys(kinds) as (keyof Index)[])
     const loaders = names.map((name) => kinds[name].loader() as SnapshotLoader<Projection>)
     const revision = await store.streamSnapshot((tbl) => fanOut(loaders, tbl))
     const index: Partial<Index> = {}
@@ -80,9 +84,17 @@ export class Kernel {
       enter(index, name, (loaders[i] as SnapshotLoader<Projection>).finish(revision)),
     )
     // Complete: ProjectionKinds has a kind for every member of the Index.
-    const kernel = new Kernel(store, { index: index as Index, list }, revision, config, options)
+    const built = options.index === false ? undefined : (index as Index)
+    const kernel = new Kernel(store, { index: built, list }, revision, config, options)
     if (options.follow !== false) await kernel.#follow()
     return kernel
+  }
+
+  /** The Index: every registered projection by name (see projections.ts). */
+  get projections(): Index {
+    // A programming error, not the caller's: the command opened its node with `index: false`.
+    if (!this.#index) throw new Error('this node was opened without its Index (NodeOptions.index)')
+    return this.#index
   }
 
   /** Where third parties and customers reach this server; `serve` fills it in when not configured. */
