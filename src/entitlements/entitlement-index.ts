@@ -94,24 +94,18 @@ export class EntitlementIndex {
    */
   static loader(): SnapshotLoader<EntitlementIndex> {
     const index = new EntitlementIndex()
-    const ids = new Map<string, string>()
-    const one = (id: string) => ids.get(id) ?? id
+    // The users row's own id string, which its map key is too (users are read before the tables naming them).
+    const one = (id: string) => index.users.get(id)?.id ?? id
     const grants = new GrantSets((userId, kind, targets) => {
       const map = index.#grantMap(kind)
       const held = map.get(userId) // grants not read in key order: merged
-      map.set(userId, held ? new Set([...held, ...targets]) : targets)
+      map.set(one(userId), held ? new Set([...held, ...targets]) : targets)
     })
     const put = (tbl: ReplicatedTable) => (row: object) =>
       index.#put({ tbl, op: 'put', row } as PlannedChange)
     return {
       rows(tbl) {
         if (!OWN_TABLES.has(tbl)) return undefined
-        if (tbl === 'users') {
-          return (row) => {
-            ids.set((row as UserRow).id, (row as UserRow).id)
-            index.#put({ tbl: 'users', op: 'put', row: row as UserRow })
-          }
-        }
         if (tbl === 'credentials') {
           return (row) => {
             const credential = row as CredentialRow
@@ -122,7 +116,7 @@ export class EntitlementIndex {
         if (tbl === 'user_grants') {
           return (row) => {
             const { user_id, grant_kind, target_id } = row as UserGrantRow
-            grants.add(one(user_id), grant_kind, target_id)
+            grants.add(user_id, grant_kind, target_id)
           }
         }
         return put(tbl)
