@@ -11,9 +11,8 @@
 // `.iterate()`, the least any start that reads the store must do. Targets: first check within 10 s, peak
 // RSS under 1 GB.
 //
-// Store: as bench/admin-writes.bench.js: each user has a password (an argon2id-length hash) and 10 grants
-// (4 roles of 20, 3 permissions of 30, 3 resource roles of 100); 10 administrators hold `admin` through the
-// role `admins`. One access token, of a user who is not an administrator, asks the checks.
+// Store: the users of bench/entitlement-workload.js (as bench/admin-writes.bench.js), with argon2id-length
+// password hashes and display names. One access token, of a user who is not an administrator, asks the checks.
 
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -23,13 +22,10 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import Database from 'better-sqlite3'
 import { openStore } from '../dist/store/store.js'
+import { ADMINS, definitions, grantsOf } from './entitlement-workload.js'
 
 const USERS = Number(process.env.USERS ?? 1_000_000)
 const RUNS = Number(process.env.RUNS ?? 3)
-const ROLES = 20
-const PERMISSIONS = 30
-const RESOURCE_ROLES = 100
-const ADMINS = 10
 const NOW = '2026-12-01T00:00:00.000Z'
 const FAR = '2099-01-01T00:00:00.000Z'
 const ASKER = `user${ADMINS + 490}` // holds p20 directly: (500 + 0 * 7) % 30
@@ -49,54 +45,38 @@ async function generate() {
   await store.close()
   const db = new Database(part)
   db.pragma('journal_mode = WAL')
-  const insert = (sql) => db.prepare(sql)
-  const permission = insert('INSERT INTO permissions (id, name, description, builtin) VALUES (?, ?, ?, ?)')
-  const role = insert('INSERT INTO roles (id, name, description) VALUES (?, ?, ?)')
-  const entitles = insert(
-    'INSERT INTO role_entitlements (role_id, entitlement_kind, entitlement_id) VALUES (?, ?, ?)',
-  )
-  const resource = insert('INSERT INTO resources (id, description, parent_id) VALUES (?, ?, NULL)')
-  const resourceRole = insert('INSERT INTO resource_roles (id, role_id, resource_id) VALUES (?, ?, ?)')
-  const user = insert('INSERT INTO users (id, name) VALUES (?, ?)')
-  const credential = insert('INSERT INTO credentials (user_id, kind, secret_hash) VALUES (?, ?, ?)')
-  const grant = insert('INSERT INTO user_grants (user_id, grant_kind, target_id) VALUES (?, ?, ?)')
-  const token = insert(
-    `INSERT INTO access_tokens (id, user_id, secret_hash, method, created_at, expires_at, idle_timeout_seconds,
-       last_used_at, ended_at) VALUES (?, ?, ?, 'password', ?, ?, ?, ?, NULL)`,
-  )
+  const statements = new Map()
+  // INSERT OR IGNORE: the migrations define `admin` already.
+  const insert = (tbl, row) => {
+    if (!statements.has(tbl)) {
+      const columns = Object.keys(row)
+      const sql = `INSERT OR IGNORE INTO ${tbl} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`
+      statements.set(tbl, db.prepare(sql))
+    }
+    statements.get(tbl).run(row)
+  }
   db.transaction(() => {
-    // The migrations define `admin` already.
-    db.prepare(
-      "INSERT OR IGNORE INTO permissions (id, name, description, builtin) VALUES ('admin', 'admin', '', 1)",
-    ).run()
-    for (let p = 0; p < PERMISSIONS; p++) permission.run(`p${p}`, `p${p}`, `permission ${p}`, 0)
-    role.run('admins', 'admins', 'administrators')
-    entitles.run('admins', 'permission', 'admin')
-    for (let r = 0; r < ROLES; r++) {
-      role.run(`r${r}`, `r${r}`, `role ${r}`)
-      for (let k = 0; k < 3; k++) entitles.run(`r${r}`, 'permission', `p${(r * 3 + k) % PERMISSIONS}`)
-      if (r % 4 === 1) entitles.run(`r${r}`, 'role', `r${r - 1}`)
-    }
-    for (let i = 0; i < RESOURCE_ROLES; i++) {
-      resource.run(`res${i}`, `resource ${i}`)
-      resourceRole.run(`rr${i}`, `r${i % ROLES}`, `res${i}`)
-    }
+    for (const [tbl, row] of definitions()) insert(tbl, row)
     for (let i = 0; i < USERS; i++) {
       const u = `user${i}`
-      user.run(u, `User Number ${i}`)
+      insert('users', { id: u, name: `User Number ${i}` })
       // The length of an argon2id PHC string, unique per user as real ones are.
-      credential.run(
-        u,
-        'password',
-        `$argon2id$v=19$m=19456,t=2,p=1$${'s'.repeat(22)}$${String(i).padStart(43, 'h')}`,
-      )
-      for (let k = 0; k < 4; k++) grant.run(u, 'role', `r${(i + k * 5) % ROLES}`)
-      for (let k = 0; k < 3; k++) grant.run(u, 'permission', `p${(i + k * 7) % PERMISSIONS}`)
-      for (let k = 0; k < 3; k++) grant.run(u, 'resource_role', `rr${(i + k * 31) % RESOURCE_ROLES}`)
+      const secret_hash = `$argon2id$v=19$m=19456,t=2,p=1$${'s'.repeat(22)}$${String(i).padStart(43, 'h')}`
+      insert('credentials', { user_id: u, kind: 'password', secret_hash })
+      for (const [kind, target] of grantsOf(i))
+        insert('user_grants', { user_id: u, grant_kind: kind, target_id: target })
     }
-    for (let i = 0; i < ADMINS; i++) grant.run(`user${i}`, 'role', 'admins')
-    const hash = createHash('sha256').update(TOKEN_SECRET).digest('hex')
-    token.run(TOKEN_ID, ASKER, hash, NOW, FAR, 10 * 365 * 86_400, NOW)
+    insert('access_tokens', {
+      id: TOKEN_ID,
+      user_id: ASKER,
+      secret_hash: createHash('sha256').update(TOKEN_SECRET).digest('hex'),
+      method: 'password',
+      created_at: NOW,
+      expires_at: FAR,
+      idle_timeout_seconds: 10 * 365 * 86_400,
+      last_used_at: NOW,
+      ended_at: null,
+    })
   })()
   db.pragma('journal_mode = DELETE')
   db.close()
