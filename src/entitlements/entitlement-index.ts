@@ -106,6 +106,7 @@ export class EntitlementIndex {
     return {
       rows(tbl) {
         if (!OWN_TABLES.has(tbl)) return undefined
+        if (tbl === 'users') return (row) => index.users.set((row as UserRow).id, row as UserRow)
         if (tbl === 'credentials') {
           return (row) => {
             const credential = row as CredentialRow

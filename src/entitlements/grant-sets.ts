@@ -23,12 +23,15 @@ export class GrantSets {
     else this.#pending.set(kind, [targetId])
   }
 
-  /** Hands on the sets of the user whose grants came last. */
+  /** Hands on the sets of the user whose grants came last. The lists are kept, emptied, for the next user. */
   flush(): void {
     const userId = this.#userId
     if (userId === undefined) return
-    for (const [kind, targets] of this.#pending) this.#emit(userId, kind, this.#shared(targets))
-    this.#pending.clear()
+    for (const [kind, targets] of this.#pending) {
+      if (targets.length === 0) continue
+      this.#emit(userId, kind, this.#shared(targets))
+      targets.length = 0
+    }
   }
 
   #shared(targets: string[]): ReadonlySet<string> {
