@@ -168,7 +168,11 @@ describe('EntitlementIndex loaded from a snapshot', () => {
     )
     const rows: Record<string, object[]> = {}
     // Reversed: a user's grants then come apart (eve's, bob's, eve's again), which the loader must merge.
-    for (const change of [...logged.log].reverse()) (rows[change.tbl] ??= []).push(change.row)
+    for (const change of [...logged.log].reverse()) {
+      const list = rows[change.tbl] ?? []
+      list.push(change.row)
+      rows[change.tbl] = list
+    }
     const loaded = fromSnapshot(EntitlementIndex.loader(), { revision: 3, rows } as unknown as Snapshot)
     const { index } = logged
     expect(loaded.revision).toBe(3)
