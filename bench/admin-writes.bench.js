@@ -7,13 +7,12 @@
 // `apply` of its changes, and the `isBootstrap()` the next request's authorization asks. The store's write
 // (one transaction) is the same whatever the number of users, so it is left out.
 //
-// Store: N users, each with a password and 10 grants (4 roles of 20, 3 permissions of 30, 3 resource roles of
-// 100); roles hold 3 permissions and some nest another role; 10 administrators hold `admin` through the role
-// `admins`. Built by apply() of synthetic changes, in chunks.
+// Store: N users of bench/entitlement-workload.js, loaded as a node loads its snapshot.
 
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
+import { ADMINS, definitions, grantsOf, ROLES } from './entitlement-workload.js'
 
 const DIST = path.resolve(process.env.CUSTODIAN_DIST ?? new URL('../dist', import.meta.url).pathname)
 const { EntitlementIndex } = await import(
@@ -25,10 +24,6 @@ const { createUser, deleteUser, grantEntitlement } = await import(
 
 const SIZES = (process.env.SIZES ?? '10000,1000000').split(',').map(Number)
 const REPS = Number(process.env.REPS ?? 200)
-const ROLES = 20
-const PERMISSIONS = 30
-const RESOURCE_ROLES = 100
-const ADMINS = 10
 const NOW = '2026-12-01T00:00:00.000Z'
 
 if (typeof globalThis.gc !== 'function') {
@@ -36,62 +31,38 @@ if (typeof globalThis.gc !== 'function') {
   process.exit(2)
 }
 
+/** The rows of N users, table by table (users before the tables naming them, as a snapshot reads them). */
+function* rowsOf(n) {
+  yield* definitions()
+  for (let i = 0; i < n; i++) yield ['users', { id: `user${i}`, name: `user${i}` }]
+  for (let i = 0; i < n; i++)
+    yield ['credentials', { user_id: `user${i}`, kind: 'password', secret_hash: `h${i}` }]
+  for (let i = 0; i < n; i++)
+    for (const [kind, target] of grantsOf(i))
+      yield ['user_grants', { user_id: `user${i}`, grant_kind: kind, target_id: target }]
+}
+
+/** The index as a node builds it from a snapshot; by apply() of synthetic changes for a build without loader(). */
 function build(n) {
+  if (EntitlementIndex.loader) {
+    const loader = EntitlementIndex.loader()
+    const sinks = new Map()
+    for (const [tbl, row] of rowsOf(n)) {
+      if (!sinks.has(tbl)) sinks.set(tbl, loader.rows(tbl))
+      sinks.get(tbl)(row)
+    }
+    return loader.finish(1)
+  }
   const index = new EntitlementIndex()
-  let revision = 0
   let chunk = []
-  const push = (change) => {
-    chunk.push({ ...change, revision: ++revision, at: NOW })
-    if (chunk.length >= 100_000) flush()
-  }
-  const flush = () => {
-    index.apply(chunk)
-    chunk = []
-  }
-  push({ tbl: 'permissions', op: 'put', row: { id: 'admin', name: 'admin', description: '', builtin: 1 } })
-  for (let p = 0; p < PERMISSIONS; p++)
-    push({ tbl: 'permissions', op: 'put', row: { id: `p${p}`, name: `p${p}`, description: '', builtin: 0 } })
-  push({ tbl: 'roles', op: 'put', row: { id: 'admins', name: 'admins', description: '' } })
-  push({
-    tbl: 'role_entitlements',
-    op: 'put',
-    row: { role_id: 'admins', entitlement_kind: 'permission', entitlement_id: 'admin' },
-  })
-  for (let r = 0; r < ROLES; r++) {
-    push({ tbl: 'roles', op: 'put', row: { id: `r${r}`, name: `r${r}`, description: '' } })
-    for (let k = 0; k < 3; k++) {
-      const row = {
-        role_id: `r${r}`,
-        entitlement_kind: 'permission',
-        entitlement_id: `p${(r * 3 + k) % PERMISSIONS}`,
-      }
-      push({ tbl: 'role_entitlements', op: 'put', row })
-    }
-    if (r % 4 === 1) {
-      const row = { role_id: `r${r}`, entitlement_kind: 'role', entitlement_id: `r${r - 1}` }
-      push({ tbl: 'role_entitlements', op: 'put', row })
+  for (const [tbl, row] of rowsOf(n)) {
+    chunk.push({ tbl, op: 'put', row, revision: index.revision + chunk.length + 1, at: NOW })
+    if (chunk.length >= 100_000) {
+      index.apply(chunk)
+      chunk = []
     }
   }
-  for (let i = 0; i < RESOURCE_ROLES; i++) {
-    push({ tbl: 'resources', op: 'put', row: { id: `res${i}`, description: '', parent_id: null } })
-    push({
-      tbl: 'resource_roles',
-      op: 'put',
-      row: { id: `rr${i}`, role_id: `r${i % ROLES}`, resource_id: `res${i}` },
-    })
-  }
-  const grant = (u, kind, target) =>
-    push({ tbl: 'user_grants', op: 'put', row: { user_id: u, grant_kind: kind, target_id: target } })
-  for (let i = 0; i < n; i++) {
-    const u = `user${i}`
-    push({ tbl: 'users', op: 'put', row: { id: u, name: u } })
-    push({ tbl: 'credentials', op: 'put', row: { user_id: u, kind: 'password', secret_hash: `h${i}` } })
-    for (let k = 0; k < 4; k++) grant(u, 'role', `r${(i + k * 5) % ROLES}`)
-    for (let k = 0; k < 3; k++) grant(u, 'permission', `p${(i + k * 7) % PERMISSIONS}`)
-    for (let k = 0; k < 3; k++) grant(u, 'resource_role', `rr${(i + k * 31) % RESOURCE_ROLES}`)
-  }
-  for (let i = 0; i < ADMINS; i++) grant(`user${i}`, 'role', 'admins')
-  flush()
+  index.apply(chunk)
   return index
 }
 

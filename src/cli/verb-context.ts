@@ -50,10 +50,15 @@ export const tokenOf = (flags: Flags) =>
 export const many = (value: Flags[string]) =>
   Array.isArray(value) ? value : typeof value === 'string' ? [value] : []
 
-/** A Custodian for one verb: quiet below warnings, and without the hourly tidying a server does. */
-export async function open(config: Config): Promise<Custodian> {
+/**
+ * A Custodian for one verb: quiet below warnings, and without the hourly tidying a server does. A verb that
+ * reads the store only opens it with `{ index: false }`: it then builds no Index, and starts at once
+ * whatever the number of users.
+ */
+export async function open(config: Config, options: { index?: boolean } = {}): Promise<Custodian> {
   return Custodian.open({
     config,
+    ...options,
     follow: false,
     logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
   })

@@ -8,7 +8,7 @@ export async function audit(
   action: string | undefined,
   out: NodeJS.WritableStream,
 ): Promise<number> {
-  const custodian = await open(config)
+  const custodian = await open(config, { index: false }) // the audit log only
   try {
     if (action === 'verify') {
       const { count, problems, from } = await custodian.verifyAudit()

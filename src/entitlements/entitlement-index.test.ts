@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { Change, PlannedChange } from '../store/store.js'
+import { fromSnapshot } from '../kernel/projections.js'
+import type { Change, PlannedChange, Snapshot } from '../store/store.js'
 import {
   deleteRole,
   deleteUser,
@@ -153,6 +154,37 @@ describe('EntitlementIndex caches', () => {
     logged.write(user('ann'))
     expect(index.effective('ann').global.has('write')).toBe(true)
     logged.expectSameAsFresh()
+  })
+})
+
+describe('EntitlementIndex loaded from a snapshot', () => {
+  it('agrees with the index built change by change, sharing identical grant sets, in any order of rows', () => {
+    const logged = base().write(
+      user('eve'),
+      password('eve'),
+      grant('eve', 'role', 'outer'),
+      grant('bob', 'role', 'outer'),
+      grant('eve', 'permission', 'read'),
+    )
+    const rows: Record<string, object[]> = {}
+    // Reversed: a user's grants then come apart (eve's, bob's, eve's again), which the loader must merge.
+    for (const change of [...logged.log].reverse()) {
+      const list = rows[change.tbl] ?? []
+      list.push(change.row)
+      rows[change.tbl] = list
+    }
+    const loaded = fromSnapshot(EntitlementIndex.loader(), { revision: 3, rows } as unknown as Snapshot)
+    const { index } = logged
+    expect(loaded.revision).toBe(3)
+    for (const id of ['ann', 'bob', 'cat', 'dan', 'eve', 'gone'])
+      expect(loaded.held(id), id).toEqual(index.held(id))
+    expect([...loaded.administrators()]).toEqual([...index.administrators()])
+    expect(loaded.userRoles.get('ann')).toBe(loaded.userRoles.get('eve')) // both hold exactly outer
+    expect([...(loaded.userRoles.get('bob') ?? [])].sort()).toEqual(['inner', 'outer'])
+    // A later write replaces eve's set: ann's, which was the same object, is left as it was.
+    loaded.apply([{ ...grant('eve', 'role', 'inner'), revision: 4, at: '' } as Change])
+    expect([...(loaded.userRoles.get('ann') ?? [])]).toEqual(['outer'])
+    expect(loaded.effective('eve').global.has('read')).toBe(true)
   })
 })
 

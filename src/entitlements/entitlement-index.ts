@@ -1,14 +1,18 @@
+import { fromSnapshot, type SnapshotLoader } from '../kernel/projections.js'
 import type {
   AccessTokenRow,
+  CredentialRow,
   PermissionRow,
   ReplicatedTable,
   ResourceRoleRow,
   ResourceRow,
   RoleRow,
+  UserGrantRow,
   UserRow,
 } from '../store/schema.js'
 import type { Change, PlannedChange, Snapshot } from '../store/store.js'
 import { holdsAdmin } from './administrator.js'
+import { GrantSets, Holders, touching } from './grant-sets.js'
 import { ADMIN_PERMISSION } from './permissions.js'
 
 /** What one user holds, with roles expanded: permissions everywhere, and per resource. */
@@ -34,13 +38,21 @@ const OWN_TABLES: ReadonlySet<string> = new Set([
 ])
 const NOTHING: EffectiveEntitlements = { global: EMPTY, byResource: new Map(), texts: new Map() }
 
+/** Entitlements shared by every user holding the same grant sets: roles -> permissions -> resource roles. */
+type SharedEntitlements = WeakMap<
+  ReadonlySet<string>,
+  WeakMap<ReadonlySet<string>, WeakMap<ReadonlySet<string>, EffectiveEntitlements>>
+>
+
 /**
  * The in-memory projection of the entitlement tables. It changes only by `apply`, which runs synchronously
  * between decisions, so every decision sees one revision whole. Decisions read it through the read-only
- * members; expanded role closures and per-user entitlements are cached, and a change drops only the entries it
- * can alter: a user's grants that user; a role's entitlements the closures of that role and the roles that
- * contain it, and the users who hold any of those, directly or through a resource role; a resource role its
- * holders. The administrators who can log in are kept as a set, updated by the same changes.
+ * members. Compact for a million users: a user's grants of one kind are a frozen set, shared by the users
+ * granted the same ones when loaded, and replaced (never changed in place) on a write; a user id is one
+ * string, whichever maps hold it. What users hold, roles expanded, is worked out once per distinct
+ * combination of grant sets and cached per user; a change drops only the entries it can alter (a user's
+ * grants that user's; a role's entitlements or a resource role's binding its holders'). The administrators
+ * who can log in are kept as a set, updated by the same changes.
  */
 export class EntitlementIndex {
   revision = 0
@@ -54,34 +66,73 @@ export class EntitlementIndex {
   /** voice print digest -> user id, and back. */
   readonly voicePrints = new Map<string, string>()
   readonly voicePrintOf = new Map<string, string>()
-  readonly userRoles = new Map<string, Set<string>>()
-  readonly userPermissions = new Map<string, Set<string>>()
-  readonly userResourceRoles = new Map<string, Set<string>>()
+  /** user id -> the targets of its grants of one kind: frozen sets, which users with the same grants share. */
+  readonly userRoles = new Map<string, ReadonlySet<string>>()
+  readonly userPermissions = new Map<string, ReadonlySet<string>>()
+  readonly userResourceRoles = new Map<string, ReadonlySet<string>>()
   readonly resources = new Map<string, ResourceRow>()
   readonly resourceRoles = new Map<string, ResourceRoleRow>()
   readonly tokens = new Map<string, AccessTokenRow>()
   /** Reverse indexes, so that a write finds what it affects: role -> users granted it directly; role -> the
    * roles that hold it directly; role -> resource roles bound to it; resource role -> users granted it;
    * user -> ids of their tokens. */
-  readonly roleHolders = new Map<string, Set<string>>()
+  readonly roleHolders = new Holders(this.userRoles)
   readonly roleParents = new Map<string, Set<string>>()
   readonly resourceRolesOfRole = new Map<string, Set<string>>()
-  readonly resourceRoleHolders = new Map<string, Set<string>>()
+  readonly resourceRoleHolders = new Holders(this.userResourceRoles)
   readonly tokensOfUser = new Map<string, Set<string>>()
 
   #roleClosure = new Map<string, ReadonlySet<string>>()
   #effective = new Map<string, EffectiveEntitlements>()
+  #shared: SharedEntitlements = new WeakMap()
   /** Users who can log in and hold admin; undefined until isBootstrap() first asks, then kept up to date. */
   #admins: Set<string> | undefined
 
-  static fromSnapshot(snapshot: Snapshot): EntitlementIndex {
+  /**
+   * An empty index filling from a streamed snapshot (kernel/projections.ts SnapshotLoader). Each user id is
+   * kept as the one string its users row brought; grants become shared sets (grant-sets.ts).
+   */
+  static loader(): SnapshotLoader<EntitlementIndex> {
     const index = new EntitlementIndex()
-    for (const [tbl, rows] of Object.entries(snapshot.rows)) {
-      if (!OWN_TABLES.has(tbl)) continue
-      for (const row of rows) index.#put({ tbl, op: 'put', row } as PlannedChange)
+    // The users row's own id string, which its map key is too (users are read before the tables naming them).
+    const one = (id: string) => index.users.get(id)?.id ?? id
+    const grants = new GrantSets((userId, kind, targets) => {
+      const map = index.#grantMap(kind)
+      const held = map.get(userId) // grants not read in key order: merged
+      map.set(one(userId), held ? new Set([...held, ...targets]) : targets)
+    })
+    const put = (tbl: ReplicatedTable) => (row: object) =>
+      index.#put({ tbl, op: 'put', row } as PlannedChange)
+    return {
+      rows(tbl) {
+        if (!OWN_TABLES.has(tbl)) return undefined
+        if (tbl === 'users') return (row) => index.users.set((row as UserRow).id, row as UserRow)
+        if (tbl === 'credentials') {
+          return (row) => {
+            const credential = row as CredentialRow
+            credential.user_id = one(credential.user_id)
+            index.#put({ tbl: 'credentials', op: 'put', row: credential })
+          }
+        }
+        if (tbl === 'user_grants') {
+          return (row) => {
+            const { user_id, grant_kind, target_id } = row as UserGrantRow
+            grants.add(user_id, grant_kind, target_id)
+          }
+        }
+        return put(tbl)
+      },
+      finish(revision) {
+        grants.flush()
+        index.revision = revision
+        return index
+      },
     }
-    index.revision = snapshot.revision
-    return index
+  }
+
+  /** An index built from a snapshot read whole. */
+  static fromSnapshot(snapshot: Snapshot): EntitlementIndex {
+    return fromSnapshot(EntitlementIndex.loader(), snapshot)
   }
 
   /** Applies committed changes in revision order; ones already applied are skipped. */
@@ -113,9 +164,7 @@ export class EntitlementIndex {
         this.#write(change)
         const current = this.resourceRoles.get(row.id as string)
         if (previous?.role_id !== current?.role_id || previous?.resource_id !== current?.resource_id) {
-          for (const userId of this.resourceRoleHolders.get(row.id as string) ?? EMPTY) {
-            this.#effective.delete(userId)
-          }
+          this.#dropHolders(EMPTY, new Set([row.id as string]))
         }
         return
       }
@@ -125,12 +174,17 @@ export class EntitlementIndex {
         const affected = this.#rolesContaining(row.role_id as string)
         const adminBefore = [...affected].map((id) => this.permissionsOfRole(id).has(ADMIN_PERMISSION))
         this.#write(change)
+        for (const roleId of affected) this.#roleClosure.delete(roleId)
+        const bound = new Set<string>()
+        for (const roleId of affected)
+          for (const rr of this.resourceRolesOfRole.get(roleId) ?? EMPTY) bound.add(rr)
+        this.#dropHolders(affected, bound)
         let i = 0
         for (const roleId of affected) {
-          this.#roleClosure.delete(roleId)
-          this.#dropHoldersOf(roleId)
           const changed = this.permissionsOfRole(roleId).has(ADMIN_PERMISSION) !== adminBefore[i++]
-          if (changed) for (const userId of this.roleHolders.get(roleId) ?? EMPTY) this.#recheckAdmin(userId)
+          if (changed && this.#admins) {
+            for (const userId of this.roleHolders.get(roleId) ?? EMPTY) this.#recheckAdmin(userId)
+          }
         }
         return
       }
@@ -160,12 +214,19 @@ export class EntitlementIndex {
     return found
   }
 
-  /** Drops the cached entitlements of every user who holds `roleId` directly or through a resource role. */
-  #dropHoldersOf(roleId: string): void {
-    for (const userId of this.roleHolders.get(roleId) ?? EMPTY) this.#effective.delete(userId)
-    for (const rrId of this.resourceRolesOfRole.get(roleId) ?? EMPTY) {
-      for (const userId of this.resourceRoleHolders.get(rrId) ?? EMPTY) this.#effective.delete(userId)
+  /**
+   * Drops the cached entitlements of every user granted one of `roles` or `resourceRoles` (one pass over the
+   * cached users, each distinct grant set looked at once), and starts the shared ones afresh: they are keyed
+   * by grant sets, whichever users hold them, so they cannot be dropped one by one.
+   */
+  #dropHolders(roles: ReadonlySet<string>, resourceRoles: ReadonlySet<string>): void {
+    const holdsRole = touching(roles)
+    const holdsResourceRole = touching(resourceRoles)
+    for (const userId of this.#effective.keys()) {
+      if (holdsRole(this.userRoles.get(userId)) || holdsResourceRole(this.userResourceRoles.get(userId)))
+        this.#effective.delete(userId)
     }
+    this.#shared = new WeakMap()
   }
 
   #recheckAdmin(userId: string): void {
@@ -175,22 +236,13 @@ export class EntitlementIndex {
   }
 
   /**
-   * The bootstrap rule's administrator: a user who can log in and holds admin (`holdsAdmin`). Reads the cached
-   * entitlements when there are some, but does not fill the cache: counting every user must not keep them all.
+   * The bootstrap rule's administrator: a user who can log in and holds admin (`holdsAdmin`). Reads the shared
+   * entitlements, but does not fill the per-user cache: counting every user must not keep an entry for each.
    */
   #isLoggableAdmin(userId: string): boolean {
     const canLogIn = this.passwordHashes.has(userId) || this.voicePrintOf.has(userId)
     if (!canLogIn || !this.users.has(userId)) return false
-    const cached = this.#effective.get(userId)
-    return holdsAdmin(cached ?? { global: this.#globalOf(userId) })
-  }
-
-  #globalOf(userId: string): Set<string> {
-    const global = new Set<string>(this.userPermissions.get(userId) ?? EMPTY)
-    for (const roleId of this.userRoles.get(userId) ?? EMPTY) {
-      for (const p of this.permissionsOfRole(roleId)) global.add(p)
-    }
-    return global
+    return holdsAdmin(this.#effective.get(userId) ?? this.#sharedOf(userId))
   }
 
   #put(change: PlannedChange): void {
@@ -214,9 +266,9 @@ export class EntitlementIndex {
       }
       case 'user_grants': {
         const { user_id, grant_kind, target_id } = change.row as Required<typeof change.row>
-        addTo(this.#grantMap(grant_kind), user_id, target_id)
-        const holders = this.#holderMap(grant_kind)
-        if (holders) addTo(holders, target_id, user_id)
+        const map = this.#grantMap(grant_kind)
+        // A new set, never the old one changed: other users may share it.
+        map.set(user_id, new Set(map.get(user_id) ?? EMPTY).add(target_id))
         break
       }
       case 'resource_roles': {
@@ -261,9 +313,13 @@ export class EntitlementIndex {
         }
         break
       case 'user_grants': {
-        removeFrom(this.#grantMap(row.grant_kind as string), row.user_id as string, row.target_id as string)
-        const holders = this.#holderMap(row.grant_kind as string)
-        if (holders) removeFrom(holders, row.target_id as string, row.user_id as string)
+        const map = this.#grantMap(row.grant_kind as string)
+        const held = map.get(row.user_id as string)
+        if (!held?.has(row.target_id as string)) break
+        const rest = new Set(held) // other users may share the old set
+        rest.delete(row.target_id as string)
+        if (rest.size > 0) map.set(row.user_id as string, rest)
+        else map.delete(row.user_id as string)
         break
       }
       case 'resource_roles': {
@@ -283,13 +339,7 @@ export class EntitlementIndex {
     }
   }
 
-  #holderMap(kind: string): Map<string, Set<string>> | undefined {
-    if (kind === 'role') return this.roleHolders
-    if (kind === 'resource_role') return this.resourceRoleHolders
-    return undefined
-  }
-
-  #grantMap(kind: string): Map<string, Set<string>> {
+  #grantMap(kind: string): Map<string, ReadonlySet<string>> {
     if (kind === 'role') return this.userRoles
     if (kind === 'permission') return this.userPermissions
     return this.userResourceRoles
@@ -335,9 +385,43 @@ export class EntitlementIndex {
     const cached = this.#effective.get(userId)
     if (cached) return cached
     if (!this.users.has(userId)) return undefined
-    const global = this.#globalOf(userId)
+    const result = this.#sharedOf(userId)
+    this.#effective.set(userId, result)
+    return result
+  }
+
+  /** What users holding `userId`'s grant sets hold: worked out once per combination of sets. */
+  #sharedOf(userId: string): EffectiveEntitlements {
+    const roles = this.userRoles.get(userId) ?? EMPTY
+    const permissions = this.userPermissions.get(userId) ?? EMPTY
+    const resourceRoles = this.userResourceRoles.get(userId) ?? EMPTY
+    let byPermissions = this.#shared.get(roles)
+    if (!byPermissions) {
+      byPermissions = new WeakMap()
+      this.#shared.set(roles, byPermissions)
+    }
+    let byResourceRoles = byPermissions.get(permissions)
+    if (!byResourceRoles) {
+      byResourceRoles = new WeakMap()
+      byPermissions.set(permissions, byResourceRoles)
+    }
+    let result = byResourceRoles.get(resourceRoles)
+    if (!result) {
+      result = this.#entitlementsOf(roles, permissions, resourceRoles)
+      byResourceRoles.set(resourceRoles, result)
+    }
+    return result
+  }
+
+  #entitlementsOf(
+    roles: ReadonlySet<string>,
+    permissions: ReadonlySet<string>,
+    resourceRoles: ReadonlySet<string>,
+  ): EffectiveEntitlements {
+    const global = new Set<string>(permissions)
+    for (const roleId of roles) for (const p of this.permissionsOfRole(roleId)) global.add(p)
     const byResource = new Map<string, Set<string>>()
-    for (const rrId of this.userResourceRoles.get(userId) ?? EMPTY) {
+    for (const rrId of resourceRoles) {
       const rr = this.resourceRoles.get(rrId)
       if (!rr) continue
       let set = byResource.get(rr.resource_id)
@@ -347,9 +431,7 @@ export class EntitlementIndex {
       }
       for (const p of this.permissionsOfRole(rr.role_id)) set.add(p)
     }
-    const result = { global, byResource, texts: new Map<string, string>() }
-    this.#effective.set(userId, result)
-    return result
+    return { global, byResource, texts: new Map<string, string>() }
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { SnapshotLoader } from '../kernel/projections.js'
 import type {
   DeviceRow,
   DeviceStatusRow,
@@ -6,7 +7,7 @@ import type {
   ReplicatedRows,
   RoomRow,
 } from '../store/schema.js'
-import type { Change, Snapshot } from '../store/store.js'
+import type { Change } from '../store/store.js'
 
 type Tbl =
   | 'hm_houses'
@@ -39,13 +40,17 @@ export class HouseModel {
   /** device id -> status name -> row */
   readonly statuses = new Map<string, Map<string, DeviceStatusRow>>()
 
-  static fromSnapshot(snapshot: Snapshot): HouseModel {
+  /** An empty model filling from a streamed snapshot (kernel/projections.ts SnapshotLoader). */
+  static loader(): SnapshotLoader<HouseModel> {
     const model = new HouseModel()
-    for (const tbl of OWN_TABLES) {
-      for (const row of snapshot.rows[tbl as Tbl]) model.#put(tbl as Tbl, row)
+    return {
+      rows: (tbl) =>
+        OWN_TABLES.has(tbl) ? (row) => model.#put(tbl as Tbl, row as ReplicatedRows[Tbl]) : undefined,
+      finish(revision) {
+        model.revision = revision
+        return model
+      },
     }
-    model.revision = snapshot.revision
-    return model
   }
 
   apply(changes: readonly Change[]): void {

@@ -2,17 +2,12 @@ import type { AuditEntry } from '../audit/chain.js'
 import { type Config, defaultConfig } from '../config.js'
 import { CustodianError } from '../errors.js'
 import { createLogger, type Logger } from '../logger.js'
-import {
-  type Change,
-  openStore,
-  type Snapshot,
-  type Store,
-  type WriteOutcome,
-  type WritePlan,
-} from '../store/store.js'
+import type { ReplicatedTable } from '../store/schema.js'
+import type { RowSink } from '../store/snapshot-stream.js'
+import { type Change, openStore, type Store, type WriteOutcome, type WritePlan } from '../store/store.js'
 import { AuditRecorder, type DueChanges } from './audit-recorder.js'
 import type { AuditVerification } from './audit-retention.js'
-import type { Index, Projection, ProjectionKind, ProjectionKinds } from './projections.js'
+import type { Index, Projection, ProjectionKinds, SnapshotLoader } from './projections.js'
 import { type ChangeResult, changeResult, type Plan, writePlan } from './write-plan.js'
 
 export interface NodeOptions {
@@ -24,6 +19,11 @@ export interface NodeOptions {
   clock?: () => number
   /** Follow the change log written by other processes (default true). */
   follow?: boolean
+  /**
+   * Build the Index (default true). A command that reads the store only (the audit log, say) does without:
+   * it then opens at once, whatever the number of users, and reading the Index is an error.
+   */
+  index?: boolean
 }
 
 /** Plans a change for `actor` against the Index caught up under the write lock, at time `now`. */
@@ -37,8 +37,7 @@ export class Kernel {
   readonly config: Config
   readonly log: Logger
   readonly store: Store
-  /** The Index: every registered projection by name (see projections.ts). */
-  readonly projections: Index
+  readonly #index: Index | undefined
   readonly #projections: Projection[]
   readonly #clock: () => number
   readonly #recorder: AuditRecorder
@@ -50,7 +49,7 @@ export class Kernel {
 
   private constructor(
     store: Store,
-    registered: { index: Index; list: Projection[] },
+    registered: { index: Index | undefined; list: Projection[] },
     revision: number,
     config: Config,
     options: NodeOptions,
@@ -58,7 +57,7 @@ export class Kernel {
     this.config = config
     this.log = options.logger ?? createLogger(config.logLevel)
     this.store = store
-    this.projections = registered.index
+    this.#index = registered.index
     this.#projections = registered.list
     this.#revision = revision
     this.#clock = options.clock ?? Date.now
@@ -71,18 +70,32 @@ export class Kernel {
     })
   }
 
-  /** Opens the store and builds every kind of projection from one snapshot; follows the change log unless told not to. */
+  /**
+   * Opens the store and builds every kind of projection from one snapshot, streamed row by row into all of
+   * them at once; follows the change log unless told not to.
+   */
   static async open(options: NodeOptions, kinds: ProjectionKinds): Promise<Kernel> {
     const config = { ...defaultConfig(), ...options.config }
     const store = await openStore(options.db ?? config.db)
-    const snapshot = await store.loadSnapshot()
+    const names = options.index === false ? [] : (Object.keys(kinds) as (keyof Index)[])
+    const loaders = names.map((name) => kinds[name].loader() as SnapshotLoader<Projection>)
+    const revision = await store.streamSnapshot((tbl) => fanOut(loaders, tbl))
     const index: Partial<Index> = {}
-    const names = Object.keys(kinds) as (keyof Index)[]
-    const list = names.map((name) => build(index, name, kinds[name], snapshot))
+    const list = names.map((name, i) =>
+      enter(index, name, (loaders[i] as SnapshotLoader<Projection>).finish(revision)),
+    )
     // Complete: ProjectionKinds has a kind for every member of the Index.
-    const kernel = new Kernel(store, { index: index as Index, list }, snapshot.revision, config, options)
+    const built = options.index === false ? undefined : (index as Index)
+    const kernel = new Kernel(store, { index: built, list }, revision, config, options)
     if (options.follow !== false) await kernel.#follow()
     return kernel
+  }
+
+  /** The Index: every registered projection by name (see projections.ts). */
+  get projections(): Index {
+    // A programming error, not the caller's: the command opened its node with `index: false`.
+    if (!this.#index) throw new Error('this node was opened without its Index (NodeOptions.index)')
+    return this.#index
   }
 
   /** Where third parties and customers reach this server; `serve` fills it in when not configured. */
@@ -230,14 +243,21 @@ export class Kernel {
   }
 }
 
-/** Builds one projection from the snapshot and enters it in the Index under its name. */
-function build<K extends keyof Index>(
-  index: Partial<Index>,
-  name: K,
-  kind: ProjectionKind<K>,
-  snapshot: Snapshot,
-): Projection {
-  const projection = kind.fromSnapshot(snapshot)
-  index[name] = projection
+/** Where the rows of `tbl` go: the one projection that reads them, or every one that does. */
+function fanOut<T extends ReplicatedTable>(
+  loaders: readonly SnapshotLoader<Projection>[],
+  tbl: T,
+): RowSink<T> | undefined {
+  const sinks = loaders.flatMap((loader) => loader.rows(tbl) ?? [])
+  if (sinks.length <= 1) return sinks[0]
+  return (row) => {
+    for (const sink of sinks) sink(row)
+  }
+}
+
+/** Enters a built projection in the Index under its name. */
+function enter<K extends keyof Index>(index: Partial<Index>, name: K, projection: Projection): Projection {
+  // The loader of `name` built it, so it is that member's type.
+  index[name] = projection as Index[K]
   return projection
 }

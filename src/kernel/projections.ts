@@ -1,3 +1,5 @@
+import type { ReplicatedTable } from '../store/schema.js'
+import type { RowSink } from '../store/snapshot-stream.js'
 import type { Change, Snapshot } from '../store/store.js'
 
 /** A view of the change log kept in memory: built from a snapshot, then fed every committed change in order. */
@@ -16,10 +18,29 @@ export interface Projection {
 // biome-ignore lint/suspicious/noEmptyInterface: the domains add its members by declaration merging
 export interface Index {}
 
-/** How the kernel builds a projection from a snapshot: its class, whose static `fromSnapshot` does it. */
+/**
+ * Builds one projection from a snapshot streamed row by row, so that no table is ever held whole: the store
+ * asks `rows` for each table where its rows go (undefined: the projection does not read it), then `finish`
+ * gives the projection, standing at the snapshot's revision.
+ */
+export interface SnapshotLoader<P> {
+  rows<T extends ReplicatedTable>(tbl: T): RowSink<T> | undefined
+  finish(revision: number): P
+}
+
+/** How the kernel builds a projection: its class, whose static `loader` starts an empty one. */
 export interface ProjectionKind<K extends keyof Index> {
-  fromSnapshot(snapshot: Snapshot): Index[K] & Projection
+  loader(): SnapshotLoader<Index[K] & Projection>
 }
 
 /** What a node registers: a kind for every member of the Index, so that none is left out. */
 export type ProjectionKinds = { [K in keyof Index]: ProjectionKind<K> }
+
+/** A projection built from a snapshot already read whole (tests, and tools that hold one). */
+export function fromSnapshot<P>(loader: SnapshotLoader<P>, snapshot: Snapshot): P {
+  for (const tbl of Object.keys(snapshot.rows) as ReplicatedTable[]) {
+    const sink = loader.rows(tbl)
+    if (sink) for (const row of snapshot.rows[tbl]) sink(row as never)
+  }
+  return loader.finish(snapshot.revision)
+}

@@ -1,5 +1,6 @@
 import { type ReplicatedRows, type ReplicatedTable, replicatedTables } from './schema.js'
-import type { Change, Snapshot } from './store.js'
+import type { RowSink } from './snapshot-stream.js'
+import type { Change } from './store.js'
 
 /**
  * Rows of some replicated tables held in memory by key, loaded from a snapshot and kept fresh from the change
@@ -17,10 +18,11 @@ export class RowMaps<T extends ReplicatedTable> {
     return this.#maps.get(tbl) as Map<string, ReplicatedRows[K]>
   }
 
-  load(snapshot: Snapshot): void {
-    for (const [tbl, map] of this.#maps)
-      for (const row of snapshot.rows[tbl]) map.set(keyOf(tbl, row as object), row)
-    this.revision = snapshot.revision
+  /** Where a snapshot's rows of `tbl` go: into its map, when it is one of these tables. */
+  sink<K extends ReplicatedTable>(tbl: K): RowSink<K> | undefined {
+    const map = this.#maps.get(tbl)
+    if (!map) return undefined
+    return (row) => map.set(keyOf(tbl, row), row)
   }
 
   apply(changes: readonly Change[]): void {
@@ -37,10 +39,13 @@ export class RowMaps<T extends ReplicatedTable> {
 }
 
 /** One key per row, as its key columns (a single column: its value). */
-export const keyOf = (tbl: ReplicatedTable, row: object) =>
-  (replicatedTables[tbl] as readonly string[])
-    .map((column) => String((row as Record<string, unknown>)[column]))
-    .join('\u0000')
+export function keyOf(tbl: ReplicatedTable, row: object): string {
+  const columns = replicatedTables[tbl] as readonly string[]
+  const values = row as Record<string, unknown>
+  // Most tables have one key column: no array to build for each row of a snapshot.
+  if (columns.length === 1) return String(values[columns[0] as string])
+  return columns.map((column) => String(values[column])).join('\u0000')
+}
 
 /**
  * A projection that is its rows as they are (kernel/projections.ts): the subclass names its tables and reads
@@ -61,9 +66,17 @@ export abstract class RowProjection<T extends ReplicatedTable> {
     this.rows.apply(changes)
   }
 
-  static fromSnapshot<M extends RowProjection<ReplicatedTable>>(this: new () => M, snapshot: Snapshot): M {
+  /** An empty model filling from a streamed snapshot (kernel/projections.ts SnapshotLoader). */
+  static loader<M extends RowProjection<ReplicatedTable>>(
+    this: new () => M,
+  ): { rows<K extends ReplicatedTable>(tbl: K): RowSink<K> | undefined; finish(revision: number): M } {
     const model = new this()
-    model.rows.load(snapshot)
-    return model
+    return {
+      rows: (tbl) => model.rows.sink(tbl),
+      finish(revision) {
+        model.rows.revision = revision
+        return model
+      },
+    }
   }
 }

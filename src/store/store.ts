@@ -15,6 +15,7 @@ import {
   type ReplicatedTable,
   replicatedTables,
 } from './schema.js'
+import { type SnapshotSinks, streamPostgresSnapshot, streamSqliteSnapshot } from './snapshot-stream.js'
 import { type ThrottleStore, throttleStore } from './throttle-store.js'
 import { type UsageDataStore, usageDataStore } from './usage-data-store.js'
 import { appendAudit, type ChangeRow, changesAfter } from './write-statements.js'
@@ -56,6 +57,11 @@ export interface Store {
   readonly location: string
   /** Every replicated row and the revision they stand at, read in one consistent snapshot. */
   loadSnapshot(): Promise<Snapshot>
+  /**
+   * The same snapshot streamed: each table's rows handed to the sink `sinks` names for it, one at a time
+   * (tables without a sink are not read); resolves to the revision the rows stand at.
+   */
+  streamSnapshot(sinks: SnapshotSinks): Promise<number>
   /** Committed changes after `revision`, oldest first. */
   changesSince(revision: number, limit?: number): Promise<Change[]>
   /**
@@ -169,19 +175,19 @@ class KyselyStore implements Store {
   readonly replay: ReplayStore
 
   async loadSnapshot(): Promise<Snapshot> {
-    let tx = this.#db.transaction().setAccessMode('read only')
-    if (this.kind === 'postgres') tx = tx.setIsolationLevel('repeatable read')
-    return tx.execute(async (trx) => {
-      const head = await trx
-        .selectFrom('changes')
-        .select((eb) => eb.fn.max('revision').as('revision'))
-        .executeTakeFirst()
-      const rows = {} as Record<ReplicatedTable, unknown[]>
-      for (const tbl of Object.keys(replicatedTables) as ReplicatedTable[]) {
-        rows[tbl] = await trx.selectFrom(tbl).selectAll().execute()
-      }
-      return { revision: Number(head?.revision ?? 0), rows } as Snapshot
+    const rows = {} as Record<ReplicatedTable, unknown[]>
+    const revision = await this.streamSnapshot((tbl) => {
+      const list: unknown[] = []
+      rows[tbl] = list
+      return (row) => list.push(row)
     })
+    return { revision, rows } as Snapshot
+  }
+
+  async streamSnapshot(sinks: SnapshotSinks): Promise<number> {
+    return this.kind === 'postgres'
+      ? streamPostgresSnapshot(this.#db, sinks)
+      : streamSqliteSnapshot(this.location, sinks)
   }
 
   async changesSince(revision: number, limit = 10_000): Promise<Change[]> {
