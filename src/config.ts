@@ -100,6 +100,13 @@ export const settings = {
     kind: 'integer',
     help: 'how often a node reads the change log written by other processes (PostgreSQL also uses LISTEN)',
   },
+  maxStaleness: {
+    env: 'CUSTODIAN_MAX_STALENESS',
+    flag: 'max-staleness',
+    default: 5,
+    kind: 'integer',
+    help: 'seconds a node may go without reaching the store before it answers 503 instead of deciding from what it last read',
+  },
   publicUrl: {
     env: 'CUSTODIAN_PUBLIC_URL',
     flag: 'public-url',

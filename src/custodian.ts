@@ -116,6 +116,12 @@ export class Custodian implements Node {
   get revision(): number {
     return this.#kernel.revision
   }
+  get staleness(): number {
+    return this.#kernel.staleness
+  }
+  get fresh(): boolean {
+    return this.#kernel.fresh
+  }
   now(): number {
     return this.#kernel.now()
   }

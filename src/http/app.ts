@@ -24,7 +24,7 @@ import { trustOperations } from '../trust/operations.js'
 import { accountPageRoutes } from '../web/account-pages.js'
 import { nestsDeeperThan, tooDeepMessage } from './json-body.js'
 import { operationRoutes } from './operation-routes.js'
-import { errorHandler, problem, sendProblem } from './problem.js'
+import { errorHandler, problem, RETRY_AFTER_SECONDS, sendProblem } from './problem.js'
 
 /**
  * The HTTP server, assembled: the request rules every route shares, then the route list. Each route says
@@ -80,6 +80,22 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
         ),
       )
     }
+  })
+
+  // Decisions come from this node's Index: once it has not reached the store for maxStaleness, it may be
+  // deciding on what was revoked elsewhere, so it refuses to answer until it has caught up. Health probes and
+  // the API description still answer.
+  app.addHook('onRequest', async (request, reply) => {
+    if (custodian.fresh || request.url.startsWith('/health') || request.url === '/openapi.json') return
+    return sendProblem(
+      reply,
+      problem(
+        'Unavailable',
+        503,
+        `this node has not reached its store for ${Math.round(custodian.staleness / 1000)} s (maxStaleness ${custodian.config.maxStaleness} s), so its answers may be out of date; try again shortly`,
+        { retryAfterSeconds: RETRY_AFTER_SECONDS },
+      ),
+    )
   })
 
   // --- the route list -----------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { type ErrorCode, isCustodianError } from '../errors.js'
+import { isStoreUnavailable } from '../store/unavailable.js'
 
 /**
  * RFC 9457 problem details. `type` is stable per code, so clients can branch on it; `detail` says what was
@@ -49,6 +50,9 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
   return reply.code(body.status).type('application/problem+json').send(body)
 }
 
+/** What a 503 asks a client to wait before trying again. */
+export const RETRY_AFTER_SECONDS = 2
+
 /** Turns anything thrown in a route into a problem; unexpected errors are logged and told apart from bad input. */
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (isCustodianError(error))
@@ -66,6 +70,15 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   }
   if (error.statusCode && error.statusCode < 500) {
     return sendProblem(reply, problem('Validation', error.statusCode, error.message))
+  }
+  if (isStoreUnavailable(error)) {
+    request.log.warn({ err: error }, 'the store is unavailable')
+    return sendProblem(
+      reply,
+      problem('Unavailable', 503, 'the store cannot be reached just now; try again shortly', {
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+      }),
+    )
   }
   request.log.error({ err: error }, 'unexpected error')
   return sendProblem(reply, problem('Internal', 500, 'an unexpected error occurred; it has been logged'))

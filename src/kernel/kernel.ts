@@ -7,6 +7,7 @@ import type { RowSink } from '../store/snapshot-stream.js'
 import { type Change, openStore, type Store, type WriteOutcome, type WritePlan } from '../store/store.js'
 import { AuditRecorder, type DueChanges } from './audit-recorder.js'
 import type { AuditVerification } from './audit-retention.js'
+import { ChangeFollower } from './change-follower.js'
 import type { Index, Projection, ProjectionKinds, SnapshotLoader } from './projections.js'
 import { type ChangeResult, changeResult, type Plan, writePlan } from './write-plan.js'
 
@@ -44,7 +45,9 @@ export class Kernel {
   #revision: number
   #catchingUp: Promise<number> | undefined
   readonly #timers: NodeJS.Timeout[] = []
-  #unsubscribe: (() => Promise<void>) | undefined
+  #follower: ChangeFollower | undefined
+  /** When this node last read or wrote the store successfully (real time, whatever the clock option says). */
+  #lastSyncMs = Date.now()
   #closed = false
 
   private constructor(
@@ -87,7 +90,15 @@ export class Kernel {
     // Complete: ProjectionKinds has a kind for every member of the Index.
     const built = options.index === false ? undefined : (index as Index)
     const kernel = new Kernel(store, { index: built, list }, revision, config, options)
-    if (options.follow !== false) await kernel.#follow()
+    if (options.follow !== false) {
+      kernel.#follower = new ChangeFollower({
+        store,
+        log: kernel.log,
+        pollMs: config.changePollMs,
+        catchUp: () => kernel.catchUp(),
+      })
+      await kernel.#follower.start()
+    }
     return kernel
   }
 
@@ -125,16 +136,17 @@ export class Kernel {
 
   // --- the change feed ---------------------------------------------------------------------------------
 
-  async #follow(): Promise<void> {
-    const poll = () => {
-      this.catchUp().catch((error) =>
-        this.log.warn({ err: error }, 'reading the change log failed; will retry'),
-      )
-    }
-    this.#timers.push(setInterval(poll, this.config.changePollMs).unref())
-    this.#unsubscribe = await this.store.subscribe(poll, (error) =>
-      this.log.warn({ err: error }, 'change notifications lost; polling continues'),
-    )
+  /**
+   * Milliseconds since this node last read or wrote the store: how out of date its Index may be. Always 0 for
+   * a node that does not follow the change log (a CLI command, which reads the store as it opens).
+   */
+  get staleness(): number {
+    return this.#follower ? Math.max(0, Date.now() - this.#lastSyncMs) : 0
+  }
+
+  /** Whether decisions from the Index may be given: its last confirmed sync is within maxStaleness. */
+  get fresh(): boolean {
+    return this.staleness <= this.config.maxStaleness * 1000
   }
 
   /** Runs `task` every `ms` until the node closes; a failure is logged as `what` failed, and retried next time. */
@@ -151,7 +163,10 @@ export class Kernel {
       try {
         for (;;) {
           const changes = await this.store.changesSince(this.#revision)
-          if (changes.length === 0) return this.#revision
+          if (changes.length === 0) {
+            this.#lastSyncMs = Date.now()
+            return this.#revision
+          }
           this.#apply(changes)
         }
       } finally {
@@ -187,6 +202,7 @@ export class Kernel {
       return decide()
     })
     this.#apply(outcome.changes)
+    this.#lastSyncMs = Date.now()
     return outcome
   }
 
@@ -235,7 +251,7 @@ export class Kernel {
     this.#closed = true
     for (const timer of this.#timers) clearInterval(timer)
     this.#recorder.stop()
-    await this.#unsubscribe?.()
+    await this.#follower?.stop()
     await this.flush().catch((error) =>
       this.log.error({ err: error }, 'writing the last audit records failed'),
     )

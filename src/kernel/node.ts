@@ -17,6 +17,8 @@ export interface Node
       | 'projections'
       | 'publicUrl'
       | 'revision'
+      | 'staleness'
+      | 'fresh'
       | 'now'
       | 'audit'
       | 'flush'

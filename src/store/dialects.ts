@@ -123,6 +123,8 @@ export function connect(target: string): Connection {
     // An idle connection that drops (a server restart) must not crash the process: the pool replaces it,
     // and the next query that cannot connect reports the problem.
     pool.on('error', () => {})
+    // So must one that drops while it is checked out between two queries: the query that uses it fails.
+    pool.on('connect', (client) => client.on('error', () => {}))
     const dialect: Dialect = new PostgresDialect({ pool })
     return {
       kind: 'postgres',
@@ -130,6 +132,7 @@ export function connect(target: string): Connection {
       location: redactUrl(target),
       connectListener: async () => {
         const client = new pg.Client({ connectionString: target, types: pgTypes })
+        client.on('error', () => {}) // until the subscriber listens: a failed connect rejects instead
         await client.connect()
         return client
       },

@@ -99,6 +99,8 @@ export interface Store {
   readonly replay: ReplayStore
   /** Calls `listener` when another process announces a new revision (PostgreSQL NOTIFY); else never. */
   subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>>
+  /** One trivial query: resolves when the store answers. */
+  ping(): Promise<void>
   close(): Promise<void>
   /** Where the audit log was last pruned to, if it ever was (see audit-retention-store.ts). */
   auditCheckpoint(): Promise<AuditCheckpoint | undefined>
@@ -386,14 +388,32 @@ class KyselyStore implements Store {
   async subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>> {
     if (!this.#connectListener) return async () => {}
     const client = await this.#connectListener()
+    let ending = false
     client.on('notification', (message) => {
       if (message.channel === NOTIFY_CHANNEL) listener()
     })
-    client.on('error', onError)
-    await client.query(`LISTEN ${NOTIFY_CHANNEL}`)
-    return async () => {
+    // A dropped connection (a database restart) ends the subscription: the caller listens again.
+    client.on('error', (error) => {
+      if (!ending) onError(error)
+    })
+    client.on('end', () => {
+      if (!ending) onError(new Error('the connection listening for changes ended'))
+    })
+    const end = async () => {
+      ending = true
       await client.end().catch(() => {})
     }
+    try {
+      await client.query(`LISTEN ${NOTIFY_CHANNEL}`)
+    } catch (error) {
+      await end()
+      throw error
+    }
+    return end
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.#db)
   }
 
   async close(): Promise<void> {
