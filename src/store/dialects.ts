@@ -24,6 +24,8 @@ export interface Connection {
   location: string
   /** For PostgreSQL: a fresh client for LISTEN. */
   connectListener?: () => Promise<pg.Client>
+  /** For SQLite: the handle under Kysely's connection, for bulk writes with reused statements. */
+  sqlite?: BetterSqlite3.Database
 }
 
 export const isPostgresUrl = (target: string) => /^postgres(ql)?:\/\//i.test(target)
@@ -114,5 +116,6 @@ export function connect(target: string): Connection {
     kind: 'sqlite',
     db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) }),
     location: file,
+    sqlite,
   }
 }

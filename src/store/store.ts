@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { type AuditEntry, type AuditRow, chainAuditEntries, GENESIS_HASH } from '../audit/chain.js'
+import { type BulkOutcome, type BulkPlan, type BulkProgress, bulkWrite } from './bulk-write.js'
 import { connect, type StoreKind } from './dialects.js'
 import { migrateToLatest } from './migrations.js'
 import { insertOutbox, type OutboxMessage, PARKED } from './outbox.js'
@@ -89,6 +90,8 @@ export interface Store {
   /** Calls `listener` when another process announces a new revision (PostgreSQL NOTIFY); else never. */
   subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>>
   close(): Promise<void>
+  /** Many rows of a few tables with their change records and audit records, in one transaction (bulk-write.ts). */
+  bulkWrite<T>(plan: (head: number) => BulkPlan<T>, progress?: BulkProgress): Promise<BulkOutcome<T>>
 }
 
 /** What the OAuth adapter needs of the store (see oauth/adapter.ts). */
@@ -149,12 +152,14 @@ class KyselyStore implements Store {
   readonly location: string
   readonly #db: Kysely<Database>
   readonly #connectListener: (() => Promise<import('pg').Client>) | undefined
+  readonly #connection: ReturnType<typeof connect>
 
   constructor(connection: ReturnType<typeof connect>) {
     this.kind = connection.kind
     this.location = connection.location
     this.#db = connection.db
     this.#connectListener = connection.connectListener
+    this.#connection = connection
     this.usage = usageDataStore(this.#db, this.kind, insertOutbox)
     this.throttle = throttleStore(this.#db, this.kind)
     this.replay = replayStore(this.#db)
@@ -452,6 +457,26 @@ class KyselyStore implements Store {
 
   async close(): Promise<void> {
     await this.#db.destroy()
+  }
+
+  bulkWrite<T>(plan: (head: number) => BulkPlan<T>, progress?: BulkProgress): Promise<BulkOutcome<T>> {
+    const postgres = this.kind === 'postgres'
+    return bulkWrite(
+      {
+        db: this.#db,
+        sqlite: this.#connection.sqlite,
+        lock: async (trx) => {
+          if (postgres) await sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`.execute(trx)
+        },
+        maxRevision: (trx) => this.#maxRevision(trx),
+        appendAudit: (trx, entries) => this.#appendAudit(trx, entries),
+        announce: async (trx, revision) => {
+          if (postgres) await sql`select pg_notify(${NOTIFY_CHANNEL}, ${String(revision)})`.execute(trx)
+        },
+      },
+      plan,
+      progress,
+    )
   }
 }
 

@@ -1,0 +1,168 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import type BetterSqlite3 from 'better-sqlite3'
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely'
+import type { AuditEntry } from '../audit/chain.js'
+import type { Database, ReplicatedRows, ReplicatedTable } from './schema.js'
+import { replicatedTables } from './schema.js'
+
+/**
+ * Bulk writes: many rows of a few replicated tables committed in one transaction, fast, each row also a
+ * change record (consecutive revisions) so other nodes catch up as from any write. The hot inserts bypass
+ * Kysely: one reused prepared statement a table on SQLite, multi-row `unnest` inserts on PostgreSQL.
+ */
+
+/** Rows to put into one table, all with the same columns, produced while they are written. */
+export type BulkRows = {
+  [T in ReplicatedTable]: { tbl: T; count: number; rows: Iterable<ReplicatedRows[T]> }
+}[ReplicatedTable]
+
+export interface BulkPlan<T> {
+  /** Upserted in this order (a row replaces the one with its key), each with its change record. */
+  tables: BulkRows[]
+  audit: AuditEntry[]
+  result: T
+}
+
+export interface BulkOutcome<T> {
+  result: T
+  /** The revision of the first change written (the store's head + 1 if none was). */
+  firstRevision: number
+  /** The store's revision after the write. */
+  revision: number
+}
+
+/** Rows written so far of all the plan's tables, reported every few thousand. */
+export type BulkProgress = (written: number, total: number) => void
+
+/** What the store lends the bulk writer: its connection, and the parts of its write path it shares. */
+export interface BulkWriteHost {
+  db: Kysely<Database>
+  /** The raw SQLite handle Kysely's connection uses; undefined on PostgreSQL. */
+  sqlite: BetterSqlite3.Database | undefined
+  /** Takes the write lock (PostgreSQL's advisory lock; SQLite's is taken at BEGIN IMMEDIATE). */
+  lock(trx: Transaction<Database>): Promise<void>
+  maxRevision(trx: Transaction<Database>): Promise<number>
+  appendAudit(trx: Transaction<Database>, entries: AuditEntry[]): Promise<void>
+  /** Tells other nodes the store moved to `revision`. */
+  announce(trx: Transaction<Database>, revision: number): Promise<void>
+}
+
+// Small enough to keep PostgreSQL's parameter arrays modest, large enough that round trips do not dominate.
+const PG_BATCH = 5_000
+// How often a SQLite write lets the event loop run (progress bars, other requests reading the Index).
+const SQLITE_SLICE = 20_000
+
+/**
+ * Runs `plan` under the write lock with the store's head revision (a caller that planned against an older
+ * one may throw to abort), then writes its rows, their change records and its audit records, all or nothing.
+ */
+export async function bulkWrite<T>(
+  host: BulkWriteHost,
+  plan: (head: number) => BulkPlan<T>,
+  progress?: BulkProgress,
+): Promise<BulkOutcome<T>> {
+  return host.db.transaction().execute(async (trx) => {
+    await host.lock(trx)
+    const head = await host.maxRevision(trx)
+    const { tables, audit, result } = plan(head)
+    const at = new Date().toISOString()
+    const total = tables.reduce((sum, t) => sum + t.count, 0)
+    const write = host.sqlite
+      ? writeSqlite(host.sqlite, tables, head, at, total, progress)
+      : writePostgres(trx, tables, head, at, total, progress)
+    const revision = await write
+    if (audit.length > 0) await host.appendAudit(trx, audit)
+    if (revision > head) await host.announce(trx, revision)
+    return { result, firstRevision: head + 1, revision }
+  })
+}
+
+const upsertClause = (tbl: ReplicatedTable, columns: readonly string[]) => {
+  const keys = replicatedTables[tbl] as readonly string[]
+  const rest = columns.filter((c) => !keys.includes(c))
+  return rest.length === 0
+    ? `on conflict (${keys.join(', ')}) do nothing`
+    : `on conflict (${keys.join(', ')}) do update set ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}`
+}
+
+async function writeSqlite(
+  sqlite: BetterSqlite3.Database,
+  tables: readonly BulkRows[],
+  head: number,
+  at: string,
+  total: number,
+  progress?: BulkProgress,
+): Promise<number> {
+  const change = sqlite.prepare('insert into changes (revision, at, tbl, op, row) values (?, ?, ?, ?, ?)')
+  let revision = head
+  for (const { tbl, rows } of tables) {
+    // The first row names the columns of all of them.
+    const iterator: Iterator<object> = rows[Symbol.iterator]()
+    let next = iterator.next()
+    if (next.done) continue
+    const columns = Object.keys(next.value)
+    const put = sqlite.prepare(
+      `insert into ${tbl} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')}) ${upsertClause(tbl, columns)}`,
+    )
+    for (; !next.done; next = iterator.next()) {
+      put.run(next.value)
+      change.run(++revision, at, tbl, 'put', JSON.stringify(next.value))
+      if ((revision - head) % SQLITE_SLICE === 0) {
+        progress?.(revision - head, total)
+        await yieldToEventLoop()
+      }
+    }
+  }
+  progress?.(revision - head, total)
+  return revision
+}
+
+/** PostgreSQL's type of a column, from a value of it (the entitlement tables hold text and integers). */
+const pgArrayType = (value: unknown) => (typeof value === 'number' ? 'bigint[]' : 'text[]')
+
+async function writePostgres(
+  trx: Transaction<Database>,
+  tables: readonly BulkRows[],
+  head: number,
+  at: string,
+  total: number,
+  progress?: BulkProgress,
+): Promise<number> {
+  let revision = head
+  for (const { tbl, rows } of tables) {
+    const iterator = (rows as Iterable<Record<string, unknown>>)[Symbol.iterator]()
+    let next = iterator.next()
+    if (next.done) continue
+    const first = next.value
+    const columns = Object.keys(first)
+    const types = columns.map((c) => pgArrayType(first[c]))
+    const insert = `insert into ${tbl} (${columns.join(', ')}) select * from unnest(${types.map((t, i) => `$${i + 1}::${t}`).join(', ')}) ${upsertClause(tbl, columns)}`
+    let batch: Record<string, unknown>[] = []
+    const flush = async () => {
+      if (batch.length === 0) return
+      await trx.executeQuery(
+        CompiledQuery.raw(
+          insert,
+          columns.map((c) => batch.map((row) => row[c] ?? null)),
+        ),
+      )
+      const from = revision + 1
+      revision += batch.length
+      await trx.executeQuery(
+        CompiledQuery.raw(
+          `insert into changes (revision, at, tbl, op, row)
+           select r, $2, $3, 'put', j from unnest($1::bigint[], $4::text[]) as t(r, j)`,
+          [batch.map((_, i) => from + i), at, tbl, batch.map((row) => JSON.stringify(row))],
+        ),
+      )
+      batch = []
+      progress?.(revision - head, total)
+    }
+    for (; !next.done; next = iterator.next()) {
+      batch.push(next.value)
+      if (batch.length === PG_BATCH) await flush()
+    }
+    await flush()
+  }
+  return revision
+}
