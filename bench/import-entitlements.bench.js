@@ -136,7 +136,6 @@ function importRun(file, run) {
   const result = spawnSync(
     process.execPath,
     [
-      '--max-old-space-size=8192',
       ...(process.env.PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR}`] : []),
       CLI,
       'import',
