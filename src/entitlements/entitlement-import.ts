@@ -62,6 +62,22 @@ export const knownIn = (index: EntitlementIndex): KnownEntitlements => ({
   hasResourceRole: (id) => index.resourceRoles.has(id),
 })
 
+/**
+ * The tables the checks and the administrator's authorization read. A write of others to these between the
+ * check and the bulk write makes the import check again; others (a token's last use, written back with the
+ * audit records all the time on a busy server) cannot upset it.
+ */
+const CHECKED_TABLES: ReadonlySet<string> = new Set([
+  'permissions',
+  'roles',
+  'role_entitlements',
+  'users',
+  'credentials',
+  'user_grants',
+  'resources',
+  'resource_roles',
+])
+
 class StoreMoved extends Error {}
 
 export async function importEntitlements(
@@ -87,8 +103,9 @@ export async function importEntitlements(
     const since = custodian.revision
     try {
       const outcome = await custodian.store.bulkWrite(
-        (head) => {
-          if (head !== since) throw new StoreMoved()
+        since,
+        (pending) => {
+          if (pending.some((c) => CHECKED_TABLES.has(c.tbl))) throw new StoreMoved()
           const actor = custodian.authorizeAdminAction(token, ACTION)
           const at = new Date(custodian.now()).toISOString()
           return {

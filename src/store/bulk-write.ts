@@ -2,8 +2,9 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type BetterSqlite3 from 'better-sqlite3'
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely'
 import type { AuditEntry } from '../audit/chain.js'
-import type { Database, ReplicatedRows, ReplicatedTable } from './schema.js'
+import type { ChangeRow, Database, ReplicatedRows, ReplicatedTable } from './schema.js'
 import { replicatedTables } from './schema.js'
+import type { Change } from './store.js'
 
 /**
  * Bulk writes: many rows of a few replicated tables committed in one transaction, fast, each row also a
@@ -22,6 +23,9 @@ export interface BulkPlan<T> {
   audit: AuditEntry[]
   result: T
 }
+
+/** Given the changes others committed since the caller's revision, what to write (or a throw: nothing). */
+export type BulkPlanner<T> = (pending: Change[]) => BulkPlan<T>
 
 export interface BulkOutcome<T> {
   result: T
@@ -42,6 +46,8 @@ export interface BulkWriteHost {
   /** Takes the write lock (PostgreSQL's advisory lock; SQLite's is taken at BEGIN IMMEDIATE). */
   lock(trx: Transaction<Database>): Promise<void>
   maxRevision(trx: Transaction<Database>): Promise<number>
+  /** A row of the change log as a Change. */
+  toChange(row: ChangeRow): Change
   appendAudit(trx: Transaction<Database>, entries: AuditEntry[]): Promise<void>
   /** Tells other nodes the store moved to `revision`. */
   announce(trx: Transaction<Database>, revision: number): Promise<void>
@@ -58,18 +64,22 @@ const SQLITE_CACHE = -524_288
 const SQLITE_ROWS = 1_000
 
 /**
- * Runs `plan` under the write lock with the store's head revision (a caller that planned against an older
- * one may throw to abort), then writes its rows, their change records and its audit records, all or nothing.
+ * Runs `plan` under the write lock with the changes others committed since `since` (a caller whose checks they
+ * upset throws to abort), then writes its rows, their change records and its audit records, all or nothing.
  */
 export async function bulkWrite<T>(
   host: BulkWriteHost,
-  plan: (head: number) => BulkPlan<T>,
+  since: number,
+  plan: BulkPlanner<T>,
   progress?: BulkProgress,
 ): Promise<BulkOutcome<T>> {
   return host.db.transaction().execute(async (trx) => {
     await host.lock(trx)
-    const head = await host.maxRevision(trx)
-    const { tables, audit, result } = plan(head)
+    const pending = (
+      await trx.selectFrom('changes').selectAll().where('revision', '>', since).orderBy('revision').execute()
+    ).map(host.toChange)
+    const head = pending.at(-1)?.revision ?? (await host.maxRevision(trx))
+    const { tables, audit, result } = plan(pending)
     const at = new Date().toISOString()
     const total = tables.reduce((sum, t) => sum + t.count, 0)
     const write = host.sqlite

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { type AuditEntry, type AuditRow, chainAuditEntries, GENESIS_HASH } from '../audit/chain.js'
-import { type BulkOutcome, type BulkPlan, type BulkProgress, bulkWrite } from './bulk-write.js'
+import { type BulkOutcome, type BulkPlanner, type BulkProgress, bulkWrite } from './bulk-write.js'
 import { connect, type StoreKind } from './dialects.js'
 import { migrateToLatest } from './migrations.js'
 import { insertOutbox, type OutboxMessage, PARKED } from './outbox.js'
@@ -90,8 +90,8 @@ export interface Store {
   /** Calls `listener` when another process announces a new revision (PostgreSQL NOTIFY); else never. */
   subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>>
   close(): Promise<void>
-  /** Many rows of a few tables with their change records and audit records, in one transaction (bulk-write.ts). */
-  bulkWrite<T>(plan: (head: number) => BulkPlan<T>, progress?: BulkProgress): Promise<BulkOutcome<T>>
+  /** Many rows with their change and audit records, in one transaction under the write lock (bulk-write.ts). */
+  bulkWrite<T>(since: number, plan: BulkPlanner<T>, progress?: BulkProgress): Promise<BulkOutcome<T>>
 }
 
 /** What the OAuth adapter needs of the store (see oauth/adapter.ts). */
@@ -459,7 +459,7 @@ class KyselyStore implements Store {
     await this.#db.destroy()
   }
 
-  bulkWrite<T>(plan: (head: number) => BulkPlan<T>, progress?: BulkProgress): Promise<BulkOutcome<T>> {
+  bulkWrite<T>(since: number, plan: BulkPlanner<T>, progress?: BulkProgress): Promise<BulkOutcome<T>> {
     const postgres = this.kind === 'postgres'
     return bulkWrite(
       {
@@ -469,11 +469,13 @@ class KyselyStore implements Store {
           if (postgres) await sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`.execute(trx)
         },
         maxRevision: (trx) => this.#maxRevision(trx),
+        toChange,
         appendAudit: (trx, entries) => this.#appendAudit(trx, entries),
         announce: async (trx, revision) => {
           if (postgres) await sql`select pg_notify(${NOTIFY_CHANNEL}, ${String(revision)})`.execute(trx)
         },
       },
+      since,
       plan,
       progress,
     )

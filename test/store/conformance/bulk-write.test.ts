@@ -15,8 +15,9 @@ describe.each(backends)('the bulk write path on $name', ({ make }) => {
     const count = 12_345
     const progress: number[] = []
     const outcome = await store.bulkWrite(
-      (head) => {
-        expect(head).toBe(0)
+      0,
+      (pending) => {
+        expect(pending).toEqual([])
         return {
           tables: [
             { tbl: 'roles', count: 1, rows: [{ id: 'reader', name: 'Reader', description: '' }] },
@@ -62,25 +63,37 @@ describe.each(backends)('the bulk write path on $name', ({ make }) => {
   it('replaces rows with the same key, and continues the revisions of ordinary writes', async () => {
     const { store } = fixture
     const head = (await store.loadSnapshot()).revision
-    const written = await store.write(head, () => ({
+    // Written by another node after the bulk writer's revision: handed to its plan.
+    const written = await (await fixture.node()).write(head, () => ({
       changes: [{ tbl: 'users', op: 'put', row: { id: 'solo', name: 'Solo' } }],
       audit: [],
       result: null,
     }))
-    const outcome = await store.bulkWrite(() => ({
-      tables: [
-        {
-          tbl: 'users',
-          count: 2,
-          rows: [
-            { id: 'u0', name: 'Renamed' },
-            { id: 'solo', name: 'Solo 2' },
-          ],
-        },
-      ],
-      audit: [],
-      result: null,
-    }))
+    const seen: unknown[] = []
+    const outcome = await store.bulkWrite(head, (pending) => {
+      seen.push(...pending)
+      return {
+        tables: [
+          {
+            tbl: 'users',
+            count: 2,
+            rows: [
+              { id: 'u0', name: 'Renamed' },
+              { id: 'solo', name: 'Solo 2' },
+            ],
+          },
+        ],
+        audit: [],
+        result: null,
+      }
+    })
+    expect(seen).toEqual([
+      expect.objectContaining({
+        revision: written.revision,
+        tbl: 'users',
+        row: { id: 'solo', name: 'Solo' },
+      }),
+    ])
     expect(outcome.firstRevision).toBe(written.revision + 1)
     expect(outcome.revision).toBe(written.revision + 2)
     const rows = (await store.loadSnapshot()).rows.users
@@ -92,7 +105,7 @@ describe.each(backends)('the bulk write path on $name', ({ make }) => {
     const { store } = fixture
     const before = await store.loadSnapshot()
     await expect(
-      store.bulkWrite(() => {
+      store.bulkWrite(before.revision, () => {
         throw new Error('the store moved')
       }),
     ).rejects.toThrow('the store moved')
@@ -101,7 +114,7 @@ describe.each(backends)('the bulk write path on $name', ({ make }) => {
       throw new Error('a bad row')
     }
     await expect(
-      store.bulkWrite(() => ({
+      store.bulkWrite(before.revision, () => ({
         tables: [{ tbl: 'users', count: 7_001, rows: failing() }],
         audit: [auditEntry('never')],
         result: null,
