@@ -62,22 +62,6 @@ export const knownIn = (index: EntitlementIndex): KnownEntitlements => ({
   hasResourceRole: (id) => index.resourceRoles.has(id),
 })
 
-/**
- * The tables the checks and the administrator's authorization read. A write of others to these between the
- * check and the bulk write makes the import check again; others (a token's last use, written back with the
- * audit records all the time on a busy server) cannot upset it.
- */
-const CHECKED_TABLES: ReadonlySet<string> = new Set([
-  'permissions',
-  'roles',
-  'role_entitlements',
-  'users',
-  'credentials',
-  'user_grants',
-  'resources',
-  'resource_roles',
-])
-
 class StoreMoved extends Error {}
 
 export async function importEntitlements(
@@ -99,13 +83,17 @@ export async function importEntitlements(
   const hashes = await hashAll(clear, (n) => options.progress?.('hashing', n, clear.size))
   const counts = set.counts()
   const summary = `imported ${describe(counts)} from ${source.name}`
+  const written = new Set(set.tables(hashes).map((t) => t.tbl))
   for (let attempt = 1; ; attempt++) {
     const since = custodian.revision
     try {
       const outcome = await custodian.store.bulkWrite(
         since,
         (pending) => {
-          if (pending.some((c) => CHECKED_TABLES.has(c.tbl))) throw new StoreMoved()
+          // Another write to a table the import writes (the tables its checks and the administrator's
+          // authorization read) makes it check again; others, such as a token's last use written back all
+          // the time on a busy server, cannot upset it.
+          if (pending.some((c) => written.has(c.tbl))) throw new StoreMoved()
           const actor = custodian.authorizeAdminAction(token, ACTION)
           const at = new Date(custodian.now()).toISOString()
           return {
