@@ -11,8 +11,8 @@
 // synchronous FULL, a 512 MB page cache), into a fresh store of the same schema, rows generated in memory before timing (no file,
 // no checks, no change log). Target: at least 100 k rows/s for the import.
 
-import { spawnSync } from 'node:child_process'
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -130,10 +130,20 @@ async function baseline() {
   return { rows: rows.length, seconds }
 }
 
-function importRun(file, run) {
+/** The peak resident memory of a running process so far (Linux: VmHWM), in MB; 0 where unknown. */
+function peakMb(pid) {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    return kb ? Math.round(Number(kb) / 1024) : 0
+  } catch {
+    return 0
+  }
+}
+
+async function importRun(file, run) {
   const target = join(dir, `import-${run}.db`)
   const started = performance.now()
-  const result = spawnSync(
+  const child = spawn(
     process.execPath,
     [
       ...(process.env.PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR}`] : []),
@@ -145,15 +155,28 @@ function importRun(file, run) {
       target,
       '--json',
     ],
-    { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'warn' }, maxBuffer: 1 << 24 },
+    { env: { ...process.env, LOG_LEVEL: 'warn' } },
   )
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk
+  })
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk
+  })
+  let peak = 0
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, peakMb(child.pid))
+  }, 200)
+  const status = await new Promise((resolve) => child.on('close', resolve))
+  clearInterval(sampler)
   const seconds = (performance.now() - started) / 1000
-  if (result.status !== 0)
-    throw new Error(`import failed (${result.status}): ${result.stdout}${result.stderr}`)
-  const { rows } = JSON.parse(result.stdout)
+  if (status !== 0) throw new Error(`import failed (${status}): ${stdout}${stderr}`)
+  const { rows } = JSON.parse(stdout)
   rmSync(target, { force: true })
   rmSync(`${target}-wal`, { force: true })
-  return { rows, seconds }
+  return { rows, seconds, peak }
 }
 
 const rate = (r) => Math.round(r.rows / r.seconds)
@@ -170,9 +193,9 @@ try {
   )
   for (let run = 1; run <= RUNS; run++) {
     started = performance.now()
-    const imported = importRun(file, run)
+    const imported = await importRun(file, run)
     console.log(
-      `custodian import entitlements: ${imported.rows} rows in ${imported.seconds.toFixed(2)} s = ${rate(imported)} rows/s; ` +
+      `custodian import entitlements: ${imported.rows} rows in ${imported.seconds.toFixed(2)} s = ${rate(imported)} rows/s, peak RSS ${imported.peak} MB; ` +
         `RATIO ${(rate(imported) / rate(base)).toFixed(3)} of the baseline; target 100000 rows/s ${rate(imported) >= 100_000 ? 'MET' : 'NOT MET'}`,
     )
   }

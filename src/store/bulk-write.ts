@@ -9,7 +9,7 @@ import type { Change } from './store.js'
 /**
  * Bulk writes: many rows of a few replicated tables committed in one transaction, fast, each row also a
  * change record (consecutive revisions) so other nodes catch up as from any write. The hot inserts bypass
- * Kysely: one reused prepared statement a table on SQLite, multi-row `unnest` inserts on PostgreSQL.
+ * Kysely's query building: rows as JSON arrays split by `json_each` on SQLite, `unnest` on PostgreSQL.
  */
 
 /** Rows to put into one table, all with the same columns, produced while they are written. */
