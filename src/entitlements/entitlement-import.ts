@@ -64,6 +64,7 @@ export const knownIn = (index: EntitlementIndex): KnownEntitlements => ({
 
 class StoreMoved extends Error {}
 
+/** Imports a file for an administrator (or in bootstrap mode): every row of it, or, with its problems, none. */
 export async function importEntitlements(
   custodian: Node,
   token: string | undefined,
@@ -111,7 +112,7 @@ export async function importEntitlements(
             result: undefined,
           }
         },
-        (written, total) => options.progress?.('writing', written, total),
+        (done, total) => options.progress?.('writing', done, total),
       )
       if (options.catchUp) await custodian.atLeast(outcome.revision)
       const rows = outcome.revision - outcome.firstRevision + 1
