@@ -4,7 +4,6 @@ import { CompiledQuery, type Kysely, type Transaction } from 'kysely'
 import type { AuditEntry } from '../audit/chain.js'
 import type { ChangeRow, Database, ReplicatedRows, ReplicatedTable } from './schema.js'
 import { replicatedTables } from './schema.js'
-import type { Change } from './store.js'
 
 /**
  * Bulk writes: many rows of a few replicated tables committed in one transaction, fast, each row also a
@@ -24,8 +23,11 @@ export interface BulkPlan<T> {
   result: T
 }
 
-/** Given the changes others committed since the caller's revision, what to write (or a throw: nothing). */
-export type BulkPlanner<T> = (pending: Change[]) => BulkPlan<T>
+/**
+ * Given the changes others committed since the caller's revision, what to write (or a throw: nothing). `C` is
+ * the store's Change, named there (this file imports nothing of store.ts, which imports it).
+ */
+export type BulkPlanner<T, C> = (pending: C[]) => BulkPlan<T>
 
 export interface BulkOutcome<T> {
   result: T
@@ -39,7 +41,7 @@ export interface BulkOutcome<T> {
 export type BulkProgress = (written: number, total: number) => void
 
 /** What the store lends the bulk writer: its connection, and the parts of its write path it shares. */
-export interface BulkWriteHost {
+export interface BulkWriteHost<C> {
   db: Kysely<Database>
   /** The raw SQLite handle Kysely's connection uses; undefined on PostgreSQL. */
   sqlite: BetterSqlite3.Database | undefined
@@ -47,7 +49,7 @@ export interface BulkWriteHost {
   lock(trx: Transaction<Database>): Promise<void>
   maxRevision(trx: Transaction<Database>): Promise<number>
   /** A row of the change log as a Change. */
-  toChange(row: ChangeRow): Change
+  toChange(row: ChangeRow): C
   appendAudit(trx: Transaction<Database>, entries: AuditEntry[]): Promise<void>
   /** Tells other nodes the store moved to `revision`. */
   announce(trx: Transaction<Database>, revision: number): Promise<void>
@@ -67,10 +69,10 @@ const SQLITE_ROWS = 1_000
  * Runs `plan` under the write lock with the changes others committed since `since` (a caller whose checks they
  * upset throws to abort), then writes its rows, their change records and its audit records, all or nothing.
  */
-export async function bulkWrite<T>(
-  host: BulkWriteHost,
+export async function bulkWrite<T, C extends { revision: number }>(
+  host: BulkWriteHost<C>,
   since: number,
-  plan: BulkPlanner<T>,
+  plan: BulkPlanner<T, C>,
   progress?: BulkProgress,
 ): Promise<BulkOutcome<T>> {
   return host.db.transaction().execute(async (trx) => {

@@ -91,7 +91,7 @@ export interface Store {
   subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>>
   close(): Promise<void>
   /** Many rows with their change and audit records, in one transaction under the write lock (bulk-write.ts). */
-  bulkWrite<T>(since: number, plan: BulkPlanner<T>, progress?: BulkProgress): Promise<BulkOutcome<T>>
+  bulkWrite<T>(since: number, plan: BulkPlanner<T, Change>, progress?: BulkProgress): Promise<BulkOutcome<T>>
 }
 
 /** What the OAuth adapter needs of the store (see oauth/adapter.ts). */
@@ -459,7 +459,11 @@ class KyselyStore implements Store {
     await this.#db.destroy()
   }
 
-  bulkWrite<T>(since: number, plan: BulkPlanner<T>, progress?: BulkProgress): Promise<BulkOutcome<T>> {
+  bulkWrite<T>(
+    since: number,
+    plan: BulkPlanner<T, Change>,
+    progress?: BulkProgress,
+  ): Promise<BulkOutcome<T>> {
     const postgres = this.kind === 'postgres'
     return bulkWrite(
       {
