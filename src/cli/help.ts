@@ -17,6 +17,9 @@ usage:
   custodian import greenbutton FILE [--usage-point ID | --map MAP.json]
                                        publish usage data: Green Button XML, or CSV of interval readings
                                        (usage_point,start,duration,value[,cost][,quality]); one transaction
+  custodian import entitlements FILE   permissions, roles, resources, resource roles, users, credentials and
+                                       grants from JSON Lines (or CSV: FILE.csv), all or nothing, with progress;
+                                       exit 1 with FILE:LINE: field: reason (docs/import-entitlements.md)
   custodian catalog load FILE.ttl|URL  catalog entries and licence interpretations (Turtle), all or nothing;
                                        exit 1 with FILE:LINE:COLUMN: reason on a bad document
   custodian catalog export             the catalog and licence interpretations as Turtle

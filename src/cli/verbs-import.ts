@@ -2,11 +2,13 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs'
 import { Presets, SingleBar } from 'cli-progress'
 import type { Config } from '../config.js'
 import { importCustomersCsv } from '../consent/customer-csv-import.js'
+import { formatOfName, type ImportPhase, importEntitlements } from '../entitlements/entitlement-import.js'
 import type { UsagePointMapping } from '../greenbutton/import-usage-data.js'
 import { formatOf, UsageDataService } from '../greenbutton/usage-data-service.js'
 import { type Flags, open, tokenOf, UsageError } from './verb-context.js'
 
-// `custodian import customers|greenbutton`: a file in one transaction, with a progress bar on a terminal.
+// `custodian import customers|greenbutton|entitlements`: a file in one transaction, with a progress bar on a
+// terminal.
 
 /** A progress bar on standard error when it is a terminal; none when the output is kept or piped. */
 const progressBar = (format: string) =>
@@ -19,11 +21,12 @@ export async function importFile(
   file: string | undefined,
   out: NodeJS.WritableStream,
 ) {
-  if (kind !== 'customers' && kind !== 'greenbutton')
-    throw new UsageError('import takes: customers FILE.csv, or greenbutton FILE')
+  if (kind !== 'customers' && kind !== 'greenbutton' && kind !== 'entitlements')
+    throw new UsageError('import takes: customers FILE.csv, greenbutton FILE, or entitlements FILE')
   if (!file || !existsSync(file) || !statSync(file).isFile())
     throw new UsageError(`import file ${file ?? '(none given)'} does not exist`)
   if (kind === 'greenbutton') return importUsageData(config, flags, file, out)
+  if (kind === 'entitlements') return importEntitlementsFile(config, flags, file, out)
   const custodian = await open(config)
   const bar = progressBar('{phase} [{bar}] {percentage}% {value}/{total}')
   let phase = ''
@@ -95,6 +98,53 @@ async function importUsageData(config: Config, flags: Flags, file: string, out: 
       flags.json
         ? `${JSON.stringify(report)}\n`
         : `${report.readings} readings (${report.changedReadings} new or revised) for ${report.usagePoints.join(', ') || 'no usage point'}; ${report.notified} third-party notification(s) queued\n`,
+    )
+    return 0
+  } finally {
+    bar?.stop()
+    await custodian.close()
+  }
+}
+
+/** Users, credentials, roles, resources and grants from JSON Lines or CSV, all or nothing. */
+async function importEntitlementsFile(
+  config: Config,
+  flags: Flags,
+  file: string,
+  out: NodeJS.WritableStream,
+) {
+  const custodian = await open(config)
+  const bar = progressBar('{phase} [{bar}] {percentage}% {value}/{total}')
+  let phase: ImportPhase | undefined
+  try {
+    const outcome = await importEntitlements(
+      custodian,
+      tokenOf(flags),
+      { name: file, format: formatOfName(file), chunks: createReadStream(file, { highWaterMark: 1 << 20 }) },
+      {
+        progress: (now, done, total = statSync(file).size) => {
+          if (!bar) return
+          if (now !== phase) {
+            bar.stop()
+            phase = now
+            bar.start(total, 0, { phase: now.padEnd(8) })
+          }
+          bar.update(done)
+        },
+      },
+    )
+    bar?.stop()
+    if (!outcome.ok) {
+      for (const p of outcome.problems)
+        out.write(`${file}:${p.line}: ${p.field ? `${p.field}: ` : ''}${p.message}\n`)
+      const more = outcome.more > 0 ? ` (${outcome.more} more not shown)` : ''
+      process.stderr.write(`nothing imported: ${outcome.problems.length + outcome.more} problem(s)${more}\n`)
+      return 1
+    }
+    out.write(
+      flags.json
+        ? `${JSON.stringify(outcome.result)}\n`
+        : `${outcome.result.summary}: ${outcome.result.rows} rows (revision ${outcome.result.revision})\n`,
     )
     return 0
   } finally {

@@ -5,6 +5,7 @@ import { ConsentService } from '../consent/consent-service.js'
 import { consentOperations } from '../consent/operations.js'
 import type { Custodian } from '../custodian.js'
 import { type DemoThirdParty, demoThirdPartyRoutes } from '../demo/demo.js'
+import { importRoutes } from '../entitlements/import-routes.js'
 import { entitlementOperations } from '../entitlements/operations.js'
 import { invalid } from '../errors.js'
 import { espiResourceRoutes } from '../greenbutton/espi-routes.js'
@@ -127,6 +128,8 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   // Bearer token, administrators: Green Button files in, the catalog as Turtle in and out.
   await app.register(usageDataRoutes, { custodian })
   await app.register(catalogRoutes, { custodian })
+  // Bearer token, administrators: entitlements in bulk (users, credentials, roles, grants).
+  await app.register(importRoutes, { custodian })
   // iSHARE: POST /delegation needs a bearer token; the certificates that verify its evidence are public.
   await app.register(delegationRoutes, { custodian })
   return app

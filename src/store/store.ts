@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { type AuditEntry, type AuditRow, GENESIS_HASH } from '../audit/chain.js'
 import { type AuditCheckpoint, auditCheckpoint, pruneAudit } from './audit-retention-store.js'
+import { type BulkOutcome, type BulkPlanner, type BulkProgress, bulkWrite } from './bulk-write.js'
 import { connect, type Prepare, type StoreKind } from './dialects.js'
 import { migrateToLatest } from './migrations.js'
 import { type OidcPayloadStore, oidcPayloadStore } from './oidc-payload-store.js'
@@ -110,6 +111,8 @@ export interface Store {
     limit: number,
     now: string,
   ): Promise<{ pruned: number; checkpoint: AuditCheckpoint | undefined }>
+  /** Many rows with their change and audit records, in one transaction under the write lock (bulk-write.ts). */
+  bulkWrite<T>(since: number, plan: BulkPlanner<T, Change>, progress?: BulkProgress): Promise<BulkOutcome<T>>
 }
 
 const NOTIFY_CHANNEL = 'custodian_changes'
@@ -159,6 +162,7 @@ class KyselyStore implements Store {
   readonly #connectListener: (() => Promise<import('pg').Client>) | undefined
   /** SQLite's kept statements, run on the connection the current transaction holds; undefined on PostgreSQL. */
   readonly #prepare: Prepare | undefined
+  readonly #sqlite: ReturnType<typeof connect>['sqlite']
 
   constructor(connection: ReturnType<typeof connect>) {
     this.kind = connection.kind
@@ -167,6 +171,7 @@ class KyselyStore implements Store {
     this.#connectListener = connection.connectListener
     this.#prepare = connection.prepare
     this.usage = usageDataStore(this.#db, this.kind, connection.sqlite)
+    this.#sqlite = connection.sqlite
     this.throttle = throttleStore(this.#db, this.kind)
     this.replay = replayStore(this.#db)
     this.oidc = oidcPayloadStore(this.#db)
@@ -426,6 +431,32 @@ class KyselyStore implements Store {
 
   pruneAudit(before: string, limit: number, now: string) {
     return pruneAudit(this.#db, this.kind, before, limit, now)
+  }
+
+  bulkWrite<T>(
+    since: number,
+    plan: BulkPlanner<T, Change>,
+    progress?: BulkProgress,
+  ): Promise<BulkOutcome<T>> {
+    const postgres = this.kind === 'postgres'
+    return bulkWrite(
+      {
+        db: this.#db,
+        sqlite: this.#sqlite,
+        lock: async (trx) => {
+          if (postgres) await sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`.execute(trx)
+        },
+        maxRevision: (trx) => this.#maxRevision(trx),
+        toChange,
+        appendAudit: (trx, entries) => appendAudit(trx, this.#prepare, entries),
+        announce: async (trx, revision) => {
+          if (postgres) await sql`select pg_notify(${NOTIFY_CHANNEL}, ${String(revision)})`.execute(trx)
+        },
+      },
+      since,
+      plan,
+      progress,
+    )
   }
 }
 
