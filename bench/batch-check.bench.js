@@ -12,13 +12,20 @@
 // Every decision is audited and committed before its answer, one commit a request.
 // Settings: REQUESTS (default 2,000), CONCURRENCY (default 32), QUESTIONS (default 100), PROFILE_DIR.
 
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ASKED, HOUSES, holdings, provisioningScript, ROOMS, runProvisioning, world } from './check-world.js'
+import {
+  ASKED,
+  HOUSES,
+  holdings,
+  provisioningScript,
+  ROOMS,
+  runProvisioning,
+  startChild,
+  world,
+} from './check-world.js'
 import { prng } from './prng.js'
 
 const SEED = 0x13c0ffee
@@ -59,35 +66,6 @@ if (process.argv[2] === '--baseline-server') {
 }
 
 // ---- the benchmark ---------------------------------------------------------------------------------------
-
-function startChild(args, env = {}) {
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.on('data', (chunk) => {
-    output += chunk
-  })
-  child.stderr.on('data', (chunk) => {
-    output += chunk
-  })
-  const url = new Promise((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const match = /serving at (http:\/\/\S+)/.exec(output)
-      if (match) resolve(match[1])
-    })
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)))
-  })
-  return {
-    url,
-    stop: async () => {
-      if (child.exitCode !== null) return
-      child.kill('SIGTERM')
-      await once(child, 'exit')
-    },
-  }
-}
 
 /** Provisions the store in-process through a command script: bootstrap mode, the administrator last. */
 async function provision(db, w) {

@@ -14,14 +14,21 @@
 // Settings: BACKENDS (default "sqlite,postgres"), PG_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 // CONNECTIONS (50), SECONDS (8 a round), ROUNDS (3), PROFILE_DIR (a CPU profile of each Custodian server).
 
-import { execFile, spawn } from 'node:child_process'
-import { once } from 'node:events'
+import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { ASKED, holdings, issueTokens, provisioningScript, runProvisioning, world } from './check-world.js'
+import {
+  ASKED,
+  holdings,
+  issueTokens,
+  provisioningScript,
+  runProvisioning,
+  startChild,
+  world,
+} from './check-world.js'
 import { prng } from './prng.js'
 
 const SEED = 0x13a11
@@ -74,32 +81,6 @@ async function baselineServer(tokensFile) {
 }
 
 // ---- the benchmark ---------------------------------------------------------------------------------------
-
-function startChild(args, env = {}) {
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  const url = new Promise((resolve, reject) => {
-    const seen = (chunk) => {
-      output += chunk
-      const match = /serving at (http:\/\/\S+)/.exec(output)
-      if (match) resolve(match[1])
-    }
-    child.stdout.on('data', seen)
-    child.stderr.on('data', seen)
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)))
-  })
-  return {
-    url,
-    stop: async () => {
-      if (child.exitCode !== null) return
-      child.kill('SIGTERM')
-      await once(child, 'exit')
-    },
-  }
-}
 
 /** Provisions the store in-process: the world through a command script, then one token a user. */
 async function provision(db, w) {

@@ -2,6 +2,8 @@
 // users with a resource role on their house (40% adults), what each user holds, the command script that
 // provisions it, and tokens issued straight into the store (argon2 logins are not what is measured).
 
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { Readable } from 'node:stream'
 import { prng } from './prng.js'
 
@@ -95,4 +97,31 @@ export async function issueTokens(custodian, users) {
     summary: `issued ${issued.length} tokens`,
   }))
   return issued.map(({ token }) => token)
+}
+
+/** Starts a node child process that prints "serving at URL" (custodian serve, a baseline server); its URL and stop. */
+export function startChild(args, env = {}) {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const url = new Promise((resolve, reject) => {
+    const seen = (chunk) => {
+      output += chunk
+      const match = /serving at (http:\/\/\S+)/.exec(output)
+      if (match) resolve(match[1])
+    }
+    child.stdout.on('data', seen)
+    child.stderr.on('data', seen)
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)))
+  })
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      await once(child, 'exit')
+    },
+  }
 }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { CustodianError, tooLarge } from '../errors.js'
 import type { Node } from '../kernel/node.js'
-import { AnyObject } from '../kernel/schemas.js'
+import { AnyObject, FileName } from '../kernel/schemas.js'
 import { bearer, bearerToken } from '../openapi/bearer-auth.js'
 import { ProblemSchema } from '../openapi/route-docs.js'
 import { importEntitlements } from './entitlement-import.js'
@@ -42,13 +42,7 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ custodian: Node }> = asyn
         security: bearer,
         querystring: Type.Object(
           {
-            name: Type.Optional(
-              Type.String({
-                minLength: 1,
-                maxLength: 200,
-                description: 'the file name, for messages and the audit log',
-              }),
-            ),
+            name: Type.Optional(FileName),
           },
           { additionalProperties: false },
         ),

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { Node } from '../kernel/node.js'
-import { AnyObject } from '../kernel/schemas.js'
+import { AnyObject, FileName } from '../kernel/schemas.js'
 import { bearer, bearerToken } from '../openapi/bearer-auth.js'
 import { ProblemSchema } from '../openapi/route-docs.js'
 import { UsageDataService } from './usage-data-service.js'
@@ -28,13 +28,7 @@ export const usageDataRoutes: FastifyPluginAsyncTypebox<{ custodian: Node }> = a
         security: bearer,
         querystring: Type.Object(
           {
-            name: Type.Optional(
-              Type.String({
-                minLength: 1,
-                maxLength: 200,
-                description: 'the file name, for messages and the audit log',
-              }),
-            ),
+            name: Type.Optional(FileName),
             usage_point: Type.Optional(
               Type.String({
                 minLength: 1,

@@ -17,5 +17,11 @@ export const Created = Type.Object({
   summary: Type.String(),
   id: Type.Optional(Type.String()),
 })
+/** The name of an uploaded file, given in the query string: for messages and the audit log. */
+export const FileName = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  description: 'the file name, for messages and the audit log',
+})
 export const Items = Type.Object({ items: Type.Array(Type.Unknown()) })
 export const AnyObject = Type.Object({}, { additionalProperties: true })
