@@ -164,7 +164,9 @@ async function readJsonLines(
     try {
       value = JSON.parse(trimmed)
     } catch (error) {
-      set.problems.add({ line, field: '', message: `not JSON: ${(error as Error).message}` })
+      // Node 22+ adds "(line 1 column N)" of the one-line text parsed: the file's line is given already.
+      const message = (error as Error).message.replace(/ \(line \d+ column \d+\)$/, '')
+      set.problems.add({ line, field: '', message: `not JSON: ${message}` })
       return
     }
     set.add(value, line)
