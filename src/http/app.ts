@@ -102,7 +102,8 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   // --- the route list -----------------------------------------------------------------------------------
   const consent = new ConsentService(custodian)
   const oauth = authorizationServer(custodian)
-  // Unauthenticated: load balancers probe /health (liveness and the revision only); /openapi.json is public.
+  // Unauthenticated: load balancers probe /health, /health/live and /health/ready (status, revision and staleness
+  // only; never where the store is or why it failed); /openapi.json is public.
   await app.register(healthRoutes, { custodian })
   // Bearer token (the hook above), but for the public operations (log in, ...); each operation's permission
   // is checked before it runs.
