@@ -1,9 +1,8 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import * as client from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type EspiEntry, readEspi } from '../../src/greenbutton/espi-reader.js'
 import { ALICE_BODY } from '../support/customers.js'
+import { notifyReceiver } from '../support/notify-receiver.js'
 import { authorizeAsCustomer } from '../support/oauth-customer.js'
 import { call, type RunningServer, startServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
@@ -28,9 +27,7 @@ describe('publishing Green Button data to an authorized third party', () => {
   let server: RunningServer
   let admin: string
   let config: client.Configuration
-  let listener: Server
-  const notifications: string[] = []
-  let refuseNotifications = true
+  let receiver: Awaited<ReturnType<typeof notifyReceiver>>
   const redirectUri = 'https://solar.example/callback'
   const scope = `FB=1_3_4_5_15;IntervalDuration=900;HistoryLength=${30 * DAY}`
   const grants: { token: string; subscription: string; authorization: string }[] = []
@@ -79,23 +76,8 @@ describe('publishing Green Button data to an authorized third party', () => {
   }
 
   beforeAll(async () => {
-    listener = createServer((request, response) => {
-      let body = ''
-      request.on('data', (chunk) => {
-        body += chunk
-      })
-      request.on('end', () => {
-        if (refuseNotifications) {
-          response.writeHead(503).end()
-          notifications.push(`refused ${body}`)
-        } else {
-          notifications.push(body)
-          response.writeHead(200).end()
-        }
-      })
-    })
-    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve))
-    const notifyUri = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/notify`
+    receiver = await notifyReceiver()
+    const notifyUri = receiver.url
     ;({ server, admin } = await startWithAdmin(temp.target, {
       CUSTODIAN_OUTBOX_POLL_MS: '50',
       CUSTODIAN_OUTBOUND_ALLOW: '127.0.0.1',
@@ -124,7 +106,7 @@ describe('publishing Green Button data to an authorized third party', () => {
   })
   afterAll(async () => {
     await server.stop()
-    await new Promise((resolve) => listener.close(resolve))
+    await receiver.close()
     temp.remove()
   })
 
@@ -302,17 +284,17 @@ describe('publishing Green Button data to an authorized third party', () => {
 
   it('notifies the third party with a BatchList, retrying after a failure and across a restart', async () => {
     // Every notification so far was refused; the newest publication's notice is still due.
-    await until('a refused notification', () => notifications.length > 0 || undefined)
-    expect(notifications.every((n) => n.startsWith('refused'))).toBe(true)
+    await until('a refused notification', () => receiver.received.length > 0 || undefined)
+    expect(receiver.received.every((n) => n.startsWith('refused'))).toBe(true)
     await server.stop()
-    refuseNotifications = false
+    receiver.accept()
     server = await startServer(temp.target, {
       CUSTODIAN_OUTBOX_POLL_MS: '50',
       CUSTODIAN_OUTBOUND_ALLOW: '127.0.0.1',
     })
     // Authorization notices (the termination) go to the same listener; the publication's is the one naming data.
     const delivered = await until('a delivered publication notice', () =>
-      notifications.find((n) => !n.startsWith('refused') && n.includes('/Batch/Subscription/')),
+      receiver.received.find((n) => !n.startsWith('refused') && n.includes('/Batch/Subscription/')),
     )
     const [a, b] = grants
     expect(delivered).toContain('<BatchList xmlns="http://naesb.org/espi">')

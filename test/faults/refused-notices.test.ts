@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import * as client from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ALICE_BODY } from '../support/customers.js'
+import { notifyReceiver } from '../support/notify-receiver.js'
 import { authorizeAsCustomer } from '../support/oauth-customer.js'
 import { call, type RunningServer, startServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
@@ -24,28 +23,10 @@ describe('publication notices to a receiver that refuses, then accepts', () => {
   const temp = tempSqlite()
   let server: RunningServer
   let admin: string
-  let listener: Server
-  let refusing = true
-  const received: string[] = []
-  let refused = 0
+  let receiver: Awaited<ReturnType<typeof notifyReceiver>>
 
   beforeAll(async () => {
-    listener = createServer((request, response) => {
-      let body = ''
-      request.on('data', (chunk) => {
-        body += chunk
-      })
-      request.on('end', () => {
-        if (refusing) {
-          refused += 1
-          response.writeHead(503).end()
-        } else {
-          received.push(body)
-          response.writeHead(200).end()
-        }
-      })
-    })
-    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve))
+    receiver = await notifyReceiver()
     ;({ server, admin } = await startWithAdmin(temp.target, ENV))
     await call(server.url, 'POST', '/v1/customers', { token: admin, body: ALICE_BODY })
     for (const id of METERS)
@@ -59,7 +40,7 @@ describe('publication notices to a receiver that refuses, then accepts', () => {
       body: {
         name: 'Solar Savings',
         redirect_uris: [redirectUri],
-        notify_uri: `http://127.0.0.1:${(listener.address() as AddressInfo).port}/notify`,
+        notify_uri: receiver.url,
         scope: `FB=1_3_4_5_15;IntervalDuration=900;HistoryLength=${400 * DAY}`,
       },
     })
@@ -81,7 +62,7 @@ describe('publication notices to a receiver that refuses, then accepts', () => {
   })
   afterAll(async () => {
     await server.stop()
-    await new Promise((resolve) => listener.close(resolve))
+    await receiver.close()
     temp.remove()
   })
 
@@ -95,13 +76,13 @@ describe('publication notices to a receiver that refuses, then accepts', () => {
       })
       expect(response.status).toBe(200)
     }
-    await until('a refused notification', () => refused > 0)
+    await until('a refused notification', () => receiver.received.length > 0)
     await server.stop()
-    refusing = false
+    receiver.accept()
     server = await startServer(temp.target, ENV)
 
     const notice = await until('a delivered publication notice', () =>
-      received.find((body) => body.includes('/Batch/Subscription/')),
+      receiver.received.find((body) => !body.startsWith('refused') && body.includes('/Batch/Subscription/')),
     )
     const usagePoints = new Set(
       [...notice.matchAll(/<resources>[^<]*\/UsagePoint\/([^<]+)<\/resources>/g)].map((m) => m[1]),
