@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import { sql, type Transaction } from 'kysely'
+import type { Prepare } from './dialects.js'
 import type { Database } from './schema.js'
 
 /** One interval reading as a file gives it. Times in epoch seconds, as ESPI writes them. */
@@ -42,10 +43,11 @@ const REVISE = (differs: string) => `on conflict (meter_reading_id, start) do up
 const SQLITE_BATCH = 32
 
 /**
- * On the SQLite database Kysely's transaction runs on (one connection: these statements are inside it).
- * Prepared when the import starts; better-sqlite3 runs them synchronously.
+ * On the SQLite database Kysely's transaction runs on (one connection: these statements are inside it),
+ * through the connection's kept statements, so that each import reuses those of the last; better-sqlite3 runs
+ * them synchronously.
  */
-export function sqliteReadings(db: BetterSqlite3.Database): ReadingsWriter {
+export function sqliteReadings(prepare: Prepare): ReadingsWriter {
   // One statement per row count, prepared on first use: full batches use SQLITE_BATCH rows, a block's
   // remainder the statement of its size (a day of 15-minute readings is 96: three full batches).
   const statements = new Map<number, BetterSqlite3.Statement>()
@@ -53,16 +55,16 @@ export function sqliteReadings(db: BetterSqlite3.Database): ReadingsWriter {
     let statement = statements.get(rows)
     if (!statement) {
       const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')
-      statement = db.prepare(`insert into gb_readings (${COLUMNS}) values ${values} ${REVISE('is not')}`)
+      statement = prepare(`insert into gb_readings (${COLUMNS}) values ${values} ${REVISE('is not')}`)
       statements.set(rows, statement)
     }
     return statement
   }
-  const newBlock = db.prepare(
+  const newBlock = prepare(
     `insert into gb_blocks (meter_reading_id, start, duration, published, updated) values (?, ?, ?, ?, ?)
      on conflict (meter_reading_id, start) do nothing`,
   )
-  const changedBlock = db.prepare(
+  const changedBlock = prepare(
     `insert into gb_blocks (meter_reading_id, start, duration, published, updated) values (?, ?, ?, ?, ?)
      on conflict (meter_reading_id, start) do update set
        duration = max(gb_blocks.duration, excluded.duration), updated = excluded.updated`,

@@ -170,7 +170,7 @@ class KyselyStore implements Store {
     this.#db = connection.db
     this.#connectListener = connection.connectListener
     this.#prepare = connection.prepare
-    this.usage = usageDataStore(this.#db, this.kind, connection.sqlite)
+    this.usage = usageDataStore(this.#db, this.kind, connection.prepare)
     this.#sqlite = connection.sqlite
     this.throttle = throttleStore(this.#db, this.kind)
     this.replay = replayStore(this.#db)

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import type BetterSqlite3 from 'better-sqlite3'
 import { type Kysely, type SqlBool, sql, type Transaction } from 'kysely'
-import type { StoreKind } from './dialects.js'
+import type { Prepare, StoreKind } from './dialects.js'
 import { type OutboxMessage, supersedeInto } from './outbox.js'
 import { postgresReadings, type ReadingsWriter, sqliteReadings } from './readings-writer.js'
 import type { Database, GbBlockRow, GbReadingRow, GbResourceRow } from './schema.js'
@@ -73,8 +72,8 @@ export interface UsageDataStore {
 export function usageDataStore(
   db: Kysely<Database>,
   kind: StoreKind,
-  /** The SQLite database under `db`, when it is one: readings are written with statements prepared on it. */
-  sqlite?: BetterSqlite3.Database,
+  /** For SQLite, the connection's kept statements: readings are written with them. */
+  prepare?: Prepare,
 ): UsageDataStore {
   // A null-safe "differs": a cost may be missing on either side.
   const differs = kind === 'postgres' ? sql.raw('is distinct from') : sql.raw('is not')
@@ -155,7 +154,7 @@ export function usageDataStore(
     importing: (work) =>
       db
         .transaction()
-        .execute((trx) => work(writer(trx, sqlite ? sqliteReadings(sqlite) : postgresReadings(trx)))),
+        .execute((trx) => work(writer(trx, prepare ? sqliteReadings(prepare) : postgresReadings(trx)))),
 
     resource: (id) => db.selectFrom('gb_resources').selectAll().where('id', '=', id).executeTakeFirst(),
 
