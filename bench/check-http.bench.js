@@ -24,6 +24,7 @@ import {
   ASKED,
   holdings,
   issueTokens,
+  postgresDatabase,
   provisioningScript,
   runProvisioning,
   startChild,
@@ -155,27 +156,6 @@ async function post(url, token, body) {
   return { status: response.status, body: await response.json() }
 }
 
-/** A fresh PostgreSQL database for one run, and how to drop it. */
-async function postgresDatabase() {
-  const { default: pg } = await import('pg')
-  const name = `custodian_bench_${process.pid}`
-  const admin = new pg.Client({ connectionString: PG_URL })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  await admin.end()
-  const url = new URL(PG_URL)
-  url.pathname = `/${name}`
-  return {
-    db: url.toString(),
-    drop: async () => {
-      const again = new pg.Client({ connectionString: PG_URL })
-      await again.connect()
-      await again.query(`drop database if exists ${name} with (force)`)
-      await again.end()
-    },
-  }
-}
-
 async function auditHead(db) {
   const { openStore } = await import('../dist/store/store.js')
   const store = await openStore(db)
@@ -189,7 +169,7 @@ async function auditHead(db) {
 async function benchBackend(backend, dir, w, held) {
   const target =
     backend === 'postgres'
-      ? await postgresDatabase()
+      ? await postgresDatabase(PG_URL, `custodian_bench_${process.pid}`)
       : { db: join(dir, `custodian-${backend}.db`), drop: async () => {} }
   const servers = []
   try {

@@ -99,7 +99,7 @@ export async function issueTokens(custodian, users) {
   return issued.map(({ token }) => token)
 }
 
-/** Starts a node child process that prints "serving at URL" (custodian serve, a baseline server); its URL and stop. */
+/** Starts a node child process that prints "serving at URL" (custodian serve, a baseline server); its URL, output and stop. */
 export function startChild(args, env = {}) {
   const child = spawn(process.execPath, args, {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
@@ -118,10 +118,31 @@ export function startChild(args, env = {}) {
   })
   return {
     url,
+    output: () => output,
     stop: async () => {
       if (child.exitCode !== null) return
       child.kill('SIGTERM')
       await once(child, 'exit')
+    },
+  }
+}
+
+/** A fresh PostgreSQL database `name` on the server at `serverUrl` for one run, and how to drop it. */
+export async function postgresDatabase(serverUrl, name) {
+  const { default: pg } = await import('pg')
+  const admin = new pg.Client({ connectionString: serverUrl })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  await admin.end()
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  return {
+    db: url.toString(),
+    drop: async () => {
+      const again = new pg.Client({ connectionString: serverUrl })
+      await again.connect()
+      await again.query(`drop database if exists ${name} with (force)`)
+      await again.end()
     },
   }
 }

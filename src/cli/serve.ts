@@ -49,7 +49,11 @@ export async function serve(config: Config, out: NodeJS.WritableStream, demo = f
     process.once('SIGTERM', stop)
   })
   await outbox.stop()
-  await app.close()
+  const closing = app.close()
+  // A keep-alive connection whose request finished after the close began would otherwise hold it open until
+  // its keep-alive timeout: close each as soon as it is idle.
+  const idle = setInterval(() => app.server.closeIdleConnections(), 100)
+  await closing.finally(() => clearInterval(idle))
   await custodian.close()
   return 0
 }

@@ -3,7 +3,8 @@ import { parse as parseCsv } from 'csv-parse'
 import type { OutboxMessage } from '../store/outbox.js'
 import type { ReadingInput } from '../store/readings-writer.js'
 import type { ServiceKind } from '../store/schema.js'
-import type { UsageDataStore, UsageWriter } from '../store/usage-data-store.js'
+import type { UsageWriter } from '../store/staged-import.js'
+import type { UsageDataStore } from '../store/usage-data-store.js'
 import {
   type EspiEntry,
   EspiReadError,
@@ -59,14 +60,12 @@ const NOT_DATA = new Set(['Authorization', 'ApplicationInformation', 'Subscripti
 
 /**
  * The part of an import common to XML and CSV: resolving the file's usage points, making sure each has a
- * UsagePoint resource, and the notifications at the end. Everything goes through one transaction's writer.
+ * UsagePoint resource, and the notifications at the end. Everything goes through the import's writer.
  */
 class Publication {
   readonly usagePoints = new Map<string, string>()
   readonly warnings: Warning[] = []
   readings = 0
-  changedReadings = 0
-  changed = false
 
   constructor(
     readonly context: ImportContext,
@@ -94,15 +93,12 @@ class Publication {
         true,
       )
       this.usagePoints.set(id, put.id)
-      this.changed ||= put.changed
     }
     return id
   }
 
   async resource(...args: Parameters<UsageWriter['putResource']>): Promise<string> {
-    const put = await this.writer.putResource(...args)
-    this.changed ||= put.changed
-    return put.id
+    return (await this.writer.putResource(...args)).id
   }
 
   async readingsOf(
@@ -110,36 +106,31 @@ class Publication {
     block: { start: number; duration: number },
     readings: readonly ReadingInput[],
   ): Promise<void> {
-    const changed = await this.writer.putReadings(meterReadingId, readings, this.context.at)
-    await this.writer.putBlock(meterReadingId, block, changed > 0, this.context.at)
+    await this.writer.putBlock(meterReadingId, block, readings)
     this.readings += readings.length
-    this.changedReadings += changed
-    this.changed ||= changed > 0
-  }
-
-  async finish(entries: number): Promise<ImportReport> {
-    const messages = this.changed ? this.context.notices(this.usagePoints) : []
-    await this.writer.notify(messages, this.context.at)
-    return {
-      entries,
-      readings: this.readings,
-      changedReadings: this.changedReadings,
-      usagePoints: [...this.usagePoints.keys()],
-      warnings: this.warnings,
-      notified: messages.length,
-    }
   }
 }
 
-/** One import, in one transaction: `publish` files the document's entries and answers how many it read. */
-function publishing(
+/** One import, all or nothing: `publish` files the document's entries and answers how many it read. */
+async function publishing(
   context: ImportContext,
   publish: (publication: Publication, writer: UsageWriter) => Promise<number>,
 ): Promise<ImportReport> {
-  return context.store.importing(async (writer) => {
+  const { result, changedReadings, notified } = await context.store.importing(context.at, async (writer) => {
     const publication = new Publication(context, writer)
-    return publication.finish(await publish(publication, writer))
+    const entries = await publish(publication, writer)
+    writer.notify(context.notices(publication.usagePoints))
+    return { publication, entries }
   })
+  const { publication, entries } = result
+  return {
+    entries,
+    readings: publication.readings,
+    changedReadings,
+    usagePoints: [...publication.usagePoints.keys()],
+    warnings: publication.warnings,
+    notified,
+  }
 }
 
 /** Passes chunks through, telling `progress` how many bytes went by. */
@@ -159,7 +150,7 @@ interface Shared {
 }
 
 /**
- * Imports a Green Button (ESPI Atom) document in one transaction, reading it as a stream. Refusals carry
+ * Imports a Green Button (ESPI Atom) document, all or nothing, reading it as a stream. Refusals carry
  * the position and reason; a refused file leaves nothing behind.
  */
 export function importGreenButtonXml(
@@ -324,7 +315,7 @@ const CSV_COLUMNS = ['usage_point', 'start', 'duration', 'value'] as const
 /**
  * Imports a CSV of interval readings, one per row: `usage_point,start,duration,value[,cost][,quality]`, with
  * `start` in ISO 8601 or epoch seconds. Readings are filed by usage point and interval length into daily
- * IntervalBlocks (UTC). One transaction; refusals name the line and column.
+ * IntervalBlocks (UTC). All or nothing; refusals name the line and column.
  */
 export function importIntervalCsv(
   context: ImportContext,

@@ -415,6 +415,35 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '0014_staged_imports': {
+    async up(db: Kysely<unknown>) {
+      // A Green Button import stages its readings here in short transactions, then publishes them
+      // (staged-import.ts): the store is never held for the whole file.
+      await db.schema
+        .createTable('gb_imports')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('heartbeat', 'bigint', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('committed', 'bigint')
+        .addColumn('resources_changed', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('changed_readings', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('notices', 'text')
+        .execute()
+      await db.schema
+        .createTable('gb_staged_blocks')
+        .addColumn('import_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('meter_reading_id', 'text', (c) => c.notNull())
+        .addColumn('start', 'bigint', (c) => c.notNull())
+        .addColumn('duration', 'bigint', (c) => c.notNull())
+        .addColumn('readings', 'text')
+        .addColumn('changed', 'integer')
+        .addPrimaryKeyConstraint('gb_staged_blocks_pk', ['import_id', 'seq'])
+        .execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

@@ -20,8 +20,14 @@ export interface OutboxMessage {
 /** When a message that will not be sent again is due: never. */
 export const PARKED = '9999-12-31T00:00:00.000Z'
 
-/** A new message's row, due at `at`. */
-const outboxRow = (m: OutboxMessage, at: string) => ({
+/**
+ * When a message queued by an import that is still being published is due: not before the import's data can
+ * be fetched (releaseHeld). Unlike a parked one, a newer notice still absorbs it.
+ */
+export const HELD = '9999-12-30T00:00:00.000Z'
+
+/** A new message's row, made at `at` and due at `due`. */
+const outboxRow = (m: OutboxMessage, at: string, due = at) => ({
   id: randomUUID(),
   channel: m.channel,
   target: m.target,
@@ -29,7 +35,7 @@ const outboxRow = (m: OutboxMessage, at: string) => ({
   body: m.body,
   content_type: m.contentType,
   attempts: 0,
-  next_attempt_at: at,
+  next_attempt_at: due,
   leased_until: null,
   delivered_at: null,
   last_error: null,
@@ -57,9 +63,18 @@ export async function insertOutbox(
  * their attempts kept. So a notice is retried until delivered or until a newer one carries its news; it is
  * never replaced by one that names less. Messages without `merge` are queued as they are.
  */
-export async function supersedeInto(trx: Transaction<Database>, message: OutboxMessage, at: string) {
+export async function supersedeInto(
+  trx: Transaction<Database>,
+  message: OutboxMessage,
+  at: string,
+  due = at,
+): Promise<string> {
   const { merge } = message
-  if (!merge) return insertOutbox(trx, [message], at)
+  if (!merge) {
+    const row = outboxRow(message, at, due)
+    await trx.insertInto('outbox').values(row).execute()
+    return row.id
+  }
   const older = await trx
     .selectFrom('outbox')
     .select(['id', 'topics'])
@@ -74,9 +89,9 @@ export async function supersedeInto(trx: Transaction<Database>, message: OutboxM
     .execute()
   const named = older.flatMap((row) => JSON.parse(row.topics as string) as string[])
   const topics = [...new Set([...named, ...merge.topics])]
-  const row = outboxRow({ ...message, body: merge.compose(topics), merge: { ...merge, topics } }, at)
+  const row = outboxRow({ ...message, body: merge.compose(topics), merge: { ...merge, topics } }, at, due)
   await trx.insertInto('outbox').values(row).execute()
-  if (older.length === 0) return
+  if (older.length === 0) return row.id
   await trx
     .updateTable('outbox')
     .set({ superseded_by: row.id, next_attempt_at: PARKED })
@@ -85,5 +100,17 @@ export async function supersedeInto(trx: Transaction<Database>, message: OutboxM
       'in',
       older.map((o) => o.id),
     )
+    .execute()
+  return row.id
+}
+
+/** Makes the held messages `ids` due at `now` (those a newer notice absorbed meanwhile stay parked). */
+export async function releaseHeld(trx: Transaction<Database>, ids: readonly string[], now: string) {
+  if (ids.length === 0) return
+  await trx
+    .updateTable('outbox')
+    .set({ next_attempt_at: now })
+    .where('id', 'in', ids)
+    .where('next_attempt_at', '=', HELD)
     .execute()
 }

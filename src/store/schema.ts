@@ -370,6 +370,35 @@ export interface GbReadingRow {
   updated: number
 }
 
+/** A Green Button import in progress (staged-import.ts). Times are epoch milliseconds. */
+export interface GbImportRow {
+  id: string
+  /** The process writing it (`host:pid`), so that another can tell when it died. */
+  owner: string
+  /** `staging`: nothing of it is published, a crash drops it; `publishing`: committed, a crash resumes it. */
+  state: 'staging' | 'publishing'
+  heartbeat: number
+  /** The publication time its rows get. */
+  at: number
+  /** When it was committed: imports publish in this order. */
+  committed: number | null
+  resources_changed: number
+  changed_readings: number
+  /** The notices (OutboxMessage[], JSON) it sends once published, if it changed anything. */
+  notices: string | null
+}
+
+/** One staged IntervalBlock with its readings (JSON) until they are published; `changed` once they are. */
+export interface GbStagedBlockRow {
+  import_id: string
+  seq: number
+  meter_reading_id: string
+  start: number
+  duration: number
+  readings: string | null
+  changed: number | null
+}
+
 export interface MetaRow {
   key: string
   value: string
@@ -460,5 +489,7 @@ export interface Database extends ReplicatedRows {
   gb_resources: GbResourceRow
   gb_blocks: GbBlockRow
   gb_readings: GbReadingRow
+  gb_imports: GbImportRow
+  gb_staged_blocks: GbStagedBlockRow
   evidence_replay: EvidenceReplayRow
 }

@@ -469,5 +469,8 @@ export async function openStore(target: string): Promise<Store> {
     await connection.db.destroy()
     throw error
   }
-  return new KyselyStore(connection)
+  const store = new KyselyStore(connection)
+  // An import whose process died is finished (if it had committed) or dropped (if not) by the next to open.
+  await store.usage.recoverImports()
+  return store
 }

@@ -13,6 +13,10 @@ const meterReading = (content = '<MeterReading/>') => ({
   title: 'Meter',
   content,
 })
+const block = (readings: ReturnType<typeof quarter>[]) => ({
+  start: readings[0]?.start ?? DAY,
+  duration: readings.length * 900,
+})
 const quarter = (i: number, value: number, cost: number | null = null) => ({
   start: DAY + i * 900,
   duration: 900,
@@ -44,10 +48,15 @@ const everything = async (store: Store, meterReadingId: string) => ({
 describe.each(backends)('the Green Button usage data store on $name', ({ make }) => {
   const fixture = storeFixture(make)
   let id = ''
+  const put = (at: number, content?: string, placeholder?: boolean) =>
+    fixture.store.usage.importing(at, (w) => w.putResource(meterReading(content), at, placeholder))
+  const readings = async (at: number, list: ReturnType<typeof quarter>[], meterReadingId = id) =>
+    (await fixture.store.usage.importing(at, (w) => w.putBlock(meterReadingId, block(list), list)))
+      .changedReadings
 
   it('adds a resource, revises it only when it changed, and keeps its place for a placeholder', async () => {
     const { store } = fixture
-    const added = await store.usage.importing((w) => w.putResource(meterReading(), T1))
+    const added = (await put(T1)).result
     id = added.id
     expect(added.changed).toBe(true)
     const row = {
@@ -63,19 +72,10 @@ describe.each(backends)('the Green Button usage data store on $name', ({ make })
       updated: T1,
     }
     expect(await store.usage.resource(id)).toEqual(row)
-    expect(await store.usage.importing((w) => w.putResource(meterReading(), T2))).toEqual({
-      id,
-      changed: false,
-    })
-    expect(
-      await store.usage.importing((w) =>
-        w.putResource(meterReading('<MeterReading>x</MeterReading>'), T2, true),
-      ),
-    ).toEqual({ id, changed: false })
+    expect((await put(T2)).result).toEqual({ id, changed: false })
+    expect((await put(T2, '<MeterReading>x</MeterReading>', true)).result).toEqual({ id, changed: false })
     expect(await store.usage.resource(id)).toEqual(row)
-    expect(
-      await store.usage.importing((w) => w.putResource(meterReading('<MeterReading>2</MeterReading>'), T2)),
-    ).toEqual({ id, changed: true })
+    expect((await put(T2, '<MeterReading>2</MeterReading>')).result).toEqual({ id, changed: true })
     expect(await store.usage.resource(id)).toEqual({
       ...row,
       content: '<MeterReading>2</MeterReading>',
@@ -86,15 +86,17 @@ describe.each(backends)('the Green Button usage data store on $name', ({ make })
 
   it('links a resource, moving `updated` only when the link changed', async () => {
     const { store } = fixture
-    await store.usage.importing((w) => w.linkResource(id, 'rt1', 900, T3))
+    const link = (at: number, length: number | null) =>
+      store.usage.importing(at, (w) => w.linkResource(id, 'rt1', length, at))
+    await link(T3, 900)
     expect(await store.usage.resource(id)).toMatchObject({
       link_id: 'rt1',
       interval_length: 900,
       updated: T3,
     })
-    await store.usage.importing((w) => w.linkResource(id, 'rt1', 900, T3 + 1))
+    await link(T3 + 1, 900)
     expect((await store.usage.resource(id))?.updated).toBe(T3)
-    await store.usage.importing((w) => w.linkResource(id, 'rt1', null, T3 + 2))
+    await link(T3 + 2, null)
     expect(await store.usage.resource(id)).toMatchObject({
       link_id: 'rt1',
       interval_length: null,
@@ -104,13 +106,13 @@ describe.each(backends)('the Green Button usage data store on $name', ({ make })
 
   it('lists the resources of usage points in publication order', async () => {
     const { store } = fixture
-    const other = await store.usage.importing((w) =>
+    const other = await store.usage.importing(T1 - 1, (w) =>
       w.putResource(
         { ...meterReading(), usagePointId: 'up2', kind: 'UsagePoint', source: 'UsagePoint' },
         T1 - 1,
       ),
     )
-    expect((await store.usage.resources(['up1', 'up2'])).map((r) => r.id)).toEqual([other.id, id])
+    expect((await store.usage.resources(['up1', 'up2'])).map((r) => r.id)).toEqual([other.result.id, id])
     expect((await store.usage.resources(['up1'])).map((r) => r.id)).toEqual([id])
     expect(await store.usage.resources([])).toEqual([])
   })
@@ -118,10 +120,10 @@ describe.each(backends)('the Green Button usage data store on $name', ({ make })
   it('adds readings, revises those at the same start, and counts only what was new or changed', async () => {
     const { store } = fixture
     const four = [quarter(0, 10), quarter(1, 11, 5), quarter(2, 12), quarter(3, 13)]
-    expect(await store.usage.importing((w) => w.putReadings(id, four, T1))).toBe(4)
-    expect(await store.usage.importing((w) => w.putReadings(id, four, T2))).toBe(0)
+    expect(await readings(T1, four)).toBe(4)
+    expect(await readings(T2, four)).toBe(0)
     const revised = [quarter(0, 10), quarter(1, 11, null), quarter(2, 20), quarter(3, 13)]
-    expect(await store.usage.importing((w) => w.putReadings(id, revised, T3))).toBe(2)
+    expect(await readings(T3, revised)).toBe(2)
     expect(await store.usage.readings(id, DAY, DAY + 3600, 10)).toEqual([
       { start: DAY, duration: 900, value: 10, cost: null, qualities: '' },
       { start: DAY + 900, duration: 900, value: 11, cost: null, qualities: '8' },
@@ -135,34 +137,47 @@ describe.each(backends)('the Green Button usage data store on $name', ({ make })
     expect((await store.usage.readings(id, DAY, DAY + 3600, 1)).map((r) => r.start)).toEqual([DAY])
   })
 
-  it('writes readings in batches larger than one statement takes, counting revisions across them', async () => {
+  it('writes readings in batches larger than one transaction takes, counting revisions across them', async () => {
     const { store } = fixture
-    // More than one PostgreSQL round trip (5,000 readings) takes.
-    const months = Array.from({ length: 12_000 }, (_, i) => quarter(100 + i, i))
-    expect(await store.usage.importing((w) => w.putReadings(id, months, T1))).toBe(12_000)
+    // More than one staging transaction (20,000 readings) and one PostgreSQL round trip (5,000) take.
+    const months = Array.from({ length: 24_000 }, (_, i) => quarter(100 + i, i))
+    const days = (list: typeof months) => (w: Parameters<Parameters<typeof store.usage.importing>[1]>[0]) =>
+      Promise.all(
+        Array.from({ length: list.length / 96 }, (_, d) => {
+          const day = list.slice(d * 96, d * 96 + 96)
+          return w.putBlock(id, block(day), day)
+        }),
+      )
+    expect((await store.usage.importing(T1, days(months))).changedReadings).toBe(24_000)
     const everySeventhRevised = months.map((r, i) => (i % 7 === 0 ? { ...r, value: r.value + 1 } : r))
-    expect(await store.usage.importing((w) => w.putReadings(id, everySeventhRevised, T2))).toBe(1_715)
-    const stored = await store.usage.readings(id, DAY + 100 * 900, DAY + 12_100 * 900, 20_000)
-    expect(stored).toHaveLength(12_000)
+    expect((await store.usage.importing(T2, days(everySeventhRevised))).changedReadings).toBe(3_429)
+    const stored = await store.usage.readings(id, DAY + 100 * 900, DAY + 24_100 * 900, 30_000)
+    expect(stored).toHaveLength(24_000)
     expect(stored[7]?.value).toBe(8)
     expect(stored[8]?.value).toBe(8)
   })
 
-  it('adds blocks, widens and marks a changed one updated, and selects them by time and keyset', async () => {
+  it('adds blocks, widens and marks a block updated when its readings changed, and selects them by time and keyset', async () => {
     const { store } = fixture
-    await store.usage.importing(async (w) => {
-      await w.putBlock(id, { start: DAY, duration: 1800 }, true, T1)
-      await w.putBlock(id, { start: DAY + 86_400, duration: 86_400 }, true, T1)
+    const mr = 'mr-blocks'
+    const first = [quarter(0, 1), quarter(1, 2)]
+    const nextDay = [quarter(96, 3)]
+    await store.usage.importing(T1, async (w) => {
+      await w.putBlock(mr, { start: DAY, duration: 1800 }, first)
+      await w.putBlock(mr, { start: DAY + 86_400, duration: 86_400 }, nextDay)
     })
-    await store.usage.importing((w) => w.putBlock(id, { start: DAY, duration: 3600 }, false, T2))
-    expect(await store.usage.blocks({ meterReadingId: id, from: DAY, to: DAY + 1, limit: 10 })).toEqual([
-      { meter_reading_id: id, start: DAY, duration: 1800, published: T1, updated: T1 },
+    // Unchanged readings: the block stays as it was, though the file says it is longer.
+    await store.usage.importing(T2, (w) => w.putBlock(mr, { start: DAY, duration: 3600 }, first))
+    expect(await store.usage.blocks({ meterReadingId: mr, from: DAY, to: DAY + 1, limit: 10 })).toEqual([
+      { meter_reading_id: mr, start: DAY, duration: 1800, published: T1, updated: T1 },
     ])
-    await store.usage.importing((w) => w.putBlock(id, { start: DAY, duration: 3600 }, true, T3))
-    const query: BlockQuery = { meterReadingId: id, from: 0, to: 2 ** 31, limit: 10 }
+    await store.usage.importing(T3, (w) =>
+      w.putBlock(mr, { start: DAY, duration: 3600 }, [...first, quarter(2, 7), quarter(3, 8)]),
+    )
+    const query: BlockQuery = { meterReadingId: mr, from: 0, to: 2 ** 31, limit: 10 }
     expect(await store.usage.blocks(query)).toEqual([
-      { meter_reading_id: id, start: DAY, duration: 3600, published: T1, updated: T3 },
-      { meter_reading_id: id, start: DAY + 86_400, duration: 86_400, published: T1, updated: T1 },
+      { meter_reading_id: mr, start: DAY, duration: 3600, published: T1, updated: T3 },
+      { meter_reading_id: mr, start: DAY + 86_400, duration: 86_400, published: T1, updated: T1 },
     ])
     const starts = async (q: Partial<BlockQuery>) =>
       (await store.usage.blocks({ ...query, ...q })).map((b) => b.start)
@@ -177,9 +192,31 @@ describe.each(backends)('the Green Button usage data store on $name', ({ make })
     expect(await starts({ publishedMin: T1 + 1 })).toEqual([])
   })
 
+  /** An import that changes something (a new reading) and sends a notice naming `topics`. */
+  let news = 20_000
+  const publishNotice = (at: number, ...topics: string[]) => {
+    const reading = [quarter(news++, 1)]
+    return fixture.store.usage.importing(at, async (w) => {
+      await w.putBlock('mr-notices', block(reading), reading)
+      w.notify([notice(...topics)])
+    })
+  }
+
+  it('queues a notice only when the import changed something', async () => {
+    const { store } = fixture
+    const same = [quarter(0, 10)]
+    await store.usage.importing(T1, (w) => w.putBlock('mr-same', block(same), same))
+    const again = await store.usage.importing(T2, async (w) => {
+      await w.putBlock('mr-same', block(same), same)
+      w.notify([notice('nothing new')])
+    })
+    expect(again).toMatchObject({ changedReadings: 0, notified: 0 })
+    expect(await store.pendingOutbox(10)).toEqual([])
+  })
+
   it('queues a notice with the import, absorbing an undelivered older one to the same place', async () => {
     const { store } = fixture
-    await store.usage.importing((w) => w.notify([notice('A')], T1))
+    expect((await publishNotice(T1, 'A')).notified).toBe(1)
     const [first] = await store.pendingOutbox(10)
     if (!first) throw new Error('the first notice is pending')
     // Its first attempt fails: the error is kept when a newer notice takes its place.
@@ -187,8 +224,8 @@ describe.each(backends)('the Green Button usage data store on $name', ({ make })
       error: 'connection refused',
       nextAttemptAt: new Date(T2).toISOString(),
     })
-    await store.usage.importing((w) => w.notify([notice('B', 'A')], T2))
-    await store.usage.importing((w) => w.notify([notice('C')], T3))
+    await publishNotice(T2, 'B', 'A')
+    await publishNotice(T3, 'C')
     const pending = await store.pendingOutbox(10)
     const due = pending.filter((m) => m.next_attempt_at !== PARKED)
     // The newest names everything the ones it absorbed named, theirs first, each once.
@@ -208,13 +245,13 @@ describe.each(backends)('the Green Button usage data store on $name', ({ make })
   it('keeps a superseded notice parked when the delivery it was out on fails', async () => {
     const { store } = fixture
     const claimed = await store.claimOutbox(
-      new Date(T3).toISOString(),
-      new Date(T3 + 60_000).toISOString(),
+      new Date(Date.now() + 1000).toISOString(),
+      new Date(Date.now() + 60_000).toISOString(),
       10,
     )
     const out = claimed.find((m) => m.body === 'A B C')
     if (!out) throw new Error('the newest notice was due')
-    await store.usage.importing((w) => w.notify([notice('D')], T3 + 1))
+    await publishNotice(T3 + 1, 'D')
     await store.settleOutbox(out.id, { error: 'timeout', nextAttemptAt: new Date(T3 + 5_000).toISOString() })
     const due = (await store.pendingOutbox(10)).filter((m) => m.next_attempt_at !== PARKED)
     expect(due.map((m) => m.body)).toEqual(['A B C D'])
@@ -224,12 +261,12 @@ describe.each(backends)('the Green Button usage data store on $name', ({ make })
     const { store } = fixture
     const before = await everything(store, id)
     await expect(
-      store.usage.importing(async (w) => {
+      store.usage.importing(T3, async (w) => {
         await w.putResource({ ...meterReading(), usagePointId: 'up2', source: 'MeterReading/02' }, T3)
         await w.putResource(meterReading('<MeterReading>3</MeterReading>'), T3)
-        await w.putReadings(id, [quarter(0, 99), quarter(5000, 1)], T3)
-        await w.putBlock(id, { start: DAY + 5000 * 900, duration: 900 }, true, T3)
-        await w.notify([notice('third')], T3)
+        await w.putBlock(id, block([quarter(0, 99)]), [quarter(0, 99)])
+        await w.putBlock(id, { start: DAY + 5000 * 900, duration: 900 }, [quarter(5000, 1)])
+        w.notify([notice('third')])
         throw new Error('the file broke off')
       }),
     ).rejects.toThrow('the file broke off')
