@@ -27,6 +27,7 @@ function checkedScopes(ctx: KoaContextWithOIDC, client: ClientWithScope): string
   if (params.scope === undefined && params.grant_type === 'client_credentials') {
     if (!allowance.ok)
       throw new errors.InvalidScope(`third party ${client.clientId} has no valid scope allowance`, '')
+    // oidc-provider gives the token the scope parameter's scopes: the default goes there.
     params.scope = client.espi_scope
   }
   const requested = params.scope
