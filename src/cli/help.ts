@@ -29,7 +29,9 @@ usage:
                                        may the participant use the data service, under which licence;
                                        exit 0 allowed, 1 denied
   custodian delegation answer --policy POLICY.json --mask MASK.json [--at UNIX_SECONDS] [--json]
-                                       the iSHARE delegation evidence a register returns for the mask
+                                       the iSHARE delegation evidence a register returns for the mask,
+                                       evaluated at --at, else now (policies outside their validity deny);
+                                       exit 0 all permitted, 1 any denied
   custodian delegation sync --issuer ID
                                        copy an issuer's policies from the --remote-register (run on a schedule)
   custodian trust decide --party ID --service ID [--action A] [--evidence JWT] [--json]

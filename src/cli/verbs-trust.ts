@@ -27,18 +27,23 @@ export function delegationAnswer(flags: Flags, rest: string[], out: NodeJS.Writa
     )
   if (at !== undefined && !(typeof at === 'string' && /^\d{1,12}$/.test(at)))
     throw new UsageError(`--at must be a time in seconds since 1970, got "${String(at)}"`)
+  const moment = at === undefined ? Math.floor(Date.now() / 1000) : Number(at)
   const answer = answerDelegation(
     delegationFile(policy, parseEvidence),
     delegationFile(mask, parseRequest),
-    at === undefined ? Math.floor(Date.now() / 1000) : Number(at),
+    moment,
   )
+  // Exit 1 on any Deny, as `access check` and `trust decide` do on a denial.
+  const status = answer.reasons.every((r) => r === 'permitted') ? 0 : 1
   if (flags.json) {
     out.write(`${JSON.stringify({ delegationEvidence: answer.evidence }, null, 2)}\n`)
-    return 0
+    return status
   }
   const e = answer.evidence
+  const iso = (seconds: number) => new Date(seconds * 1000).toISOString()
   out.write(
-    `${e.policyIssuer} -> ${e.target.accessSubject}, valid ${new Date(e.notBefore * 1000).toISOString()} to ${new Date(e.notOnOrAfter * 1000).toISOString()}\n`,
+    `${e.policyIssuer} -> ${e.target.accessSubject}, valid ${iso(e.notBefore)} to ${iso(e.notOnOrAfter)}\n` +
+      `evaluated at ${iso(moment)} (${at === undefined ? 'now: no --at given' : `--at ${at}`})\n`,
   )
   let i = 0
   for (const set of e.policySets)
@@ -48,7 +53,7 @@ export function delegationAnswer(flags: Flags, rest: string[], out: NodeJS.Writa
         `${p.rules[0]?.effect}: ${p.target.actions?.join(',') ?? '(any action)'} on ${r.type} ${r.identifiers?.join(',') ?? '*'} [${r.attributes?.join(',') ?? '*'}]: ${answer.reasons[i++]}\n`,
       )
     }
-  return 0
+  return status
 }
 
 export async function delegationSync(

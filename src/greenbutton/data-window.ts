@@ -39,20 +39,23 @@ export function dataWindow(row: AuthorizationRow, nowMs: number): DataWindow {
   }
 }
 
-const SUMMARY_BLOCKS: Record<string, readonly number[]> = {
+const FUNCTION_BLOCKS: Record<string, readonly number[]> = {
+  IntervalBlock: [4],
   ElectricPowerUsageSummary: [15, 16],
   UsageSummary: [15, 16],
   ElectricPowerQualitySummary: [17],
 }
 
+/** The function blocks a resource of this kind needs, any one of them; undefined for the core. */
+export const functionBlocksOf = (kind: string): readonly number[] | undefined => FUNCTION_BLOCKS[kind]
+
 /** Whether a resource of this kind (and a meter reading's interval length) is within the window's scope. */
 export function kindAllowed(window: DataWindow, kind: string, intervalLength?: number | null): boolean {
-  if (kind === 'IntervalBlock') return window.functionBlocks.has(4)
   if (kind === 'MeterReading')
     return (
       window.intervalDurations.length === 0 ||
       (intervalLength != null && window.intervalDurations.includes(intervalLength))
     )
-  const blocks = SUMMARY_BLOCKS[kind]
+  const blocks = functionBlocksOf(kind)
   return blocks ? blocks.some((b) => window.functionBlocks.has(b)) : true
 }

@@ -15,7 +15,9 @@ const espiRefusals = {
   401: problemBody(
     'The access token is missing, unknown, expired, or its authorization has ended (WWW-Authenticate: Bearer error="invalid_token")',
   ),
-  403: problemBody('The token may not read this resource (a customer grant asking for Batch/Bulk, say)'),
+  403: problemBody(
+    'The token may not read this resource (a customer grant asking for Batch/Bulk, a function block outside its scope)',
+  ),
   404: problemBody('The resource does not exist or is not within this authorization'),
 }
 
@@ -86,9 +88,11 @@ export const espiRouteDocs = {
   block: entry('One interval block of a meter reading', 'sub', 'up', 'mr', 'start'),
   /** ReadingType and LocalTimeParameters, shared by usage points. */
   shared: (kind: string) => entry(`A ${kind}, reached through any usage point the token may see`, 'id'),
+  sharedFeed: (kind: string) => feed(`Every ${kind} of the usage points the token may see`),
   auths: feed(
     "The token's Authorizations: its customer grant's own, or all of the third party's with client credentials",
   ),
   auth: entry('One of the token’s Authorizations', 'id'),
   appInfo: entry("The third party's own registration; the id is its client id", 'id'),
+  appInfos: feed("The third party's own registration, as a feed of one entry"),
 }

@@ -18,6 +18,11 @@ export interface FeedContext {
 }
 
 export const SUMMARY_KINDS = ['ElectricPowerUsageSummary', 'UsageSummary', 'ElectricPowerQualitySummary']
+/**
+ * Usage summaries, by either name: ESPI 1.1's ElectricPowerUsageSummary, whose name their collection has
+ * here (as in the Green Button samples and the CMD test suite), and the later UsageSummary, an alias route.
+ */
+export const USAGE_SUMMARY_KINDS = ['ElectricPowerUsageSummary', 'UsageSummary']
 // Blocks per page: a year of daily blocks of 15-minute readings is two pages.
 const BLOCK_PAGE = 200
 const READING_PAGE = 10_000
@@ -43,7 +48,8 @@ export class UsagePointUris {
     if (kind === 'UsagePoint') return id === undefined ? `${this.subscription}/UsagePoint` : this.self
     if (kind === 'ReadingType' || kind === 'LocalTimeParameters')
       return id === undefined ? `${this.base}/${kind}` : `${this.base}/${kind}/${id}`
-    return id === undefined ? `${this.self}/${kind}` : `${this.self}/${kind}/${id}`
+    const collection = USAGE_SUMMARY_KINDS.includes(kind) ? 'ElectricPowerUsageSummary' : kind
+    return id === undefined ? `${this.self}/${collection}` : `${this.self}/${collection}/${id}`
   }
 }
 
@@ -52,7 +58,7 @@ export function resourceEntry(row: GbResourceRow, uris: UsagePointUris, standalo
     row.kind === 'UsagePoint'
       ? [
           uris.of('MeterReading'),
-          uris.of('UsageSummary'),
+          uris.of('ElectricPowerUsageSummary'),
           ...(row.link_id ? [uris.of('LocalTimeParameters', row.link_id)] : []),
         ]
       : row.kind === 'MeterReading'

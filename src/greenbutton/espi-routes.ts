@@ -24,12 +24,19 @@ import {
   resourceEntry,
   resourceFeed,
   SUMMARY_KINDS,
+  USAGE_SUMMARY_KINDS,
   UsagePointUris,
   usagePointTree,
   visibleResources,
 } from './espi-feeds.js'
 import { ESPI_RESOURCE_PATH } from './namespaces.js'
-import { decideBulk, decideBulkToken, decideSubscriptionRead, type TokenGrant } from './rules.js'
+import {
+  decideBulk,
+  decideBulkToken,
+  decideFunctionBlock,
+  decideSubscriptionRead,
+  type TokenGrant,
+} from './rules.js'
 
 /** Who the bearer token of a request speaks for. */
 export type BearerGrant = (request: FastifyRequest) => Promise<TokenGrant>
@@ -111,6 +118,13 @@ export const espiResourceRoutes: FastifyPluginAsync<{
     const decision = decideSubscriptionRead(consent.model, await who(request), subscription, now)
     enforce(decision)
     return dataWindow(decision.authorization, now)
+  }
+
+  /** The window of a subscription, for a kind of resource its scope's function blocks must include. */
+  const windowFor = async (request: FastifyRequest, subscription: string, kind: string) => {
+    const window = await subscriptionWindow(request, subscription)
+    enforce(decideFunctionBlock(consent.model, window, kind))
+    return window
   }
 
   /** A grant's token reaches its own Authorization; client credentials all of the third party's. */
@@ -234,9 +248,11 @@ export const espiResourceRoutes: FastifyPluginAsync<{
       blocks,
       block,
       shared,
+      sharedFeed,
       auths,
       auth,
       appInfo,
+      appInfos,
     } = espiRouteDocs
     type P = Record<string, string>
 
@@ -304,15 +320,16 @@ export const espiResourceRoutes: FastifyPluginAsync<{
       return sendEntry(reply, resourceEntry(point, uris, true), `usage point ${up}`)
     })
 
-    // MeterReading and the summaries: a feed of one kind under a usage point, or one of them.
+    // MeterReading and the summaries: a feed of one kind under a usage point, or one of them. The usage
+    // summaries answer under either name; their links name ElectricPowerUsageSummary.
     for (const kind of ['MeterReading', ...SUMMARY_KINDS]) {
-      const kinds = kind === 'UsageSummary' ? ['UsageSummary', 'ElectricPowerUsageSummary'] : [kind]
+      const kinds = USAGE_SUMMARY_KINDS.includes(kind) ? USAGE_SUMMARY_KINDS : [kind]
       scope.get(
         `${ESPI_RESOURCE_PATH}/Subscription/:sub/UsagePoint/:up/${kind}`,
         feedOf(kind),
         async (request, reply) => {
           const { sub, up } = request.params as P
-          const window = await subscriptionWindow(request, sub as string)
+          const window = await windowFor(request, sub as string, kind)
           const { rows, uris } = await usagePointOf(window, up as string, sub as string)
           const { feed, ...page } = context(request)
           const of = rows.filter((r) => kinds.includes(r.kind))
@@ -324,7 +341,7 @@ export const espiResourceRoutes: FastifyPluginAsync<{
         entryOf(kind),
         async (request, reply) => {
           const { sub, up, id } = request.params as P
-          const window = await subscriptionWindow(request, sub as string)
+          const window = await windowFor(request, sub as string, kind)
           const { rows, uris } = await usagePointOf(window, up as string, sub as string)
           const row = rows.find((r) => r.id === id && kinds.includes(r.kind))
           return sendEntry(reply, row && resourceEntry(row, uris, true), `${kind} ${id}`)
@@ -334,7 +351,7 @@ export const espiResourceRoutes: FastifyPluginAsync<{
 
     const meterReadingOf = async (request: FastifyRequest) => {
       const { sub, up, mr } = request.params as P
-      const window = await subscriptionWindow(request, sub as string)
+      const window = await windowFor(request, sub as string, 'IntervalBlock')
       const { rows, uris } = await usagePointOf(window, up as string, sub as string)
       const meterReading = rows.find((r) => r.id === mr && r.kind === 'MeterReading')
       if (!meterReading) throw notFound(`meter reading ${mr} is not within this authorization`)
@@ -357,8 +374,22 @@ export const espiResourceRoutes: FastifyPluginAsync<{
       return sendEntry(reply, found, `interval block ${start}`)
     })
 
-    // Shared resources, reached through any usage point the token can see.
+    // Shared resources, reached through any usage point the token can see: all of them, or one.
     for (const kind of ['ReadingType', 'LocalTimeParameters']) {
+      scope.get(`${ESPI_RESOURCE_PATH}/${kind}`, sharedFeed(kind), async (request, reply) => {
+        const usagePoints = new Set((await tokenWindows(request)).flatMap((w) => [...w.usagePointIds]))
+        const rows = await custodian.store.usage.resources([...usagePoints])
+        const ofKind = [...new Map(rows.filter((r) => r.kind === kind).map((r) => [r.id, r])).values()]
+        const { feed, ...page } = context(request)
+        // Shared resources are placed under the resource root, whatever the subscription.
+        return sendFeed(
+          reply,
+          request,
+          page,
+          kind,
+          resourceFeed(feed, ofKind, new UsagePointUris(base(), '', '')),
+        )
+      })
       scope.get(`${ESPI_RESOURCE_PATH}/${kind}/:id`, shared(kind), async (request, reply) => {
         const { id } = request.params as P
         const windows = await tokenWindows(request)
@@ -387,7 +418,9 @@ export const espiResourceRoutes: FastifyPluginAsync<{
           updated: Date.parse(row.updated_at),
           content: authorizationContent({
             authorizedPeriod: resource.authorizedPeriod,
-            status: resource.status,
+            // Access lasts until the end of the period, a termination's included: ESPI has no code for an
+            // Authorization that is ending, so it stays Active (1) until then.
+            status: custodian.now() < Date.parse(row.period_end) ? 'active' : resource.status,
             grantType: 'authorization_code',
             scope: row.scope,
             resourceURI: resource.resourceURI,
@@ -413,47 +446,54 @@ export const espiResourceRoutes: FastifyPluginAsync<{
       return sendEntry(reply, row && authorizationEntry(row, true), `authorization ${id}`)
     })
 
+    /** The third party's own registration, as ESPI's ApplicationInformation. */
+    const applicationEntry = (clientId: string, standalone: boolean) => {
+      const party = consent.model.thirdParties.get(clientId)
+      if (!party) return undefined
+      const self = `${base()}/ApplicationInformation/${clientId}`
+      const oauth = `${custodian.publicUrl}/oauth`
+      return entry(
+        {
+          id: `urn:uuid:${derivedUuid(`ApplicationInformation/${clientId}`)}`,
+          self,
+          up: `${base()}/ApplicationInformation`,
+          title: party.name,
+          published: Date.parse(party.created_at),
+          updated: Date.parse(party.updated_at),
+          content: applicationInformationContent({
+            clientId,
+            name: party.name,
+            description: party.description,
+            notifyUri: party.notify_uri,
+            redirectUris: JSON.parse(party.redirect_uris) as string[],
+            scope: [party.scope],
+            ...(party.scope_selection_uri
+              ? { thirdPartyScopeSelectionScreenURI: party.scope_selection_uri }
+              : {}),
+            standing: party.standing,
+            dataCustodianId: new URL(custodian.publicUrl).host,
+            dataCustodianBulkRequestURI: `${base()}/Batch/Bulk`,
+            dataCustodianResourceEndpoint: base(),
+            authorizationServerAuthorizationEndpoint: `${oauth}/auth`,
+            authorizationServerTokenEndpoint: `${oauth}/token`,
+            registrationClientUri: self,
+            clientIdIssuedAt: Math.floor(Date.parse(party.created_at) / 1000),
+          }),
+        },
+        standalone,
+      )
+    }
+    scope.get(`${ESPI_RESOURCE_PATH}/ApplicationInformation`, appInfos, async (request, reply) => {
+      const { clientId } = await who(request)
+      const own = applicationEntry(clientId, false)
+      return sendFeed(reply, request, context(request), 'ApplicationInformation', own ? [own] : [])
+    })
     scope.get(`${ESPI_RESOURCE_PATH}/ApplicationInformation/:id`, appInfo, async (request, reply) => {
       const { id } = request.params as P
       const { clientId } = await who(request)
-      const party = consent.model.thirdParties.get(clientId)
-      if (!party || id !== clientId) throw notFound(`application ${id} is not this third party's`)
-      const self = `${base()}/ApplicationInformation/${clientId}`
-      const oauth = `${custodian.publicUrl}/oauth`
-      return sendEntry(
-        reply,
-        entry(
-          {
-            id: `urn:uuid:${derivedUuid(`ApplicationInformation/${clientId}`)}`,
-            self,
-            up: `${base()}/ApplicationInformation`,
-            title: party.name,
-            published: Date.parse(party.created_at),
-            updated: Date.parse(party.updated_at),
-            content: applicationInformationContent({
-              clientId,
-              name: party.name,
-              description: party.description,
-              notifyUri: party.notify_uri,
-              redirectUris: JSON.parse(party.redirect_uris) as string[],
-              scope: [party.scope],
-              ...(party.scope_selection_uri
-                ? { thirdPartyScopeSelectionScreenURI: party.scope_selection_uri }
-                : {}),
-              standing: party.standing,
-              dataCustodianId: new URL(custodian.publicUrl).host,
-              dataCustodianBulkRequestURI: `${base()}/Batch/Bulk`,
-              dataCustodianResourceEndpoint: base(),
-              authorizationServerAuthorizationEndpoint: `${oauth}/auth`,
-              authorizationServerTokenEndpoint: `${oauth}/token`,
-              registrationClientUri: self,
-              clientIdIssuedAt: Math.floor(Date.parse(party.created_at) / 1000),
-            }),
-          },
-          true,
-        ),
-        `application ${id}`,
-      )
+      const own = id === clientId ? applicationEntry(clientId, true) : undefined
+      if (!own) throw notFound(`application ${id} is not this third party's`)
+      return sendEntry(reply, own, `application ${id}`)
     })
   })
 }

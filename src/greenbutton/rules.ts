@@ -3,6 +3,7 @@ import { parseEspiScope } from '../consent/espi-scope.js'
 import { authorizationAccess } from '../consent/rules.js'
 import { allow, type Decision, deny } from '../decision/decision.js'
 import type { AuthorizationRow } from '../store/schema.js'
+import { type DataWindow, functionBlocksOf, kindAllowed } from './data-window.js'
 
 /**
  * Who reads what of the ESPI publication: a subscription with the token of its own Authorization while that
@@ -59,4 +60,18 @@ export function decideBulk(consent: ConsentModel, clientId: string, bulkId: stri
   return allowance.ok && allowance.scope.bulkId === bulkId
     ? allow(`bulk ${bulkId} is named in ${clientId}'s scope allowance`, consent.revision)
     : deny(`bulk ${bulkId} is not this third party's (its scope allowance names its BR)`, consent.revision)
+}
+
+/**
+ * A kind of resource whose function block the Authorization's scope leaves out is refused, saying which block
+ * it needs, rather than answered with an empty feed that reads as "no data".
+ */
+export function decideFunctionBlock(consent: ConsentModel, window: DataWindow, kind: string): Decision {
+  const needs = functionBlocksOf(kind)
+  if (!needs || kindAllowed(window, kind))
+    return allow(`${kind} is within this Authorization's scope`, consent.revision)
+  return deny(
+    `${kind} needs function block ${needs.join(' or ')}, which this Authorization's scope (${window.authorization.scope}) does not include`,
+    consent.revision,
+  )
 }

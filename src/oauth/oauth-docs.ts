@@ -94,7 +94,8 @@ export const providerEndpoints: ProviderEndpoint[] = [
         redirect_uri: 'As sent to the authorization endpoint',
         code_verifier: 'The PKCE verifier',
         refresh_token: 'The refresh token',
-        scope: 'For client_credentials: the scope asked for',
+        scope:
+          "For client_credentials: the scope asked for (default: the third party's registered allowance)",
         resource: 'The ESPI resource server',
         client_id: 'With client_secret_post',
         client_secret: 'With client_secret_post',

@@ -17,13 +17,22 @@ type ClientWithScope = { clientId: string; clientName?: string; espi_scope?: str
 
 /**
  * The ESPI scopes of this request, each parsed and within the third party's allowance; refused with
- * `invalid_scope` naming the bad part. The authorization endpoint and client_credentials must ask for one;
- * a code exchange or a refresh without `scope` keeps what was granted.
+ * `invalid_scope` naming the bad part. The authorization endpoint must ask for one; client_credentials
+ * without `scope` gets the third party's registered allowance (RFC 6749 §3.3's default, said in the token
+ * response); a code exchange or a refresh without `scope` keeps what was granted.
  */
 function checkedScopes(ctx: KoaContextWithOIDC, client: ClientWithScope): string[] {
-  const requested = ctx.oidc.params?.scope as string | undefined
+  const params = (ctx.oidc.params ?? {}) as { scope?: string; grant_type?: string }
+  const allowance = parseEspiScope(client.espi_scope ?? '')
+  if (params.scope === undefined && params.grant_type === 'client_credentials') {
+    if (!allowance.ok)
+      throw new errors.InvalidScope(`third party ${client.clientId} has no valid scope allowance`, '')
+    // oidc-provider gives the token the scope parameter's scopes: the default goes there.
+    params.scope = client.espi_scope
+  }
+  const requested = params.scope
   if (requested === undefined) {
-    if (ctx.oidc.route === 'authorization' || ctx.oidc.params?.grant_type === 'client_credentials') {
+    if (ctx.oidc.route === 'authorization') {
       throw new errors.InvalidScope(
         'scope is required: one ESPI scope, for example FB=4_5_15;IntervalDuration=3600',
         '',
@@ -31,7 +40,6 @@ function checkedScopes(ctx: KoaContextWithOIDC, client: ClientWithScope): string
     }
     return []
   }
-  const allowance = parseEspiScope(client.espi_scope ?? '')
   if (!allowance.ok)
     throw new errors.InvalidScope(`third party ${client.clientId} has no valid scope allowance`, requested)
   const scopes = requested.split(' ').filter(Boolean)

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { type Association, type DataService, decideTrust, type Matrix, type PartyFacts } from './rules.js'
+import { answerDelegation } from './delegation-evaluation.js'
+import type { DelegationEvidence } from './delegation-shapes.js'
+import {
+  type Association,
+  type DataService,
+  decideTrust,
+  delegationAsk,
+  judgeEvidence,
+  type Matrix,
+  type PartyFacts,
+} from './rules.js'
 
 const NOW = 1_800_000_000
 const network = (extra: Partial<Record<string, Partial<Association>>> = {}) =>
@@ -149,5 +159,64 @@ describe('the BDI trust decision matrix', () => {
     expect(decide(party('p', 'port-of-rotterdam', 'high'), secret).reason).toBe(
       'x is classified secret, which the matrix of the BDI default does not know (it knows low, medium, high)',
     )
+  })
+})
+
+describe('judging the delegation evidence of a trust question', () => {
+  const OWNER = 'EU.EORI.OWNER'
+  const CARRIER = 'EU.EORI.CARRIER'
+  const evidence = (attributes: string[], serviceProviders?: string[]): DelegationEvidence => ({
+    notBefore: NOW - 60,
+    notOnOrAfter: NOW + 3600,
+    policyIssuer: OWNER,
+    target: { accessSubject: CARRIER },
+    policySets: [
+      {
+        policies: [
+          {
+            target: {
+              resource: { type: 'CONTAINER.DATA', identifiers: ['*'], attributes },
+              actions: ['ISHARE.READ'],
+              ...(serviceProviders ? { environment: { serviceProviders } } : {}),
+            },
+            rules: [{ effect: 'Permit' }],
+          },
+        ],
+      },
+    ],
+  })
+
+  it('accepts evidence restricted to named service providers when one of them asks, and only then', () => {
+    const found = {
+      from: 'request',
+      evidence: { ok: true, value: evidence(['*'], ['EU.EORI.SP3']) },
+    } as const
+    const asked = (serviceProvider: string) =>
+      judgeEvidence(found, { party: CARRIER, serviceProvider }, 'CONTAINER.DATA', NOW)
+    expect(asked('EU.EORI.SP3')).toEqual({
+      permitted: true,
+      reason: `signed evidence from ${OWNER}: permitted`,
+    })
+    expect(asked('EU.EORI.SP4')).toEqual({
+      permitted: false,
+      reason: `signed evidence from ${OWNER}: the policy is for service providers EU.EORI.SP3 only`,
+    })
+  })
+
+  it('asks a remote register a mask that names attributes, and accepts its answer for a question naming none', () => {
+    const question = { party: CARRIER, serviceProvider: 'EU.EORI.SP3' }
+    const mask = delegationAsk(question, OWNER, 'CONTAINER.DATA')
+    // The remote register answers with the mask's own targets, each under its single rule.
+    const remote = answerDelegation(evidence(['*']), mask, NOW).evidence
+    expect(
+      judgeEvidence(
+        { from: 'remote', owner: OWNER, evidence: { ok: true, value: remote } },
+        question,
+        'CONTAINER.DATA',
+        NOW,
+      ),
+    ).toEqual({ permitted: true, reason: `the remote register’s evidence from ${OWNER}: permitted` })
+    // iSHARE's mask schema requires attributes: a question naming none asks for all of them.
+    expect(mask.policySets[0]?.policies[0]?.target.resource.attributes).toEqual(['*'])
   })
 })

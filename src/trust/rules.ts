@@ -265,9 +265,18 @@ export interface EvidenceQuestion {
   action?: string
   identifiers?: string[]
   attributes?: string[]
+  /**
+   * The service provider the access is through: whoever asks the decision. Evidence restricted to named
+   * service providers applies only when it is one of them.
+   */
+  serviceProvider?: string
 }
 
-/** The delegation request `issuer`'s evidence is evaluated against, for a question about `type` resources. */
+/**
+ * The delegation request `issuer`'s evidence is evaluated against, for a question about `type` resources.
+ * Identifiers and attributes the question leaves out are all of them (`*`): iSHARE's mask names both, and a
+ * remote register answers with the mask's own targets.
+ */
 export function delegationAsk(question: EvidenceQuestion, issuer: string, type: string): DelegationRequest {
   return {
     policyIssuer: issuer,
@@ -280,9 +289,12 @@ export function delegationAsk(question: EvidenceQuestion, issuer: string, type: 
               resource: {
                 type,
                 identifiers: question.identifiers ?? ['*'],
-                ...(question.attributes ? { attributes: question.attributes } : {}),
+                attributes: question.attributes ?? ['*'],
               },
               actions: [question.action ?? 'ISHARE.READ'],
+              ...(question.serviceProvider
+                ? { environment: { serviceProviders: [question.serviceProvider] } }
+                : {}),
             },
           },
         ],

@@ -166,8 +166,10 @@ export class TrustService {
     const party = await this.#partyFacts(question.party)
     const now = Math.floor(custodian.now() / 1000)
     const type = row.resource_type ?? row.id
-    const found = await this.#gatherEvidence(asker, question, row.owner, type, now)
-    const authorization = found && judgeEvidence(found, question, type, now)
+    // The asker is the service provider the access would be through, whatever the question says.
+    const asked = { ...question, serviceProvider: asker }
+    const found = await this.#gatherEvidence(asker, asked, row.owner, type, now)
+    const authorization = found && judgeEvidence(found, asked, type, now)
     const decision = decideTrust({
       associations,
       party,

@@ -187,6 +187,56 @@ describe('publishing Green Button data to an authorized third party', () => {
     expect(wrong.body.detail).toBe('published-min: "yesterday" is not a date-time (RFC 3339)')
   })
 
+  it('refuses a function block outside the Authorization’s scope with 403 and the reason', async () => {
+    const [a] = grants
+    if (!a) throw new Error('no grant')
+    const batch = await atom(`/espi/1_1/resource/Batch/Subscription/${a.subscription}?depth=1`, a.token)
+    const point = new URL(batch.entries[0]?.self as string).pathname
+    // The scope is FB=1_3_4_5_15: quality summaries need FB 17.
+    const quality = await call(server.url, 'GET', `${point}/ElectricPowerQualitySummary`, { token: a.token })
+    expect(quality.status).toBe(403)
+    expect(quality.body.detail).toBe(
+      `ElectricPowerQualitySummary needs function block 17, which this Authorization's scope (${scope}) does not include`,
+    )
+    const one = await call(server.url, 'GET', `${point}/ElectricPowerQualitySummary/x1`, { token: a.token })
+    expect(one.status).toBe(403)
+    // Within the scope, an empty collection is still an empty feed.
+    expect((await atom(`${point}/ElectricPowerUsageSummary`, a.token)).status).toBe(200)
+  })
+
+  it('resolves every up and related link of the feeds, summaries under one name both ways', async () => {
+    const [a] = grants
+    if (!a) throw new Error('no grant')
+    const batch = await atom(`/espi/1_1/resource/Batch/Subscription/${a.subscription}`, a.token)
+    const clientId = config.clientMetadata().client_id
+    const app = await atom(`/espi/1_1/resource/ApplicationInformation/${clientId}`, a.token)
+    const links = new Set<string>()
+    for (const e of [...batch.entries, ...app.entries]) {
+      if (e.up) links.add(e.up)
+      for (const r of e.related) links.add(r)
+    }
+    const base = `${server.url}/espi/1_1/resource`
+    for (const kind of ['ReadingType', 'ApplicationInformation'])
+      expect(links, `an up link to ${kind}`).toContain(`${base}/${kind}`)
+    const statuses: Record<string, number> = {}
+    for (const link of links)
+      statuses[new URL(link).pathname] = (await atom(new URL(link).pathname, a.token)).status
+    expect(
+      Object.values(statuses).every((status) => status === 200),
+      JSON.stringify(statuses),
+    ).toBe(true)
+    const readingTypes = await atom('/espi/1_1/resource/ReadingType', a.token)
+    expect(readingTypes.entries.map((e) => e.content.kind)).toEqual(['ReadingType'])
+    const apps = await atom('/espi/1_1/resource/ApplicationInformation', a.token)
+    expect(apps.entries.map((e) => e.self)).toEqual([`${base}/ApplicationInformation/${clientId}`])
+    expect((await atom('/espi/1_1/resource/LocalTimeParameters', a.token)).status).toBe(200)
+    expect((await atom('/espi/1_1/resource/ReadingType')).status).toBe(401)
+    // A usage point's related link names the summaries as their own up links do (ESPI 1.1's name).
+    const related = batch.entries[0]?.related ?? []
+    expect(related).toContain(`${batch.entries[0]?.self}/ElectricPowerUsageSummary`)
+    expect(related.some((r) => r.endsWith('/UsageSummary'))).toBe(false)
+  })
+
   it('refuses B’s data to the token for A, with the reason, and records every request', async () => {
     const [a, b] = grants
     if (!a || !b) throw new Error('no grants')
@@ -251,6 +301,16 @@ describe('publishing Green Button data to an authorized third party', () => {
     expect((await atom('/espi/1_1/resource/Batch/Bulk/solar-bulk', a?.token)).status).toBe(403)
   })
 
+  it('gives client credentials without a scope the third party’s registered allowance', async () => {
+    const tokens = await client.clientCredentialsGrant(config)
+    expect(tokens.scope).toBe(
+      `FB=1_3_4_5_15;IntervalDuration=900_3600;HistoryLength=${400 * DAY};BR=solar-bulk`,
+    )
+    const feed = await atom('/espi/1_1/resource/Batch/Bulk/solar-bulk', tokens.access_token)
+    expect(feed.status).toBe(200)
+    expect(readingsOf(feed.entries)).toContainEqual([today, 99])
+  })
+
   it('serves ApplicationInformation to its own third party only', async () => {
     const [a] = grants
     const clientId = config.clientMetadata().client_id
@@ -271,6 +331,11 @@ describe('publishing Green Button data to an authorized third party', () => {
       body: { date: iso(today).slice(0, 10) },
     })
     expect(ended.status).toBe(200)
+    // Access ends with the termination date: until then the Authorization is still active (ESPI status 1).
+    const resource = await atom(`/espi/1_1/resource/Authorization/${a.authorization}`, a.token)
+    const fields = (resource.entries[0]?.content as { fields: Record<string, unknown> }).fields
+    expect(fields.status).toBe(1)
+    expect(fields.expires_at).toBe(today + DAY)
     expect((await publish([`up_a,${iso(today + DAY)},900,7`, `up_a,${iso(today + 900)},900,3`])).status).toBe(
       200,
     )

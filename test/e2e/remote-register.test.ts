@@ -10,6 +10,7 @@ import { until } from '../support/wait.js'
 const OWNER = 'EU.EORI.NL000000003'
 const CARRIER = 'EU.EORI.NL000000001'
 const PROVIDER = 'EU.EORI.NL000000004'
+const OTHER_OWNER = 'EU.EORI.NL000000005'
 
 /**
  * Evidence pattern 3: a data service provider's Custodian asks another Custodian, the Authorization
@@ -33,6 +34,19 @@ describe('a remote Authorization Register asked at decision time', () => {
       body: currentPolicy('case2_policy.json', 3600),
     })
     expect(stored.status).toBe(200)
+    // Another owner's policy, for every attribute of its containers but 120-123.
+    const other = currentPolicy('case2_policy.json', 3600)
+    const evidence = other.delegationEvidence as unknown as {
+      policyIssuer: string
+      policySets: { policies: { target: { resource: { attributes: string[] } } }[] }[]
+    }
+    evidence.policyIssuer = OTHER_OWNER
+    for (const set of evidence.policySets) for (const p of set.policies) p.target.resource.attributes = ['*']
+    const otherStored = await call(register.url, 'PUT', '/v1/delegation-policies', {
+      token: await userWithSession(register.url, started.admin, OTHER_OWNER),
+      body: other,
+    })
+    expect(otherStored.status, JSON.stringify(otherStored.body)).toBe(200)
     // The owner's policies may be read (copied) by the provider: read_delegations on delegations:<owner>.
     for (const [method, path, body] of [
       [
@@ -77,7 +91,7 @@ describe('a remote Authorization Register asked at decision time', () => {
     await put('/v1/trust/services/other-owner-data', {
       association: 'port',
       classification: 'high',
-      owner: 'EU.EORI.NL000000005',
+      owner: OTHER_OWNER,
       resource_type: 'CONTAINER.DATA',
     })
     await put(`/v1/trust/parties/${CARRIER}`, {
@@ -118,6 +132,18 @@ describe('a remote Authorization Register asked at decision time', () => {
       allowed: false,
       authorization: `the remote register’s evidence from ${OWNER}: the policy that applies says Deny`,
     })
+  })
+
+  it('asks the remote register for a question naming no attributes, and accepts its answer', async () => {
+    const answer = await call(provider.url, 'POST', '/v1/trust/decisions', {
+      token: providerAdmin,
+      body: { party: CARRIER, service: 'other-owner-data', identifiers: ['180621.ABC125'] },
+    })
+    const body = answer.body as { allowed: boolean; findings: { input: string; found: string }[] }
+    expect(body.findings.find((f) => f.input === 'authorization')?.found).toBe(
+      `the remote register’s evidence from ${OTHER_OWNER}: permitted`,
+    )
+    expect(body.allowed).toBe(true)
   })
 
   it('keeps a synchronised copy of the owner’s policies (pattern 1), used before asking the register', async () => {

@@ -135,6 +135,41 @@ describe('BDI trust decisions over HTTP and the CLI', () => {
     )
   })
 
+  it('accepts evidence restricted to named service providers when a listed provider asks', async () => {
+    // The register's case 3 policy: EU.EORI.NL000000005's containers, for service provider OWNER only.
+    const issuer = 'EU.EORI.NL000000005'
+    const stored = await call(server.url, 'PUT', '/v1/delegation-policies', {
+      token: await userWithSession(server.url, admin, issuer),
+      body: currentPolicy('case3_policy.json'),
+    })
+    expect(stored.status, JSON.stringify(stored.body)).toBe(200)
+    await put('/v1/trust/services/container-eta', {
+      association: 'port-of-rotterdam',
+      classification: 'high',
+      owner: issuer,
+      resource_type: 'GS1.CONTAINER',
+    })
+    const question = {
+      party: CARRIER,
+      service: 'container-eta',
+      identifiers: ['180621.ABC130'],
+      attributes: ['GS1.CONTAINER.ATTRIBUTE.ETA'],
+    }
+    const asked = async (by: string) =>
+      (await call(server.url, 'POST', '/v1/trust/decisions', { token: tokens[by], body: question }))
+        .body as Awaited<ReturnType<typeof decide>>
+    const listed = await asked(OWNER)
+    expect(listed.findings.find((f) => f.input === 'authorization')?.found).toBe(
+      `the register’s evidence from ${issuer}: permitted`,
+    )
+    expect(listed.allowed).toBe(true)
+    const other = await asked(PROVIDER)
+    expect(other.allowed).toBe(false)
+    expect(other.findings.find((f) => f.input === 'authorization')?.found).toBe(
+      `the register’s evidence from ${issuer}: the policy is for service providers ${OWNER} only`,
+    )
+  })
+
   it('trusts the forwarder through its parent association for location and contents, not personal data', async () => {
     const verdicts = []
     for (const service of ['container-location', 'container-contents', 'shipper-data'])

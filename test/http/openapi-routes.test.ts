@@ -79,7 +79,7 @@ describe('the OpenAPI document', () => {
     }
     const get = (path: string) => paths[path]?.get as Operation
     const espi = Object.keys(paths).filter((path) => path.startsWith('/espi/1_1/resource/'))
-    expect(espi).toHaveLength(20)
+    expect(espi).toHaveLength(23)
     for (const path of espi) {
       expect(get(path).security, path).toEqual([{ espiOAuth: [] }])
       expect(Object.keys(get(path).responses['200']?.content ?? {}), path).toEqual(['application/atom+xml'])

@@ -34,8 +34,15 @@ describe('custodian delegation answer', () => {
       '--json',
     )
     expect(result.stderr).toBe('')
-    expect(result.status).toBe(0)
-    expect(JSON.parse(result.stdout)).toEqual(json(evidence))
+    const expected = json(evidence) as {
+      delegationEvidence: { policySets: { policies: { rules: { effect: string }[] }[] }[] }
+    }
+    const permitted = expected.delegationEvidence.policySets.every((set) =>
+      set.policies.every((p) => p.rules[0]?.effect === 'Permit'),
+    )
+    // Exit 0 when every policy asked for is permitted, 1 on a Deny, as `access check` and `trust decide`.
+    expect(result.status).toBe(permitted ? 0 : 1)
+    expect(JSON.parse(result.stdout)).toEqual(expected)
   })
 
   it('says in words what it decided and why', () => {
@@ -49,18 +56,41 @@ describe('custodian delegation answer', () => {
     )
     expect(result.stdout).toBe(
       'EU.EORI.NL000000003 -> EU.EORI.NL000000001, valid 2018-06-21T09:54:33.000Z to 2018-10-15T03:41:13.000Z\n' +
+        'evaluated at 2018-06-21T09:54:33.000Z (--at 1529574873)\n' +
         'Deny: ISHARE.READ on CONTAINER.DATA 180621.ABC123 [CONTAINER.DATA.ATTRIBUTE.ETA]: a Deny rule (rule 2) overrides the Permit\n',
     )
+    expect(result.status).toBe(1)
   })
 
-  it('denies by default now, the cases’ policies having expired in 2018', () => {
+  it('evaluates at the present moment without --at, says so, and exits 1 on the Deny that follows', () => {
+    const before = Date.now()
     const result = answer(
       '--policy',
       join(CASES, 'case1_policy.json'),
       '--mask',
       join(CASES, 'case1_mask.json'),
     )
+    const moment = /^evaluated at (\S+) \(now: no --at given\)$/m.exec(result.stdout)?.[1]
+    expect(Date.parse(moment ?? '')).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000)
     expect(result.stdout).toMatch(/^Deny: .*: the policy expired at 1539574873$/m)
+    expect(result.status).toBe(1)
+    const permitted = answer(
+      '--policy',
+      join(CASES, 'case1_policy.json'),
+      '--mask',
+      join(CASES, 'case1_mask.json'),
+      '--at',
+      '1539574872',
+    )
+    expect(permitted.stdout).toMatch(/^Permit: /m)
+    expect(permitted.status).toBe(0)
+  })
+
+  it('tells in its help which moment it evaluates at, and how it exits', () => {
+    const help = spawnSync(process.execPath, [CLI, 'help'], { encoding: 'utf8' }).stdout
+    expect(help).toMatch(
+      /delegation answer --policy POLICY\.json --mask MASK\.json \[--at UNIX_SECONDS\] \[--json\]\n.*\n.*at --at, else now.*\n.*exit 0 all permitted, 1 any denied/,
+    )
   })
 
   it('names the file and the field of a bad document', () => {
