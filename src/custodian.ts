@@ -6,6 +6,7 @@ import { Administration } from './entitlements/administration.js'
 import { EntitlementIndex } from './entitlements/entitlement-index.js'
 import { LoginThrottle } from './entitlements/login-throttle.js'
 import { type LoginResult, Sessions, type VoicePrintContext } from './entitlements/sessions.js'
+import { registrationRules, type ThrottleRule } from './entitlements/throttle.js'
 import { tooLarge } from './errors.js'
 import { CONTROLLER_USER } from './housemate/controller.js'
 import { HouseModel } from './housemate/house-model.js'
@@ -154,6 +155,15 @@ export class Custodian implements Node {
         reason: `${outcome.pruned} record(s) written before ${before} removed; the chain continues from record ${outcome.checkpoint?.seq}`,
       })
     return { ...outcome, before }
+  }
+  /** Counts a self-registration step (a code asked for or tried) before it is checked; Throttled past the limits. */
+  admitRegistration(accountNumber: string, address: string | undefined): Promise<ThrottleRule[]> {
+    const rules = registrationRules(this.#throttle.limits, accountNumber, address)
+    return this.#throttle.admit(rules, 'anonymous', 'customer.register', accountNumber)
+  }
+  /** A self-registration step that succeeded: its counts cleared or taken back. */
+  settleRegistration(counted: ThrottleRule[]): Promise<void> {
+    return this.#throttle.settle(counted)
   }
   writeFor(userId: string, action: string, resource: string, plan: Planner): Promise<ChangeResult> {
     return this.#kernel.commit(() => userId, action, resource, plan)

@@ -2,19 +2,28 @@ import type { Config } from '../config.js'
 import { ConsentService } from '../consent/consent-service.js'
 import { Custodian } from '../custodian.js'
 import { DEMO_CUSTOMERS, type DemoThirdParty, seedDemo } from '../demo/demo.js'
+import { tlsOptions, trustedProxies } from '../http/transport.js'
 import { createLogger } from '../logger.js'
 import { createMailer } from '../notify/mailer.js'
 import { OutboxWorker } from '../notify/outbox-worker.js'
 
 /** `custodian serve` and `custodian demo`: the HTTP API and the outbox worker, until SIGINT or SIGTERM. */
 export async function serve(config: Config, out: NodeJS.WritableStream, demo = false): Promise<number> {
+  // Checked first: a bad certificate or proxy list stops the server before it opens the store.
+  const tls = tlsOptions(config)
+  const trustProxy = trustedProxies(config)
   const logger = createLogger(config.logLevel)
   const custodian = await Custodian.open({ config, logger })
   const admin = await custodian.ensureAdmin()
   // Loaded here only: the HTTP app brings oidc-provider, which warns on import under Node 20.
   const { buildApp } = await import('../http/app.js')
   let party: DemoThirdParty | undefined
-  const app = await buildApp(custodian, { logger, ...(demo ? { demo: () => party } : {}) })
+  const app = await buildApp(custodian, {
+    logger,
+    trustProxy,
+    ...(tls ? { tls } : {}),
+    ...(demo ? { demo: () => party } : {}),
+  })
   const address = await app.listen({ port: config.port, host: config.host })
   const url = address.replace('[::1]', 'localhost')
   if (!config.publicUrl) custodian.config.publicUrl = url

@@ -33,7 +33,8 @@ export function createCustomer(
     name: string
     email: string
     accountNumber: string
-    passwordHash: string
+    /** None: no online account yet. */
+    passwordHash?: string | undefined
     now: string
   },
 ): Plan {
@@ -43,25 +44,24 @@ export function createCustomer(
   const changes: PlannedChange[] = []
   if (!index.users.has(input.username))
     changes.push({ tbl: 'users', op: 'put', row: { id: input.username, name: input.name } })
-  changes.push(
-    {
+  if (input.passwordHash)
+    changes.push({
       tbl: 'credentials',
       op: 'put',
       row: { user_id: input.username, kind: 'password', secret_hash: input.passwordHash },
+    })
+  changes.push({
+    tbl: 'espi_customers',
+    op: 'put',
+    row: {
+      id: input.id,
+      user_id: input.username,
+      name: input.name,
+      email: input.email,
+      account_number: input.accountNumber,
+      created_at: input.now,
     },
-    {
-      tbl: 'espi_customers',
-      op: 'put',
-      row: {
-        id: input.id,
-        user_id: input.username,
-        name: input.name,
-        email: input.email,
-        account_number: input.accountNumber,
-        created_at: input.now,
-      },
-    },
-  )
+  })
   return { changes, summary: `created customer ${input.username} (${input.id})`, details: { id: input.id } }
 }
 

@@ -62,11 +62,13 @@ export class ConsentService {
 
   async createCustomer(
     token: string | undefined,
-    input: { username: string; name: string; email: string; accountNumber: string; password: string },
+    input: { username: string; name: string; email: string; accountNumber: string; password?: string },
   ): Promise<ChangeResult> {
-    if (input.password.length < 8 || input.password.length > 1024)
+    const { password } = input
+    if (password !== undefined && (password.length < 8 || password.length > 1024))
       throw invalid('a customer password must be 8 to 1024 characters')
-    const passwordHash = await hashPassword(input.password)
+    // Without a password the customer has no online account yet: self-registration makes it (web/).
+    const passwordHash = password === undefined ? undefined : await hashPassword(password)
     const id = opaqueId('rc')
     return this.#custodian.change(token, 'customer.create', input.username, (world) =>
       plans.createCustomer(world, { ...input, id, passwordHash, now: this.#now() }),

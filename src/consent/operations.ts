@@ -16,7 +16,8 @@ const EndOfAccess = Type.String({ minLength: 1, maxLength: 40, description: 'an 
 export const consentOperations = {
   createCustomer: operation({
     name: 'create_customer',
-    summary: 'Register a retail customer, who logs in with the username and password (administrators)',
+    summary:
+      'Register a retail customer, who logs in with the username and password; without a password, the customer creates the online account when first asked to sign in (administrators)',
     tags,
     permission: 'admin',
     checkedByService: true,
@@ -26,7 +27,7 @@ export const consentOperations = {
         name: Text,
         email: Type.String({ minLength: 3, maxLength: 320 }),
         account_number: Type.String({ minLength: 1, maxLength: 100 }),
-        password: Type.String({ minLength: 8, maxLength: 1024 }),
+        password: Type.Optional(Type.String({ minLength: 8, maxLength: 1024 })),
       },
       { additionalProperties: false },
     ),

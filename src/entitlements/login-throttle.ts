@@ -92,5 +92,7 @@ function describeKey(rule: ThrottleRule): string {
   if (kind === 'pair') return `user ${rule.user}`
   if (kind === 'user') return `user ${rule.user} across addresses`
   if (kind === 'controller') return `voice prints relayed by controller ${name}`
+  if (kind === 'register') return `account number ${name.slice(name.indexOf('|') + 1)}`
+  if (kind === 'account') return `account number ${name} across addresses`
   return `address ${name}`
 }

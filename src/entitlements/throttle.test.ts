@@ -6,6 +6,7 @@ import {
   lockedFor,
   passwordRules,
   recordFailure,
+  registrationRules,
   settleSuccess,
   type ThrottlePolicy,
   type ThrottleRule,
@@ -212,5 +213,18 @@ describe('admitAttempt and settleSuccess: counted before the check', () => {
     for (let i = 1; i <= 4; i++) throttle.attempt(voicePrintRules(limits, 'hm', `10.0.0.${i}`), T0)
     expect(throttle.attempt(voicePrintRules(limits, 'hm', '10.0.0.9'), T0)?.refusedBy).toBe('controller:hm')
     expect(throttle.attempt(voicePrintRules(limits, 'other', '10.0.0.9'), T0).admitted).toBe(true)
+  })
+
+  it('counts self-registration steps per account number and address, and per account number everywhere', () => {
+    const throttle = make()
+    const step = (account: string, address: string) =>
+      throttle.attempt(registrationRules(limits, account, address), T0)
+    step('ACCT-1', '10.0.0.1')
+    step('ACCT-1', '10.0.0.1')
+    expect(step('ACCT-1', '10.0.0.1')?.refusedBy).toBe('register:10.0.0.1|ACCT-1')
+    // A new address goes on until the account number has failed slowAfterFailures times in all.
+    expect(step('ACCT-1', '10.0.0.2').admitted).toBe(true)
+    expect(step('ACCT-1', '10.0.0.3')?.refusedBy).toBe('account:ACCT-1')
+    expect(step('ACCT-2', '10.0.0.3').admitted).toBe(true)
   })
 })

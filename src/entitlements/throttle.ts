@@ -181,3 +181,32 @@ export function voicePrintRules(
     ...(address === undefined ? [] : [{ key: `address:${address}`, policy, onSuccess: 'refund' as const }]),
   ]
 }
+
+/**
+ * The rules of a self-registration step (a one-time code asked for, or tried): the account number at this
+ * address, the address, and the account number everywhere. Locking the last shuts out registration only,
+ * never a login, so it stands against guessing codes from many addresses.
+ */
+export function registrationRules(
+  limits: LoginLimits,
+  accountNumber: string,
+  address: string | undefined,
+): ThrottleRule[] {
+  return [
+    {
+      key: `register:${address ?? 'local'}|${accountNumber}`,
+      policy: lock(limits, limits.maxFailuresPerUser),
+      onSuccess: 'clear',
+    },
+    ...(address === undefined
+      ? []
+      : [
+          {
+            key: `address:${address}`,
+            policy: lock(limits, limits.maxFailuresPerAddress),
+            onSuccess: 'refund' as const,
+          },
+        ]),
+    { key: `account:${accountNumber}`, policy: lock(limits, limits.slowAfterFailures), onSuccess: 'refund' },
+  ]
+}

@@ -26,6 +26,7 @@ import { accountPageRoutes } from '../web/account-pages.js'
 import { nestsDeeperThan, tooDeepMessage } from './json-body.js'
 import { operationRoutes } from './operation-routes.js'
 import { errorHandler, problem, RETRY_AFTER_SECONDS, sendProblem } from './problem.js'
+import { HSTS, type TlsOptions } from './transport.js'
 
 /**
  * The HTTP server, assembled: the request rules every route shares, then the route list. Each route says
@@ -37,14 +38,26 @@ export interface AppOptions {
   logger: Logger
   /** `custodian demo`: the sample third party's pages, once it is registered. */
   demo?: () => DemoThirdParty | undefined
+  /** Serve HTTPS itself (`--tls-cert`, `--tls-key`); undefined: plain HTTP, a proxy in front may do TLS. */
+  tls?: TlsOptions
+  /** The proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (`--trust-proxy`); default none. */
+  trustProxy?: string[] | false
 }
 
 export async function buildApp(custodian: Custodian, options: AppOptions) {
   const app = Fastify({
     loggerInstance: options.logger,
-    trustProxy: false,
+    // request.ip and request.protocol come from X-Forwarded-For and X-Forwarded-Proto of listed proxies
+    // only; anyone else's are the headers of a client that may lie.
+    trustProxy: options.trustProxy ?? false,
+    https: options.tls ?? null,
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setErrorHandler(errorHandler)
+  // HSTS on every answer that reached the client over TLS (its own, or a listed proxy's); browsers ignore it
+  // over plain HTTP (RFC 6797 §8.1). Set on the raw response, so that routes handed to oidc-provider send it.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.protocol === 'https') reply.raw.setHeader('strict-transport-security', HSTS)
+  })
   // Every JSON body is measured before it is parsed: one nested past maxJsonDepth is refused with a 400
   // naming the limit, rather than overflowing the stack of the code that walks it.
   const parseJson = app.getDefaultJsonParser('error', 'error')

@@ -61,7 +61,8 @@ export const operationRoutes: FastifyPluginAsync<{
           custodian,
           token: bearerToken(request),
           address: request.ip,
-          baseUrl: `${request.protocol}://${request.host}`,
+          // Links are on the configured public URL, never on the Host header the client chose.
+          baseUrl: custodian.publicUrl,
         }
         const output = await invoke(op, context, input)
         reply.code(status).headers(headers)

@@ -32,7 +32,7 @@ export interface OperationContext {
   token: string | undefined
   /** Where the call comes from: the client's IP address, or `script` / `cli`. */
   address: string
-  /** Where links in answers point: the request's origin over HTTP; '' in scripts. */
+  /** Where links in answers point: the configured public URL over HTTP; '' in scripts. */
   baseUrl: string
 }
 

@@ -8,6 +8,7 @@ import { isCustodianError } from '../errors.js'
 import { documented } from '../openapi/route-docs.js'
 import { html, type Markup, page, pageHeaders } from '../web/html.js'
 import { cookieValue, openPreApproval, PREAPPROVAL_COOKIE, type PreApproval } from '../web/preapproval.js'
+import { selfRegistrationRoutes } from '../web/self-registration.js'
 import { oauthRouteDocs, providerEndpoints } from './oauth-docs.js'
 import { type AuthorizationServer, OAUTH_MOUNT } from './provider.js'
 
@@ -76,6 +77,16 @@ export const oauthRoutes: FastifyPluginAsync<{
     const send = (reply: FastifyReply, title: string, body: Markup, status = 200) =>
       reply.code(status).headers(pageHeaders).send(page(title, body))
     const partyOf = (clientId: string) => custodian.consent.thirdParties.get(clientId)
+    /** The customer is who they said: the interaction goes on (to consent) as `accountId`. */
+    const signedIn = async (request: FastifyRequest, reply: FastifyReply, accountId: string) => {
+      reply.hijack()
+      await (await provider()).interactionFinished(
+        request.raw,
+        reply.raw,
+        { login: { accountId } },
+        { mergeWithLastSubmission: false },
+      )
+    }
 
     const loginPage = (uid: string, clientId: string, error?: string) =>
       html`<p>${partyOf(clientId)?.name ?? clientId} asks to receive your energy data. Sign in to your utility account to decide.</p>
@@ -86,6 +97,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>
+<p>No online account yet? <a href="/interaction/${uid}/register">Create one with your account number</a>.</p>
 <form method="post" action="/interaction/${uid}/consent"><input type="hidden" name="csrf" value="${csrfFor(uid)}"><button type="submit" name="decision" value="deny">Cancel</button></form>`
 
     const consentPage = (
@@ -121,6 +133,16 @@ ${points.length === 0 ? html`<p>You have no meters to share.</p>` : points.map((
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>`
     }
+
+    await selfRegistrationRoutes(scope, {
+      custodian,
+      provider,
+      codeKey: await custodian.store.sharedSecret('registration-codes'),
+      csrfFor,
+      csrfOk,
+      send,
+      signedIn,
+    })
 
     scope.get('/interaction/:uid', oauthRouteDocs.interaction, async (request, reply) => {
       const details = await (await provider()).interactionDetails(request.raw, reply.raw)
@@ -175,13 +197,7 @@ ${points.length === 0 ? html`<p>You have no meters to share.</p>` : points.map((
           loginPage(details.uid, clientId, 'This account is not a customer account.'),
           403,
         )
-      reply.hijack()
-      await oidc.interactionFinished(
-        request.raw,
-        reply.raw,
-        { login: { accountId: customer.id } },
-        { mergeWithLastSubmission: false },
-      )
+      await signedIn(request, reply, customer.id)
     })
 
     scope.post('/interaction/:uid/consent', oauthRouteDocs.consent, async (request, reply) => {

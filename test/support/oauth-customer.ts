@@ -38,6 +38,8 @@ export async function authorizeAsCustomer(
   authorizationUrl: string,
   redirectUri: string,
   choice: ConsentChoice,
+  /** The browser's fetch: another one trusts a test's own certificate authority. */
+  send: typeof fetch = fetch,
 ): Promise<{ callback: URL; pages: string[] }> {
   const jar = new CookieJar()
   const pages: string[] = []
@@ -45,7 +47,7 @@ export async function authorizeAsCustomer(
   let method = 'GET'
   let body: string | undefined
   for (let hop = 0; hop < 20; hop++) {
-    const response = await fetch(new URL(url, base), {
+    const response = await send(new URL(url, base), {
       method,
       redirect: 'manual',
       headers: {

@@ -33,7 +33,7 @@ export async function startServer(
   })
   const url = await new Promise<string>((resolve, reject) => {
     const onData = () => {
-      const match = /serving at (http:\/\/\S+)/.exec(output)
+      const match = /serving at (https?:\/\/\S+)/.exec(output)
       if (match && /\n/.test(output.slice(match.index))) resolve(match[1] as string)
     }
     child.stdout?.on('data', onData)
