@@ -116,6 +116,11 @@ const sameReading = (
   a.qualities.join(',') === b.qualities
 
 export function stagedImports(db: Kysely<Database>, kind: StoreKind, prepare?: Prepare) {
+  // The imports this process is working on. Any other of its own was left by a failure (the store went away
+  // while it published): like a dead process's, it is resumed.
+  const active = new Set<string>()
+  const abandoned = (row: GbImportRow, now: number) =>
+    !active.has(row.id) && (row.owner === OWNER || ownerIsDead(row, now))
   const readingsWriter = (trx: Transaction<Database>): ReadingsWriter =>
     prepare ? sqliteReadings(prepare) : postgresReadings(trx)
   const inTransaction = <T>(work: (trx: Transaction<Database>) => Promise<T>) =>
@@ -170,7 +175,7 @@ export function stagedImports(db: Kysely<Database>, kind: StoreKind, prepare?: P
         .execute()
       if (earlier.length === 0) return
       const now = Date.now()
-      const dead = earlier.find((row) => ownerIsDead(row, now))
+      const dead = earlier.find((row) => abandoned(row, now))
       if (dead) await resume(dead)
       else await sleep(20)
     }
@@ -178,14 +183,20 @@ export function stagedImports(db: Kysely<Database>, kind: StoreKind, prepare?: P
 
   /** Takes over a dead process's import: drops it if it never committed, publishes it if it did. */
   async function resume(row: GbImportRow) {
-    if (row.state === 'staging') return drop(row.id)
-    const claimed = await db
-      .updateTable('gb_imports')
-      .set({ owner: OWNER, heartbeat: Date.now() })
-      .where('id', '=', row.id)
-      .where('owner', '=', row.owner)
-      .executeTakeFirst()
-    if (Number(claimed.numUpdatedRows) === 1) await publish(row.id, row.committed ?? 0, row.at)
+    if (active.has(row.id)) return
+    active.add(row.id)
+    try {
+      if (row.state === 'staging') return await drop(row.id)
+      const claimed = await db
+        .updateTable('gb_imports')
+        .set({ owner: OWNER, heartbeat: Date.now() })
+        .where('id', '=', row.id)
+        .where('owner', '=', row.owner)
+        .executeTakeFirst()
+      if (Number(claimed.numUpdatedRows) === 1) await publish(row.id, row.committed ?? 0, row.at)
+    } finally {
+      active.delete(row.id)
+    }
   }
 
   /** Merges a committed import's staged readings in short transactions, then shows its blocks at once. */
@@ -278,13 +289,26 @@ export function stagedImports(db: Kysely<Database>, kind: StoreKind, prepare?: P
   async function recover(): Promise<void> {
     const now = Date.now()
     const rows = await db.selectFrom('gb_imports').selectAll().orderBy('committed').orderBy('id').execute()
-    for (const row of rows) if (ownerIsDead(row, now)) await resume(row)
+    for (const row of rows) if (abandoned(row, now)) await resume(row)
   }
 
   /** Runs an import: its work stages, then everything it wrote is published together, or nothing is. */
   async function importing<T>(at: number, work: (writer: UsageWriter) => Promise<T>): Promise<Imported<T>> {
     await recover()
     const id = randomUUID()
+    active.add(id)
+    try {
+      return await stageAndPublish(id, at, work)
+    } finally {
+      active.delete(id)
+    }
+  }
+
+  async function stageAndPublish<T>(
+    id: string,
+    at: number,
+    work: (writer: UsageWriter) => Promise<T>,
+  ): Promise<Imported<T>> {
     await db
       .insertInto('gb_imports')
       .values({
@@ -461,7 +485,7 @@ export function stagedImports(db: Kysely<Database>, kind: StoreKind, prepare?: P
           .execute()
       })
     } catch (error) {
-      await drop(id).catch(() => {}) // if the store is away, the next process to open it drops the rows
+      await drop(id).catch(() => {}) // if the store is away, the next import or process drops the rows
       throw error
     }
     const changedReadings = await publish(id, committed, at)
