@@ -63,6 +63,7 @@ export const ADMINISTRATION = {
       register_third_party: 'third_party.register',
       set_third_party_standing: 'third_party.standing',
       list_authorizations: 'list authorizations',
+      show_authorizations: 'list authorizations',
     },
   },
   usage_data_admin: {
