@@ -7,7 +7,9 @@ const usage = `custodian: authorization server for consented data sharing
 usage:
   custodian serve                      serve the HTTP API (prints its URL; first start prints an admin password)
   custodian demo                       serve with a sample utility and third party, to try the consent flow
-  custodian script FILE [--json]       run a command script (FILE or - for stdin); exit 1 if any line failed
+  custodian script FILE [--json] [--token T]
+                                       run a command script (FILE or - for stdin); exit 1 if any line failed;
+                                       administrative commands use T (or CUSTODIAN_TOKEN) until a "login user"
   custodian audit verify               check the audit log's hash chain
   custodian audit list [--after N] [--limit N] [--json]
   custodian audit prune --audit-retention-days N [--json]

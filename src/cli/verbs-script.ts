@@ -19,8 +19,11 @@ export async function script(
     throw new UsageError(`script file ${file} does not exist`)
   const custodian = await open(config)
   try {
-    const summary = await runScriptFile(custodian, file, (entry) =>
-      out.write(`${flags.json ? jsonReport(entry) : formatReport(file, entry)}\n`),
+    const summary = await runScriptFile(
+      custodian,
+      file,
+      (entry) => out.write(`${flags.json ? jsonReport(entry) : formatReport(file, entry)}\n`),
+      { token: tokenOf(flags) },
     )
     if (!flags.json) {
       process.stderr.write(
@@ -75,7 +78,7 @@ export async function show(
     throw new UsageError(`show takes one of: ${Object.keys(entityViews).join(', ')}`)
   const custodian = await open(config)
   try {
-    custodian.authorizeAdminAction(tokenOf(flags), `show ${kind}`)
+    custodian.authorizeAdminAction(tokenOf(flags), `${id ? 'read' : 'list'} ${kind}`)
     const items = id
       ? [entityViews[kind as EntityKind].one(custodian.index, id)]
       : listEntities(custodian.index, kind as EntityKind)

@@ -2,12 +2,15 @@ import type { Decision } from '../decision/decision.js'
 import { enforce } from '../decision/enforce.js'
 import { AccessDeniedError, InvalidAccessTokenError, isCustodianError } from '../errors.js'
 import type { Kernel, Planner } from '../kernel/kernel.js'
-import type { Index } from '../kernel/projections.js'
-import type { ChangeResult, Plan } from '../kernel/write-plan.js'
+import type { ChangeResult } from '../kernel/write-plan.js'
+import { decideAdministration, decideScope, type Touched } from './administrative-scope.js'
 import type { EntitlementIndex } from './entitlement-index.js'
-import { ADMIN_PERMISSION, HOUSEMATE_CONTROLLER_PERMISSION } from './permissions.js'
+import { ADMIN_PERMISSION, HOUSEMATE_CONTROLLER_PERMISSION, permissionFor } from './permissions.js'
 import { decideAccessAny, decideAdministrator } from './rules.js'
 import type { Sessions } from './sessions.js'
+
+/** The actor of an administrative action taken in bootstrap mode, without a token. */
+export const BOOTSTRAP = 'bootstrap'
 
 /** The answer to check_access: a Decision, and on refusal which error the edges should raise. */
 export interface AccessCheck extends Decision {
@@ -170,17 +173,22 @@ export class Access {
     return userId
   }
 
-  /** Who may run an administrative action: bootstrap mode, or a valid token of a user holding `admin`. */
+  /**
+   * Who may run an administrative action: the valid token of a user holding the permission the action needs
+   * (permissions.ts's table, or `admin`); in bootstrap mode, before any administrator exists, anyone (without
+   * a token, or with any valid one).
+   */
   #authorizeAdmin(
     token: string | undefined,
     action: string,
     identified: (userId: string) => void = () => {},
   ): string {
+    const need = permissionFor(action)
     // A token that is given is always checked, even in bootstrap mode, so a stale one never passes silently.
     if (token === undefined) {
-      if (this.#index.isBootstrap()) return 'bootstrap'
+      if (this.#index.isBootstrap()) return BOOTSTRAP
       throw new AccessDeniedError(
-        `${action} needs the access token of a user holding the ${ADMIN_PERMISSION} permission, and none was given: log in as an administrator first`,
+        `${action} needs the access token of a user holding the ${need} permission${need === ADMIN_PERMISSION ? '' : ` (or ${ADMIN_PERMISSION})`}, and none was given: log in as an administrator first`,
       )
     }
     const check = this.#sessions.useToken(token)
@@ -188,17 +196,20 @@ export class Access {
     const userId = check.token.user_id
     identified(userId)
     if (this.#index.isBootstrap()) return userId
-    enforce(decideAdministrator(this.#index, userId), { refused: `${userId} may not ${action}` })
+    enforce(decideAdministration(this.#index, userId, need), { refused: `${userId} may not ${action}` })
     return userId
   }
 
   /** Authorizes an administrative action outside the change log (lists, the audit log, data imports); returns who asked. */
-  authorizeAdminAction(token: string | undefined, action: string): string {
+  authorizeAdminAction(token: string | undefined, action: string, touched: Touched = {}): string {
     let actor = 'anonymous'
     try {
-      return this.#authorizeAdmin(token, action, (userId) => {
-        actor = userId
+      const userId = this.#authorizeAdmin(token, action, (id) => {
+        actor = id
       })
+      if (token !== undefined && !this.#index.isBootstrap())
+        enforce(decideScope(this.#index, userId, touched), { refused: `${userId} may not ${action}` })
+      return userId
     } catch (error) {
       if (isCustodianError(error))
         this.#kernel.audit({ actor, action, resource: '-', outcome: error.code, reason: error.message })
@@ -219,12 +230,15 @@ export class Access {
   /**
    * Runs one administrative change: authorizes `token` (or bootstrap mode) and plans the change against the
    * Index caught up under the store's write lock, then commits rows, change records and the audit record.
+   * An administrator without `admin` may change only what `touched` names within their own powers
+   * (administrative-scope.ts); bootstrap mode has no such limit.
    */
   async change(
     token: string | undefined,
     action: string,
     resource: string,
-    plan: (index: Index, now: string) => Plan,
+    plan: Planner,
+    touched: Touched = {},
   ): Promise<ChangeResult> {
     let actor = 'anonymous'
     try {
@@ -237,7 +251,11 @@ export class Access {
         },
         action,
         resource,
-        plan,
+        (index, now, by) => {
+          if (token !== undefined && !index.index.isBootstrap())
+            enforce(decideScope(index.index, by, touched), { refused: `${by} may not ${action}` })
+          return plan(index, now, by)
+        },
       )
     } catch (error) {
       if (isCustodianError(error))

@@ -31,31 +31,53 @@ export class Administration {
     )
   }
   deletePermission(token: string | undefined, id: string) {
-    return this.#access.change(token, 'permission.delete', id, ({ index }) =>
-      plans.deletePermission(index, id),
+    return this.#access.change(
+      token,
+      'permission.delete',
+      id,
+      ({ index }) => plans.deletePermission(index, id),
+      { entitlements: [id] },
     )
   }
   defineRole(token: string | undefined, input: { id: string; name: string; description: string }) {
     return this.#access.change(token, 'role.define', input.id, ({ index }) => plans.defineRole(index, input))
   }
   deleteRole(token: string | undefined, id: string) {
-    return this.#access.change(token, 'role.delete', id, ({ index }) => plans.deleteRole(index, id))
+    return this.#access.change(token, 'role.delete', id, ({ index }) => plans.deleteRole(index, id), {
+      entitlements: [id],
+    })
   }
   addEntitlementToRole(token: string | undefined, roleId: string, entitlementId: string) {
-    return this.#access.change(token, 'role.add_entitlement', roleId, ({ index }) =>
-      plans.addEntitlementToRole(index, roleId, entitlementId),
+    return this.#access.change(
+      token,
+      'role.add_entitlement',
+      roleId,
+      ({ index }) => plans.addEntitlementToRole(index, roleId, entitlementId),
+      { entitlements: [roleId, entitlementId] },
     )
   }
   removeEntitlementFromRole(token: string | undefined, roleId: string, entitlementId: string) {
-    return this.#access.change(token, 'role.remove_entitlement', roleId, ({ index }) =>
-      plans.removeEntitlementFromRole(index, roleId, entitlementId),
+    return this.#access.change(
+      token,
+      'role.remove_entitlement',
+      roleId,
+      ({ index }) => plans.removeEntitlementFromRole(index, roleId, entitlementId),
+      { entitlements: [roleId, entitlementId] },
     )
   }
   createUser(token: string | undefined, input: { id: string; name: string }) {
     return this.#access.change(token, 'user.create', input.id, ({ index }) => plans.createUser(index, input))
   }
   deleteUser(token: string | undefined, id: string) {
-    return this.#access.change(token, 'user.delete', id, ({ index }, now) => plans.deleteUser(index, id, now))
+    return this.#access.change(
+      token,
+      'user.delete',
+      id,
+      ({ index }, now) => plans.deleteUser(index, id, now),
+      {
+        users: [id],
+      },
+    )
   }
   async addUserCredential(token: string | undefined, userId: string, kind: CredentialKind, value: string) {
     if (kind !== 'password' && kind !== 'voice_print')
@@ -63,29 +85,49 @@ export class Administration {
     if (value === '' || value.length > MAX_SECRET_LENGTH)
       throw invalid(`the ${kind} must be 1 to ${MAX_SECRET_LENGTH} characters`)
     const secret = kind === 'password' ? await hashPassword(value) : digestVoicePrint(value)
-    return this.#access.change(token, 'user.set_credential', `${userId}/${kind}`, ({ index }) =>
-      plans.setCredential(index, userId, kind, secret),
+    return this.#access.change(
+      token,
+      'user.set_credential',
+      `${userId}/${kind}`,
+      ({ index }) => plans.setCredential(index, userId, kind, secret),
+      { users: [userId] },
     )
   }
   removeUserCredential(token: string | undefined, userId: string, kind: CredentialKind) {
-    return this.#access.change(token, 'user.remove_credential', `${userId}/${kind}`, ({ index }) =>
-      plans.removeCredential(index, userId, kind),
+    return this.#access.change(
+      token,
+      'user.remove_credential',
+      `${userId}/${kind}`,
+      ({ index }) => plans.removeCredential(index, userId, kind),
+      { users: [userId] },
     )
   }
   /** Grants a role or a permission, whichever the id names. */
   grantToUser(token: string | undefined, userId: string, entitlementId: string) {
-    return this.#access.change(token, 'user.grant', `${userId}/${entitlementId}`, ({ index }) =>
-      plans.grantEntitlement(index, userId, entitlementId),
+    return this.#access.change(
+      token,
+      'user.grant',
+      `${userId}/${entitlementId}`,
+      ({ index }) => plans.grantEntitlement(index, userId, entitlementId),
+      { users: [userId], entitlements: [entitlementId] },
     )
   }
   grantResourceRoleToUser(token: string | undefined, userId: string, resourceRoleId: string) {
-    return this.#access.change(token, 'user.grant', `${userId}/${resourceRoleId}`, ({ index }) =>
-      plans.grantResourceRole(index, userId, resourceRoleId),
+    return this.#access.change(
+      token,
+      'user.grant',
+      `${userId}/${resourceRoleId}`,
+      ({ index }) => plans.grantResourceRole(index, userId, resourceRoleId),
+      { users: [userId], entitlements: [resourceRoleId] },
     )
   }
   revokeFromUser(token: string | undefined, userId: string, kind: GrantKind, targetId: string) {
-    return this.#access.change(token, 'user.revoke', `${userId}/${targetId}`, ({ index }) =>
-      plans.revokeGrant(index, userId, kind, targetId),
+    return this.#access.change(
+      token,
+      'user.revoke',
+      `${userId}/${targetId}`,
+      ({ index }) => plans.revokeGrant(index, userId, kind, targetId),
+      { users: [userId], entitlements: [targetId] },
     )
   }
   createResource(
@@ -105,14 +147,18 @@ export class Administration {
     )
   }
   deleteResourceRole(token: string | undefined, id: string) {
-    return this.#access.change(token, 'resource_role.delete', id, ({ index }) =>
-      plans.deleteResourceRole(index, id),
+    return this.#access.change(
+      token,
+      'resource_role.delete',
+      id,
+      ({ index }) => plans.deleteResourceRole(index, id),
+      { entitlements: [id] },
     )
   }
 
   /** An administrator clears every login lock and failure count of a user (at every address); audited. */
   async unlockUser(token: string | undefined, userId: string): Promise<ChangeResult> {
-    const actor = this.#access.authorizeAdminAction(token, `unlock user ${userId}`)
+    const actor = this.#access.authorizeAdminAction(token, 'user.unlock', { users: [userId] })
     const locked = await this.#throttle.unlockUser(userId)
     const summary = `cleared the login failures of user ${userId} (${locked} lock${locked === 1 ? '' : 's'} lifted)`
     this.#kernel.audit({ actor, action: 'user.unlock', resource: userId, outcome: 'ok', reason: summary })

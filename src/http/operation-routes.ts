@@ -1,6 +1,7 @@
 import { type TObject, type TSchema, Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import type { ChangeResult, Custodian } from '../custodian.js'
+import { permissionFor } from '../entitlements/permissions.js'
 import { describePermission, invoke, isChange, type Operation } from '../kernel/operations.js'
 import { bearer, bearerToken } from '../openapi/bearer-auth.js'
 import { ProblemSchema } from '../openapi/route-docs.js'
@@ -45,7 +46,9 @@ export const operationRoutes: FastifyPluginAsync<{
       schema: {
         operationId: op.name,
         summary: op.summary,
-        description: [op.description, describePermission(op)].filter(Boolean).join(' '),
+        description: [op.description, describePermission(op, permissionFor(op.name))]
+          .filter(Boolean)
+          .join(' '),
         tags: op.tags,
         ...(op.permission === 'public' ? {} : { security: bearer }),
         ...requestSchema(op, method, path),

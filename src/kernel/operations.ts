@@ -13,7 +13,9 @@ import type { ChangeResult } from './write-plan.js'
 
 /**
  * What a caller must present:
- * - `admin`: the token of a user holding the admin permission (or bootstrap mode, before any administrator);
+ * - `admin`: administrative: the token of a user holding the permission the administration table names for
+ *   the action (entitlements/permissions.ts: user_admin for users, say), or `admin`, which allows every one;
+ *   without a token, bootstrap mode, before any administrator exists;
  * - `token`: any valid token; the operation's own access check decides, on the token's user;
  * - `public`: nothing (logging in is where a token comes from).
  */
@@ -104,11 +106,16 @@ export function listing({
 
 export const isChange = (op: Operation) => op.output === Changed || op.output === Created
 
-/** What the permission means, for people: the OpenAPI description and the CLI help. */
-export function describePermission(op: Operation): string {
+/**
+ * What the permission means, for people: the OpenAPI description. `needs` is the permission the
+ * administration table names for an administrative operation (the kernel knows no domain to look it up).
+ */
+export function describePermission(op: Operation, needs = 'admin'): string {
   switch (op.permission) {
     case 'admin':
-      return 'Needs the admin permission.'
+      return needs === 'admin'
+        ? 'Needs the admin permission.'
+        : `Needs the ${needs} permission (or admin, which allows every administrative operation).`
     case 'token':
       return 'Needs a valid access token; the access check decides on its user.'
     case 'public':

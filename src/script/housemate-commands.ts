@@ -135,12 +135,7 @@ const set: CommandSpec = {
     const kind = kindOf(subject, set.usage)
     if (!address) throw syntax(`missing the device address: ${set.usage}`)
     const o = keywords(set.usage, rest, ['status', 'value'])
-    return change(
-      ops.setStatus,
-      state,
-      { kind, address, status: o.status, value: o.value },
-      state.adminToken ?? '',
-    )
+    return change(ops.setStatus, state, { kind, address, status: o.status, value: o.value }, state.adminToken)
   },
 }
 
@@ -150,7 +145,7 @@ const show: CommandSpec = {
   help: 'House Mate: reads status values, the configuration, or the energy in use',
   async run(state, args) {
     const [subject, target, ...rest] = words(args)
-    const token = state.adminToken ?? ''
+    const token = state.adminToken
     if (subject === 'configuration' || subject === 'energy-use') {
       if (rest.length > 0) throw syntax(`unexpected "${rest.join(' ')}": ${show.usage}`)
       if (subject === 'configuration') {

@@ -15,6 +15,12 @@ export interface ScriptSummary {
   failed: number
 }
 
+/** Where a script runs from, and the token its administrative commands use until a `login user`. */
+export interface ScriptOptions {
+  address?: string
+  token?: string | undefined
+}
+
 /**
  * Runs a command script line by line (streamed, so a long script is never held whole). Each command is
  * reported as it finishes; a bad line is reported with its number and the script goes on.
@@ -23,9 +29,14 @@ export async function runScript(
   custodian: Custodian,
   input: Readable,
   report: (entry: LineReport) => void,
-  options: { address?: string } = {},
+  options: ScriptOptions = {},
 ): Promise<ScriptSummary> {
-  const state: SessionState = { custodian, logins: new Map(), address: options.address ?? 'script' }
+  const state: SessionState = {
+    custodian,
+    logins: new Map(),
+    address: options.address ?? 'script',
+    ...(options.token ? { adminToken: options.token } : {}),
+  }
   const summary: ScriptSummary = { commands: 0, failed: 0 }
   let line = 0
   for await (const text of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
@@ -65,7 +76,7 @@ export const runScriptFile = (
   custodian: Custodian,
   path: string,
   report: (entry: LineReport) => void,
-  options?: { address?: string },
+  options?: ScriptOptions,
 ) => runScript(custodian, path === '-' ? process.stdin : createReadStream(path, 'utf8'), report, options)
 
 /** One report as the text a person reads, prefixed with `file:line`. */

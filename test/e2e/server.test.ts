@@ -137,7 +137,7 @@ describe('custodian serve', () => {
     const notAdmin = await call(server.url, 'GET', '/v1/users', { token: sam })
     expect(notAdmin.status).toBe(403)
     expect(notAdmin.body.detail).toBe(
-      'sam may not list users: it needs the admin permission, which sam does not hold',
+      'sam may not list users: it needs the user_admin permission (or admin), which sam does not hold',
     )
     const bogus = await call(server.url, 'GET', '/v1/users', { token: 'cst_abc.def' })
     expect(bogus.status).toBe(401)

@@ -80,7 +80,8 @@ describe('list_sessions: the open sessions of a user, for administrators', () =>
       ok: false,
       error: {
         code: 'AccessDenied',
-        message: 'bob may not list sessions: it needs the admin permission, which bob does not hold',
+        message:
+          'bob may not list sessions: it needs the user_admin permission (or admin), which bob does not hold',
       },
     })
   })
@@ -101,7 +102,8 @@ describe('list_sessions: the open sessions of a user, for administrators', () =>
       const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json()
       expect(doc.paths['/v1/users/{id}/sessions'].get).toMatchObject({
         operationId: 'list_sessions',
-        description: 'Needs the admin permission.',
+        description:
+          'Needs the user_admin permission (or admin, which allows every administrative operation).',
         security: [{ bearerAuth: [] }],
       })
     } finally {
