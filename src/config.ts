@@ -168,7 +168,7 @@ export const settings = {
     flag: 'trusted-roots',
     default: '',
     kind: 'string',
-    help: 'PEM file of the root certificates trusted for signed delegation evidence (the own root always is)',
+    help: 'PEM file of the scheme root certificates (the iSHARE CA list) trusted for signed delegation evidence, client assertions and party tokens (the own root always is)',
   },
   trustedRegisters: {
     env: 'CUSTODIAN_TRUSTED_REGISTERS',
@@ -203,7 +203,28 @@ export const settings = {
     flag: 'remote-register-party',
     default: '',
     kind: 'string',
-    help: 'who this server is at the remote register: the audience its evidence must be signed for',
+    help: 'who this server is at the remote register: the audience its evidence must be signed for (empty: registerId, the party its client assertion names)',
+  },
+  remoteRegisterId: {
+    env: 'CUSTODIAN_REMOTE_REGISTER_ID',
+    flag: 'remote-register-id',
+    default: '',
+    kind: 'string',
+    help: "the remote register's party id: without a remote register token, this server gets one at its /connect/token with a client assertion addressed to this id (signed with the delegation key, as registerId)",
+  },
+  participantRegister: {
+    env: 'CUSTODIAN_PARTICIPANT_REGISTER',
+    flag: 'participant-register',
+    default: '',
+    kind: 'string',
+    help: 'base URL of the iSHARE participant register (Satellite) asked whether a party is active before it gets an access token (its GET /parties, signed party_token; this server authenticates with a client assertion); empty: the parties recorded here (PUT /v1/trust/parties)',
+  },
+  participantRegisterId: {
+    env: 'CUSTODIAN_PARTICIPANT_REGISTER_ID',
+    flag: 'participant-register-id',
+    default: '',
+    kind: 'string',
+    help: "the participant register's party id: the audience of this server's client assertion there, and the one who must sign its party tokens",
   },
   partySource: {
     env: 'CUSTODIAN_PARTY_SOURCE',
