@@ -44,10 +44,11 @@ export async function partyAssertion(flags: Flags, rest: string[], out: NodeJS.W
     throw new UsageError(
       `${chain}: its first certificate names ${named.length} parties (subject serialNumber); say which with --client-id`,
     )
+  const keyText = readText(key, 'key')
   let assertion: string
   try {
     assertion = await clientAssertion(
-      { key: readText(key, 'key'), chain: certificates },
+      { key: keyText, chain: certificates },
       clientId,
       audience,
       Math.floor(Date.now() / 1000),

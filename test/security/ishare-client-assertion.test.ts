@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Custodian } from '../../src/custodian.js'
 import { buildApp } from '../../src/http/app.js'
@@ -137,6 +138,26 @@ describe('the iSHARE token endpoint', () => {
     // The same under the iSHARE 2.x name.
     const again = await ask(await assertion(), {}, '/oauth2.0/token')
     expect(again.status).toBe(200)
+  })
+
+  it('publishes signed capabilities: the public features to anyone, the restricted ones with a token', async () => {
+    const features = async (token?: string) => {
+      const response = await app.inject({
+        method: 'GET',
+        url: '/capabilities',
+        ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+      })
+      const claims = decodeJwt(response.json().capabilities_token as string)
+      return { aud: claims.aud, text: JSON.stringify(claims.capabilities_info) }
+    }
+    const open = await features()
+    expect(open.aud).toBeUndefined()
+    expect(open.text).toContain('/connect/token')
+    expect(open.text).not.toContain('restricted')
+    const token = (await ask(await assertion())).body.access_token as string
+    const restricted = await features(token)
+    expect(restricted.aud).toBe(CARRIER)
+    expect(restricted.text).toContain('"restricted"')
   })
 
   it('refuses an assertion addressed to another server', async () => {
