@@ -240,6 +240,20 @@ export const settings = {
     kind: 'string',
     help: 'URL asked for a party\'s reputation at decision time, {id} replaced by its id; it answers {"level"|"score", "source"?, "at"?} (empty: only what was recorded)',
   },
+  partySourceId: {
+    env: 'CUSTODIAN_PARTY_SOURCE_ID',
+    flag: 'party-source-id',
+    default: '',
+    kind: 'string',
+    help: "the party source's iSHARE party id: when set, this server asks it with an access token got at its origin's /connect/token with this server's client assertion",
+  },
+  reputationSourceId: {
+    env: 'CUSTODIAN_REPUTATION_SOURCE_ID',
+    flag: 'reputation-source-id',
+    default: '',
+    kind: 'string',
+    help: "the reputation source's iSHARE party id: when set, this server asks it with an access token got at its origin's /connect/token with this server's client assertion",
+  },
   sourceTimeoutMs: {
     env: 'CUSTODIAN_SOURCE_TIMEOUT_MS',
     flag: 'source-timeout-ms',

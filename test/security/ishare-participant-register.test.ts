@@ -1,14 +1,12 @@
 import { writeFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Custodian } from '../../src/custodian.js'
 import { buildApp } from '../../src/http/app.js'
 import { createLogger } from '../../src/logger.js'
 import { signPartyJwt } from '../../src/trust/ishare-jwt.js'
 import { CLIENT_ASSERTION_TYPE, clientAssertion } from '../../src/trust/party-client.js'
+import { partyServer } from '../support/ishare-party-server.js'
 import { tempSqlite } from '../support/temp-store.js'
 import { type Issued, material, testPki } from '../support/test-pki.js'
 
@@ -37,19 +35,8 @@ describe('parties checked against a Satellite', () => {
     [ACTIVE, LAPSED, UNKNOWN, FORGED, LATE].map((id) => [id, pki.participant(id)]),
   )
   const asked: string[] = []
-  let assertionSeen: Record<string, unknown> | undefined
-  const server = createServer(async (request, response) => {
-    const url = new URL(request.url ?? '/', 'http://satellite')
-    const json = (status: number, body: object) =>
-      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
-    if (url.pathname === '/connect/token') {
-      let form = ''
-      for await (const chunk of request) form += chunk
-      assertionSeen = decodeJwt(new URLSearchParams(form).get('client_assertion') ?? '')
-      return json(200, { access_token: 'satellite-token', token_type: 'Bearer', expires_in: 3600 })
-    }
-    if (url.pathname !== '/parties' || request.headers.authorization !== 'Bearer satellite-token')
-      return json(401, { error: 'invalid_token' })
+  const { server, assertions, listen } = partyServer('satellite-token', async (url) => {
+    if (url.pathname !== '/parties') return { status: 404, body: {} }
     const id = url.searchParams.get('eori') ?? ''
     asked.push(id)
     const data =
@@ -67,13 +54,13 @@ describe('parties checked against a Satellite', () => {
         lifetimeSeconds: 30,
       },
     )
-    json(200, { party_token })
+    return { status: 200, body: { party_token } }
   })
   let custodian: Custodian
   let app: Awaited<ReturnType<typeof buildApp>>
 
   beforeAll(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const base = await listen()
     const roots = join(temp.dir, 'scheme-roots.pem')
     writeFileSync(roots, pki.root.pem)
     custodian = await Custodian.open({
@@ -83,7 +70,7 @@ describe('parties checked against a Satellite', () => {
         logLevel: 'silent',
         registerId: REGISTER,
         trustedRoots: roots,
-        participantRegister: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        participantRegister: base,
         participantRegisterId: SATELLITE,
         outboundAllow: '127.0.0.1',
         sourceTimeoutMs: 2000,
@@ -123,7 +110,8 @@ describe('parties checked against a Satellite', () => {
 
   it('gives an active party its token, having asked the Satellite as this server, once per cache period', async () => {
     expect((await tokenFor(ACTIVE)).status).toBe(200)
-    expect(assertionSeen).toMatchObject({ iss: REGISTER, sub: REGISTER, aud: SATELLITE })
+    expect(assertions).toHaveLength(1)
+    expect(assertions[0]).toMatchObject({ iss: REGISTER, sub: REGISTER, aud: SATELLITE })
     expect((await tokenFor(ACTIVE)).status).toBe(200)
     expect(asked.filter((id) => id === ACTIVE)).toHaveLength(1)
   })
