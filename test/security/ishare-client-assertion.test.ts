@@ -280,5 +280,13 @@ describe('the iSHARE token endpoint', () => {
       error: 'invalid_request',
       description: 'the form field client_assertion is missing',
     })
+    const json = await app.inject({ method: 'POST', url: '/connect/token', payload: { client_id: CARRIER } })
+    expect([json.statusCode, json.json()]).toEqual([
+      400,
+      {
+        error: 'invalid_request',
+        error_description: 'send the token request as application/x-www-form-urlencoded',
+      },
+    ])
   })
 })
