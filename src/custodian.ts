@@ -238,6 +238,9 @@ export class Custodian implements Node {
   serviceSession(userId: string, name: string): Promise<LoginResult> {
     return this.#sessions.serviceSession(userId, name)
   }
+  partySession(...args: Parameters<Sessions['partySession']>): Promise<LoginResult> {
+    return this.#sessions.partySession(...args)
+  }
   logout(token: string): Promise<ChangeResult> {
     return this.#sessions.logout(token)
   }

@@ -38,6 +38,9 @@ usage:
                                        copy an issuer's policies from the --remote-register (run on a schedule)
   custodian trust decide --party ID --service ID [--action A] [--evidence JWT] [--json]
                                        the BDI trust decision, input by input; exit 0 allowed, 1 denied
+  custodian party assertion --key KEY.pem --chain CHAIN.pem --audience ID [--client-id ID]
+                                       print an iSHARE client assertion (30 s) for the party ID's token
+                                       endpoint, signed with KEY; the client id: the party CHAIN's certificate names
   custodian login --user ID            log in (password on stdin or in CUSTODIAN_PASSWORD); prints a token
   custodian login --voice-print VP     log in by voice print; prints a token
   custodian logout --token T           end a session

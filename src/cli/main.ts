@@ -10,6 +10,7 @@ import { audit } from './verbs-audit.js'
 import { importFile } from './verbs-import.js'
 import { accessCheck, catalogVerb, participantVerb } from './verbs-licences.js'
 import { login } from './verbs-login.js'
+import { partyAssertion } from './verbs-party.js'
 import { command, script, show } from './verbs-script.js'
 import { delegationAnswer, delegationSync, trustDecide } from './verbs-trust.js'
 
@@ -55,6 +56,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         return delegationAnswer(flags, rest, out)
       case 'trust':
         return await trustDecide(config, flags, rest, out)
+      case 'party':
+        return await partyAssertion(flags, rest, out)
       case 'show':
         // `show users` lists entitlement entities; `show sensor ...` and the like are House Mate commands.
         if (rest[0] && Object.hasOwn(entityViews, rest[0]))

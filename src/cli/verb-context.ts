@@ -27,6 +27,10 @@ export const cliOptions = {
   evidence: { type: 'string' },
   service: { type: 'string' },
   map: { type: 'string' },
+  key: { type: 'string' },
+  chain: { type: 'string' },
+  audience: { type: 'string' },
+  'client-id': { type: 'string' },
   ...Object.fromEntries(Object.values(settings).map((s) => [s.flag, { type: 'string' }])),
 } as const
 

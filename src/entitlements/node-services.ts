@@ -19,7 +19,7 @@ declare module '../kernel/node.js' {
         | 'authorizeAdminAction'
         | 'identify'
       >,
-      Pick<Sessions, 'login' | 'verifyPassword' | 'serviceSession' | 'logout' | 'whoHolds'> {
+      Pick<Sessions, 'login' | 'verifyPassword' | 'serviceSession' | 'partySession' | 'logout' | 'whoHolds'> {
     /** Relayed by the in-process House Mate controller unless `context.controller` names another. */
     loginVoicePrint(voicePrint: string, context?: VoicePrintContext): Promise<LoginResult>
   }

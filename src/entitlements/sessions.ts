@@ -190,14 +190,40 @@ export class Sessions {
     return this.#startSession(userId, 'system', {})
   }
 
+  /**
+   * A session for an iSHARE party that proved who it is with a client assertion (trust/party-tokens.ts): its
+   * user is the party id, made without any grant the first time; its token lives `lifetimeSeconds`.
+   */
+  async partySession(partyId: string, lifetimeSeconds: number, context: CallContext): Promise<LoginResult> {
+    if (!this.#index.users.has(partyId))
+      await this.#kernel.write(() => ({
+        changes: this.#index.users.has(partyId)
+          ? []
+          : [{ tbl: 'users', op: 'put', row: { id: partyId, name: `iSHARE party ${partyId}` } }],
+        audit: [
+          {
+            at: new Date(this.#kernel.now()).toISOString(),
+            actor: 'system',
+            action: 'user.party',
+            resource: partyId,
+            outcome: 'ok',
+            reason: `${partyId} authenticated with a client assertion: a user without grants`,
+          },
+        ],
+        result: null,
+      }))
+    return this.#startSession(partyId, 'client_assertion', context, lifetimeSeconds)
+  }
+
   async #startSession(
     userId: string,
     method: AccessTokenRow['method'],
     context: VoicePrintContext,
+    lifetime?: number,
   ): Promise<LoginResult> {
     const { config } = this.#kernel
     const lifetimeSeconds =
-      method === 'voice_print' ? config.voiceTokenLifetimeSeconds : config.tokenLifetimeSeconds
+      lifetime ?? (method === 'voice_print' ? config.voiceTokenLifetimeSeconds : config.tokenLifetimeSeconds)
     const issued = issueToken()
     const nowMs = this.#kernel.now()
     const created = new Date(nowMs).toISOString()

@@ -22,6 +22,7 @@ import { openApiDocument } from '../openapi/document.js'
 import { healthRoutes } from '../openapi/health-routes.js'
 import { delegationRoutes } from '../trust/delegation-routes.js'
 import { trustOperations } from '../trust/operations.js'
+import { partyTokenRoutes } from '../trust/party-token-routes.js'
 import { accountPageRoutes } from '../web/account-pages.js'
 import { nestsDeeperThan, tooDeepMessage } from './json-body.js'
 import { operationRoutes } from './operation-routes.js'
@@ -146,5 +147,7 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   await app.register(importRoutes, { custodian })
   // iSHARE: POST /delegation needs a bearer token; the certificates that verify its evidence are public.
   await app.register(delegationRoutes, { custodian })
+  // iSHARE parties: the token endpoint takes a client assertion instead of a token; capabilities are public.
+  await app.register(partyTokenRoutes, { custodian })
   return app
 }

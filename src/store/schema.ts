@@ -64,7 +64,7 @@ export interface AccessTokenRow {
   user_id: string
   /** SHA-256 of the token's secret part, hex. The token itself is never stored. */
   secret_hash: string
-  method: 'password' | 'voice_print' | 'system'
+  method: 'password' | 'voice_print' | 'system' | 'client_assertion'
   created_at: string
   expires_at: string
   idle_timeout_seconds: number

@@ -32,6 +32,7 @@ import {
   type VerifyOptions,
   verifyEvidence,
 } from './evidence-token.js'
+import { PartyClient } from './party-client.js'
 import { decideReader } from './rules.js'
 
 /** A JSON file as iSHARE registers exchange them (`//` comment lines allowed); a fault names the file. */
@@ -74,9 +75,29 @@ export class DelegationService {
   readonly #custodian: Node
   #material: Promise<SigningMaterial> | undefined
   #roots: Promise<string[]> | undefined
+  /** This server as an iSHARE client of other parties, signing its client assertions as registerId. */
+  readonly client: PartyClient
 
   constructor(custodian: Node) {
     this.#custodian = custodian
+    this.client = new PartyClient({
+      clientId: custodian.config.registerId,
+      material: () => this.material(),
+      client: outboundClient(custodian),
+      timeoutMs: custodian.config.sourceTimeoutMs,
+      now: () => custodian.now(),
+    })
+  }
+
+  /**
+   * How this server authenticates at the remote register: the token configured; else, its party id given, an
+   * access token got there with this server's client assertion; else not at all.
+   */
+  async #remoteAuthorization(): Promise<{ authorization?: string }> {
+    const { remoteRegister, remoteRegisterToken, remoteRegisterId } = this.#custodian.config
+    if (remoteRegisterToken) return { authorization: `Bearer ${remoteRegisterToken}` }
+    if (!remoteRegisterId) return {}
+    return { authorization: `Bearer ${await this.client.accessToken(remoteRegister, remoteRegisterId)}` }
   }
 
   /** The signing key and chain: configured files, or a development chain made once per store. */
@@ -164,7 +185,7 @@ export class DelegationService {
    * on a schedule, such as `custodian delegation sync` from cron).
    */
   async syncFrom(token: string | undefined, issuer: string): Promise<ChangeResult> {
-    const { remoteRegister, remoteRegisterToken, sourceTimeoutMs } = this.#custodian.config
+    const { remoteRegister, sourceTimeoutMs } = this.#custodian.config
     if (!remoteRegister) throw invalid('no remote register is configured (--remote-register)')
     // Who asks is known before any connection is made; the write below decides what they may copy.
     this.#custodian.identify(token, 'delegation.policy.sync', issuer)
@@ -173,7 +194,7 @@ export class DelegationService {
     try {
       response = await outboundClient(this.#custodian).fetch(url, {
         what: `the remote register's policies of ${issuer}`,
-        headers: { authorization: `Bearer ${remoteRegisterToken}`, accept: 'application/json' },
+        headers: { ...(await this.#remoteAuthorization()), accept: 'application/json' },
         maxBytes: MAX_JSON_ANSWER,
         timeoutMs: sourceTimeoutMs,
       })
@@ -286,8 +307,8 @@ export class DelegationService {
    * verifies what it signed for this server. Undefined when it holds no evidence for the request.
    */
   async askRemote(request: DelegationRequest): Promise<DelegationEvidence | undefined> {
-    const { remoteRegister, remoteRegisterToken, remoteRegisterParty, sourceTimeoutMs } =
-      this.#custodian.config
+    const { remoteRegister, remoteRegisterParty, registerId, sourceTimeoutMs } = this.#custodian.config
+    const authorization = await this.#remoteAuthorization()
     let response: OutboundResponse
     try {
       response = await outboundClient(this.#custodian).fetch(
@@ -297,7 +318,7 @@ export class DelegationService {
           // Told to whoever asked the decision: what failed, not where the register lives.
           failure: 'the remote register could not be asked',
           method: 'POST',
-          headers: { authorization: `Bearer ${remoteRegisterToken}`, 'content-type': 'application/json' },
+          headers: { ...authorization, 'content-type': 'application/json' },
           body: JSON.stringify({ delegationRequest: request }),
           maxBytes: MAX_JSON_ANSWER,
           timeoutMs: sourceTimeoutMs,
@@ -320,7 +341,7 @@ export class DelegationService {
       // The owner's evidence asked for, for this server as the remote register knows it: signed by the
       // owner, or by a trusted register (the remote register is one only when trustedRegisters names it).
       return await verifyEvidence(token, {
-        ...(await this.#verifying(remoteRegisterParty)),
+        ...(await this.#verifying(remoteRegisterParty || registerId)),
         policyIssuers: [request.policyIssuer],
       })
     } catch (error) {

@@ -1,10 +1,18 @@
-import { randomUUID, X509Certificate } from 'node:crypto'
-import { decodeProtectedHeader, importPKCS8, errors as joseErrors, jwtVerify, SignJWT } from 'jose'
+import { X509Certificate } from 'node:crypto'
 import forge from 'node-forge'
 import { isCustodianError } from '../errors.js'
-import { type Certificate, invalidAt, readCertificate, validatePath } from './certificate-path.js'
+import { readCertificate } from './certificate-path.js'
 import { checkDelegationSize, type DelegationLimits } from './delegation-limits.js'
 import { type DelegationEvidence, parseEvidence, ShapeError } from './delegation-shapes.js'
+import {
+  type PartyJwtOptions,
+  SignedJwtRefused,
+  type SigningMaterial,
+  signPartyJwt,
+  verifyPartyJwt,
+} from './ishare-jwt.js'
+
+export type { SigningMaterial }
 
 /**
  * Delegation evidence as iSHARE sends it: a JWT signed RS256, its certificate chain in `x5c`, valid 30 s.
@@ -12,14 +20,6 @@ import { type DelegationEvidence, parseEvidence, ShapeError } from './delegation
  */
 export const EVIDENCE_LIFETIME_SECONDS = 30
 
-export interface SigningMaterial {
-  /** PKCS#8 PEM. */
-  key: string
-  /** PEM certificates, the signing certificate first, the root last. */
-  chain: string[]
-}
-
-const pemBody = (pem: string) => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '')
 /** The certificates of a PEM file, in order. */
 export const certificatesOf = (pem: string): string[] =>
   [...pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((m) => m[0])
@@ -94,32 +94,24 @@ export const signingParties = (pem: string): string[] =>
   readCertificate(new X509Certificate(pem).raw).serialNumbers
 
 /** Signs `evidence` for `audience`, as the register `issuer`. */
-export async function signEvidence(
+export const signEvidence = (
   material: SigningMaterial,
   issuer: string,
   audience: string,
   evidence: DelegationEvidence,
   nowSeconds: number,
-): Promise<string> {
-  const key = await importPKCS8(material.key, 'RS256')
-  return new SignJWT({ delegationEvidence: evidence })
-    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', x5c: material.chain.map(pemBody) })
-    .setIssuer(issuer)
-    .setSubject(issuer)
-    .setAudience(audience)
-    .setJti(randomUUID())
-    .setIssuedAt(nowSeconds)
-    .setExpirationTime(nowSeconds + EVIDENCE_LIFETIME_SECONDS)
-    .sign(key)
-}
+): Promise<string> =>
+  signPartyJwt(
+    material,
+    { delegationEvidence: evidence },
+    { issuer, audience, nowSeconds, lifetimeSeconds: EVIDENCE_LIFETIME_SECONDS },
+  )
 
-export class EvidenceRefused extends Error {}
+/** Evidence refused: the refusal of any party's JWT (see ishare-jwt.ts). */
+export { SignedJwtRefused as EvidenceRefused }
 
-export interface VerifyOptions {
-  /** PEM root certificates; the x5c chain must end at one of them. */
-  trustedRoots: readonly string[]
-  /** Who the evidence must be addressed to (the data service provider checking it). */
-  audience: string
+/** `audience`: the data service provider checking the evidence. */
+export interface VerifyOptions extends Omit<PartyJwtOptions, 'maxLifetime'> {
   /**
    * Registers whose signature speaks for others. Anyone else signs only its own evidence: the signer (the
    * party its certificate names, and the JWT's `iss`) must be the evidence's policyIssuer.
@@ -129,9 +121,6 @@ export interface VerifyOptions {
   policyIssuers?: readonly string[]
   /** Only a trusted register's signature will do, not the policy issuer's own. */
   registersOnly?: boolean
-  nowSeconds: number
-  /** How far ahead of now a JWT's `iat` may be, for clocks that differ. */
-  clockSkewSeconds: number
   /** How large the evidence may be: signed or not, it is evaluated like stored evidence. */
   limits: DelegationLimits
   /**
@@ -140,8 +129,6 @@ export interface VerifyOptions {
    */
   claimJti: (issuer: string, jti: string, expiresAtMs: number) => Promise<boolean>
 }
-
-const MAX_JTI_LENGTH = 200
 
 /**
  * Verifies signed delegation evidence: RS256 only; an x5c chain validated as RFC 5280 asks (every link
@@ -152,95 +139,43 @@ const MAX_JTI_LENGTH = 200
  * evidence, or throws `EvidenceRefused` saying why.
  */
 export async function verifyEvidence(token: string, options: VerifyOptions): Promise<DelegationEvidence> {
-  let header: ReturnType<typeof decodeProtectedHeader>
-  try {
-    header = decodeProtectedHeader(token)
-  } catch {
-    throw new EvidenceRefused('not a JWT')
-  }
-  if (header.alg !== 'RS256')
-    throw new EvidenceRefused(`alg ${String(header.alg)} is refused: only RS256 is accepted`)
-  if (!Array.isArray(header.x5c) || header.x5c.length === 0)
-    throw new EvidenceRefused('the JWT carries no x5c certificate chain')
-  let chain: Certificate[]
-  try {
-    chain = header.x5c.map((der) => readCertificate(Buffer.from(der, 'base64')))
-  } catch {
-    throw new EvidenceRefused('the x5c chain holds something that is not a certificate')
-  }
+  const { payload, signer } = await verifyPartyJwt(token, {
+    ...options,
+    maxLifetime: { seconds: EVIDENCE_LIFETIME_SECONDS, what: 'delegation evidence' },
+  })
+  const { exp, jti } = payload
   const now = options.nowSeconds
-  const validated = validatePath(
-    chain,
-    options.trustedRoots.map((pem) => readCertificate(new X509Certificate(pem).raw)),
-    now,
-  )
-  if ('problem' in validated) throw new EvidenceRefused(validated.problem)
-  const leaf = validated.path[0] as Certificate
-  // iSHARE certificates carry the party id as the subject's serialNumber: the one name the signer goes by.
-  if (leaf.serialNumbers.length !== 1)
-    throw new EvidenceRefused(
-      `the signing certificate must name one party (its subject's serialNumber); it names ${leaf.serialNumbers.length}`,
-    )
-  const signer = leaf.serialNumbers[0] as string
-  let payload: Record<string, unknown>
-  try {
-    ;({ payload } = await jwtVerify(token, leaf.x509.publicKey, {
-      algorithms: ['RS256'],
-      audience: options.audience,
-      currentDate: new Date(now * 1000),
-      requiredClaims: ['iss', 'iat', 'exp', 'jti'],
-    }))
-  } catch (error) {
-    if (error instanceof joseErrors.JOSEError)
-      throw new EvidenceRefused(`the JWT is refused: ${error.message}`)
-    throw error
-  }
-  const { iss, iat, exp, jti } = payload as { iss: string; iat: number; exp: number; jti: unknown }
-  if (iss !== signer)
-    throw new EvidenceRefused(
-      `the JWT's iss ${iss} is not the party its signing certificate names (${signer})`,
-    )
-  if (iat > now + options.clockSkewSeconds)
-    throw new EvidenceRefused(
-      `the JWT's iat ${iat} is in the future (now ${now}, allowing ${options.clockSkewSeconds} s of clock skew)`,
-    )
-  if (exp - iat > EVIDENCE_LIFETIME_SECONDS)
-    throw new EvidenceRefused(`the JWT lives ${exp - iat} s; delegation evidence lives at most 30 s`)
-  const unsigned = invalidAt(validated.path, iat)
-  if (unsigned) throw new EvidenceRefused(`${unsigned} was not valid when the JWT was signed (iat ${iat})`)
-  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH)
-    throw new EvidenceRefused(`the JWT's jti must be a string of 1 to ${MAX_JTI_LENGTH} characters`)
   try {
     checkDelegationSize(payload, options.limits)
   } catch (error) {
-    if (isCustodianError(error)) throw new EvidenceRefused(error.message)
+    if (isCustodianError(error)) throw new SignedJwtRefused(error.message)
     throw error
   }
   let evidence: DelegationEvidence
   try {
     evidence = parseEvidence(payload)
   } catch (error) {
-    if (error instanceof ShapeError) throw new EvidenceRefused(`the evidence is malformed: ${error.message}`)
+    if (error instanceof ShapeError) throw new SignedJwtRefused(`the evidence is malformed: ${error.message}`)
     throw error
   }
   const issuer = evidence.policyIssuer
   const register = options.trustedRegisters.includes(signer)
   if (issuer !== signer && !register)
-    throw new EvidenceRefused(
+    throw new SignedJwtRefused(
       `the evidence is issued by ${issuer} but signed by ${signer}, which is not a register trusted to sign for others`,
     )
   if (options.registersOnly && !register)
-    throw new EvidenceRefused(`the evidence is signed by ${signer}, not by a register trusted here`)
+    throw new SignedJwtRefused(`the evidence is signed by ${signer}, not by a register trusted here`)
   if (options.policyIssuers && !options.policyIssuers.includes(issuer))
-    throw new EvidenceRefused(
+    throw new SignedJwtRefused(
       `the evidence is issued by ${issuer}; only evidence of ${options.policyIssuers.join(' or ')} is accepted here`,
     )
   if (now < evidence.notBefore || now >= evidence.notOnOrAfter)
-    throw new EvidenceRefused(
+    throw new SignedJwtRefused(
       `the evidence is valid from ${evidence.notBefore} until ${evidence.notOnOrAfter}, not now`,
     )
   // Kept past exp by the skew, so that a node whose clock runs behind still sees the token as used.
   if (!(await options.claimJti(signer, jti, (exp + options.clockSkewSeconds) * 1000)))
-    throw new EvidenceRefused(`the JWT's jti ${jti} of ${signer} was used before: evidence is accepted once`)
+    throw new SignedJwtRefused(`the JWT's jti ${jti} of ${signer} was used before: evidence is accepted once`)
   return evidence
 }

@@ -1,3 +1,4 @@
+import { isCustodianError } from '../errors.js'
 import { MAX_JSON_ANSWER, type OutboundClient, OutboundError } from '../net/guarded-fetch.js'
 
 /**
@@ -14,8 +15,16 @@ export class HttpSource<T> {
   constructor(
     readonly name: string,
     readonly template: string,
-    readonly read: (json: unknown) => T,
-    readonly options: { timeoutMs: number; cacheMs: number; now: () => number; client: OutboundClient },
+    /** The answer read, for the party `id` it was asked about; throws when it cannot be. */
+    readonly read: (json: unknown, id: string) => T | Promise<T>,
+    readonly options: {
+      timeoutMs: number
+      cacheMs: number
+      now: () => number
+      client: OutboundClient
+      /** Headers to ask with, made per request (an access token got with a client assertion, say). */
+      headers?: () => Promise<Record<string, string>>
+    },
   ) {}
 
   async get(id: string): Promise<SourceAnswer<T>> {
@@ -23,13 +32,20 @@ export class HttpSource<T> {
     const hit = this.#cache.get(id)
     if (hit && now < hit.until) return { ok: true, value: hit.value, cached: true }
     const url = this.template.replaceAll('{id}', encodeURIComponent(id))
+    let headers: Record<string, string> = {}
+    try {
+      headers = (await this.options.headers?.()) ?? {}
+    } catch (error) {
+      if (isCustodianError(error)) return { ok: false, reason: error.message }
+      throw error
+    }
     let json: unknown
     try {
       const response = await this.options.client.fetch(url, {
         what: this.name,
         // Told to whoever asked the decision: what failed, not where the source lives.
         failure: `${this.name} could not be asked`,
-        headers: { accept: 'application/json' },
+        headers: { ...headers, accept: 'application/json' },
         maxBytes: MAX_JSON_ANSWER,
         timeoutMs: this.options.timeoutMs,
       })
@@ -40,7 +56,7 @@ export class HttpSource<T> {
       return { ok: false, reason: `${this.name} answered something unreadable: ${(error as Error).message}` }
     }
     try {
-      const value = this.read(json)
+      const value = await this.read(json, id)
       this.#cache.set(id, { value, until: now + this.options.cacheMs })
       return { ok: true, value, cached: false }
     } catch (error) {

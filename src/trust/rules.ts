@@ -56,6 +56,12 @@ export interface Membership {
   validUntil?: number
 }
 
+/** Whether the membership holds at `now` (epoch seconds): active, and within its validity. */
+export const activeAt = (m: Membership, now: number): boolean =>
+  m.status === 'active' &&
+  (m.validFrom === undefined || m.validFrom <= now) &&
+  (m.validUntil === undefined || now < m.validUntil)
+
 export interface PartyFacts {
   id: string
   memberships: Membership[]
@@ -121,14 +127,7 @@ const rank = <T extends string>(scale: readonly T[], level: T | undefined) =>
 function associationTrust(inputs: TrustInputs): { level: Level | undefined; via: string } {
   const chain = lineage(inputs.associations, inputs.service.association)
   const active = new Set(
-    (inputs.party?.memberships ?? [])
-      .filter(
-        (m) =>
-          m.status === 'active' &&
-          (m.validFrom === undefined || m.validFrom <= inputs.now) &&
-          (m.validUntil === undefined || inputs.now < m.validUntil),
-      )
-      .map((m) => m.association),
+    (inputs.party?.memberships ?? []).filter((m) => activeAt(m, inputs.now)).map((m) => m.association),
   )
   const at = chain.findIndex((a) => active.has(a.id))
   if (at < 0)

@@ -82,21 +82,30 @@ export class TrustService {
     this.#custodian = custodian
     this.#delegation = delegation
     const { reputationSource, partySource, sourceTimeoutMs, sourceCacheSeconds } = custodian.config
-    const options = {
+    const { partySourceId, reputationSourceId } = custodian.config
+    // A source with a party id is an iSHARE party: asked with a token got with this server's client assertion.
+    const options = (url: string, partyId: string) => ({
       timeoutMs: sourceTimeoutMs,
       cacheMs: sourceCacheSeconds * 1000,
       now: () => custodian.now(),
       client: outboundClient(custodian),
-    }
+      ...(partyId
+        ? {
+            headers: async () => ({
+              authorization: `Bearer ${await delegation.client.accessToken(new URL(url).origin, partyId)}`,
+            }),
+          }
+        : {}),
+    })
     this.#parties = partySource
-      ? new HttpSource('the party source', partySource, readPartyFacts, options)
+      ? new HttpSource('the party source', partySource, readPartyFacts, options(partySource, partySourceId))
       : undefined
     this.#reputation = reputationSource
       ? new HttpSource(
           'the reputation source',
           reputationSource,
           (json: unknown) => readReputation(json, new URL(reputationSource).host, custodian.now()),
-          options,
+          options(reputationSource, reputationSourceId),
         )
       : undefined
   }
