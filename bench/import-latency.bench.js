@@ -8,7 +8,7 @@
 // the latencies of everything sent during it. Run after a build:
 //   npm run build --silent && node bench/import-latency.bench.js
 // Settings: BACKENDS (default "sqlite"; "sqlite,postgres"), PG_URL, CHECKS_PER_S (200), LOGINS_PER_S (5),
-// QUIET_SECONDS (10), YEARS (10). Target: p99 of both under 100 ms during the imports, and no request failed.
+// QUIET_SECONDS (10), YEARS (10), PROFILE_DIR (a CPU profile of the server). Target: p99 of both under 100 ms during the imports, and no request failed.
 
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -152,7 +152,8 @@ async function benchBackend(backend, dir, w, files) {
   let server
   try {
     const tokens = await provision(target.db, w)
-    server = startChild([CLI, 'serve', '--port', '0', '--db', target.db])
+    const profile = process.env.PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR}`] : []
+    server = startChild([...profile, CLI, 'serve', '--port', '0', '--db', target.db])
     const url = await server.url
     const password = /password "([^"]+)"/.exec(server.output())?.[1]
     const session = await fetch(`${url}/v1/sessions`, {
@@ -165,6 +166,8 @@ async function benchBackend(backend, dir, w, files) {
 
     console.log(`\n${backend}: ${CHECKS_PER_S} checks/s and ${LOGINS_PER_S} logins/s from other clients`)
     const phases = {}
+    // Warm up first (JIT, caches, the first logins): the quiet phase is the server as it runs.
+    await load(url, w, tokens, new Promise((resolve) => setTimeout(() => resolve(''), 3000)))
     phases.quiet = report(
       'quiet, no import',
       await load(

@@ -37,6 +37,9 @@ export async function serve(config: Config, out: NodeJS.WritableStream, demo = f
     outboundAllow,
   })
   outbox.start()
+  custodian.store.checkpointInBackground((error) =>
+    logger.error({ err: error }, 'the background checkpointer stopped: commits checkpoint again'),
+  )
   if (demo) party = await seedDemo(custodian, new ConsentService(custodian))
   // One write, so that a reader of the pipe gets the whole banner at once.
   let banner = `Custodian is serving at ${url} (store: ${custodian.store.location}, revision ${custodian.revision})\n`

@@ -42,7 +42,8 @@ export const isPostgresUrl = (target: string) => /^postgres(ql)?:\/\//i.test(tar
  * Write transactions on SQLite take the write lock at BEGIN: a deferred transaction that reads first and
  * writes later fails with SQLITE_BUSY_SNAPSHOT when another process wrote in between, instead of waiting.
  * better-sqlite3 is synchronous, so waiting inside SQLite (busy_timeout) would stall the event loop, and
- * deadlock two connections of one process; the lock is retried asynchronously instead.
+ * deadlock two connections of one process; the lock is retried asynchronously instead, every few milliseconds
+ * so that a writer in another process that pauses between short transactions (an import) lets it in.
  */
 const LOCK_WAIT_MS = 15_000
 
@@ -56,7 +57,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
       return
     }
     const deadline = Date.now() + LOCK_WAIT_MS
-    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+    for (let pause = 1; ; pause = Math.min(pause * 2, 4)) {
       try {
         await connection.executeQuery(CompiledQuery.raw('begin immediate'))
         return

@@ -34,9 +34,11 @@ import type { Database, GbImportRow, GbResourceRow } from './schema.js'
  * A merge transaction runs at most about this long before it commits. On SQLite it holds the process's one
  * connection, and its statements the event loop, so it is short; on PostgreSQL other work goes on meanwhile.
  */
-const SLICE_MS: Record<StoreKind, number> = { sqlite: 20, postgres: 200 }
+const SLICE_MS: Record<StoreKind, number> = { sqlite: 8, postgres: 200 }
+/** The pause between two slices. */
+const PAUSE_MS: Record<StoreKind, number> = { sqlite: 4, postgres: 0 }
 /** Readings a staging transaction writes at most. */
-const STAGE_READINGS = 20_000
+const STAGE_READINGS = 5_000
 /** An import whose heartbeat is older than this is taken for dead even if its owner cannot be checked. */
 const HEARTBEAT_DEAD_MS = 10 * 60_000
 
@@ -258,8 +260,9 @@ export function stagedImports(db: Kysely<Database>, kind: StoreKind, prepare?: P
           .execute()
         return true
       })
-      // Let the requests that arrived meanwhile run before the next slice.
-      await new Promise((resolve) => setImmediate(resolve))
+      // Let the requests that arrived meanwhile run before the next slice, and on SQLite, other processes
+      // waiting for the write lock take it (they try again every few milliseconds, dialects.ts).
+      await sleep(PAUSE_MS[kind])
     }
     return inTransaction(async (trx) => {
       const row = await trx

@@ -19,6 +19,7 @@ import {
 import { type SnapshotSinks, streamPostgresSnapshot, streamSqliteSnapshot } from './snapshot-stream.js'
 import { type ThrottleStore, throttleStore } from './throttle-store.js'
 import { type UsageDataStore, usageDataStore } from './usage-data-store.js'
+import { checkpointInBackground } from './wal-checkpointer.js'
 import { appendAudit, type ChangeRow, changesAfter } from './write-statements.js'
 
 /** A change to one replicated row. `row` holds the whole row for `put`, the key columns for `delete`. */
@@ -102,6 +103,11 @@ export interface Store {
   subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>>
   /** One trivial query: resolves when the store answers. */
   ping(): Promise<void>
+  /**
+   * For a long-running server on SQLite: write-ahead log checkpoints in a worker thread, not in the commits
+   * of requests (wal-checkpointer.ts); stopped by close. Nothing to do on PostgreSQL.
+   */
+  checkpointInBackground(onError: (error: Error) => void): void
   close(): Promise<void>
   /** Where the audit log was last pruned to, if it ever was (see audit-retention-store.ts). */
   auditCheckpoint(): Promise<AuditCheckpoint | undefined>
@@ -421,7 +427,15 @@ class KyselyStore implements Store {
     await sql`select 1`.execute(this.#db)
   }
 
+  #stopCheckpointer: (() => Promise<void>) | undefined
+
+  checkpointInBackground(onError: (error: Error) => void): void {
+    if (this.#sqlite && !this.#stopCheckpointer)
+      this.#stopCheckpointer = checkpointInBackground(this.#sqlite, this.location, onError)
+  }
+
   async close(): Promise<void> {
+    await this.#stopCheckpointer?.()
     await this.#db.destroy()
   }
 
