@@ -47,6 +47,10 @@ export const isPostgresUrl = (target: string) => /^postgres(ql)?:\/\//i.test(tar
  */
 const LOCK_WAIT_MS = 15_000
 
+/** When a connection of this process last found the write lock held by another (epoch ms; 0: never). */
+let lastContended = 0
+export const lastLockContention = () => lastContended
+
 class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(
     connection: DatabaseConnection,
@@ -63,6 +67,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
         return
       } catch (error) {
         if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error
+        lastContended = Date.now()
         await sleep(pause)
       }
     }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
+import type BetterSqlite3 from 'better-sqlite3'
 import { type Kysely, sql, type Transaction } from 'kysely'
-import type { Prepare, StoreKind } from './dialects.js'
+import { lastLockContention, type Prepare, type StoreKind } from './dialects.js'
 import { HELD, type OutboxMessage, releaseHeld, supersedeInto } from './outbox.js'
 import {
   postgresReadings,
@@ -34,9 +35,11 @@ import type { Database, GbImportRow, GbResourceRow } from './schema.js'
  * A merge transaction runs at most about this long before it commits. On SQLite it holds the process's one
  * connection, and its statements the event loop, so it is short; on PostgreSQL other work goes on meanwhile.
  */
-const SLICE_MS: Record<StoreKind, number> = { sqlite: 8, postgres: 200 }
-/** The pause between two slices. */
-const PAUSE_MS: Record<StoreKind, number> = { sqlite: 4, postgres: 0 }
+const SLICE_MS: Record<StoreKind, number> = { sqlite: 10, postgres: 200 }
+/** The pause between two slices on SQLite while another process wants the write lock too. */
+const PAUSE_MS = 4
+/** How long after the lock was last found held by another process the import keeps pausing. */
+const CONTENDED_MS = 2_000
 /** Readings a staging transaction writes at most. */
 const STAGE_READINGS = 5_000
 /** An import whose heartbeat is older than this is taken for dead even if its owner cannot be checked. */
@@ -117,16 +120,41 @@ const sameReading = (
   (a.cost ?? null) === b.cost &&
   a.qualities.join(',') === b.qualities
 
-export function stagedImports(db: Kysely<Database>, kind: StoreKind, prepare?: Prepare) {
+export function stagedImports(
+  db: Kysely<Database>,
+  kind: StoreKind,
+  sqliteConnection?: { sqlite: BetterSqlite3.Database; prepare: Prepare },
+) {
+  const sqlite = sqliteConnection?.sqlite
+  const prepare = sqliteConnection?.prepare
   // The imports this process is working on. Any other of its own was left by a failure (the store went away
   // while it published): like a dead process's, it is resumed.
   const active = new Set<string>()
+  // The connection's checkpoint setting while no import runs (see importing).
+  let autocheckpoint = 1000
   const abandoned = (row: GbImportRow, now: number) =>
     !active.has(row.id) && (row.owner === OWNER || ownerIsDead(row, now))
   const readingsWriter = (trx: Transaction<Database>): ReadingsWriter =>
     prepare ? sqliteReadings(prepare) : postgresReadings(trx)
   const inTransaction = <T>(work: (trx: Transaction<Database>) => Promise<T>) =>
     db.transaction().execute(work)
+  /**
+   * A transaction whose loss in a power failure costs nothing: its work is redone from what is staged (a
+   * slice of publication), or the import had not committed (staging). On SQLite it commits without waiting
+   * for the disk; the next ordinary commit's flush of the log makes it durable. The connection stays held
+   * until its setting is back, so no other transaction commits with it.
+   */
+  const redoable = <T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> =>
+    sqlite
+      ? db.connection().execute(async (connection) => {
+          sqlite.pragma('synchronous = NORMAL')
+          try {
+            return await connection.transaction().execute(work)
+          } finally {
+            sqlite.pragma('synchronous = FULL')
+          }
+        })
+      : inTransaction(work)
   const greatest = kind === 'postgres' ? sql.raw('greatest') : sql.raw('max')
 
   /** The stored readings of one block's span, to tell which of a file's readings are news. */
@@ -205,7 +233,7 @@ export function stagedImports(db: Kysely<Database>, kind: StoreKind, prepare?: P
   async function publish(id: string, committed: number, at: number): Promise<number> {
     await awaitTurn(id, committed)
     for (let more = true; more; ) {
-      more = await inTransaction(async (trx) => {
+      more = await redoable(async (trx) => {
         const until = Date.now() + SLICE_MS[kind]
         const rows = readingsWriter(trx)
         const blocks = await trx
@@ -214,7 +242,7 @@ export function stagedImports(db: Kysely<Database>, kind: StoreKind, prepare?: P
           .where('import_id', '=', id)
           .where('changed', 'is', null)
           .orderBy('seq')
-          .limit(kind === 'sqlite' ? 32 : 256)
+          .limit(kind === 'sqlite' ? 8 : 256)
           .execute()
         let changed = 0
         const done: number[] = []
@@ -260,9 +288,11 @@ export function stagedImports(db: Kysely<Database>, kind: StoreKind, prepare?: P
           .execute()
         return true
       })
-      // Let the requests that arrived meanwhile run before the next slice, and on SQLite, other processes
-      // waiting for the write lock take it (they try again every few milliseconds, dialects.ts).
-      await sleep(PAUSE_MS[kind])
+      // Let the requests that arrived meanwhile run before the next slice; and when another process has
+      // lately wanted the write lock too (a server beside a CLI import), pause so that it can take it: it tries
+      // again every few milliseconds (dialects.ts). Alone, the import goes on at once.
+      if (kind === 'sqlite' && Date.now() - lastLockContention() < CONTENDED_MS) await sleep(PAUSE_MS)
+      else await new Promise((resolve) => setImmediate(resolve))
     }
     return inTransaction(async (trx) => {
       const row = await trx
@@ -300,10 +330,17 @@ export function stagedImports(db: Kysely<Database>, kind: StoreKind, prepare?: P
     await recover()
     const id = randomUUID()
     active.add(id)
+    // Checkpoints wait until the import is done (a server's run in the background: wal-checkpointer.ts):
+    // copying the log into the database every 4 MB of a 100 MB import would stall its commits.
+    if (active.size === 1 && sqlite) {
+      autocheckpoint = Number(sqlite.pragma('wal_autocheckpoint', { simple: true }))
+      sqlite.pragma('wal_autocheckpoint = 0')
+    }
     try {
       return await stageAndPublish(id, at, work)
     } finally {
       active.delete(id)
+      if (active.size === 0 && sqlite?.open) sqlite.pragma(`wal_autocheckpoint = ${autocheckpoint}`)
     }
   }
 
@@ -344,7 +381,7 @@ export function stagedImports(db: Kysely<Database>, kind: StoreKind, prepare?: P
       const blocks = pending
       pending = []
       pendingReadings = 0
-      await inTransaction(async (trx) => {
+      await redoable(async (trx) => {
         for (const block of blocks) {
           if (news) break
           const last = block.readings[block.readings.length - 1]

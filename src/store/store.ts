@@ -176,7 +176,13 @@ class KyselyStore implements Store {
     this.#db = connection.db
     this.#connectListener = connection.connectListener
     this.#prepare = connection.prepare
-    this.usage = usageDataStore(this.#db, this.kind, connection.prepare)
+    this.usage = usageDataStore(
+      this.#db,
+      this.kind,
+      connection.sqlite && connection.prepare
+        ? { sqlite: connection.sqlite, prepare: connection.prepare }
+        : undefined,
+    )
     this.#sqlite = connection.sqlite
     this.throttle = throttleStore(this.#db, this.kind)
     this.replay = replayStore(this.#db)

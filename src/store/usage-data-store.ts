@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3'
 import type { Kysely } from 'kysely'
 import type { Prepare, StoreKind } from './dialects.js'
 import type { Database, GbBlockRow, GbReadingRow, GbResourceRow } from './schema.js'
@@ -47,10 +48,10 @@ export interface UsageDataStore {
 export function usageDataStore(
   db: Kysely<Database>,
   kind: StoreKind,
-  /** For SQLite, the connection's kept statements: readings are written with them. */
-  prepare?: Prepare,
+  /** For SQLite, the connection and its kept statements: readings are written with them. */
+  sqlite?: { sqlite: BetterSqlite3.Database; prepare: Prepare },
 ): UsageDataStore {
-  const staged = stagedImports(db, kind, prepare)
+  const staged = stagedImports(db, kind, sqlite)
 
   return {
     importing: staged.importing,
