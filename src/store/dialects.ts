@@ -47,10 +47,6 @@ export const isPostgresUrl = (target: string) => /^postgres(ql)?:\/\//i.test(tar
  */
 const LOCK_WAIT_MS = 15_000
 
-/** When a connection of this process last found the write lock held by another (epoch ms; 0: never). */
-let lastContended = 0
-export const lastLockContention = () => lastContended
-
 class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(
     connection: DatabaseConnection,
@@ -61,13 +57,12 @@ class ImmediateSqliteDriver extends SqliteDriver {
       return
     }
     const deadline = Date.now() + LOCK_WAIT_MS
-    for (let pause = 1; ; pause = Math.min(pause * 2, 4)) {
+    for (let pause = 1; ; pause = Math.min(pause * 2, 2)) {
       try {
         await connection.executeQuery(CompiledQuery.raw('begin immediate'))
         return
       } catch (error) {
         if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error
-        lastContended = Date.now()
         await sleep(pause)
       }
     }

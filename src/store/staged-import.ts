@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type BetterSqlite3 from 'better-sqlite3'
 import { type Kysely, sql, type Transaction } from 'kysely'
-import { lastLockContention, type Prepare, type StoreKind } from './dialects.js'
+import type { Prepare, StoreKind } from './dialects.js'
 import { HELD, type OutboxMessage, releaseHeld, supersedeInto } from './outbox.js'
 import {
   postgresReadings,
@@ -36,10 +36,8 @@ import type { Database, GbImportRow, GbResourceRow } from './schema.js'
  * connection, and its statements the event loop, so it is short; on PostgreSQL other work goes on meanwhile.
  */
 const SLICE_MS: Record<StoreKind, number> = { sqlite: 10, postgres: 200 }
-/** The pause between two slices on SQLite while another process wants the write lock too. */
-const PAUSE_MS = 4
-/** How long after the lock was last found held by another process the import keeps pausing. */
-const CONTENDED_MS = 2_000
+/** The pause between two slices on SQLite, for another process waiting for the write lock. */
+const PAUSE_MS = 3
 /** Readings a staging transaction writes at most. */
 const STAGE_READINGS = 5_000
 /** An import whose heartbeat is older than this is taken for dead even if its owner cannot be checked. */
@@ -288,10 +286,10 @@ export function stagedImports(
           .execute()
         return true
       })
-      // Let the requests that arrived meanwhile run before the next slice; and when another process has
-      // lately wanted the write lock too (a server beside a CLI import), pause so that it can take it: it tries
-      // again every few milliseconds (dialects.ts). Alone, the import goes on at once.
-      if (kind === 'sqlite' && Date.now() - lastLockContention() < CONTENDED_MS) await sleep(PAUSE_MS)
+      // Let the requests that arrived meanwhile run before the next slice; on SQLite, pause long enough for
+      // another process waiting for the write lock (a server beside a CLI import) to take it: it tries again
+      // every few milliseconds (dialects.ts).
+      if (kind === 'sqlite') await sleep(PAUSE_MS)
       else await new Promise((resolve) => setImmediate(resolve))
     }
     return inTransaction(async (trx) => {
