@@ -37,7 +37,7 @@ export async function serve(config: Config, out: NodeJS.WritableStream, demo = f
     outboundAllow,
   })
   outbox.start()
-  custodian.store.checkpointInBackground((error) =>
+  await custodian.store.serving((error) =>
     logger.error({ err: error }, 'the background checkpointer stopped: commits checkpoint again'),
   )
   if (demo) party = await seedDemo(custodian, new ConsentService(custodian))

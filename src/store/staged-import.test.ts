@@ -91,3 +91,17 @@ describe('imports left behind by a failure', () => {
     }
   })
 })
+
+describe('a serving process', () => {
+  const temp = tempSqlite()
+  afterAll(() => temp.remove())
+
+  it('announces itself to imports in other processes until it closes', async () => {
+    const store = await openStore(temp.target)
+    const key = `serving:${hostname()}:${process.pid}`
+    await store.serving(() => {})
+    expect(count(temp.target, `select count(*) as n from meta where key = '${key}'`)).toBe(1)
+    await store.close()
+    expect(count(temp.target, "select count(*) as n from meta where key like 'serving:%'")).toBe(0)
+  })
+})

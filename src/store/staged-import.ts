@@ -44,6 +44,8 @@ const STAGE_READINGS = 5_000
 const HEARTBEAT_DEAD_MS = 10 * 60_000
 
 const OWNER = `${hostname()}:${process.pid}`
+/** The meta key prefix by which a serving process announces itself (its owner follows). */
+const SERVING = 'serving:'
 
 /** Whether the process that owns an import is gone (on this host: its pid; elsewhere: a silent heartbeat). */
 function ownerIsDead(row: Pick<GbImportRow, 'owner' | 'heartbeat'>, now: number): boolean {
@@ -230,6 +232,7 @@ export function stagedImports(
   /** Merges a committed import's staged readings in short transactions, then shows its blocks at once. */
   async function publish(id: string, committed: number, at: number): Promise<number> {
     await awaitTurn(id, committed)
+    const politely = kind === 'sqlite' && (await someoneServing())
     for (let more = true; more; ) {
       more = await redoable(async (trx) => {
         const until = Date.now() + SLICE_MS[kind]
@@ -286,10 +289,10 @@ export function stagedImports(
           .execute()
         return true
       })
-      // Let the requests that arrived meanwhile run before the next slice; on SQLite, pause long enough for
-      // another process waiting for the write lock (a server beside a CLI import) to take it: it tries again
-      // every few milliseconds (dialects.ts).
-      if (kind === 'sqlite') await sleep(PAUSE_MS)
+      // Let the requests that arrived meanwhile run before the next slice. On SQLite, when a server uses the
+      // file (this process, or one beside a CLI import), pause: its requests run, and another process takes
+      // the write lock, which it tries again every few milliseconds (dialects.ts). Alone, go on at once.
+      if (politely) await sleep(PAUSE_MS)
       else await new Promise((resolve) => setImmediate(resolve))
     }
     return inTransaction(async (trx) => {
@@ -314,6 +317,30 @@ export function stagedImports(
       await trx.deleteFrom('gb_imports').where('id', '=', id).execute()
       return Number(row.changed_readings)
     })
+  }
+
+  /** Whether a live process, this one included, serves requests from this store (announced by `serving`). */
+  async function someoneServing(): Promise<boolean> {
+    const rows = await db.selectFrom('meta').select('key').where('key', 'like', `${SERVING}%`).execute()
+    const now = Date.now()
+    return rows.some(({ key }) => {
+      const owner = key.slice(SERVING.length)
+      return !ownerIsDead({ owner, heartbeat: now }, now)
+    })
+  }
+
+  /** Announces that this process serves requests, until the answer is called. */
+  async function serving(): Promise<() => Promise<void>> {
+    const key = `${SERVING}${OWNER}`
+    const value = new Date().toISOString()
+    await db
+      .insertInto('meta')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute()
+    return async () => {
+      await db.deleteFrom('meta').where('key', '=', key).execute()
+    }
   }
 
   /** Finishes or drops the imports of processes that died. */
@@ -530,5 +557,5 @@ export function stagedImports(
     return { result, changedReadings, notified }
   }
 
-  return { importing, recover }
+  return { importing, recover, serving }
 }

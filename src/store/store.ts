@@ -104,10 +104,11 @@ export interface Store {
   /** One trivial query: resolves when the store answers. */
   ping(): Promise<void>
   /**
-   * For a long-running server on SQLite: write-ahead log checkpoints in a worker thread, not in the commits
-   * of requests (wal-checkpointer.ts); stopped by close. Nothing to do on PostgreSQL.
+   * This process serves requests until close: on SQLite, write-ahead log checkpoints run in a worker thread,
+   * not in the commits of requests (wal-checkpointer.ts), and imports in other processes pause between their
+   * slices to let it write (staged-import.ts).
    */
-  checkpointInBackground(onError: (error: Error) => void): void
+  serving(onError: (error: Error) => void): Promise<void>
   close(): Promise<void>
   /** Where the audit log was last pruned to, if it ever was (see audit-retention-store.ts). */
   auditCheckpoint(): Promise<AuditCheckpoint | undefined>
@@ -435,13 +436,18 @@ class KyselyStore implements Store {
 
   #stopCheckpointer: (() => Promise<void>) | undefined
 
-  checkpointInBackground(onError: (error: Error) => void): void {
+  #stopServing: (() => Promise<void>) | undefined
+
+  async serving(onError: (error: Error) => void): Promise<void> {
     if (this.#sqlite && !this.#stopCheckpointer)
       this.#stopCheckpointer = checkpointInBackground(this.#sqlite, this.location, onError)
+    this.#stopServing ??= await this.usage.announceServing()
   }
 
   async close(): Promise<void> {
     await this.#stopCheckpointer?.()
+    await this.#stopServing?.().catch(() => {}) // a store that is away: the announcement's owner is dead anyway
+
     await this.#db.destroy()
   }
 

@@ -36,6 +36,8 @@ export interface UsageDataStore {
   importing<T>(at: number, work: (writer: UsageWriter) => Promise<T>): Promise<Imported<T>>
   /** Finishes the committed imports of processes that died, and drops their uncommitted ones. */
   recoverImports(): Promise<void>
+  /** Announces that this process serves requests: imports in other processes give way to it. Answers how to stop. */
+  announceServing(): Promise<() => Promise<void>>
   /** One resource by its id. */
   resource(id: string): Promise<GbResourceRow | undefined>
   /** The resources (not readings) of these usage points. */
@@ -56,6 +58,7 @@ export function usageDataStore(
   return {
     importing: staged.importing,
     recoverImports: staged.recover,
+    announceServing: staged.serving,
 
     resource: (id) => db.selectFrom('gb_resources').selectAll().where('id', '=', id).executeTakeFirst(),
 
