@@ -5,13 +5,14 @@ import type BetterSqlite3 from 'better-sqlite3'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import type { Prepare, StoreKind } from './dialects.js'
 import { HELD, type OutboxMessage, releaseHeld, supersedeInto } from './outbox.js'
+import { PendingResources, type ResourceInput } from './pending-resources.js'
 import {
   postgresReadings,
   type ReadingInput,
   type ReadingsWriter,
   sqliteReadings,
 } from './readings-writer.js'
-import type { Database, GbImportRow, GbResourceRow } from './schema.js'
+import type { Database, GbImportRow } from './schema.js'
 
 /**
  * How a Green Button import publishes without holding the store. A 10-year file takes seconds to read; held
@@ -63,16 +64,6 @@ function ownerIsDead(row: Pick<GbImportRow, 'owner' | 'heartbeat'>, now: number)
   return now - row.heartbeat > HEARTBEAT_DEAD_MS
 }
 
-export interface ResourceInput {
-  usagePointId: string
-  kind: string
-  source: string
-  title: string
-  content: string
-  linkId?: string | null
-  intervalLength?: number | null
-}
-
 /** What an import writes with. `at` is the publication time (epoch ms). */
 export interface UsageWriter {
   /**
@@ -106,7 +97,6 @@ export interface Imported<T> {
   notified: number
 }
 
-type ResourceState = GbResourceRow & { dirty: boolean; isNew: boolean }
 /** A staged reading: start, duration, value, cost, qualities (comma-separated). */
 type StagedReading = [number, number, number, number | null, string]
 type Staged = { meterReadingId: string; start: number; duration: number; readings: readonly ReadingInput[] }
@@ -388,19 +378,13 @@ export function stagedImports(
         notices: null,
       })
       .execute()
-    const resources = new Map<string, ResourceState>()
-    const byId = new Map<string, ResourceState>()
+    const resources = new PendingResources(db)
     const notices: OutboxMessage[] = []
     let pending: Staged[] = []
     let pendingReadings = 0
     let seq = 0
     let news = false
 
-    const keep = (state: ResourceState) => {
-      resources.set(`${state.usage_point_id}\u0000${state.kind}\u0000${state.source}`, state)
-      byId.set(state.id, state)
-      return state
-    }
     const stage = async () => {
       if (pending.length === 0) return
       const blocks = pending
@@ -453,64 +437,8 @@ export function stagedImports(
     }
 
     const writer: UsageWriter = {
-      async putResource(input, at, placeholder = false) {
-        const key = `${input.usagePointId}\u0000${input.kind}\u0000${input.source}`
-        let existing = resources.get(key)
-        if (!existing) {
-          const row = await db
-            .selectFrom('gb_resources')
-            .selectAll()
-            .where('usage_point_id', '=', input.usagePointId)
-            .where('kind', '=', input.kind)
-            .where('source', '=', input.source)
-            .executeTakeFirst()
-          if (row) existing = keep({ ...row, dirty: false, isNew: false })
-        }
-        const fields = {
-          title: input.title,
-          content: input.content,
-          link_id: input.linkId ?? existing?.link_id ?? null,
-          interval_length: input.intervalLength ?? existing?.interval_length ?? null,
-        }
-        if (!existing) {
-          const state = keep({
-            id: randomUUID(),
-            usage_point_id: input.usagePointId,
-            kind: input.kind,
-            source: input.source,
-            ...fields,
-            published: at,
-            updated: at,
-            dirty: true,
-            isNew: true,
-          })
-          news = true
-          return { id: state.id, changed: true }
-        }
-        const changed =
-          !placeholder &&
-          (existing.title !== fields.title ||
-            existing.content !== fields.content ||
-            existing.link_id !== fields.link_id ||
-            existing.interval_length !== fields.interval_length)
-        if (changed) {
-          Object.assign(existing, fields, { updated: at, dirty: true })
-          news = true
-        }
-        return { id: existing.id, changed }
-      },
-
-      async linkResource(id, linkId, intervalLength, at) {
-        let state = byId.get(id)
-        if (!state) {
-          const row = await db.selectFrom('gb_resources').selectAll().where('id', '=', id).executeTakeFirst()
-          if (!row) return
-          state = keep({ ...row, dirty: false, isNew: false })
-        }
-        if (state.link_id !== linkId || state.interval_length !== intervalLength) {
-          Object.assign(state, { link_id: linkId, interval_length: intervalLength, updated: at, dirty: true })
-        }
-      },
+      putResource: (input, at, placeholder) => resources.put(input, at, placeholder),
+      linkResource: (id, linkId, intervalLength, at) => resources.link(id, linkId, intervalLength, at),
 
       async putBlock(meterReadingId, block, readings) {
         pending.push({ meterReadingId, ...block, readings })
@@ -531,14 +459,9 @@ export function stagedImports(
       await stage()
       committed = Date.now()
       await inTransaction(async (trx) => {
-        for (const state of resources.values()) {
-          if (!state.dirty) continue
-          const { dirty: _dirty, isNew, ...row } = state
-          if (isNew) await trx.insertInto('gb_resources').values(row).execute()
-          else await trx.updateTable('gb_resources').set(row).where('id', '=', row.id).execute()
-        }
+        await resources.write(trx)
         const held: string[] = []
-        if (news) {
+        if (news || resources.changed) {
           const created = new Date(at).toISOString()
           for (const message of notices) held.push(await supersedeInto(trx, message, created, HELD))
           notified = notices.length

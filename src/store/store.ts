@@ -103,11 +103,7 @@ export interface Store {
   subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>>
   /** One trivial query: resolves when the store answers. */
   ping(): Promise<void>
-  /**
-   * This process serves requests until close: on SQLite, write-ahead log checkpoints run in a worker thread,
-   * not in the commits of requests (wal-checkpointer.ts), and imports in other processes pause between their
-   * slices to let it write (staged-import.ts).
-   */
+  /** This process serves requests until close: WAL checkpoints off the event loop, imports give way to it. */
   serving(onError: (error: Error) => void): Promise<void>
   close(): Promise<void>
   /** Where the audit log was last pruned to, if it ever was (see audit-retention-store.ts). */
@@ -446,7 +442,7 @@ class KyselyStore implements Store {
 
   async close(): Promise<void> {
     await this.#stopCheckpointer?.()
-    await this.#stopServing?.().catch(() => {}) // a store that is away: the announcement's owner is dead anyway
+    await this.#stopServing?.().catch(() => {}) // the store is away: this process will be dead soon anyway
 
     await this.#db.destroy()
   }
