@@ -45,6 +45,9 @@ const ATOM = 'application/atom+xml'
 
 type Query = Record<string, string | undefined>
 
+/** RFC 3339's date-time: what Date.parse also reads, but not "03/01/2016" or a date alone. */
+const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/
+
 /** The ESPI query parameters, each checked; a bad one is refused by name. */
 function queryOf(query: Query): {
   filter: TimeFilter
@@ -55,9 +58,11 @@ function queryOf(query: Query): {
   const time = (name: string) => {
     const text = query[name]
     if (text === undefined) return undefined
-    const ms = Date.parse(text)
+    const ms = RFC_3339.test(text) ? Date.parse(text) : Number.NaN
     if (Number.isNaN(ms)) throw invalid(`${name}: "${text.slice(0, 40)}" is not a date-time (RFC 3339)`)
-    return ms
+    // Entries show their times in whole seconds: an upper bound takes in the whole second it names, so
+    // that an entry's own displayed time selects it.
+    return name.endsWith('-max') ? Math.floor(ms / 1000) * 1000 + 999 : ms
   }
   const count = (name: string, least: number) => {
     const text = query[name]

@@ -185,6 +185,37 @@ describe('publishing Green Button data to an authorized third party', () => {
     )
     expect(wrong.status).toBe(400)
     expect(wrong.body.detail).toBe('published-min: "yesterday" is not a date-time (RFC 3339)')
+    // What Date.parse reads but RFC 3339 is not (issue 19, item 8), for each bound.
+    for (const bound of ['published-min', 'published-max', 'updated-min', 'updated-max'])
+      for (const text of ['03/01/2016', '2016-03-01', '2016-03-01T00:00:00'])
+        expect(
+          (
+            await call(
+              server.url,
+              'GET',
+              `/espi/1_1/resource/Batch/Subscription/${a.subscription}?${bound}=${encodeURIComponent(text)}`,
+              { token: a.token },
+            )
+          ).status,
+          `${bound}=${text}`,
+        ).toBe(400)
+  })
+
+  it('takes an upper bound equal to an entry’s shown time as including it (issue 19, item 7)', async () => {
+    const [a] = grants
+    if (!a) throw new Error('no grant')
+    const path = `/espi/1_1/resource/Batch/Subscription/${a.subscription}`
+    const all = await atom(path, a.token)
+    const shown = (tag: string) =>
+      [...all.xml.matchAll(new RegExp(`<${tag}>([^<]+)</${tag}>`, 'g'))].map((m) => m[1] as string)
+    for (const [tag, bound] of [
+      ['published', 'published-max'],
+      ['updated', 'updated-max'],
+    ] as const) {
+      const latest = shown(tag).sort().at(-1) as string
+      const upTo = await atom(`${path}?${bound}=${encodeURIComponent(latest)}`, a.token)
+      expect(upTo.entries.length, `${bound}=${latest}`).toBe(all.entries.length)
+    }
   })
 
   it('refuses a function block outside the Authorization’s scope with 403 and the reason', async () => {
