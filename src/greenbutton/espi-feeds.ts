@@ -116,10 +116,12 @@ class ReadingCursor {
   }
 }
 
-/** A stable UUID-shaped id for something that has no UUID of its own (a block, a client). */
+/** A stable UUID for something that has no UUID of its own (a block, a client, an Authorization). */
 export const derivedUuid = (text: string) => {
   const hex = createHash('sha256').update(text).digest('hex')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`
+  // A name-based UUID version 8 (RFC 9562 B.2): the version nibble 8, the variant bits 10.
+  const variant = ((Number.parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16)
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
 }
 
 /** The IntervalBlock entries of a meter reading within the window (one block when `start` is given). */

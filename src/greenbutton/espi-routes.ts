@@ -415,7 +415,7 @@ export const espiResourceRoutes: FastifyPluginAsync<{
       const resource = authorizationResource(row, custodian.publicUrl, custodian.now())
       return entry(
         {
-          id: `urn:uuid:${row.id}`,
+          id: `urn:uuid:${derivedUuid(`Authorization/${row.id}`)}`,
           self: resource.authorizationURI,
           up: `${base()}/Authorization`,
           title: 'Authorization',

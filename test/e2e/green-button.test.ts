@@ -364,6 +364,10 @@ describe('publishing Green Button data to an authorized third party', () => {
     expect(ended.status).toBe(200)
     // Access ends with the termination date: until then the Authorization is still active (ESPI status 1).
     const resource = await atom(`/espi/1_1/resource/Authorization/${a.authorization}`, a.token)
+    // Its entry id is a URN of a real UUID (RFC 4122), not the Authorization's own id (issue 19, item 2).
+    expect(resource.xml).toMatch(
+      /<entry[^>]*>\s*<id>urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}<\/id>/,
+    )
     const fields = (resource.entries[0]?.content as { fields: Record<string, unknown> }).fields
     expect(fields.status).toBe(1)
     expect(fields.expires_at).toBe(today + DAY)
