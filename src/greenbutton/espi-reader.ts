@@ -257,6 +257,9 @@ export class EspiReader {
       }
       const top = this.#stack.at(-1)
       if (!top) return
+      // Indentation between an element's children is not its text (a week's IntervalBlock holds 10,080
+      // readings, a line each): ESPI has no mixed content.
+      if (top.children !== NO_CHILDREN && text.trim() === '') return
       // ESPI values are short: an enormous text node is an attack or a broken file, not data to keep.
       if (top.text.length + text.length > maxText)
         this.#fail(here(), tooLongText(`the text of ${top.name} is`, maxText))
