@@ -214,13 +214,20 @@ export async function* usagePointTree(
   const byId = new Map(rows.map((r) => [r.id, r]))
   const show = (row: GbResourceRow | undefined) =>
     row && passes(context.filter, row) ? resourceEntry(row, uris) : ''
+  // Meter readings may share a reading type: it is shown after the first of them only, as one entry.
+  const shownTypes = new Set<string>()
+  const showType = (row: GbResourceRow | undefined) => {
+    if (!row || shownTypes.has(row.id)) return ''
+    shownTypes.add(row.id)
+    return show(row)
+  }
   yield show(point)
   if (context.depth < 2) return
   yield show(point.link_id ? byId.get(point.link_id) : undefined)
   for (const meterReading of rows.filter((r) => r.kind === 'MeterReading')) {
     yield show(meterReading)
     if (context.depth < 3) continue
-    yield show(meterReading.link_id ? byId.get(meterReading.link_id) : undefined)
+    yield showType(meterReading.link_id ? byId.get(meterReading.link_id) : undefined)
     yield* blockEntries(context, window, meterReading, uris)
   }
   for (const summary of rows.filter((r) => SUMMARY_KINDS.includes(r.kind))) yield show(summary)

@@ -305,6 +305,37 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
     ).toHaveLength(1)
   })
 
+  it('shows a reading type two meter readings share once in a Batch (issue 19, item 3)', async () => {
+    const ESPI = 'http://naesb.org/espi'
+    const up = '/espi/1_1/resource/RetailCustomer/9/UsagePoint/9'
+    const entry = (self: string, content: string, related = '') =>
+      `<entry><id>urn:uuid:${self.replace(/\W/g, '')}</id><link rel="self" href="${self}"/>${related}<title/><content>${content}</content></entry>`
+    const shared = '<link rel="related" href="/espi/1_1/resource/ReadingType/shared"/>'
+    const report = await usage.import(undefined, {
+      name: 'two-meters.xml',
+      format: 'xml',
+      chunks: text(
+        `<feed xmlns="http://www.w3.org/2005/Atom">${[
+          entry(`${up}/MeterReading/a`, `<MeterReading xmlns="${ESPI}"/>`, shared),
+          entry(`${up}/MeterReading/b`, `<MeterReading xmlns="${ESPI}"/>`, shared),
+          entry(
+            '/espi/1_1/resource/ReadingType/shared',
+            `<ReadingType xmlns="${ESPI}"><intervalLength>900</intervalLength><uom>72</uom></ReadingType>`,
+          ),
+        ].join('')}</feed>`,
+      ),
+      mapping: { usagePoint: 'up_front' },
+    })
+    expect(report.warnings).toEqual([])
+    const types = (await custodian.store.usage.resources(['up_front'])).filter(
+      (r) => r.kind === 'ReadingType' && r.source === 'ReadingType/shared',
+    )
+    expect(types).toHaveLength(1)
+    const xml = await served('up_front')
+    const id = `<id>urn:uuid:${types[0]?.id}</id>`
+    expect(xml.split(id).length - 1).toBe(1)
+  })
+
   it('refuses a CSV row by line and column, leaving nothing behind', async () => {
     const csv =
       'usage_point,start,duration,value\nup_front,2026-11-21T00:00:00Z,900,5\nup_front,2026-11-21T00:15:00Z,900,lots\n'
