@@ -256,7 +256,15 @@ export function importGreenButtonXml(
           if (!of)
             throw new EspiReadError(entry.position, `IntervalBlock ${entry.self} names no MeterReading`)
           const block = entry.content as Extract<EspiEntry['content'], { kind: 'IntervalBlock' }>
-          await publication.readingsOf(await meterReading(usagePoint, of), block.interval, block.readings)
+          const { start, duration } = block.interval
+          // A reading outside its block's interval would be stored but never served: it is dropped, said.
+          const inside = block.readings.filter((r) => r.start >= start && r.start < start + duration)
+          if (inside.length < block.readings.length)
+            publication.warnings.push({
+              position: entry.position,
+              message: `${block.readings.length - inside.length} of the ${block.readings.length} readings of IntervalBlock ${entry.self} start outside its interval [${start}, ${start + duration}): dropped`,
+            })
+          await publication.readingsOf(await meterReading(usagePoint, of), block.interval, inside)
           return
         }
         default:

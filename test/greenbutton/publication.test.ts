@@ -336,6 +336,30 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
     expect(xml.split(id).length - 1).toBe(1)
   })
 
+  it('drops, with a warning, readings outside their block’s interval (issue 19, item 6)', async () => {
+    const ESPI = 'http://naesb.org/espi'
+    const self = '/espi/1_1/resource/RetailCustomer/9/UsagePoint/9/MeterReading/late/IntervalBlock/1'
+    const reading = (start: number) =>
+      `<IntervalReading><timePeriod><duration>900</duration><start>${start}</start></timePeriod><value>5</value></IntervalReading>`
+    const day = Date.UTC(2026, 10, 1) / 1000
+    // The block says it starts a day after its first two readings.
+    const report = await usage.import(undefined, {
+      name: 'late-block.xml',
+      format: 'xml',
+      chunks: text(
+        `<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:uuid:late</id><link rel="self" href="${self}"/><title/><content><IntervalBlock xmlns="${ESPI}"><interval><duration>86400</duration><start>${day + 86_400}</start></interval>${reading(day)}${reading(day + 900)}${reading(day + 86_400)}</IntervalBlock></content></entry></feed>`,
+      ),
+      mapping: { usagePoint: 'up_front' },
+    })
+    expect(report.readings).toBe(1)
+    expect(report.warnings.map((w) => [w.position.line, w.message])).toEqual([
+      [
+        1,
+        `2 of the 3 readings of IntervalBlock ${self} start outside its interval [${day + 86_400}, ${day + 2 * 86_400}): dropped`,
+      ],
+    ])
+  })
+
   it('refuses a CSV row by line and column, leaving nothing behind', async () => {
     const csv =
       'usage_point,start,duration,value\nup_front,2026-11-21T00:00:00Z,900,5\nup_front,2026-11-21T00:15:00Z,900,lots\n'
