@@ -5,6 +5,7 @@ describe('where a file puts a resource', () => {
   it('finds the usage point and the path under it, absolute or relative', () => {
     expect(placeOf('/espi/1_1/resource/RetailCustomer/9B6C7066/UsagePoint/5446AF3F')).toEqual({
       usagePoint: '5446AF3F',
+      customer: '9B6C7066',
       path: '',
     })
     expect(

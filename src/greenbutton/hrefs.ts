@@ -7,6 +7,8 @@
 export interface Place {
   /** The file's id of the usage point, if the href names one. */
   usagePoint?: string
+  /** The file's id of the retail customer whose usage point it is, if the href names one. */
+  customer?: string
   /** The path after the usage point (or after `resource/` for shared resources); '' for the usage point. */
   path: string
 }
@@ -18,7 +20,12 @@ export function placeOf(href: string): Place | undefined {
   if (at >= 0) {
     const usagePoint = parts[at + 1]
     if (!usagePoint) return undefined
-    return { usagePoint: decodeURIComponent(usagePoint), path: parts.slice(at + 2).join('/') }
+    const customer = parts[at - 2] === 'RetailCustomer' ? parts[at - 1] : undefined
+    return {
+      usagePoint: decodeURIComponent(usagePoint),
+      ...(customer ? { customer: decodeURIComponent(customer) } : {}),
+      path: parts.slice(at + 2).join('/'),
+    }
   }
   const resource = parts.lastIndexOf('resource')
   const tail = parts.slice(resource + 1)

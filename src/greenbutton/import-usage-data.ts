@@ -18,7 +18,10 @@ import { ESPI_NS } from './namespaces.js'
 
 /** How a file's usage points become Custodian's. */
 export interface UsagePointMapping {
-  /** The file's usage point id (the last part of its href, or the CSV's column) → Custodian usage point. */
+  /**
+   * The file's usage point → Custodian usage point, by its full path (`RetailCustomer/N/UsagePoint/M`, for a
+   * file of several customers) or its id (the last part of its href, or the CSV's column).
+   */
   map?: Readonly<Record<string, string>>
   /** Every usage point of the file is this one (a file for one meter). */
   usagePoint?: string
@@ -72,10 +75,27 @@ class Publication {
     readonly writer: UsageWriter,
   ) {}
 
-  /** The Custodian usage point of the file's `fileId`; refused at `position` when there is none. */
-  async usagePoint(fileId: string, position: Position): Promise<string> {
+  /** The file's usage point (by its full path) each Custodian usage point of the file was given. */
+  readonly #source = new Map<string, string>()
+
+  /**
+   * The Custodian usage point of the file's `fileId` (of `customer`, when the file names one), mapped by its
+   * full path (`RetailCustomer/N/UsagePoint/M`), then by its id; refused at `position` when there is none, or
+   * when two customers' usage points would be stored as one (their readings would mix).
+   */
+  async usagePoint(fileId: string, position: Position, customer?: string): Promise<string> {
     const { mapping, usagePointKind } = this.context
-    const id = mapping.map?.[fileId] ?? mapping.usagePoint ?? fileId
+    const full = customer === undefined ? undefined : `RetailCustomer/${customer}/UsagePoint/${fileId}`
+    const id = (full && mapping.map?.[full]) ?? mapping.map?.[fileId] ?? mapping.usagePoint ?? fileId
+    if (full) {
+      const first = this.#source.get(id)
+      if (first === undefined) this.#source.set(id, full)
+      else if (first.split('/')[1] !== customer)
+        throw new EspiReadError(
+          position,
+          `${first} and ${full} would both be stored as usage point "${id}": map each by its full path in a mapping file ({"${full}": "…"})`,
+        )
+    }
     const kind = usagePointKind(id)
     if (!kind) {
       throw new EspiReadError(
@@ -221,7 +241,7 @@ export function importGreenButtonXml(
         shared.set(place.path, { entry, path: place.path })
         return
       }
-      const usagePoint = await publication.usagePoint(place.usagePoint, entry.position)
+      const usagePoint = await publication.usagePoint(place.usagePoint, entry.position, place.customer)
       const related = entry.related.map(placeOf)
       switch (kind) {
         case 'UsagePoint': {

@@ -360,6 +360,42 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
     ])
   })
 
+  it('keeps several customers’ usage points apart, mapped by their full paths (issue 19, item 5)', async () => {
+    const ESPI = 'http://naesb.org/espi'
+    const day = Date.UTC(2026, 9, 1) / 1000
+    const blockOf = (customer: number, value: number) =>
+      `<entry><id>urn:uuid:c${customer}</id><link rel="self" href="/espi/1_1/resource/RetailCustomer/${customer}/UsagePoint/1/MeterReading/1/IntervalBlock/1"/><title/><content><IntervalBlock xmlns="${ESPI}"><interval><duration>900</duration><start>${day}</start></interval><IntervalReading><timePeriod><duration>900</duration><start>${day}</start></timePeriod><value>${value}</value></IntervalReading></IntervalBlock></content></entry>`
+    const file = () =>
+      text(`<feed xmlns="http://www.w3.org/2005/Atom">${blockOf(1, 11)}${blockOf(2, 22)}</feed>`)
+    const before = await stored()
+    const collapsed = await usage
+      .import(undefined, {
+        name: 'two.xml',
+        format: 'xml',
+        chunks: file(),
+        mapping: { usagePoint: 'up_front' },
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+    // Refused at the second customer's entry (the position just after its <entry>).
+    const second = `<feed xmlns="http://www.w3.org/2005/Atom">${blockOf(1, 11)}<entry>`.length
+    expect((collapsed as Error).message).toBe(
+      `two.xml:1:${second}: RetailCustomer/1/UsagePoint/1 and RetailCustomer/2/UsagePoint/1 would both be stored as usage point "up_front": map each by its full path in a mapping file ({"RetailCustomer/2/UsagePoint/1": "…"})`,
+    )
+    expect(await stored()).toEqual(before)
+    const report = await usage.import(undefined, {
+      name: 'two.xml',
+      format: 'xml',
+      chunks: file(),
+      mapping: {
+        map: { 'RetailCustomer/1/UsagePoint/1': 'up_front', 'RetailCustomer/2/UsagePoint/1': 'up_back' },
+      },
+    })
+    expect(report).toMatchObject({ readings: 2, usagePoints: ['up_front', 'up_back'] })
+  })
+
   it('refuses a CSV row by line and column, leaving nothing behind', async () => {
     const csv =
       'usage_point,start,duration,value\nup_front,2026-11-21T00:00:00Z,900,5\nup_front,2026-11-21T00:15:00Z,900,lots\n'
