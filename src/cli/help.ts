@@ -52,6 +52,7 @@ usage:
                                          custodian define_permission control_oven "Control Oven" "Full control"
                                        administrative commands take --token T (or CUSTODIAN_TOKEN)
   custodian help                       this text, the script commands and every setting
+  custodian --version                  the version
 
 Every command takes --db (file path or postgres:// URL; default data/custodian.db under the current
 directory) and --config FILE (JSON settings).`

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config.js'
 import { entityViews } from '../entitlements/views.js'
@@ -14,6 +15,19 @@ import { partyAssertion } from './verbs-party.js'
 import { command, script, show } from './verbs-script.js'
 import { delegationAnswer, delegationSync, trustDecide } from './verbs-trust.js'
 
+/** This package's version, from its package.json (two folders up from src/cli and from dist/cli alike). */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version
+
+/** parseArgs's refusals, said shortly: the option and where the options are listed. */
+function usageMessage(error: Error & { code?: string }): string {
+  const option = /'([^']+)'/.exec(error.message)?.[1]
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option)
+    return `unknown option ${option}; run custodian help for the options`
+  return error.message
+}
+
 /** The `custodian` command: its verb dispatched; exit 0 done, 1 refused or failed, 2 a bad command line. */
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
   try {
@@ -25,6 +39,10 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     })
     const flags = values as Flags
     const [verb, ...rest] = positionals
+    if (flags.version) {
+      out.write(`custodian ${VERSION}\n`)
+      return 0
+    }
     if (!verb || verb === 'help' || flags.help) return help(out)
     const config = loadConfig({ flags })
     switch (verb) {
@@ -70,7 +88,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     }
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`custodian: ${(error as Error).message}\n`)
+      process.stderr.write(`custodian: ${usageMessage(error as Error & { code?: string })}\n`)
       return 2
     }
     if (isCustodianError(error)) {

@@ -7,6 +7,7 @@ import { createLogger } from '../logger.js'
 export const cliOptions = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
   token: { type: 'string' },
   user: { type: 'string' },
   'voice-print': { type: 'string' },

@@ -105,6 +105,15 @@ describe('custodian script', () => {
     expect(run.stderr).toMatch(/^1 command\(s\), 1 failed; store at revision \d+\n$/)
   })
 
+  it('prints its version, and refuses an unknown option shortly, naming it, with exit 2', () => {
+    const version = custodian(['--version'])
+    expect(version.code).toBe(0)
+    expect(version.stdout).toMatch(/^custodian \d+\.\d+\.\d+\n$/)
+    const bogus = custodian(['serve', '--bogus'])
+    expect(bogus.code).toBe(2)
+    expect(bogus.stderr).toBe('custodian: unknown option --bogus; run custodian help for the options\n')
+  })
+
   it('says which file is missing', () => {
     const run = custodian(['script', join(temp.dir, 'nope.script'), '--db', temp.target])
     expect(run).toMatchObject({
