@@ -13,7 +13,7 @@ export interface ReadingInput {
 }
 
 /**
- * How an import writes interval readings and their blocks, the bulk of a Green Button file (a 10-year file
+ * How an import writes interval readings, the bulk of a Green Button file (a 10-year file
  * is 350,400 readings in 3,650 blocks). Each backend gets statements prepared once per import, in batches
  * sized for it: SQLite runs statements of 32 readings, prepared once per import (compiling a 500-row INSERT
  * again for every batch was a quarter of an import); PostgreSQL gets up to 5,000 readings a round trip as
@@ -22,13 +22,6 @@ export interface ReadingInput {
 export interface ReadingsWriter {
   /** Adds readings and revises those at the same start; returns how many were new or changed. */
   putReadings(meterReadingId: string, readings: readonly ReadingInput[], at: number): Promise<number>
-  /** Adds a block, or marks it updated when its readings changed. */
-  putBlock(
-    meterReadingId: string,
-    block: { start: number; duration: number },
-    changed: boolean,
-    at: number,
-  ): Promise<void>
 }
 
 const COLUMNS = 'meter_reading_id, start, duration, value, cost, qualities, published, updated'
@@ -60,15 +53,6 @@ export function sqliteReadings(prepare: Prepare): ReadingsWriter {
     }
     return statement
   }
-  const newBlock = prepare(
-    `insert into gb_blocks (meter_reading_id, start, duration, published, updated) values (?, ?, ?, ?, ?)
-     on conflict (meter_reading_id, start) do nothing`,
-  )
-  const changedBlock = prepare(
-    `insert into gb_blocks (meter_reading_id, start, duration, published, updated) values (?, ?, ?, ?, ?)
-     on conflict (meter_reading_id, start) do update set
-       duration = max(gb_blocks.duration, excluded.duration), updated = excluded.updated`,
-  )
   return {
     async putReadings(meterReadingId, readings, at) {
       let changed = 0
@@ -91,9 +75,6 @@ export function sqliteReadings(prepare: Prepare): ReadingsWriter {
         changed += upsert(rows).run(parameters).changes
       }
       return changed
-    },
-    async putBlock(meterReadingId, block, changed, at) {
-      ;(changed ? changedBlock : newBlock).run(meterReadingId, block.start, block.duration, at, at)
     },
   }
 }
@@ -118,21 +99,6 @@ export function postgresReadings(trx: Transaction<Database>): ReadingsWriter {
         changed += Number(result.numAffectedRows ?? 0)
       }
       return changed
-    },
-    async putBlock(meterReadingId, block, changed, at) {
-      await trx
-        .insertInto('gb_blocks')
-        .values({ meter_reading_id: meterReadingId, ...block, published: at, updated: at })
-        .onConflict((oc) => {
-          const target = oc.columns(['meter_reading_id', 'start'])
-          return changed
-            ? target.doUpdateSet((eb) => ({
-                duration: sql<number>`greatest(gb_blocks.duration, ${eb.ref('excluded.duration')})`,
-                updated: at,
-              }))
-            : target.doNothing()
-        })
-        .execute()
     },
   }
 }
