@@ -1,7 +1,12 @@
 import { allow, type Decision, deny } from '../decision/decision.js'
 import { holdsAdmin } from './administrator.js'
 import type { EntitlementIndex } from './entitlement-index.js'
-import { ADMIN_PERMISSION, ADMINISTRATIVE_PERMISSIONS, type AdministrativePermission } from './permissions.js'
+import {
+  ADMIN_PERMISSION,
+  ADMINISTRATIVE_PERMISSIONS,
+  type AdministrativePermission,
+  HOUSEMATE_CONTROLLER_PERMISSION,
+} from './permissions.js'
 
 // Who may run an administrative action, and on whom: pure decisions over the Index.
 
@@ -25,9 +30,15 @@ export function decideAdministration(
   )
 }
 
-/** The administrative permissions among `permissions`, sorted. */
+/**
+ * The permissions only their holders may hand on: the administrative ones, and housemate_controller, whose
+ * holder relays voice prints and so logs users in (granting it is a way into other users' accounts).
+ */
+const GUARDED = new Set([...ADMINISTRATIVE_PERMISSIONS, HOUSEMATE_CONTROLLER_PERMISSION])
+
+/** The guarded permissions among `permissions`, sorted. */
 const administrative = (permissions: Iterable<string>) =>
-  [...permissions].filter((p) => ADMINISTRATIVE_PERMISSIONS.has(p)).sort()
+  [...permissions].filter((p) => GUARDED.has(p)).sort()
 
 /**
  * The administrative permissions an entitlement carries: a permission itself, a role through its closure,

@@ -22,6 +22,9 @@ describe('no escalation from a narrower administrative permission', () => {
       'define_permission user_admin, "User Administrator", "Create, Update, Delete Users"',
       'define_permission role_admin, "Role Administrator", "Define permissions and roles"',
       'define_permission control_oven, "Control Oven", "Full Control of Oven"',
+      'define_permission housemate_controller, "House Mate controller", "Relays voice prints"',
+      'define_role voice_relay, "Voice relay", "A controller"',
+      'add_entitlement_to_role voice_relay, housemate_controller',
       'define_role admin_role, "Admin Role", "Users"',
       'add_entitlement_to_role admin_role, user_admin',
       'define_role super_role, "Super Role", "Everything"',
@@ -101,5 +104,23 @@ describe('no escalation from a narrower administrative permission', () => {
       )
     expect(outcomes[7]).toBe('ok')
     expect(custodian.index.effective('rita').global.has('admin')).toBe(false)
+  })
+
+  it('keeps housemate_controller, which logs users in by voice print, to those who hold it', async () => {
+    const outcomes = await run(
+      'login user debra, password debra secret',
+      'add_role_to_user sam, housemate_controller',
+      'add_role_to_user sam, voice_relay',
+      'login user rita, password rita secret',
+      'add_entitlement_to_role roles_role, housemate_controller',
+    )
+    expect(outcomes.slice(1, 3)).toEqual([
+      'AccessDenied: debra may not user.grant: housemate_controller carries housemate_controller, which debra does not hold: only a holder of admin or of every administrative permission it carries may grant, change or delete it',
+      'AccessDenied: debra may not user.grant: voice_relay carries housemate_controller, which debra does not hold: only a holder of admin or of every administrative permission it carries may grant, change or delete it',
+    ])
+    expect(outcomes[4]).toMatch(
+      /^AccessDenied: rita may not role\.add_entitlement: housemate_controller carries housemate_controller/,
+    )
+    expect(custodian.index.effective('sam').global.has('housemate_controller')).toBe(false)
   })
 })
