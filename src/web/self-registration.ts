@@ -111,7 +111,14 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       custodian.now() + CODE_SECONDS * 1000,
     )
     const customer = withoutAccount(accountNumber)
-    if (customer) {
+    // An account number that names no such customer is recorded too: the same transaction either way, so the
+    // answer's timing does not tell which account numbers are ours (and the attempts are in the audit log).
+    if (!customer)
+      await custodian.writeFor('anonymous', 'customer.registration_code', 'unknown account', () => ({
+        changes: [],
+        summary: 'a one-time code asked for an account number with no customer awaiting an online account',
+      }))
+    else {
       await custodian.writeFor(customer.user_id, 'customer.registration_code', customer.id, () => ({
         changes: [],
         summary: `a one-time code to create an online account sent to customer ${customer.id}`,

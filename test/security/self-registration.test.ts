@@ -103,9 +103,31 @@ describe('self-registration refuses', () => {
     const asked = await post('/register', { account_number: ALICE_BODY.account_number })
     expect(asked.status).toBe(200)
     expect(asked.text).toContain('we have sent a one-time code')
+    const codes = await registrationCodeRecords()
+    expect(codes.map((record) => record.resource)).toEqual(['unknown account'])
+  })
+
+  const registrationCodeRecords = async () => {
     const audit = await call(server.url, 'GET', '/v1/audit?limit=1000', { token: admin })
-    const actions = (audit.body.items as { action: string }[]).map((record) => record.action)
-    expect(actions).not.toContain('customer.registration_code')
+    return (audit.body.items as { action: string; actor: string; resource: string }[]).filter(
+      (record) => record.action === 'customer.registration_code',
+    )
+  }
+
+  it('to tell, by the answer or the work behind it, an account number of ours from one that is not', async () => {
+    const before = (await registrationCodeRecords()).length
+    const { post } = await signIn()
+    const unknown = await post('/register', { account_number: 'ACCT-nobody' }, '198.51.100.7')
+    const taken = await post('/register', { account_number: ALICE_BODY.account_number }, '198.51.100.8')
+    const strip = (text: string) => text.replace(/name="seal" value="[^"]+"/, '')
+    expect(strip(unknown.text)).toBe(strip(taken.text).replace(ALICE_BODY.account_number, 'ACCT-nobody'))
+    // Both wrote one audit record, in the same kind of transaction as a code that is sent.
+    const after = await registrationCodeRecords()
+    expect(after.length - before).toBe(2)
+    expect(after.slice(0, 2).map((record) => [record.actor, record.resource])).toEqual([
+      ['anonymous', 'unknown account'],
+      ['anonymous', 'unknown account'],
+    ])
   })
 
   it('a code and its seal carried into another sign-in', async () => {
