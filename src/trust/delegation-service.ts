@@ -32,7 +32,9 @@ import {
   type VerifyOptions,
   verifyEvidence,
 } from './evidence-token.js'
+import type { PartyJwtOptions } from './ishare-jwt.js'
 import { PartyClient } from './party-client.js'
+import { Parties } from './party-standing.js'
 import { decideReader } from './rules.js'
 
 /** A JSON file as iSHARE registers exchange them (`//` comment lines allowed); a fault names the file. */
@@ -77,6 +79,8 @@ export class DelegationService {
   #roots: Promise<string[]> | undefined
   /** This server as an iSHARE client of other parties, signing its client assertions as registerId. */
   readonly client: PartyClient
+  /** The participant register: asked of parties' tokens and of the parties evidence names. */
+  readonly parties: Parties
 
   constructor(custodian: Node) {
     this.#custodian = custodian
@@ -87,6 +91,18 @@ export class DelegationService {
       timeoutMs: custodian.config.sourceTimeoutMs,
       now: () => custodian.now(),
     })
+    this.parties = new Parties(custodian, () => this.addressedHere(), this.client)
+  }
+
+  /** What a party's JWT addressed to this server is verified against: the trusted roots, this party id, now. */
+  async addressedHere(): Promise<Omit<PartyJwtOptions, 'maxLifetime'>> {
+    const { registerId, clockSkewSeconds } = this.#custodian.config
+    return {
+      trustedRoots: await this.trustedRoots(),
+      audience: registerId,
+      nowSeconds: Math.floor(this.#custodian.now() / 1000),
+      clockSkewSeconds,
+    }
   }
 
   /**
@@ -139,19 +155,20 @@ export class DelegationService {
   }
 
   /** The data owner (or an administrator) stores its evidence for one access subject. */
-  putPolicy(token: string | undefined, json: unknown): Promise<ChangeResult> {
+  async putPolicy(token: string | undefined, json: unknown): Promise<ChangeResult> {
     this.#sized(json)
     const evidence = shaped(parseEvidence, json)
-    return this.#write(
-      token,
-      'delegation.policy.put',
-      `${evidence.policyIssuer} -> ${evidence.target.accessSubject}`,
-      (world, now, userId) => plans.putPolicy(world, userId, evidence, now),
+    const resource = `${evidence.policyIssuer} -> ${evidence.target.accessSubject}`
+    await this.parties.checkToken(token, 'delegation.policy.put', resource)
+    return this.#write(token, 'delegation.policy.put', resource, (world, now, userId) =>
+      plans.putPolicy(world, userId, evidence, now),
     )
   }
 
-  removePolicy(token: string | undefined, issuer: string, subject: string): Promise<ChangeResult> {
-    return this.#write(token, 'delegation.policy.remove', `${issuer} -> ${subject}`, (world, _now, userId) =>
+  async removePolicy(token: string | undefined, issuer: string, subject: string): Promise<ChangeResult> {
+    const action = 'delegation.policy.remove'
+    await this.parties.checkToken(token, action, `${issuer} -> ${subject}`)
+    return this.#write(token, action, `${issuer} -> ${subject}`, (world, _now, userId) =>
       plans.removePolicy(world, userId, issuer, subject),
     )
   }
@@ -170,9 +187,10 @@ export class DelegationService {
   }
 
   /** An issuer's stored evidence, for the issuer, its delegates, its readers or an administrator. */
-  policiesOf(token: string | undefined, issuer: string): DelegationEvidence[] {
+  async policiesOf(token: string | undefined, issuer: string): Promise<DelegationEvidence[]> {
     const custodian = this.#custodian
     const action = 'delegation.policy.list'
+    await this.parties.checkToken(token, action, issuer)
     // Without a token, only an administrator's session (or bootstrap); with one, whoever it belongs to.
     if (token === undefined) custodian.authorizeAdminAction(token, action)
     const userId = token === undefined ? undefined : custodian.authenticate(token, action, issuer)
@@ -188,6 +206,7 @@ export class DelegationService {
     const { remoteRegister, sourceTimeoutMs } = this.#custodian.config
     if (!remoteRegister) throw invalid('no remote register is configured (--remote-register)')
     // Who asks is known before any connection is made; the write below decides what they may copy.
+    await this.parties.checkToken(token, 'delegation.policy.sync', issuer)
     this.#custodian.identify(token, 'delegation.policy.sync', issuer)
     const url = `${remoteRegister.replace(/\/$/, '')}/v1/delegation-policies?issuer=${encodeURIComponent(issuer)}`
     let response: OutboundResponse
@@ -246,6 +265,7 @@ export class DelegationService {
     this.#sized(json)
     const request = shaped(parseRequest, json)
     const resource = `${request.policyIssuer} -> ${request.target.accessSubject}`
+    await this.parties.checkToken(token, action, resource)
     const asker = custodian.identify(token, action, resource)
     const now = Math.floor(custodian.now() / 1000)
     // Earlier links of a chain held by other registers come as their signed evidence, for the asker.
@@ -253,7 +273,7 @@ export class DelegationService {
     const steps: DelegationEvidence[] = []
     for (const [i, step] of previousSteps.entries()) {
       try {
-        steps.push(await verifyEvidence(step, await this.#verifying(asker)))
+        steps.push(await this.#verified(step, await this.#verifying(asker)))
       } catch (error) {
         if (error instanceof EvidenceRefused) throw invalid(`previous step ${i} refused: ${error.message}`)
         throw error
@@ -340,7 +360,7 @@ export class DelegationService {
     try {
       // The owner's evidence asked for, for this server as the remote register knows it: signed by the
       // owner, or by a trusted register (the remote register is one only when trustedRegisters names it).
-      return await verifyEvidence(token, {
+      return await this.#verified(token, {
         ...(await this.#verifying(remoteRegisterParty || registerId)),
         policyIssuers: [request.policyIssuer],
       })
@@ -354,6 +374,13 @@ export class DelegationService {
   /** Evidence or a request larger than the settings allow is refused (413) before anything reads it. */
   #sized(json: unknown): void {
     checkDelegationSize(json, delegationLimits(this.#custodian.config))
+  }
+
+  /** Evidence verified (evidence-token.ts), then the parties it names asked of the participant register. */
+  async #verified(token: string, options: VerifyOptions): Promise<DelegationEvidence> {
+    const { evidence, signer } = await verifyEvidence(token, options)
+    await this.parties.checkEvidence(signer, evidence.policyIssuer)
+    return evidence
   }
 
   /** What every verification here holds evidence to, for `audience`; its jti claimed in the shared store. */
@@ -384,7 +411,7 @@ export class DelegationService {
     policyIssuers: readonly string[],
   ): Promise<DelegationEvidence> {
     try {
-      return await verifyEvidence(token, {
+      return await this.#verified(token, {
         ...(await this.#verifying(audience)),
         ...(policyIssuers.length > 0 ? { policyIssuers } : { registersOnly: true }),
       })

@@ -60,7 +60,7 @@ describe('signed delegation evidence', () => {
     expect(header.x5c).toHaveLength(2)
     const payload = JSON.parse(Buffer.from(parts(token)[1], 'base64url').toString()) as Record<string, number>
     expect((payload.exp as number) - (payload.iat as number)).toBe(30)
-    expect(await verifyEvidence(token, options())).toEqual(evidence)
+    expect(await verifyEvidence(token, options())).toEqual({ evidence, signer: 'EU.EORI.REGISTER' })
   })
 
   it('refuses signed evidence larger than stored evidence may be', async () => {

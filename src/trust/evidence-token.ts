@@ -136,9 +136,13 @@ export interface VerifyOptions extends Omit<PartyJwtOptions, 'maxLifetime'> {
  * usage) up to a trusted root; the signature; `iss` the party the signing certificate names (its subject's
  * serialNumber); audience, lifetime (`iat` not ahead of now, at most 30 s) and a `jti` not seen before; then
  * the evidence, in shape and in time, issued by its signer or signed by a trusted register. Returns the
- * evidence, or throws `EvidenceRefused` saying why.
+ * evidence and its signer (whose standing the caller asks of the participant register: party-standing.ts),
+ * or throws `EvidenceRefused` saying why.
  */
-export async function verifyEvidence(token: string, options: VerifyOptions): Promise<DelegationEvidence> {
+export async function verifyEvidence(
+  token: string,
+  options: VerifyOptions,
+): Promise<{ evidence: DelegationEvidence; signer: string }> {
   const { payload, signer } = await verifyPartyJwt(token, {
     ...options,
     maxLifetime: { seconds: EVIDENCE_LIFETIME_SECONDS, what: 'delegation evidence' },
@@ -177,5 +181,5 @@ export async function verifyEvidence(token: string, options: VerifyOptions): Pro
   // Kept past exp by the skew, so that a node whose clock runs behind still sees the token as used.
   if (!(await options.claimJti(signer, jti, (exp + options.clockSkewSeconds) * 1000)))
     throw new SignedJwtRefused(`the JWT's jti ${jti} of ${signer} was used before: evidence is accepted once`)
-  return evidence
+  return { evidence, signer }
 }

@@ -54,10 +54,10 @@ export const trustOperations = {
     input: Type.Object({ issuer: Party }, { additionalProperties: false }),
     output: Type.Object({ items: Type.Array(Evidence) }),
     http: { method: 'GET', path: '/v1/delegation-policies' },
-    run: (context, { issuer }) => ({
-      items: delegationOf(context)
-        .policiesOf(context.token, issuer)
-        .map((delegationEvidence) => ({ delegationEvidence })),
+    run: async (context, { issuer }) => ({
+      items: (await delegationOf(context).policiesOf(context.token, issuer)).map((delegationEvidence) => ({
+        delegationEvidence,
+      })),
     }),
   }),
   readPolicy: operation({
@@ -69,11 +69,13 @@ export const trustOperations = {
     input: PolicyKey,
     output: Evidence,
     http: { method: 'GET', path: '/v1/delegation-policies/:issuer/:subject' },
-    run({ custodian, token }, { issuer, subject }) {
+    async run({ custodian, token }, { issuer, subject }) {
+      const { delegation } = trustServicesOf(custodian)
+      await delegation.parties.checkToken(token, 'delegation.policy.read', `${issuer} -> ${subject}`)
       const userId = custodian.authenticate(token, 'delegation.policy.read', `${issuer} -> ${subject}`)
       if (userId !== issuer)
         custodian.authorizeAdminAction(token, `read the delegation evidence of ${issuer}`)
-      return { delegationEvidence: trustServicesOf(custodian).delegation.policy(issuer, subject) }
+      return { delegationEvidence: delegation.policy(issuer, subject) }
     },
   }),
   removePolicy: operation({
@@ -102,6 +104,7 @@ export const trustOperations = {
     http: { method: 'POST', path: '/v1/delegation-evidence/verifications' },
     async run(context, input) {
       // The evidence must be addressed to whoever asks: a service provider checks evidence meant for it.
+      await delegationOf(context).parties.checkToken(context.token, 'delegation.verify', '-')
       const audience = context.custodian.authenticate(context.token, 'delegation.verify', '-')
       return {
         delegationEvidence: await delegationOf(context).verify(input.token, audience, input.issuers ?? []),

@@ -29,6 +29,7 @@ describe('satelliteStanding', () => {
     expect(satelliteStanding(info({ status: 'Active' }), 'Q', at)).toEqual({
       active: false,
       reason: 'the participant register does not know Q',
+      unknown: true,
     })
     expect(() => satelliteStanding({ count: 0 }, 'P', at)).toThrow(
       'its party_token has no parties_info.data list',

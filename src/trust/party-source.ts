@@ -5,12 +5,18 @@ import { activeAt } from './rules.js'
 
 /**
  * Whether a party may act now, as the scheme's participant register says: asked before a party gets an
- * access token. The parties recorded here (their memberships), or an iSHARE Satellite's `/parties`.
+ * access token, on each use of it, and of the parties signed evidence names (party-standing.ts). The parties
+ * recorded here (their memberships), or an iSHARE Satellite's `/parties`. `unknown`: it has no record of them.
  */
-export type PartyStanding = { active: true } | { active: false; reason: string }
+export type PartyStanding = { active: true } | { active: false; reason: string; unknown?: true }
 
 export interface PartySource {
   standing(partyId: string): Promise<PartyStanding>
+  /**
+   * Whether it is the scheme's register of every party (a Satellite), so that a party it does not know is no
+   * party; the parties recorded here are only those this server decides trust about.
+   */
+  readonly knowsEveryParty: boolean
 }
 
 /**
@@ -19,7 +25,11 @@ export interface PartySource {
  */
 export function recordedStanding(model: RegisterModel, partyId: string, nowSeconds: number): PartyStanding {
   if (!model.parties.get(partyId))
-    return { active: false, reason: `${partyId} is not a party recorded in this participant register` }
+    return {
+      active: false,
+      reason: `${partyId} is not a party recorded in this participant register`,
+      unknown: true,
+    }
   const memberships = model.network.memberships.get(partyId) ?? []
   if (memberships.length === 0 || memberships.some((m) => activeAt(m, nowSeconds))) return { active: true }
   const each = memberships.map(
@@ -39,7 +49,8 @@ export function satelliteStanding(partiesInfo: unknown, partyId: string, nowMs: 
   const data = (partiesInfo as { data?: unknown } | undefined)?.data
   if (!Array.isArray(data)) throw new Error('its party_token has no parties_info.data list')
   const party = (data as SatelliteParty[]).find((p) => p?.party_id === partyId)
-  if (!party) return { active: false, reason: `the participant register does not know ${partyId}` }
+  if (!party)
+    return { active: false, reason: `the participant register does not know ${partyId}`, unknown: true }
   const { status, start_date: start, end_date: end } = party.adherence ?? {}
   if (status !== 'Active')
     return {
@@ -78,6 +89,7 @@ export interface SatelliteOptions {
 
 /** An iSHARE Satellite's `/parties`, asked with this server's access token, its signed answer verified. */
 export class SatelliteParties implements PartySource {
+  readonly knowsEveryParty = true
   readonly #source: HttpSource<PartyStanding>
   readonly #options: SatelliteOptions
 

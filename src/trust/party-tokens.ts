@@ -1,12 +1,9 @@
 import type { Node } from '../kernel/node.js'
-import { outboundClient } from '../net/guarded-fetch.js'
 import { buildCapabilities, CAPABILITIES_LIFETIME_SECONDS } from './capabilities.js'
 import { OAuthRefusal, readTokenRequest, verifyClientAssertion } from './client-assertion.js'
 import type { DelegationService } from './delegation-service.js'
-import type { PartyJwtOptions } from './ishare-jwt.js'
 import { signPartyJwt } from './ishare-jwt.js'
 import { ISHARE_SCOPE } from './party-client.js'
-import { type PartySource, recordedStanding, SatelliteParties } from './party-source.js'
 
 /** iSHARE: a party's access token lives an hour. */
 export const PARTY_TOKEN_LIFETIME_SECONDS = 3600
@@ -26,41 +23,10 @@ export interface TokenAnswer {
 export class PartyTokens {
   readonly #custodian: Node
   readonly #delegation: DelegationService
-  readonly #parties: PartySource
 
   constructor(custodian: Node, delegation: DelegationService) {
     this.#custodian = custodian
     this.#delegation = delegation
-    const { participantRegister, participantRegisterId, sourceTimeoutMs, sourceCacheSeconds } =
-      custodian.config
-    this.#parties = participantRegister
-      ? new SatelliteParties({
-          url: participantRegister,
-          satelliteId: participantRegisterId,
-          verifying: () => this.#verifying(),
-          accessToken: () => delegation.client.accessToken(participantRegister, participantRegisterId),
-          source: {
-            timeoutMs: sourceTimeoutMs,
-            cacheMs: sourceCacheSeconds * 1000,
-            now: () => custodian.now(),
-            client: outboundClient(custodian),
-          },
-        })
-      : {
-          standing: async (id) =>
-            recordedStanding(custodian.register, id, Math.floor(custodian.now() / 1000)),
-        }
-  }
-
-  /** What a party's JWT addressed to this server is verified against: the trusted roots, this party id, now. */
-  async #verifying(): Promise<Omit<PartyJwtOptions, 'maxLifetime'>> {
-    const { registerId, clockSkewSeconds } = this.#custodian.config
-    return {
-      trustedRoots: await this.#delegation.trustedRoots(),
-      audience: registerId,
-      nowSeconds: Math.floor(this.#custodian.now() / 1000),
-      clockSkewSeconds,
-    }
   }
 
   /** Answers a token request's form, or throws OAuthRefusal (audited) saying why. */
@@ -69,8 +35,11 @@ export class PartyTokens {
     const claimed = typeof form.client_id === 'string' ? form.client_id.slice(0, 200) : '-'
     try {
       const request = readTokenRequest(form)
-      const { clientId, jti, exp } = await verifyClientAssertion(request, await this.#verifying())
-      const standing = await this.#parties.standing(clientId)
+      const { clientId, jti, exp } = await verifyClientAssertion(
+        request,
+        await this.#delegation.addressedHere(),
+      )
+      const standing = await this.#delegation.parties.standing(clientId)
       if (!standing.active)
         throw new OAuthRefusal('invalid_client', `${clientId} is not an active party: ${standing.reason}`)
       const { clockSkewSeconds } = custodian.config
@@ -110,6 +79,7 @@ export class PartyTokens {
   /** The signed capabilities: the public features for anyone; with a valid token, the restricted ones too. */
   async capabilities(token: string | undefined): Promise<string> {
     const custodian = this.#custodian
+    await this.#delegation.parties.checkToken(token, 'capabilities', '-')
     const asker = token === undefined ? undefined : custodian.authenticate(token, 'capabilities', '-')
     const { registerId } = custodian.config
     return signPartyJwt(

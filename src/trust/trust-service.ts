@@ -167,6 +167,7 @@ export class TrustService {
     const custodian = this.#custodian
     const action = 'trust.decide'
     const resource = `${question.party} -> ${question.service}`
+    await this.#delegation.parties.checkToken(token, action, resource)
     const asker = custodian.identify(token, action, resource)
     const model = custodian.register
     const row = model.services.get(question.service)

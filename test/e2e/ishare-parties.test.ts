@@ -207,7 +207,7 @@ describe('two Custodian servers as iSHARE parties', () => {
     })
     expect(asked.status, JSON.stringify(asked.body)).toBe(200)
     const used = new Set<string>()
-    const evidence = await verifyEvidence(asked.body.delegation_token as string, {
+    const { evidence, signer } = await verifyEvidence(asked.body.delegation_token as string, {
       trustedRoots: [pki.root.pem],
       audience: PROVIDER,
       trustedRegisters: [REGISTER],
@@ -217,6 +217,7 @@ describe('two Custodian servers as iSHARE parties', () => {
       claimJti: async (issuer, jti) => !used.has(`${issuer} ${jti}`) && Boolean(used.add(`${issuer} ${jti}`)),
     })
     expect(evidence.policyIssuer).toBe(OWNER)
+    expect(signer).toBe(REGISTER)
     expect(evidence.policySets[0]?.policies[0]?.rules).toEqual([{ effect: 'Permit' }])
     // The same token reads the register's restricted capabilities, signed by the register for the provider.
     const capabilities = await call(register.url, 'GET', '/capabilities', { token })

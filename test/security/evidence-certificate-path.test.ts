@@ -40,7 +40,7 @@ describe('the certificates signed evidence is verified with', () => {
       iat,
     )
     return verifyEvidence(token, options()).then(
-      (evidence) => `accepted ${evidence.policyIssuer}`,
+      ({ evidence }) => `accepted ${evidence.policyIssuer}`,
       (error: Error) => error.message,
     )
   }
