@@ -127,6 +127,13 @@ describe('publishing Green Button data to an authorized third party', () => {
       usagePoints: ['up_a', 'up_b'],
       notified: 1,
     })
+    // What was stored, per usage point: a CSV's readings in daily blocks, its reading type, the local time given.
+    const given = ['LocalTimeParameters of time zone UTC']
+    const stored = { meterReadings: 1, readingTypes: 1, summaries: 0, defaults: given }
+    expect(good.body.stored).toEqual({
+      up_a: { readings: 3, changedReadings: 3, intervalBlocks: 3, ...stored },
+      up_b: { readings: 1, changedReadings: 1, intervalBlocks: 1, ...stored },
+    })
     const same = await publish([`up_a,${iso(today)},900,1`])
     expect(same.body).toMatchObject({ readings: 1, changedReadings: 0, notified: 0 })
     const none = await fetch(`${server.url}/v1/usage-data`, {
@@ -149,6 +156,7 @@ describe('publishing Green Button data to an authorized third party', () => {
     ])
     expect(batch.entries.map((e) => e.content.kind)).toEqual([
       'UsagePoint',
+      'LocalTimeParameters',
       'MeterReading',
       'ReadingType',
       'IntervalBlock',
@@ -159,14 +167,14 @@ describe('publishing Green Button data to an authorized third party', () => {
     const single = await atom(new URL(point).pathname, a.token)
     expect(single.entries).toHaveLength(1)
     const blocks = await atom(
-      `${new URL(batch.entries[1]?.self as string).pathname}/IntervalBlock?max-results=1`,
+      `${new URL(batch.entries[2]?.self as string).pathname}/IntervalBlock?max-results=1`,
       a.token,
     )
     expect(readingsOf(blocks.entries)).toEqual([[today - 2 * DAY, 2]])
     const top = await atom(`/espi/1_1/resource/Batch/Subscription/${a.subscription}?depth=1`, a.token)
     expect(top.entries.map((e) => e.content.kind)).toEqual(['UsagePoint'])
     const page = await atom(
-      `/espi/1_1/resource/Batch/Subscription/${a.subscription}?start-index=2&max-results=2`,
+      `/espi/1_1/resource/Batch/Subscription/${a.subscription}?start-index=3&max-results=2`,
       a.token,
     )
     expect(page.entries.map((e) => e.content.kind)).toEqual(['MeterReading', 'ReadingType'])
