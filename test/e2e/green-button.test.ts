@@ -3,10 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type EspiEntry, readEspi } from '../../src/greenbutton/espi-reader.js'
 import { ALICE_BODY } from '../support/customers.js'
 import { notifyReceiver } from '../support/notify-receiver.js'
-import { authorizeAsCustomer } from '../support/oauth-customer.js'
 import { call, type RunningServer, startServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
-import { authorizationRequest, discoverAs } from '../support/third-party.js'
+import { discoverAs, grantAccess } from '../support/third-party.js'
 import { until } from '../support/wait.js'
 import { validateGreenButton } from '../support/xmllint.js'
 
@@ -54,24 +53,13 @@ describe('publishing Green Button data to an authorized third party', () => {
   }
 
   const grant = async (usagePoint: string) => {
-    const flow = await authorizationRequest(config, redirectUri, scope)
-    const { callback } = await authorizeAsCustomer(server.url, flow.url, redirectUri, {
-      username: 'alice',
-      password: 'alice password',
-      usagePoints: [usagePoint],
-    })
-    const tokens = await client.authorizationCodeGrant(config, callback, {
-      pkceCodeVerifier: flow.codeVerifier,
-      expectedState: flow.state,
-    })
-    const authorization = (await client.tokenIntrospection(config, tokens.access_token))
-      .authorization_id as string
-    const mine = await atom(`/espi/1_1/resource/Authorization/${authorization}`, tokens.access_token)
-    const resourceURI = String(
-      (mine.entries[0]?.content as { fields: Record<string, unknown> }).fields.resourceURI,
+    grants.push(
+      await grantAccess(server.url, config, redirectUri, scope, {
+        username: 'alice',
+        password: 'alice password',
+        usagePoints: [usagePoint],
+      }),
     )
-    const subscription = resourceURI.split('/').at(-1) as string
-    grants.push({ token: tokens.access_token, subscription, authorization })
     return grants.at(-1) as (typeof grants)[number]
   }
 
