@@ -83,7 +83,7 @@ export async function checkEspiConformance(url: string, token: string): Promise<
     if (document.feedId !== undefined && !UUID.test(document.feedId))
       fail('id', href, `the feed's id ${document.feedId} is not a urn:uuid of a valid UUID`)
     for (const entry of document.entries) {
-      const where = `${href} ${entry.self ?? '(no self link)'}`
+      const where = entry.self ?? `${href} (an entry with no self link)`
       if (!UUID.test(entry.atomId)) fail('id', where, `id ${entry.atomId} is not a urn:uuid of a valid UUID`)
       if (!entry.self) fail('consistent', where, 'the entry has no self link')
       else {
@@ -124,7 +124,7 @@ export async function checkEspiConformance(url: string, token: string): Promise<
         if (member.up !== related)
           fail(
             'consistent',
-            `${related} ${member.self}`,
+            `${member.self}`,
             `its up link ${member.up} is not the collection ${entry.self} names (${related})`,
           )
     }
@@ -133,7 +133,7 @@ export async function checkEspiConformance(url: string, token: string): Promise<
     for (const entry of document.entries) {
       const up = entry.up && documents.get(entry.up)
       if (up && up.status === 200 && !up.entries.some((e) => e.atomId === entry.atomId))
-        fail('consistent', `${href} ${entry.self}`, `its up link ${entry.up} answers a collection without it`)
+        fail('consistent', `${entry.self ?? href}`, `its up link ${entry.up} answers a collection without it`)
     }
   // Context: the linked resources are of the kind the link promises.
   for (const entry of fetchedEntries) {
