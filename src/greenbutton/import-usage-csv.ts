@@ -32,6 +32,10 @@ export function importIntervalCsv(
       { usagePoint: string; meterReadingId: string; start: number; readings: ReadingInput[] }
     >()
     let rows = 0
+    // A start repeated for one meter reading would be one stored row, the later row silently replacing the
+    // earlier (and PostgreSQL refuses both in one statement): the first is kept, the rest dropped, said.
+    const seen = new Map<string, Set<number>>()
+    let repeated: { count: number; line: number } | undefined
 
     const flush = async () => {
       for (const block of pending.values())
@@ -110,6 +114,20 @@ export function importIntervalCsv(
           column: 0,
         })
         const meterReadingId = await meterReading(usagePoint, duration)
+        const reading = {
+          start,
+          duration,
+          value: whole('value', row.value as string),
+          cost: row.cost ? whole('cost', row.cost) : null,
+          qualities: row.quality ? [whole('quality', row.quality)] : [],
+        }
+        const starts = seen.get(meterReadingId) ?? new Set<number>()
+        seen.set(meterReadingId, starts)
+        if (starts.has(start)) {
+          repeated = { count: (repeated?.count ?? 0) + 1, line: repeated?.line ?? info.lines }
+          continue
+        }
+        starts.add(start)
         const day = start - (((start % DAY) + DAY) % DAY)
         const key = `${meterReadingId} ${day}`
         let block = pending.get(key)
@@ -117,13 +135,7 @@ export function importIntervalCsv(
           block = { usagePoint, meterReadingId, start: day, readings: [] }
           pending.set(key, block)
         }
-        block.readings.push({
-          start,
-          duration,
-          value: whole('value', row.value as string),
-          cost: row.cost ? whole('cost', row.cost) : null,
-          qualities: row.quality ? [whole('quality', row.quality)] : [],
-        })
+        block.readings.push(reading)
         if (++rows % 2_000 === 0) await flush()
       }
     } catch (error) {
@@ -143,6 +155,11 @@ export function importIntervalCsv(
         `no readings: no line after the header is a reading (${CSV_COLUMNS.join(',')}[,cost][,quality])`,
       )
     }
+    if (repeated)
+      publication.warnings.push({
+        position: { line: repeated.line, column: 0 },
+        message: `${repeated.count} rows repeat the usage point, duration and start of an earlier row (the first of them here): the earlier row of each kept, the others dropped`,
+      })
     await flush()
     return rows
   })

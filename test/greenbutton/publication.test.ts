@@ -459,6 +459,31 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
     expect(report).toMatchObject({ readings: 2, usagePoints: ['up_front', 'up_back'] })
   })
 
+  it('drops, with a warning, CSV rows repeating the start of an earlier one', async () => {
+    const report = await usage.import(undefined, {
+      name: 'twice.csv',
+      format: 'csv',
+      chunks: text(
+        'usage_point,start,duration,value\nup_front,2026-10-20T00:00:00Z,900,5\nup_front,2026-10-20T00:00:00Z,900,6\nup_front,2026-10-20T00:15:00Z,900,7\nup_front,2026-10-20T00:00:00Z,900,8\n',
+      ),
+      mapping: {},
+    })
+    expect(report.warnings).toEqual([
+      {
+        position: { line: 3, column: 0 },
+        message:
+          '2 rows repeat the usage point, duration and start of an earlier row (the first of them here): the earlier row of each kept, the others dropped',
+      },
+    ])
+    expect(report).toMatchObject({ readings: 2, changedReadings: 2 })
+    const meterReading = (await custodian.store.usage.resources(['up_front'])).find(
+      (r) => r.source === 'MeterReading/csv-900',
+    )
+    const start = Date.parse('2026-10-20T00:00:00Z') / 1000
+    const stored = await custodian.store.usage.readings(meterReading?.id as string, start, start + 1800, 10)
+    expect(stored.map((r) => r.value)).toEqual([5, 7])
+  })
+
   it('refuses a CSV row by line and column, leaving nothing behind', async () => {
     const csv =
       'usage_point,start,duration,value\nup_front,2026-11-21T00:00:00Z,900,5\nup_front,2026-11-21T00:15:00Z,900,lots\n'
