@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import BetterSqlite3 from 'better-sqlite3'
+import { defaultConfig } from '../dist/config.js'
+import { feedDefaults } from '../dist/greenbutton/feed-defaults.js'
 import { importGreenButtonXml } from '../dist/greenbutton/import-usage-data.js'
 import { openStore } from '../dist/store/store.js'
 import { fifteenMinuteReadings, greenButtonFile, INTERVAL } from './greenbutton-file.js'
@@ -37,6 +39,7 @@ async function importOnce(round) {
         mapping: { usagePoint: 'up_front' },
         at: Date.UTC(2026, 0, 1),
         notices: () => [],
+        defaults: feedDefaults(defaultConfig()),
       },
       createReadStream(file, { highWaterMark: 1 << 20 }),
     )

@@ -366,6 +366,21 @@ export const settings = {
     kind: 'integer',
     help: 'longest line of a usage data CSV, and longest text of one element of a Green Button XML file, in characters (longer: refused)',
   },
+  greenButtonTimeZone: {
+    env: 'CUSTODIAN_GB_TIME_ZONE',
+    flag: 'gb-time-zone',
+    default: 'UTC',
+    kind: 'string',
+    help: 'IANA time zone of the LocalTimeParameters given to a usage point whose files hold none',
+  },
+  greenButtonReadingType: {
+    env: 'CUSTODIAN_GB_READING_TYPE',
+    flag: 'gb-reading-type',
+    default:
+      'accumulationBehaviour=4,commodity=1,dataQualifier=12,flowDirection=1,kind=12,phase=769,powerOfTenMultiplier=0,timeAttribute=0,uom=72',
+    kind: 'string',
+    help: 'ReadingType fields (field=code,…) given to a meter reading whose files hold none, and to CSV readings; intervalLength comes from the readings',
+  },
 } as const
 
 export type SettingName = keyof typeof settings

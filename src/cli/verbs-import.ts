@@ -3,8 +3,8 @@ import { Presets, SingleBar } from 'cli-progress'
 import type { Config } from '../config.js'
 import { importCustomersCsv } from '../consent/customer-csv-import.js'
 import { formatOfName, type ImportPhase, importEntitlements } from '../entitlements/entitlement-import.js'
-import type { UsagePointMapping } from '../greenbutton/import-usage-data.js'
 import { formatOf, UsageDataService } from '../greenbutton/usage-data-service.js'
+import type { UsagePointMapping } from '../greenbutton/usage-publication.js'
 import { type Flags, open, tokenOf, UsageError } from './verb-context.js'
 
 // `custodian import customers|greenbutton|entitlements`: a file in one transaction, with a progress bar on a
@@ -94,11 +94,17 @@ async function importUsageData(config: Config, flags: Flags, file: string, out: 
     bar?.stop()
     for (const w of report.warnings)
       out.write(`${file}:${w.position.line}:${w.position.column}: warning: ${w.message}\n`)
+    if (flags.json) {
+      out.write(`${JSON.stringify(report)}\n`)
+      return 0
+    }
     out.write(
-      flags.json
-        ? `${JSON.stringify(report)}\n`
-        : `${report.readings} readings (${report.changedReadings} new or revised) for ${report.usagePoints.join(', ') || 'no usage point'}; ${report.notified} third-party notification(s) queued\n`,
+      `${report.readings} readings (${report.changedReadings} new or revised) for ${report.usagePoints.join(', ') || 'no usage point'}; ${report.notified} third-party notification(s) queued\n`,
     )
+    for (const [usagePoint, s] of Object.entries(report.stored))
+      out.write(
+        `  ${usagePoint}: ${s.readings} readings (${s.changedReadings} new or revised) in ${s.intervalBlocks} interval block(s), ${s.meterReadings} meter reading(s), ${s.readingTypes} reading type(s), ${s.summaries} summary(ies)${s.defaults.map((d) => `; given the default ${d}`).join('')}\n`,
+      )
     return 0
   } finally {
     bar?.stop()

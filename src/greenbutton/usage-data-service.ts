@@ -1,13 +1,11 @@
 import { invalid, isCustodianError } from '../errors.js'
 import type { Node } from '../kernel/node.js'
 import { EspiReadError } from './espi-reader.js'
-import {
-  type ImportReport,
-  importGreenButtonXml,
-  importIntervalCsv,
-  type UsagePointMapping,
-} from './import-usage-data.js'
+import { type FeedDefaults, feedDefaults } from './feed-defaults.js'
+import { importIntervalCsv } from './import-usage-csv.js'
+import { importGreenButtonXml } from './import-usage-data.js'
 import { publicationNotices } from './publication-notices.js'
+import type { ImportReport, UsagePointMapping } from './usage-publication.js'
 
 export type UsageFormat = 'xml' | 'csv'
 
@@ -29,9 +27,12 @@ export interface UsageImport {
  */
 export class UsageDataService {
   readonly #custodian: Node
+  readonly #defaults: FeedDefaults
 
   constructor(custodian: Node) {
     this.#custodian = custodian
+    // Checked here, so that a server or CLI with a wrong setting stops at once, naming it.
+    this.#defaults = feedDefaults(custodian.config)
   }
 
   async import(token: string | undefined, input: UsageImport): Promise<ImportReport> {
@@ -46,6 +47,7 @@ export class UsageDataService {
       at,
       notices: (published: ReadonlyMap<string, string>) =>
         publicationNotices(custodian.consent, published, custodian.publicUrl, at),
+      defaults: this.#defaults,
       ...(input.progress ? { progress: input.progress } : {}),
       maxTextLength: custodian.config.maxTextLength,
     }

@@ -87,14 +87,25 @@ export class PendingResources {
     return { id: existing.id, changed }
   }
 
+  /** A resource by its id, as this import has it so far. */
+  async get(id: string): Promise<GbResourceRow | undefined> {
+    const state = await this.#stateOf(id)
+    if (!state) return undefined
+    const { dirty: _dirty, isNew: _isNew, ...row } = state
+    return row
+  }
+
+  async #stateOf(id: string): Promise<ResourceState | undefined> {
+    const state = this.#byId.get(id)
+    if (state) return state
+    const row = await this.db.selectFrom('gb_resources').selectAll().where('id', '=', id).executeTakeFirst()
+    return row && this.#keep({ ...row, dirty: false, isNew: false })
+  }
+
   /** Links a resource to another (a MeterReading to its ReadingType, a UsagePoint to its local time). */
   async link(id: string, linkId: string, intervalLength: number | null, at: number): Promise<void> {
-    let state = this.#byId.get(id)
-    if (!state) {
-      const row = await this.db.selectFrom('gb_resources').selectAll().where('id', '=', id).executeTakeFirst()
-      if (!row) return
-      state = this.#keep({ ...row, dirty: false, isNew: false })
-    }
+    const state = await this.#stateOf(id)
+    if (!state) return
     if (state.link_id !== linkId || state.interval_length !== intervalLength) {
       Object.assign(state, { link_id: linkId, interval_length: intervalLength, updated: at, dirty: true })
     }

@@ -12,7 +12,7 @@ import {
   type ReadingsWriter,
   sqliteReadings,
 } from './readings-writer.js'
-import type { Database, GbImportRow } from './schema.js'
+import type { Database, GbImportRow, GbResourceRow } from './schema.js'
 
 /**
  * How a Green Button import publishes without holding the store. A 10-year file takes seconds to read; held
@@ -78,6 +78,8 @@ export interface UsageWriter {
   ): Promise<{ id: string; changed: boolean }>
   /** Links a resource to another (a MeterReading to its ReadingType, a UsagePoint to its local time). */
   linkResource(id: string, linkId: string, intervalLength: number | null, at: number): Promise<void>
+  /** A resource as the import has it so far (its links included), undefined if there is none. */
+  resourceOf(id: string): Promise<GbResourceRow | undefined>
   /** Adds an IntervalBlock's readings, revising those at the same start. */
   putBlock(
     meterReadingId: string,
@@ -93,6 +95,8 @@ export interface Imported<T> {
   result: T
   /** Readings that were new or revised (the rest were already stored as they are). */
   changedReadings: number
+  /** Of those, how many by meter reading (resource id). */
+  changedByMeterReading: ReadonlyMap<string, number>
   /** Notices queued. */
   notified: number
 }
@@ -220,8 +224,9 @@ export function stagedImports(
   }
 
   /** Merges a committed import's staged readings in short transactions, then shows its blocks at once. */
-  async function publish(id: string, committed: number, at: number): Promise<number> {
+  async function publish(id: string, committed: number, at: number) {
     await awaitTurn(id, committed)
+    const byMeterReading = new Map<string, number>()
     const politely = kind === 'sqlite' && (await someoneServing())
     for (let more = true; more; ) {
       more = await redoable(async (trx) => {
@@ -250,6 +255,8 @@ export function stagedImports(
           )
           const n = await rows.putReadings(block.meter_reading_id, readings, at)
           changed += n
+          if (n > 0)
+            byMeterReading.set(block.meter_reading_id, (byMeterReading.get(block.meter_reading_id) ?? 0) + n)
           done.push(block.seq)
           if (n > 0) changedSeqs.push(block.seq)
           if (Date.now() > until) break
@@ -305,7 +312,7 @@ export function stagedImports(
       await releaseHeld(trx, JSON.parse(row.notices ?? '[]') as string[], new Date().toISOString())
       await trx.deleteFrom('gb_staged_blocks').where('import_id', '=', id).execute()
       await trx.deleteFrom('gb_imports').where('id', '=', id).execute()
-      return Number(row.changed_readings)
+      return { changed: Number(row.changed_readings), byMeterReading }
     })
   }
 
@@ -439,6 +446,7 @@ export function stagedImports(
     const writer: UsageWriter = {
       putResource: (input, at, placeholder) => resources.put(input, at, placeholder),
       linkResource: (id, linkId, intervalLength, at) => resources.link(id, linkId, intervalLength, at),
+      resourceOf: (id) => resources.get(id),
 
       async putBlock(meterReadingId, block, readings) {
         pending.push({ meterReadingId, ...block, readings })
@@ -476,8 +484,13 @@ export function stagedImports(
       await drop(id).catch(() => {}) // if the store is away, the next import or process drops the rows
       throw error
     }
-    const changedReadings = await publish(id, committed, at)
-    return { result, changedReadings, notified }
+    const published = await publish(id, committed, at)
+    return {
+      result,
+      changedReadings: published.changed,
+      changedByMeterReading: published.byMeterReading,
+      notified,
+    }
   }
 
   return { importing, recover, serving }

@@ -3,10 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type EspiEntry, readEspi } from '../../src/greenbutton/espi-reader.js'
 import { ALICE_BODY } from '../support/customers.js'
 import { notifyReceiver } from '../support/notify-receiver.js'
-import { authorizeAsCustomer } from '../support/oauth-customer.js'
 import { call, type RunningServer, startServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
-import { authorizationRequest, discoverAs } from '../support/third-party.js'
+import { discoverAs, grantAccess } from '../support/third-party.js'
 import { until } from '../support/wait.js'
 import { validateGreenButton } from '../support/xmllint.js'
 
@@ -54,24 +53,13 @@ describe('publishing Green Button data to an authorized third party', () => {
   }
 
   const grant = async (usagePoint: string) => {
-    const flow = await authorizationRequest(config, redirectUri, scope)
-    const { callback } = await authorizeAsCustomer(server.url, flow.url, redirectUri, {
-      username: 'alice',
-      password: 'alice password',
-      usagePoints: [usagePoint],
-    })
-    const tokens = await client.authorizationCodeGrant(config, callback, {
-      pkceCodeVerifier: flow.codeVerifier,
-      expectedState: flow.state,
-    })
-    const authorization = (await client.tokenIntrospection(config, tokens.access_token))
-      .authorization_id as string
-    const mine = await atom(`/espi/1_1/resource/Authorization/${authorization}`, tokens.access_token)
-    const resourceURI = String(
-      (mine.entries[0]?.content as { fields: Record<string, unknown> }).fields.resourceURI,
+    grants.push(
+      await grantAccess(server.url, config, redirectUri, scope, {
+        username: 'alice',
+        password: 'alice password',
+        usagePoints: [usagePoint],
+      }),
     )
-    const subscription = resourceURI.split('/').at(-1) as string
-    grants.push({ token: tokens.access_token, subscription, authorization })
     return grants.at(-1) as (typeof grants)[number]
   }
 
@@ -127,6 +115,13 @@ describe('publishing Green Button data to an authorized third party', () => {
       usagePoints: ['up_a', 'up_b'],
       notified: 1,
     })
+    // What was stored, per usage point: a CSV's readings in daily blocks, its reading type, the local time given.
+    const given = ['LocalTimeParameters of time zone UTC']
+    const stored = { meterReadings: 1, readingTypes: 1, summaries: 0, defaults: given }
+    expect(good.body.stored).toEqual({
+      up_a: { readings: 3, changedReadings: 3, intervalBlocks: 3, ...stored },
+      up_b: { readings: 1, changedReadings: 1, intervalBlocks: 1, ...stored },
+    })
     const same = await publish([`up_a,${iso(today)},900,1`])
     expect(same.body).toMatchObject({ readings: 1, changedReadings: 0, notified: 0 })
     const none = await fetch(`${server.url}/v1/usage-data`, {
@@ -149,6 +144,7 @@ describe('publishing Green Button data to an authorized third party', () => {
     ])
     expect(batch.entries.map((e) => e.content.kind)).toEqual([
       'UsagePoint',
+      'LocalTimeParameters',
       'MeterReading',
       'ReadingType',
       'IntervalBlock',
@@ -159,14 +155,14 @@ describe('publishing Green Button data to an authorized third party', () => {
     const single = await atom(new URL(point).pathname, a.token)
     expect(single.entries).toHaveLength(1)
     const blocks = await atom(
-      `${new URL(batch.entries[1]?.self as string).pathname}/IntervalBlock?max-results=1`,
+      `${new URL(batch.entries[2]?.self as string).pathname}/IntervalBlock?max-results=1`,
       a.token,
     )
     expect(readingsOf(blocks.entries)).toEqual([[today - 2 * DAY, 2]])
     const top = await atom(`/espi/1_1/resource/Batch/Subscription/${a.subscription}?depth=1`, a.token)
     expect(top.entries.map((e) => e.content.kind)).toEqual(['UsagePoint'])
     const page = await atom(
-      `/espi/1_1/resource/Batch/Subscription/${a.subscription}?start-index=2&max-results=2`,
+      `/espi/1_1/resource/Batch/Subscription/${a.subscription}?start-index=3&max-results=2`,
       a.token,
     )
     expect(page.entries.map((e) => e.content.kind)).toEqual(['MeterReading', 'ReadingType'])

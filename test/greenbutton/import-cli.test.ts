@@ -26,8 +26,10 @@ describe('custodian import greenbutton', () => {
     )
     expect(result.stderr).toBe('')
     expect(result.status).toBe(0)
-    expect(result.stdout).toMatch(
-      /^480 readings \(480 new or revised\) for up_front; 0 third-party notification\(s\) queued\n$/,
+    // Then what it stored for each usage point.
+    expect(result.stdout).toBe(
+      '480 readings (480 new or revised) for up_front; 0 third-party notification(s) queued\n' +
+        '  up_front: 480 readings (480 new or revised) in 5 interval block(s), 1 meter reading(s), 1 reading type(s), 2 summary(ies)\n',
     )
     expect(readings()).toBe(480)
   })

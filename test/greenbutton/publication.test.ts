@@ -360,6 +360,69 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
     ])
   })
 
+  it('gives a usage point fed only IntervalBlocks the operator’s local time and reading type (issue 19, item 9)', async () => {
+    await consent.createUsagePoint(undefined, {
+      customer: 'alice',
+      description: 'blocks only',
+      kind: 'electricity',
+      id: 'up_lone',
+    })
+    points.up_lone = 'up_lone'
+    const day = Date.UTC(2026, 8, 1) / 1000
+    const reading = (start: number, value: number) =>
+      `<IntervalReading><timePeriod><duration>900</duration><start>${start}</start></timePeriod><value>${value}</value></IntervalReading>`
+    const self = '/espi/1_1/resource/RetailCustomer/9/UsagePoint/9/MeterReading/1/IntervalBlock/1'
+    const file = () =>
+      text(
+        `<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:uuid:lone</id><link rel="self" href="${self}"/><title/><content><IntervalBlock xmlns="http://naesb.org/espi"><interval><duration>86400</duration><start>${day}</start></interval>${reading(day, 3)}${reading(day + 900, 4)}${reading(day + 900, 5)}</IntervalBlock></content></entry></feed>`,
+      )
+    const importLone = () =>
+      usage.import(undefined, {
+        name: 'lone.xml',
+        format: 'xml',
+        chunks: file(),
+        mapping: { usagePoint: 'up_lone' },
+      })
+    const report = await importLone()
+    // The repeated start is dropped, said; the first of it stays.
+    expect(report.warnings.map((w) => w.message)).toEqual([
+      `1 readings of IntervalBlock ${self} start where an earlier one of it does: the first of each start kept, the others dropped`,
+    ])
+    expect(report.stored).toEqual({
+      up_lone: {
+        readings: 2,
+        changedReadings: 2,
+        intervalBlocks: 1,
+        meterReadings: 1,
+        readingTypes: 1,
+        summaries: 0,
+        defaults: [
+          'LocalTimeParameters of time zone UTC',
+          expect.stringMatching(/^ReadingType of meter reading [0-9a-f-]{36}$/),
+        ],
+      },
+    })
+    const xml = await served('up_lone', ['up_lone'])
+    expect(await validateGreenButton(xml)).toEqual({ valid: true, errors: '' })
+    const { entries } = await readEspi(text(xml))
+    expect(entries.map((e) => e.content.kind)).toEqual([
+      'UsagePoint',
+      'LocalTimeParameters',
+      'MeterReading',
+      'ReadingType',
+      'IntervalBlock',
+    ])
+    const [point, time, meterReading, type] = entries
+    expect(point?.related).toContain(time?.self)
+    expect(meterReading?.related).toContain(type?.self)
+    expect(type?.xml).toMatch(/<intervalLength>900<\/intervalLength>.*<uom>72<\/uom>/)
+    expect(time?.xml).toMatch(/<tzOffset>0<\/tzOffset>/)
+    // Given once: the next import finds them and adds none.
+    const again = await importLone()
+    expect(again.stored.up_lone).toMatchObject({ readings: 2, changedReadings: 0, defaults: [] })
+    expect(await served('up_lone', ['up_lone'])).toBe(xml)
+  })
+
   it('keeps several customers’ usage points apart, mapped by their full paths (issue 19, item 5)', async () => {
     const ESPI = 'http://naesb.org/espi'
     const day = Date.UTC(2026, 9, 1) / 1000
@@ -394,6 +457,31 @@ describe.each(storeBackends)('publishing Green Button data on $name', ({ make })
       },
     })
     expect(report).toMatchObject({ readings: 2, usagePoints: ['up_front', 'up_back'] })
+  })
+
+  it('drops, with a warning, CSV rows repeating the start of an earlier one', async () => {
+    const report = await usage.import(undefined, {
+      name: 'twice.csv',
+      format: 'csv',
+      chunks: text(
+        'usage_point,start,duration,value\nup_front,2026-10-20T00:00:00Z,900,5\nup_front,2026-10-20T00:00:00Z,900,6\nup_front,2026-10-20T00:15:00Z,900,7\nup_front,2026-10-20T00:00:00Z,900,8\n',
+      ),
+      mapping: {},
+    })
+    expect(report.warnings).toEqual([
+      {
+        position: { line: 3, column: 0 },
+        message:
+          '2 rows repeat the usage point, duration and start of an earlier row (the first of them here): the earlier row of each kept, the others dropped',
+      },
+    ])
+    expect(report).toMatchObject({ readings: 2, changedReadings: 2 })
+    const meterReading = (await custodian.store.usage.resources(['up_front'])).find(
+      (r) => r.source === 'MeterReading/csv-900',
+    )
+    const start = Date.parse('2026-10-20T00:00:00Z') / 1000
+    const stored = await custodian.store.usage.readings(meterReading?.id as string, start, start + 1800, 10)
+    expect(stored.map((r) => r.value)).toEqual([5, 7])
   })
 
   it('refuses a CSV row by line and column, leaving nothing behind', async () => {

@@ -1,4 +1,6 @@
 import * as client from 'openid-client'
+import { readEspi } from '../../src/greenbutton/espi-reader.js'
+import { authorizeAsCustomer, type ConsentChoice } from './oauth-customer.js'
 import { call } from './server.js'
 
 /** A third party's OAuth client, as openid-client sets it up (http is allowed: the tests run on loopback). */
@@ -47,4 +49,31 @@ export async function registerSolarSavings(
   const clientId = party.body.client_id as string
   const clientSecret = party.body.client_secret as string
   return { clientId, clientSecret, config: await discoverAs(url, clientId, clientSecret) }
+}
+
+/**
+ * A customer's grant through the consent flow, as the third party completes it: its access token, the
+ * Authorization's id, and the subscription its data is served under (named by the Authorization resource).
+ */
+export async function grantAccess(
+  url: string,
+  config: client.Configuration,
+  redirectUri: string,
+  scope: string,
+  choice: ConsentChoice,
+) {
+  const flow = await authorizationRequest(config, redirectUri, scope)
+  const { callback } = await authorizeAsCustomer(url, flow.url, redirectUri, choice)
+  const tokens = await client.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: flow.codeVerifier,
+    expectedState: flow.state,
+  })
+  const token = tokens.access_token
+  const authorization = (await client.tokenIntrospection(config, token)).authorization_id as string
+  const response = await fetch(`${url}/espi/1_1/resource/Authorization/${authorization}`, {
+    headers: { authorization: `Bearer ${token}` },
+  })
+  const { entries } = await readEspi([await response.text()])
+  const resourceURI = String((entries[0]?.content as { fields: Record<string, unknown> }).fields.resourceURI)
+  return { token, authorization, subscription: resourceURI.split('/').at(-1) as string }
 }
