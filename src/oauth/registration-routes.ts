@@ -61,14 +61,29 @@ export const registrationRoutes: FastifyPluginAsync<{ custodian: Custodian }> = 
   const bearer = (request: FastifyRequest) =>
     /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1]
 
-  /** Runs `answer`, sending its result or its RFC 7591 refusal; anything else is the app's to report. */
-  const respond = async (reply: FastifyReply, status: number, answer: () => Promise<unknown>) => {
+  /**
+   * Runs `answer`, sending its result or its RFC 7591 refusal, which goes to the audit log too (the changes
+   * themselves are audited as they are written); anything else is the app's to report.
+   */
+  const respond = async (
+    reply: FastifyReply,
+    status: number,
+    attempt: { action: string; clientId?: string },
+    answer: () => Promise<unknown>,
+  ) => {
     reply.headers({ 'cache-control': 'no-store', pragma: 'no-cache' })
     try {
       const result = await answer()
       return result === undefined ? reply.code(status).send() : reply.code(status).send(result)
     } catch (error) {
       if (!(error instanceof RegistrationError)) throw error
+      custodian.audit({
+        actor: error.status === 401 ? 'anonymous' : (attempt.clientId ?? 'anonymous'),
+        action: attempt.action,
+        resource: attempt.clientId ?? '-',
+        outcome: error.error,
+        reason: error.message,
+      })
       if (error.status === 401) reply.header('www-authenticate', 'Bearer error="invalid_token"')
       return reply
         .code(error.status)
@@ -101,10 +116,14 @@ export const registrationRoutes: FastifyPluginAsync<{ custodian: Custodian }> = 
         ...refusals,
       },
     }),
-    (request, reply) => respond(reply, 201, () => service.register(bearer(request), request.body)),
+    (request, reply) =>
+      respond(reply, 201, { action: 'third_party.register' }, () =>
+        service.register(bearer(request), request.body),
+      ),
   )
   const clientPath = `${REGISTRATION_PATH}/:client_id`
   const clientOf = (request: FastifyRequest) => (request.params as { client_id: string }).client_id
+  const attempt = (action: string, request: FastifyRequest) => ({ action, clientId: clientOf(request) })
   const management = (summary: string, response: Record<number, unknown>, extra = {}) =>
     documented({
       summary,
@@ -119,7 +138,10 @@ export const registrationRoutes: FastifyPluginAsync<{ custodian: Custodian }> = 
     management('Read a registration (RFC 7592 §2.1); the client secret is not in it', {
       200: registrationBody('The registered metadata'),
     }),
-    (request, reply) => respond(reply, 200, () => service.read(bearer(request), clientOf(request))),
+    (request, reply) =>
+      respond(reply, 200, attempt('third_party.read', request), () =>
+        service.read(bearer(request), clientOf(request)),
+      ),
   )
   app.put(
     clientPath,
@@ -129,13 +151,18 @@ export const registrationRoutes: FastifyPluginAsync<{ custodian: Custodian }> = 
       { body: metadataRequest },
     ),
     (request, reply) =>
-      respond(reply, 200, () => service.update(bearer(request), clientOf(request), request.body)),
+      respond(reply, 200, attempt('third_party.update', request), () =>
+        service.update(bearer(request), clientOf(request), request.body),
+      ),
   )
   app.delete(
     clientPath,
     management('Delete a registration (RFC 7592 §2.3): the third party is revoked, its tokens stop working', {
       204: empty('Deleted'),
     }),
-    (request, reply) => respond(reply, 204, () => service.deregister(bearer(request), clientOf(request))),
+    (request, reply) =>
+      respond(reply, 204, attempt('third_party.deregister', request), () =>
+        service.deregister(bearer(request), clientOf(request)),
+      ),
   )
 }
