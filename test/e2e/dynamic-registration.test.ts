@@ -183,10 +183,11 @@ describe('dynamic registration of a third party (RFC 7591, 7592)', () => {
 
     expect((await espi('/Authorization', tokens.access_token)).status).toBe(401)
     // The token endpoint no longer knows the client: neither its own token nor a refresh.
-    for (const grant of [
+    const grants: Record<string, string>[] = [
       { grant_type: 'client_credentials', scope: 'FB=4' },
       { grant_type: 'refresh_token', refresh_token: tokens.refresh_token as string },
-    ]) {
+    ]
+    for (const grant of grants) {
       const refused = await fetch(`${server.url}/oauth/token`, {
         method: 'POST',
         headers: {
