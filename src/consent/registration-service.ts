@@ -155,7 +155,7 @@ export class RegistrationService {
 
   /**
    * The registration `clientId` that `token` manages. Another client's token is refused as an unknown one
-   * is; a token of a revoked third party is deleted.
+   * is; a token of a revoked third party (an administrator revoked it) is deleted.
    */
   async #managed(
     token: string | undefined,
@@ -168,10 +168,10 @@ export class RegistrationService {
     if (!row || row.client_id !== clientId)
       throw unauthorized('the registration access token is missing, unknown, or not for this client')
     const party = this.#custodian.consent.thirdParties.get(clientId)
-    if (!party || party.standing === 'revoked') {
-      await this.#custodian.store.oidc.destroy(MANAGEMENT_MODEL, hash)
-      throw unauthorized(`third party ${clientId} is no longer registered`)
-    }
+    // Not yet known here is no reason to delete the token: this node may not have caught up with the write.
+    if (party?.standing === 'revoked') await this.#custodian.store.oidc.destroy(MANAGEMENT_MODEL, hash)
+    if (!party || party.standing === 'revoked')
+      throw unauthorized(`third party ${clientId} is not registered (any more)`)
     return { party, hash }
   }
 
