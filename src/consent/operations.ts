@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox'
 import { listing, type Operation, type OperationContext, operation } from '../kernel/operations.js'
 import { Changed, Created, Id, Revision, Text } from '../kernel/schemas.js'
 import { ConsentService } from './consent-service.js'
+import { registrationOperations } from './registration-operations.js'
 
 const tags = ['consent']
 /** The consent service holds no state of its own: one per call. */
@@ -218,4 +219,5 @@ export const consentOperations = {
     http: { method: 'POST', path: '/v1/me/authorizations/:id/termination' },
     run: (context, { id, date }) => serviceOf(context).terminate(context.token, id, date),
   }),
+  ...registrationOperations,
 } satisfies Record<string, Operation>

@@ -58,9 +58,11 @@ export const ADMINISTRATION = {
     },
   },
   third_party_admin: {
-    description: "Register third parties, set their standing, and list customers' authorizations",
+    description:
+      "Register third parties, issue the tokens with which they register themselves, set their standing, and list customers' authorizations",
     operations: {
       register_third_party: 'third_party.register',
+      issue_registration_token: 'third_party.registration_token',
       set_third_party_standing: 'third_party.standing',
       list_authorizations: 'list authorizations',
       show_authorizations: 'list authorizations',

@@ -16,6 +16,7 @@ import { catalogRoutes } from '../licences/catalog-routes.js'
 import { catalogOperations } from '../licences/operations.js'
 import type { Logger } from '../logger.js'
 import { authorizationServer } from '../oauth/provider.js'
+import { registrationRoutes } from '../oauth/registration-routes.js'
 import { oauthRoutes } from '../oauth/routes.js'
 import { bearerToken } from '../openapi/bearer-auth.js'
 import { openApiDocument } from '../openapi/document.js'
@@ -134,6 +135,9 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   })
   // OAuth authenticates clients (client secrets) and customers (the interaction's sign-in) itself.
   await app.register(oauthRoutes, { custodian, consent, server: oauth })
+  // Third parties register themselves with the utility's initial access token, then manage the
+  // registration with its registration access token (RFC 7591, 7592).
+  await app.register(registrationRoutes, { custodian })
   // An ESPI access token from that server, checked per resource against its Authorization.
   await app.register(espiResourceRoutes, { custodian, consent, bearer: oauth.bearerGrant })
   // The customer's pages: their own session cookie, or the sign-in form.

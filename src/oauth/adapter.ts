@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { type Adapter, type AdapterPayload, errors, Provider } from 'oidc-provider'
 import type { ConsentModel } from '../consent/consent-model.js'
+import { REGISTERED_AUTH_METHOD, REGISTERED_GRANT_TYPES } from '../consent/registration-metadata.js'
 import type { OidcPayloadStore } from '../store/oidc-payload-store.js'
 
 /**
@@ -108,15 +109,17 @@ export class ThirdPartyClientAdapter implements Adapter {
       client_secret: party.secret_hash,
       client_name: party.name,
       redirect_uris: JSON.parse(party.redirect_uris) as string[],
-      grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+      grant_types: [...REGISTERED_GRANT_TYPES],
       response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
+      token_endpoint_auth_method: REGISTERED_AUTH_METHOD,
       espi_scope: party.scope,
     }
   }
 
   async upsert(): Promise<void> {
-    throw new Error('third parties are registered through Custodian, not through OAuth')
+    throw new Error(
+      'third parties are registered through Custodian (oauth/registration-routes.ts), not oidc-provider',
+    )
   }
   async findByUid(): Promise<undefined> {
     return undefined

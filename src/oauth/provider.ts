@@ -1,6 +1,7 @@
 import { generateKeyPairSync, timingSafeEqual } from 'node:crypto'
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider'
 import { parseEspiScope, scopeWithin } from '../consent/espi-scope.js'
+import { REGISTRATION_PATH } from '../consent/registration-service.js'
 import { authorizationAccess } from '../consent/rules.js'
 import { hashTokenSecret } from '../entitlements/tokens.js'
 import { InvalidAccessTokenError } from '../errors.js'
@@ -230,6 +231,8 @@ export async function createProvider(custodian: Node, publicUrl: string): Promis
         delete body[key]
       }
       body.scopes_supported = []
+      // Third parties register themselves there (oauth/registration-routes.ts), not through oidc-provider.
+      body.registration_endpoint = `${publicUrl}${REGISTRATION_PATH}`
     }
   })
   // invalid_grant hides its reason from the client; the audit log keeps it.
