@@ -17,6 +17,7 @@ import type { Index, ProjectionKinds } from './kernel/projections.js'
 import type { CallContext, ChangeResult } from './kernel/write-plan.js'
 import { CatalogModel } from './licences/catalog-model.js'
 import type { Logger } from './logger.js'
+import type { Metrics } from './metrics/metrics.js'
 import type { Store } from './store/store.js'
 import { RegisterModel } from './trust/register-model.js'
 
@@ -85,6 +86,9 @@ export class Custodian implements Node {
   }
   get store(): Store {
     return this.#kernel.store
+  }
+  get metrics(): Metrics {
+    return this.#kernel.metrics
   }
   /** The Index: every projection by name, for read-only checks before a write (which checks again under the lock). */
   get projections(): Index {

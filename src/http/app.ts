@@ -15,9 +15,11 @@ import { auditOperations } from '../kernel/audit-operations.js'
 import { catalogRoutes } from '../licences/catalog-routes.js'
 import { catalogOperations } from '../licences/operations.js'
 import type { Logger } from '../logger.js'
+import { metricsRoutes } from '../metrics/metrics-routes.js'
 import { authorizationServer } from '../oauth/provider.js'
 import { oauthRoutes } from '../oauth/routes.js'
 import { bearerToken } from '../openapi/bearer-auth.js'
+import { docsRoutes } from '../openapi/docs-routes.js'
 import { openApiDocument } from '../openapi/document.js'
 import { healthRoutes } from '../openapi/health-routes.js'
 import { delegationRoutes } from '../trust/delegation-routes.js'
@@ -52,6 +54,8 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     // only; anyone else's are the headers of a client that may lie.
     trustProxy: options.trustProxy ?? false,
     https: options.tls ?? null,
+    // One line a request instead, with its status and time (metrics-routes.ts).
+    disableRequestLogging: true,
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setErrorHandler(errorHandler)
   // HSTS on every answer that reached the client over TLS (its own, or a listed proxy's); browsers ignore it
@@ -101,7 +105,8 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   // deciding on what was revoked elsewhere, so it refuses to answer until it has caught up. Health probes and
   // the API description still answer.
   app.addHook('onRequest', async (request, reply) => {
-    if (custodian.fresh || request.url.startsWith('/health') || request.url === '/openapi.json') return
+    const { url } = request
+    if (custodian.fresh || url.startsWith('/health') || url === '/openapi.json' || url === '/metrics') return
     return sendProblem(
       reply,
       problem(
@@ -119,6 +124,9 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   // Unauthenticated: load balancers probe /health, /health/live and /health/ready (status, revision and staleness
   // only; never where the store is or why it failed); /openapi.json is public.
   await app.register(healthRoutes, { custodian })
+  // Public: the start page and the browsable API description. /metrics: the metricsToken setting's holder.
+  await app.register(docsRoutes, { demo: options.demo !== undefined })
+  metricsRoutes(app, custodian)
   // Bearer token (the hook above), but for the public operations (log in, ...); each operation's permission
   // is checked before it runs.
   await app.register(operationRoutes, {

@@ -2,6 +2,7 @@ import type { AuditEntry } from '../audit/chain.js'
 import { type Config, defaultConfig } from '../config.js'
 import { CustodianError } from '../errors.js'
 import { createLogger, type Logger } from '../logger.js'
+import { Metrics } from '../metrics/metrics.js'
 import type { ReplicatedTable } from '../store/schema.js'
 import type { RowSink } from '../store/snapshot-stream.js'
 import { type Change, openStore, type Store, type WriteOutcome, type WritePlan } from '../store/store.js'
@@ -38,6 +39,8 @@ export class Kernel {
   readonly config: Config
   readonly log: Logger
   readonly store: Store
+  /** This node's counters and gauges, in its own registry (served at /metrics). */
+  readonly metrics = new Metrics()
   readonly #index: Index | undefined
   readonly #projections: Projection[]
   readonly #clock: () => number
@@ -71,6 +74,7 @@ export class Kernel {
       now: () => this.now(),
       write: (decide) => this.write(decide),
     })
+    this.metrics.watch(this)
   }
 
   /**

@@ -4,6 +4,7 @@ import { CustodianError, invalid, isCustodianError, notFound } from '../errors.j
 import type { Node } from '../kernel/node.js'
 import type { Index } from '../kernel/projections.js'
 import type { ChangeResult, Plan } from '../kernel/write-plan.js'
+import { started } from '../metrics/metrics.js'
 import {
   MAX_JSON_ANSWER,
   OutboundError,
@@ -247,6 +248,7 @@ export class DelegationService {
     const request = shaped(parseRequest, json)
     const resource = `${request.policyIssuer} -> ${request.target.accessSubject}`
     const asker = custodian.identify(token, action, resource)
+    const since = started()
     const now = Math.floor(custodian.now() / 1000)
     // Earlier links of a chain held by other registers come as their signed evidence, for the asker.
     // Each link speaks for its policy issuer only if that issuer signed it, or a trusted register did.
@@ -282,6 +284,7 @@ export class DelegationService {
         outcome: 'NotFound',
         reason: 'no delegation evidence',
       })
+      custodian.metrics.decided('delegation', 'denied', since)
       throw notFound(`${request.policyIssuer} has no delegation evidence for ${request.target.accessSubject}`)
     }
     const permitted = answer.reasons.every((r) => r === 'permitted')
@@ -292,6 +295,7 @@ export class DelegationService {
       outcome: permitted ? 'allowed' : 'denied',
       reason: answer.reasons.join('; '),
     })
+    custodian.metrics.decided('delegation', permitted ? 'allowed' : 'denied', since)
     const tokenText = await signEvidence(
       await this.material(),
       custodian.config.registerId,

@@ -1,6 +1,7 @@
 import { isCustodianError, notFound } from '../errors.js'
 import type { Node } from '../kernel/node.js'
 import type { ChangeResult } from '../kernel/write-plan.js'
+import { started } from '../metrics/metrics.js'
 import { outboundClient } from '../net/guarded-fetch.js'
 import * as plans from './changes.js'
 import { answerThroughChain } from './delegation-chain.js'
@@ -168,6 +169,7 @@ export class TrustService {
     const action = 'trust.decide'
     const resource = `${question.party} -> ${question.service}`
     const asker = custodian.identify(token, action, resource)
+    const since = started()
     const model = custodian.register
     const row = model.services.get(question.service)
     if (!row) throw notFound(`data service ${question.service} is not classified here`)
@@ -199,6 +201,7 @@ export class TrustService {
       outcome: decision.allowed ? 'allowed' : 'denied',
       reason: decision.reason,
     })
+    custodian.metrics.decided('trust', decision.allowed ? 'allowed' : 'denied', since)
     return decision
   }
 
