@@ -58,7 +58,6 @@ export function metricsRoutes(app: App, custodian: Node): void {
         )
       const given = bearerToken(request)
       if (!given || !isMetricsToken(given, expected)) {
-        reply.header('www-authenticate', 'Bearer realm="metrics"')
         return sendProblem(
           reply,
           problem(
