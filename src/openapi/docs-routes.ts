@@ -11,9 +11,13 @@ import { documented, htmlBody } from './route-docs.js'
 export const docsRoutes: FastifyPluginAsync<{ demo: boolean }> = async (app, { demo }) => {
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    // Its own content security policy (scripts and styles of its bundle only), not the pages' stricter one.
-    staticCSP: true,
-    uiConfig: { docExpansion: 'list', deepLinking: true },
+    // Its own content security policy, not the pages' stricter one: scripts of its bundle only; inline styles,
+    // which Swagger UI sets as it renders.
+    staticCSP:
+      "default-src 'self'; base-uri 'self'; img-src 'self' data:; object-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
+    // Areas folded: Swagger UI 5 stops rendering the list unfolded at the operations tagged both oauth and
+    // pages. No validator badge: it would send the document's URL to validator.swagger.io.
+    uiConfig: { docExpansion: 'none', deepLinking: true, validatorUrl: null },
   })
   app.get(
     '/',
