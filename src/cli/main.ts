@@ -78,6 +78,10 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         return await partyAssertion(flags, rest, out)
       case 'show':
         // `show users` lists entitlement entities; `show sensor ...` and the like are House Mate commands.
+        if (!rest[0])
+          throw new UsageError(
+            `show takes KIND [ID] (KIND: ${Object.keys(entityViews).join(', ')}), or configuration|energy-use [TARGET], or sensor|appliance ADDRESS`,
+          )
         if (rest[0] && Object.hasOwn(entityViews, rest[0]))
           return await show(config, flags, rest[0], rest[1], out)
         return await command(config, flags, verb, rest, out)

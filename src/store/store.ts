@@ -488,7 +488,7 @@ class KyselyStore implements Store {
 export async function openStore(target: string): Promise<Store> {
   const connection = connect(target)
   try {
-    await migrateToLatest(connection.db as unknown as Kysely<unknown>)
+    await migrateToLatest(connection.db as unknown as Kysely<unknown>, connection.location)
   } catch (error) {
     await connection.db.destroy()
     throw error
