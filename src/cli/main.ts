@@ -8,6 +8,7 @@ import { help } from './help.js'
 import { serve } from './serve.js'
 import { cliOptions, type Flags, tokenOf, UsageError } from './verb-context.js'
 import { audit } from './verbs-audit.js'
+import { backup } from './verbs-backup.js'
 import { importFile } from './verbs-import.js'
 import { accessCheck, catalogVerb, participantVerb } from './verbs-licences.js'
 import { login } from './verbs-login.js'
@@ -54,6 +55,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         return await script(config, flags, rest[0], out)
       case 'audit':
         return await audit(config, flags, rest[0], out)
+      case 'backup':
+        return await backup(config, rest[0], out)
       case 'login':
         return await login(config, flags, out)
       case 'logout': {

@@ -57,6 +57,22 @@ describe('custodian on the command line', () => {
     expect(unknown.stderr).toContain('ib1:NoSuchThing is not a standard obligation')
   })
 
+  it('backs up the SQLite store to a file that opens as a store, and never overwrites one', () => {
+    expect(run('show', 'users').status).toBe(0)
+    const copy = `${temp.target}.backup`
+    const made = run('backup', copy)
+    expect(made.stderr).toBe('')
+    expect(made.status).toBe(0)
+    expect(made.stdout).toMatch(/^backed up .* to .*\.backup \(\d+ pages\)\n$/)
+    const verify = spawnSync(process.execPath, [CLI, 'audit', 'verify', '--db', copy], { encoding: 'utf8' })
+    expect([verify.status, verify.stdout]).toEqual([0, expect.stringContaining('audit log intact')])
+    const again = run('backup', copy)
+    expect([again.status, again.stderr]).toEqual([
+      2,
+      `custodian: ${copy} exists; backup does not overwrite\n`,
+    ])
+  })
+
   it('says which PostgreSQL server it could not reach, without the password', () => {
     const result = spawnSync(
       process.execPath,
