@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { invalid } from '../errors.js'
+import { started } from '../kernel/metrics.js'
 import type { Node } from '../kernel/node.js'
 import type { ChangeResult } from '../kernel/write-plan.js'
-import { started } from '../metrics/metrics.js'
 import {
   type OutboundClient,
   OutboundError,

@@ -1,5 +1,5 @@
+import type { Metrics } from '../kernel/metrics.js'
 import type { Logger } from '../logger.js'
-import type { Metrics } from '../metrics/metrics.js'
 import { OutboundClient } from '../net/guarded-fetch.js'
 import type { OutboxRow } from '../store/schema.js'
 import type { Store } from '../store/store.js'

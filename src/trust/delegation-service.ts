@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { enforce } from '../decision/enforce.js'
 import { CustodianError, invalid, isCustodianError, notFound } from '../errors.js'
+import { started } from '../kernel/metrics.js'
 import type { Node } from '../kernel/node.js'
 import type { Index } from '../kernel/projections.js'
 import type { ChangeResult, Plan } from '../kernel/write-plan.js'
-import { started } from '../metrics/metrics.js'
 import {
   MAX_JSON_ANSWER,
   OutboundError,

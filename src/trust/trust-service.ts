@@ -1,7 +1,7 @@
 import { isCustodianError, notFound } from '../errors.js'
+import { started } from '../kernel/metrics.js'
 import type { Node } from '../kernel/node.js'
 import type { ChangeResult } from '../kernel/write-plan.js'
-import { started } from '../metrics/metrics.js'
 import { outboundClient } from '../net/guarded-fetch.js'
 import * as plans from './changes.js'
 import { answerThroughChain } from './delegation-chain.js'

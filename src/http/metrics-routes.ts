@@ -2,11 +2,11 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, RawServerDefault } from 'fastify'
-import { problem, sendProblem } from '../http/problem.js'
 import type { Node } from '../kernel/node.js'
 import type { Logger } from '../logger.js'
 import { bearerToken } from '../openapi/bearer-auth.js'
 import { body, documented, problemBody } from '../openapi/route-docs.js'
+import { problem, sendProblem } from './problem.js'
 
 const digest = (text: string) => createHash('sha256').update(text).digest()
 

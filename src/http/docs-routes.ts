@@ -1,7 +1,7 @@
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyPluginAsync } from 'fastify'
+import { documented, htmlBody } from '../openapi/route-docs.js'
 import { html, page, pageHeaders } from '../web/html.js'
-import { documented, htmlBody } from './route-docs.js'
 
 /**
  * The server's front door, public by nature (they describe the server, never its data): the start page at
