@@ -30,6 +30,20 @@ export const settings = {
     kind: 'string',
     help: 'pino level: fatal, error, warn, info, debug, trace, silent',
   },
+  logFormat: {
+    env: 'CUSTODIAN_LOG_FORMAT',
+    flag: 'log-format',
+    default: 'auto',
+    kind: 'string',
+    help: 'pretty (one readable line a message, pino-pretty), json (one JSON object a line), or auto: pretty on a terminal, json otherwise',
+  },
+  metricsToken: {
+    env: 'CUSTODIAN_METRICS_TOKEN',
+    flag: 'metrics-token',
+    default: '',
+    kind: 'string',
+    help: 'the bearer token a Prometheus scraper sends to GET /metrics (empty: /metrics answers 404)',
+  },
   tokenLifetimeSeconds: {
     env: 'CUSTODIAN_TOKEN_LIFETIME',
     flag: 'token-lifetime',

@@ -12,6 +12,7 @@ import { CONTROLLER_USER } from './housemate/controller.js'
 import { HouseModel } from './housemate/house-model.js'
 import { type AuditVerification, auditCutoff, pruneAuditLog } from './kernel/audit-retention.js'
 import { Kernel, type NodeOptions, type Planner } from './kernel/kernel.js'
+import type { Metrics } from './kernel/metrics.js'
 import type { Node } from './kernel/node.js'
 import type { Index, ProjectionKinds } from './kernel/projections.js'
 import type { CallContext, ChangeResult } from './kernel/write-plan.js'
@@ -85,6 +86,9 @@ export class Custodian implements Node {
   }
   get store(): Store {
     return this.#kernel.store
+  }
+  get metrics(): Metrics {
+    return this.#kernel.metrics
   }
   /** The Index: every projection by name, for read-only checks before a write (which checks again under the lock). */
   get projections(): Index {

@@ -10,6 +10,8 @@ usage:
   custodian script FILE [--json] [--token T]
                                        run a command script (FILE or - for stdin); exit 1 if any line failed;
                                        administrative commands use T (or CUSTODIAN_TOKEN) until a "login user"
+  custodian backup FILE                a consistent copy of the SQLite store, while servers run (PostgreSQL:
+                                       pg_dump); FILE must not exist
   custodian audit verify               check the audit log's hash chain
   custodian audit list [--after N] [--limit N] [--json]
   custodian audit prune --audit-retention-days N [--json]
@@ -54,6 +56,8 @@ usage:
   custodian help                       this text, the script commands and every setting
   custodian --version                  the version
 
+Exit status: 0 done (allowed), 1 refused, denied or failed, 2 a bad command line (unknown option or
+command, a missing argument or file); errors go to standard error as "custodian: ...".
 Every command takes --db (file path or postgres:// URL; default data/custodian.db under the current
 directory) and --config FILE (JSON settings).`
 

@@ -8,6 +8,7 @@ import { help } from './help.js'
 import { serve } from './serve.js'
 import { cliOptions, type Flags, tokenOf, UsageError } from './verb-context.js'
 import { audit } from './verbs-audit.js'
+import { backup } from './verbs-backup.js'
 import { importFile } from './verbs-import.js'
 import { accessCheck, catalogVerb, participantVerb } from './verbs-licences.js'
 import { login } from './verbs-login.js'
@@ -54,6 +55,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         return await script(config, flags, rest[0], out)
       case 'audit':
         return await audit(config, flags, rest[0], out)
+      case 'backup':
+        return await backup(config, rest[0], out)
       case 'login':
         return await login(config, flags, out)
       case 'logout': {
@@ -78,6 +81,10 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         return await partyAssertion(flags, rest, out)
       case 'show':
         // `show users` lists entitlement entities; `show sensor ...` and the like are House Mate commands.
+        if (!rest[0])
+          throw new UsageError(
+            `show takes KIND [ID] (KIND: ${Object.keys(entityViews).join(', ')}), or configuration|energy-use [TARGET], or sensor|appliance ADDRESS`,
+          )
         if (rest[0] && Object.hasOwn(entityViews, rest[0]))
           return await show(config, flags, rest[0], rest[1], out)
         return await command(config, flags, verb, rest, out)

@@ -12,7 +12,7 @@ export async function serve(config: Config, out: NodeJS.WritableStream, demo = f
   // Checked first: a bad certificate or proxy list stops the server before it opens the store.
   const tls = tlsOptions(config)
   const trustProxy = trustedProxies(config)
-  const logger = createLogger(config.logLevel)
+  const logger = createLogger(config.logLevel, undefined, config.logFormat)
   const custodian = await Custodian.open({ config, logger })
   const admin = await custodian.ensureAdmin()
   // Loaded here only: the HTTP app brings oidc-provider, which warns on import under Node 20.
@@ -35,6 +35,7 @@ export async function serve(config: Config, out: NodeJS.WritableStream, demo = f
   const outbox = new OutboxWorker(custodian.store, mailer, logger, {
     pollMs: config.outboxPollMs,
     outboundAllow,
+    metrics: custodian.metrics,
   })
   outbox.start()
   await custodian.store.serving((error) =>
@@ -43,7 +44,7 @@ export async function serve(config: Config, out: NodeJS.WritableStream, demo = f
   if (demo) party = await seedDemo(custodian, new ConsentService(custodian))
   // One write, so that a reader of the pipe gets the whole banner at once.
   let banner = `Custodian is serving at ${url} (store: ${custodian.store.location}, revision ${custodian.revision})\n`
-  banner += `  API description: ${url}/openapi.json\n`
+  banner += `  Start page: ${url}/   API documentation: ${url}/docs (OpenAPI: ${url}/openapi.json)\n`
   banner += `  Customer emails go to the ${mailer.describe}\n`
   if (admin) {
     banner += `  First administrator created: user "${admin.userId}", password "${admin.password}"\n`

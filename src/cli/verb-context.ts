@@ -65,6 +65,6 @@ export async function open(config: Config, options: { index?: boolean } = {}): P
     config,
     ...options,
     follow: false,
-    logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
+    logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, undefined, config.logFormat),
   })
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import type { Config } from '../config.js'
 import { isCustodianError } from '../errors.js'
 import { CatalogService } from '../licences/catalog-service.js'
@@ -19,6 +20,9 @@ export async function catalogVerb(config: Config, flags: Flags, rest: string[], 
   }
   if (what !== 'load' || !location || rest.length !== 2)
     throw new UsageError('catalog takes: load FILE.ttl|URL, or export')
+  // As for every other file the command is given: a usage error (exit 2), not a refusal of the document.
+  if (!location.includes('://') && !existsSync(location))
+    throw new UsageError(`catalog file ${location} does not exist`)
   try {
     return await command(config, flags, 'load_catalog', [location], out)
   } catch (error) {

@@ -2,6 +2,7 @@ import type { Decision } from '../decision/decision.js'
 import { enforce } from '../decision/enforce.js'
 import { AccessDeniedError, InvalidAccessTokenError, isCustodianError } from '../errors.js'
 import type { Kernel, Planner } from '../kernel/kernel.js'
+import { started } from '../kernel/metrics.js'
 import type { ChangeResult } from '../kernel/write-plan.js'
 import { decideAdministration, decideScope, type Touched } from './administrative-scope.js'
 import type { EntitlementIndex } from './entitlement-index.js'
@@ -52,8 +53,10 @@ export class Access {
 
   /** Allowed when the token's user holds any one of `permissions` (a reader may view or control, say). */
   checkAccessAny(token: string, permissions: readonly string[], resourceId: string): AccessCheck {
+    const since = started()
     const check = this.#sessions.useToken(token)
     if (!check.ok) {
+      this.#kernel.metrics.decided('entitlement', 'invalid_token', since)
       this.#kernel.audit({
         actor: 'anonymous',
         action: `check:${permissions.join('|')}`,
@@ -70,7 +73,7 @@ export class Access {
       }
     }
     const userId = check.token.user_id
-    return this.#decide(userId, userId, permissions, resourceId)
+    return this.#decide(userId, userId, permissions, resourceId, since)
   }
 
   /**
@@ -100,7 +103,13 @@ export class Access {
   }
 
   /** One decision for `userId`, asked by `actor` (the same user, or an administrator), and its audit record. */
-  #decide(actor: string, userId: string, permissions: readonly string[], resourceId: string): AccessCheck {
+  #decide(
+    actor: string,
+    userId: string,
+    permissions: readonly string[],
+    resourceId: string,
+    since = started(),
+  ): AccessCheck {
     const decision = decideAccessAny(this.#index, userId, permissions, resourceId)
     const asked = permissions.length === 1 ? (permissions[0] as string) : permissions.join('|')
     const { allowed, reason, obligations, revision } = decision
@@ -111,6 +120,7 @@ export class Access {
       outcome: allowed ? 'allowed' : 'denied',
       reason,
     })
+    this.#kernel.metrics.decided('entitlement', allowed ? 'allowed' : 'denied', since)
     // Built field by field: a spread of the decision costs more than the decision on the hot path.
     return allowed
       ? { allowed, reason, obligations, revision, userId }

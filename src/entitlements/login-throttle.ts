@@ -57,6 +57,7 @@ export class LoginThrottle {
     const retryAfterSeconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000))
     const message = `too many failed logins for ${describeKey(admission.rule)}; try again in ${retryAfterSeconds} s`
     this.#kernel.audit({ actor, action, resource, outcome: 'Throttled', reason: message })
+    this.#kernel.metrics.lockedOut(action)
     throw new CustodianError('Throttled', message, { retryAfterSeconds })
   }
 

@@ -123,9 +123,11 @@ export class Sessions {
         outcome: 'Authentication',
         reason: why,
       })
+      this.#kernel.metrics.loggedIn('password', false)
       // One message for all three, so that a caller cannot tell which users exist.
       throw new AuthenticationError(`login failed for user ${userId}: unknown user or wrong password`)
     }
+    this.#kernel.metrics.loggedIn('password', true)
     await this.#throttle.settle(counted)
   }
 
@@ -149,8 +151,10 @@ export class Sessions {
         outcome: 'Authentication',
         reason: `no user has this voice print (relayed by ${controller})`,
       })
+      this.#kernel.metrics.loggedIn('voice_print', false)
       throw new AuthenticationError('voice print login failed: no user has this voice print')
     }
+    this.#kernel.metrics.loggedIn('voice_print', true)
     await this.#throttle.settle(counted)
     return this.#startSession(userId, 'voice_print', context)
   }

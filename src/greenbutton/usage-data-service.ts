@@ -63,6 +63,7 @@ export class UsageDataService {
         outcome: 'ok',
         reason: `${report.readings} readings (${report.changedReadings} new or revised) for ${report.usagePoints.length} usage point(s); ${report.warnings.length} warning(s); ${report.notified} third-party notification(s)`,
       })
+      custodian.metrics.imported(true, report.readings)
       return report
     } catch (error) {
       const refusal =
@@ -76,6 +77,7 @@ export class UsageDataService {
         outcome: isCustodianError(refusal) ? refusal.code : 'error',
         reason: refusal instanceof Error ? refusal.message : String(refusal),
       })
+      custodian.metrics.imported(false)
       throw refusal
     }
   }

@@ -25,7 +25,9 @@ import { delegationRoutes } from '../trust/delegation-routes.js'
 import { trustOperations } from '../trust/operations.js'
 import { partyTokenRoutes } from '../trust/party-token-routes.js'
 import { accountPageRoutes } from '../web/account-pages.js'
+import { docsRoutes } from './docs-routes.js'
 import { nestsDeeperThan, tooDeepMessage } from './json-body.js'
+import { metricsRoutes } from './metrics-routes.js'
 import { operationRoutes } from './operation-routes.js'
 import { errorHandler, problem, RETRY_AFTER_SECONDS, sendProblem } from './problem.js'
 import { HSTS, type TlsOptions } from './transport.js'
@@ -53,6 +55,8 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     // only; anyone else's are the headers of a client that may lie.
     trustProxy: options.trustProxy ?? false,
     https: options.tls ?? null,
+    // One line a request instead, with its status and time (metrics-routes.ts).
+    disableRequestLogging: true,
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setErrorHandler(errorHandler)
   // HSTS on every answer that reached the client over TLS (its own, or a listed proxy's); browsers ignore it
@@ -102,7 +106,8 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   // deciding on what was revoked elsewhere, so it refuses to answer until it has caught up. Health probes and
   // the API description still answer.
   app.addHook('onRequest', async (request, reply) => {
-    if (custodian.fresh || request.url.startsWith('/health') || request.url === '/openapi.json') return
+    const { url } = request
+    if (custodian.fresh || url.startsWith('/health') || url === '/openapi.json' || url === '/metrics') return
     return sendProblem(
       reply,
       problem(
@@ -120,6 +125,9 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   // Unauthenticated: load balancers probe /health, /health/live and /health/ready (status, revision and staleness
   // only; never where the store is or why it failed); /openapi.json is public.
   await app.register(healthRoutes, { custodian })
+  // Public: the start page and the browsable API description. /metrics: the metricsToken setting's holder.
+  await app.register(docsRoutes, { demo: options.demo !== undefined })
+  metricsRoutes(app, custodian)
   // Bearer token (the hook above), but for the public operations (log in, ...); each operation's permission
   // is checked before it runs.
   await app.register(operationRoutes, {

@@ -8,6 +8,7 @@ import { type Change, openStore, type Store, type WriteOutcome, type WritePlan }
 import { AuditRecorder, type DueChanges } from './audit-recorder.js'
 import type { AuditVerification } from './audit-retention.js'
 import { ChangeFollower } from './change-follower.js'
+import { Metrics } from './metrics.js'
 import type { Index, Projection, ProjectionKinds, SnapshotLoader } from './projections.js'
 import { type ChangeResult, changeResult, type Plan, writePlan } from './write-plan.js'
 
@@ -38,6 +39,8 @@ export class Kernel {
   readonly config: Config
   readonly log: Logger
   readonly store: Store
+  /** This node's counters and gauges, in its own registry (served at /metrics). */
+  readonly metrics = new Metrics()
   readonly #index: Index | undefined
   readonly #projections: Projection[]
   readonly #clock: () => number
@@ -71,6 +74,7 @@ export class Kernel {
       now: () => this.now(),
       write: (decide) => this.write(decide),
     })
+    this.metrics.watch(this)
   }
 
   /**

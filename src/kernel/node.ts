@@ -13,6 +13,7 @@ export interface Node
       Kernel,
       | 'config'
       | 'log'
+      | 'metrics'
       | 'store'
       | 'projections'
       | 'publicUrl'

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { invalid } from '../errors.js'
+import { started } from '../kernel/metrics.js'
 import type { Node } from '../kernel/node.js'
 import type { ChangeResult } from '../kernel/write-plan.js'
 import {
@@ -121,6 +122,7 @@ export class CatalogService {
     const custodian = this.#custodian
     const action = 'catalog.check'
     const actor = custodian.identify(token, action, service)
+    const since = started()
     const decision = decideServiceAccess(custodian.catalog, participant, service)
     custodian.audit({
       actor,
@@ -129,6 +131,7 @@ export class CatalogService {
       outcome: decision.allowed ? 'allowed' : 'denied',
       reason: decision.reason,
     })
+    custodian.metrics.decided('licence', decision.allowed ? 'allowed' : 'denied', since)
     return decision
   }
 }

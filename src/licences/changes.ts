@@ -4,7 +4,7 @@ import type { Plan } from '../kernel/write-plan.js'
 import type { PlannedChange } from '../store/store.js'
 import { checkId } from '../validation.js'
 import type { CatalogDocument } from './catalog-rdf.js'
-import { readTerm } from './vocabulary.js'
+import { expandIb1, readTerm } from './vocabulary.js'
 
 /** Pure write planners for the catalog: data services, licence interpretations and participants. */
 
@@ -45,9 +45,10 @@ export function loadCatalog(doc: CatalogDocument, source: string, now: string): 
   }
 }
 
-const absoluteUrl = (what: string, text: string) => {
+const absoluteUrl = (what: string, given: string) => {
+  const text = expandIb1(given)
   if (/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(text) && URL.canParse(text)) return text
-  throw invalid(`${what} "${text}" is not an absolute URL`)
+  throw invalid(`${what} "${given}" is not an absolute URL (nor ib1:Name)`)
 }
 
 /** Adds a participant, or replaces its roles and the obligations it understands. */

@@ -51,6 +51,9 @@ const NAMES: Record<TermKind, Readonly<Record<string, string>>> = {
   obligation: STANDARD_OBLIGATIONS,
 }
 
+/** `ib1:Name`, as messages and Turtle documents write it, as the IRI it stands for; anything else as it is. */
+export const expandIb1 = (text: string) => (text.startsWith('ib1:') ? IB1 + text.slice(4) : text)
+
 /** Any spelling of the ib1: namespace becomes the one Custodian uses; other IRIs are left alone. */
 export function canonicalIri(iri: string): string {
   for (const spelling of IB1_SPELLINGS)

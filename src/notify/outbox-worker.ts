@@ -1,3 +1,4 @@
+import type { Metrics } from '../kernel/metrics.js'
 import type { Logger } from '../logger.js'
 import { OutboundClient } from '../net/guarded-fetch.js'
 import type { OutboxRow } from '../store/schema.js'
@@ -39,6 +40,8 @@ export class OutboxWorker {
       clock?: () => number
       timeoutMs?: number
       outboundAllow?: string
+      /** The node's metrics, counting deliveries and failures. */
+      metrics?: Metrics
     } = {
       pollMs: 1_000,
     },
@@ -78,7 +81,9 @@ export class OutboxWorker {
           deliveredAt: new Date(this.options.clock?.() ?? Date.now()).toISOString(),
         })
         delivered += 1
+        this.options.metrics?.delivered(message.channel, true)
       } catch (error) {
+        this.options.metrics?.delivered(message.channel, false)
         const next = nextAttemptAt(message.attempts, this.options.clock?.() ?? Date.now())
         const reason = (error as Error).message
         this.log.warn(

@@ -17,6 +17,7 @@ import {
   replicatedTables,
 } from './schema.js'
 import { type SnapshotSinks, streamPostgresSnapshot, streamSqliteSnapshot } from './snapshot-stream.js'
+import { type StatsStore, statsStore } from './stats-store.js'
 import { type ThrottleStore, throttleStore } from './throttle-store.js'
 import { type UsageDataStore, usageDataStore } from './usage-data-store.js'
 import { checkpointInBackground } from './wal-checkpointer.js'
@@ -99,6 +100,7 @@ export interface Store {
   readonly throttle: ThrottleStore
   /** JWT ids of accepted signed evidence, against replays. */
   readonly replay: ReplayStore
+  readonly stats: StatsStore // the change log's head and the outbox's depth, for metrics
   /** Calls `listener` when another process announces a new revision (PostgreSQL NOTIFY); else never. */
   subscribe(listener: () => void, onError: (error: Error) => void): Promise<() => Promise<void>>
   /** One trivial query: resolves when the store answers. */
@@ -184,11 +186,14 @@ class KyselyStore implements Store {
     this.throttle = throttleStore(this.#db, this.kind)
     this.replay = replayStore(this.#db)
     this.oidc = oidcPayloadStore(this.#db)
+    this.stats = statsStore(this.#db)
   }
 
   readonly usage: UsageDataStore
   readonly throttle: ThrottleStore
   readonly replay: ReplayStore
+  readonly oidc: OidcPayloadStore
+  readonly stats: StatsStore
 
   async loadSnapshot(): Promise<Snapshot> {
     const rows = {} as Record<ReplicatedTable, unknown[]>
@@ -284,8 +289,6 @@ class KyselyStore implements Store {
       .executeTakeFirstOrThrow()
     return row.value
   }
-
-  readonly oidc: OidcPayloadStore
 
   async claimOutbox(now: string, leaseUntil: string, limit: number): Promise<OutboxRow[]> {
     return this.#db.transaction().execute(async (trx) => {
@@ -431,7 +434,6 @@ class KyselyStore implements Store {
   }
 
   #stopCheckpointer: (() => Promise<void>) | undefined
-
   #stopServing: (() => Promise<void>) | undefined
 
   async serving(onError: (error: Error) => void): Promise<void> {
@@ -486,7 +488,7 @@ class KyselyStore implements Store {
 export async function openStore(target: string): Promise<Store> {
   const connection = connect(target)
   try {
-    await migrateToLatest(connection.db as unknown as Kysely<unknown>)
+    await migrateToLatest(connection.db as unknown as Kysely<unknown>, connection.location)
   } catch (error) {
     await connection.db.destroy()
     throw error

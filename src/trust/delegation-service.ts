@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { enforce } from '../decision/enforce.js'
 import { CustodianError, invalid, isCustodianError, notFound } from '../errors.js'
+import { started } from '../kernel/metrics.js'
 import type { Node } from '../kernel/node.js'
 import type { Index } from '../kernel/projections.js'
 import type { ChangeResult, Plan } from '../kernel/write-plan.js'
@@ -267,6 +268,7 @@ export class DelegationService {
     const resource = `${request.policyIssuer} -> ${request.target.accessSubject}`
     await this.parties.checkToken(token, action, resource)
     const asker = custodian.identify(token, action, resource)
+    const since = started()
     const now = Math.floor(custodian.now() / 1000)
     // Earlier links of a chain held by other registers come as their signed evidence, for the asker.
     // Each link speaks for its policy issuer only if that issuer signed it, or a trusted register did.
@@ -302,6 +304,7 @@ export class DelegationService {
         outcome: 'NotFound',
         reason: 'no delegation evidence',
       })
+      custodian.metrics.decided('delegation', 'denied', since)
       throw notFound(`${request.policyIssuer} has no delegation evidence for ${request.target.accessSubject}`)
     }
     const permitted = answer.reasons.every((r) => r === 'permitted')
@@ -312,6 +315,7 @@ export class DelegationService {
       outcome: permitted ? 'allowed' : 'denied',
       reason: answer.reasons.join('; '),
     })
+    custodian.metrics.decided('delegation', permitted ? 'allowed' : 'denied', since)
     const tokenText = await signEvidence(
       await this.material(),
       custodian.config.registerId,

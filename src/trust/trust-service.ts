@@ -1,4 +1,5 @@
 import { isCustodianError, notFound } from '../errors.js'
+import { started } from '../kernel/metrics.js'
 import type { Node } from '../kernel/node.js'
 import type { ChangeResult } from '../kernel/write-plan.js'
 import { outboundClient } from '../net/guarded-fetch.js'
@@ -169,6 +170,7 @@ export class TrustService {
     const resource = `${question.party} -> ${question.service}`
     await this.#delegation.parties.checkToken(token, action, resource)
     const asker = custodian.identify(token, action, resource)
+    const since = started()
     const model = custodian.register
     const row = model.services.get(question.service)
     if (!row) throw notFound(`data service ${question.service} is not classified here`)
@@ -200,6 +202,7 @@ export class TrustService {
       outcome: decision.allowed ? 'allowed' : 'denied',
       reason: decision.reason,
     })
+    custodian.metrics.decided('trust', decision.allowed ? 'allowed' : 'denied', since)
     return decision
   }
 

@@ -76,7 +76,7 @@ describe('custodian catalog, participant and access check', () => {
     expect(result.stderr).toBe('custodian: participant add needs at least one --role ROLE_URL\n')
     const bad = run('participant', 'add', 'odd', '--role', 'not-a-url')
     expect(bad.status).toBe(1)
-    expect(bad.stderr).toBe('custodian: Validation: role "not-a-url" is not an absolute URL\n')
+    expect(bad.stderr).toBe('custodian: Validation: role "not-a-url" is not an absolute URL (nor ib1:Name)\n')
   })
 
   it('does the same from a command script, a refused line named by its number', () => {
