@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { accessEnds, customerLocale, formatDay, lastDay } from './end-of-access.js'
-import { describeScopeText, joinWords, scopeSentence } from './scope-wording.js'
+import { describeScopeText, joinWords, meterLabel, scopeSentence } from './scope-wording.js'
 
 describe('an ESPI scope in plain language', () => {
   it('names the data, how far back and how often, from every term of the stored scope', () => {
@@ -56,6 +56,16 @@ describe('an ESPI scope in plain language', () => {
       ),
     ).toBe('Hourly electricity use and monthly usage summaries, covering the last 30 days, updated daily.')
     expect(joinWords(['a', 'b', 'c'])).toBe('a, b and c')
+  })
+})
+
+describe('a meter as its customer knows it', () => {
+  it('adds the kind only when the description does not say it, and never shows an id', () => {
+    expect(meterLabel({ description: 'Home, electricity', service_kind: 'electricity' })).toBe(
+      'Home, electricity',
+    )
+    expect(meterLabel({ description: 'Garage meter', service_kind: 'gas' })).toBe('Garage meter (gas)')
+    expect(meterLabel({ description: '', service_kind: 'water' })).toBe('Water meter')
   })
 })
 

@@ -135,3 +135,15 @@ export function scopeSentence(wording: ScopeWording): string {
   const sentence = `${joinWords(wording.data)}, covering ${wording.history}, ${wording.frequency}.`
   return sentence.charAt(0).toUpperCase() + sentence.slice(1)
 }
+
+/**
+ * A meter as its customer knows it: its description, with its kind only when the description does not
+ * already say it ("Home, electricity", not "Home, electricity (electricity)"); never its internal id.
+ */
+export function meterLabel(point: { description: string; service_kind: string }): string {
+  const description = point.description.trim()
+  if (!description) return `${point.service_kind.charAt(0).toUpperCase()}${point.service_kind.slice(1)} meter`
+  return description.toLowerCase().includes(point.service_kind.toLowerCase())
+    ? description
+    : `${description} (${point.service_kind})`
+}
