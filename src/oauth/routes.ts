@@ -153,13 +153,15 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       const today = new Date(custodian.now()).toISOString().slice(0, 10)
       const defaultEnd =
         preset?.periodEnd ?? new Date(custodian.now() + 365 * 86_400_000).toISOString().slice(0, 10)
-      const wording = describeScopeText(storedScope(clientId, scopes[0] ?? ''))
+      const stored = storedScope(clientId, scopes[0] ?? '')
+      const wording = describeScopeText(stored)
       const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1)
       return html`<p><strong>${party?.name ?? clientId}</strong> (${party?.standing === 'active' ? 'in good standing' : (party?.standing ?? 'unknown')}) asks to receive energy data from ${branding.name}.</p>
 ${party?.description ? html`<p>${party.description}</p>` : ''}
 <h2>What it will receive</h2>
 <ul>${wording.data.map((d) => html`<li>${capital(d)}</li>`)}</ul>
 <p>${capital(wording.history)}, ${wording.frequency}.</p>
+<details><summary>The technical terms, as the third party will hold them</summary><p><code>${stored}</code></p></details>
 <p>It will not receive your name, email, username or account number.</p>
 ${preset ? html`<p role="status">These are the choices you made on your utility's 3rd Party Access page: confirm them to finish.</p>` : ''}
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}

@@ -117,7 +117,8 @@ describe('the consent flow in a browser', () => {
     // The request said FB=4_5; the grant stores the allowance's interval and 13 months too: all are shown.
     expect(await page.getByRole('list').textContent()).toBe('Hourly electricity use')
     expect(main).toContain('The last 13 months, updated monthly.')
-    expect(main).not.toContain('FB=')
+    // The scope string itself only behind "technical terms", closed.
+    expect(await page.locator('main').innerText()).not.toContain('FB=')
     expect(await page.getByRole('banner').textContent()).toContain('Signed in as Alice Liddell')
     // The meter's description already names its kind: not repeated.
     expect(await page.getByLabel('Home, electricity', { exact: true }).isChecked()).toBe(true)
