@@ -12,7 +12,13 @@ import { isCustodianError } from '../errors.js'
 import type { Node } from '../kernel/node.js'
 import { readMailbox } from '../notify/mailbox.js'
 import { accountPageDocs as docs } from './account-page-docs.js'
-import { type AccountSession, accountSession, setSession, signedInAs } from './account-session.js'
+import {
+  type AccountSession,
+  accountSession,
+  clearSessions,
+  setSession,
+  signedInAs,
+} from './account-session.js'
 import { brandedHeaders, brandingOf } from './branding.js'
 import { html, type Markup, page } from './html.js'
 import { PREAPPROVAL_COOKIE, PREAPPROVAL_SECONDS, sealPreApproval } from './preapproval.js'
@@ -372,7 +378,7 @@ ${messages.length === 0 ? html`<p>No messages yet.</p>` : messages.map((m) => ht
     scope.post('/account/logout', docs.logout, async (request, reply) => {
       const s = session(request)
       if (s && csrfOk(s.token, first(((request.body ?? {}) as Form).csrf))) await custodian.logout(s.token)
-      setSession(custodian, reply, '', 0)
+      clearSessions(custodian, reply)
       return reply.redirect('/account/access', 303)
     })
   })

@@ -39,6 +39,19 @@ export function sessionCookie(custodian: Node, token: string, maxAge: number): s
 export const setSession = (custodian: Node, reply: FastifyReply, token: string, maxAge: number) =>
   reply.header('set-cookie', sessionCookie(custodian, token, maxAge))
 
+/**
+ * oidc-provider's own session cookie (its default name, Path=/, signed): signing out of the account pages
+ * drops it too, so that the next grant on this browser asks for a sign-in again.
+ */
+const OAUTH_SESSION_COOKIES = ['_session', '_session.sig']
+
+/** Signs out of both: the account session and the OAuth session on this browser. */
+export const clearSessions = (custodian: Node, reply: FastifyReply) =>
+  reply.header('set-cookie', [
+    sessionCookie(custodian, '', 0),
+    ...OAUTH_SESSION_COOKIES.map((name) => `${name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`),
+  ])
+
 /** "Signed in as Alice Liddell": the name the utility has for the customer, else the username. */
 export const signedInAs = (session: Pick<AccountSession, 'userId' | 'customer'>, signOut?: Markup) =>
   html`<span>Signed in as <strong>${session.customer?.name || session.userId}</strong></span>${signOut ?? ''}`

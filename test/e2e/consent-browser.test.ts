@@ -243,7 +243,7 @@ describe('the consent flow in a browser', () => {
     await page.close()
   })
 
-  it('goes straight to the consent page for a customer already signed in on the account pages', async () => {
+  it('goes straight to the consent page for a customer signed in on the account pages, and not once signed out', async () => {
     const page = await customerPage()
     await page.goto(`${server.url}/account/access`)
     await page.getByLabel('Username').fill('alice')
@@ -257,6 +257,13 @@ describe('the consent flow in a browser', () => {
     expect(await page.getByRole('banner').textContent()).toContain('Signed in as Alice Liddell')
     await page.getByRole('button', { name: 'Deny' }).click()
     await page.waitForURL(/^https:\/\/solar\.example\/callback\?.*error=access_denied/)
+
+    // Signing out of the account pages signs out of the OAuth pages too: the next grant asks again.
+    await page.goto(`${server.url}/account/access`)
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByRole('heading', { name: 'Sign in to your account' }).waitFor()
+    await page.goto((await authorizationRequest(config, redirectUri, 'FB=4_5')).url)
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor()
     await page.close()
   })
 
