@@ -30,10 +30,11 @@ export function accountSession(custodian: Node, request: FastifyRequest): Accoun
   return customer || admin ? { token, userId, customer, admin } : undefined
 }
 
+const secure = (custodian: Node) => (custodian.publicUrl.startsWith('https:') ? '; Secure' : '')
+
 /** The Set-Cookie value of the session (maxAge 0 and an empty token: signed out). */
 export function sessionCookie(custodian: Node, token: string, maxAge: number): string {
-  const secure = custodian.publicUrl.startsWith('https:') ? '; Secure' : ''
-  return `${ACCOUNT_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`
+  return `${ACCOUNT_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure(custodian)}`
 }
 
 export const setSession = (custodian: Node, reply: FastifyReply, token: string, maxAge: number) =>
@@ -49,7 +50,9 @@ const OAUTH_SESSION_COOKIES = ['_session', '_session.sig']
 export const clearSessions = (custodian: Node, reply: FastifyReply) =>
   reply.header('set-cookie', [
     sessionCookie(custodian, '', 0),
-    ...OAUTH_SESSION_COOKIES.map((name) => `${name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`),
+    ...OAUTH_SESSION_COOKIES.map(
+      (name) => `${name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure(custodian)}`,
+    ),
   ])
 
 /** "Signed in as Alice Liddell": the name the utility has for the customer, else the username. */
