@@ -22,9 +22,13 @@ export function formatDay(day: string, locale: string): string {
   )
 }
 
-/** "access ends after 30 November 2026": the page, the email and the account page all say this. */
-export function accessEnds(periodEnd: string, locale: string): string {
-  return `access ends after ${formatDay(lastDay(periodEnd), locale)}`
+/**
+ * "access ends after 30 November 2026": the page, the email and the account page all say this ("access
+ * ended after …" once `nowMs` is past the end).
+ */
+export function accessEnds(periodEnd: string, locale: string, nowMs?: number): string {
+  const over = nowMs !== undefined && nowMs >= Date.parse(periodEnd)
+  return `access ${over ? 'ended' : 'ends'} after ${formatDay(lastDay(periodEnd), locale)}`
 }
 
 /**

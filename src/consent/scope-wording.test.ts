@@ -73,6 +73,9 @@ describe('the end of access, inclusive of the day shown', () => {
   it('shows the day before an exclusive midnight end: the day the customer chose', () => {
     expect(lastDay('2026-12-01T00:00:00.000Z')).toBe('2026-11-30')
     expect(accessEnds('2026-12-01T00:00:00.000Z', 'en-GB')).toBe('access ends after 30 November 2026')
+    expect(accessEnds('2026-12-01T00:00:00.000Z', 'en-GB', Date.parse('2026-12-01T00:00:00.000Z'))).toBe(
+      'access ended after 30 November 2026',
+    )
     // An end in the middle of a day leaves that day readable (in part): it is the day shown.
     expect(lastDay('2026-12-01T10:00:00.000Z')).toBe('2026-12-01')
   })

@@ -36,6 +36,9 @@ function intervalWord(seconds: number): string {
   return `${seconds}-second`
 }
 
+/** The first letter in capitals, for a phrase that starts a sentence or a list item. */
+export const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1)
+
 /** "a", "a and b", "a, b and c". */
 export function joinWords(words: readonly string[]): string {
   if (words.length <= 1) return words[0] ?? ''
@@ -132,8 +135,7 @@ export function describeScopeText(text: string): ScopeWording {
 
 /** One sentence, for text without lists (emails): "Hourly electricity use, covering …". */
 export function scopeSentence(wording: ScopeWording): string {
-  const sentence = `${joinWords(wording.data)}, covering ${wording.history}, ${wording.frequency}.`
-  return sentence.charAt(0).toUpperCase() + sentence.slice(1)
+  return capitalize(`${joinWords(wording.data)}, covering ${wording.history}, ${wording.frequency}.`)
 }
 
 /**
@@ -142,7 +144,7 @@ export function scopeSentence(wording: ScopeWording): string {
  */
 export function meterLabel(point: { description: string; service_kind: string }): string {
   const description = point.description.trim()
-  if (!description) return `${point.service_kind.charAt(0).toUpperCase()}${point.service_kind.slice(1)} meter`
+  if (!description) return `${capitalize(point.service_kind)} meter`
   return description.toLowerCase().includes(point.service_kind.toLowerCase())
     ? description
     : `${description} (${point.service_kind})`

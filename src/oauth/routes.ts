@@ -5,7 +5,7 @@ import { endOfDay } from '../consent/changes.js'
 import { type ConsentService, opaqueId } from '../consent/consent-service.js'
 import { customerLocale, formatDay } from '../consent/end-of-access.js'
 import { completeScope, parseEspiScope } from '../consent/espi-scope.js'
-import { describeScopeText, meterLabel } from '../consent/scope-wording.js'
+import { capitalize, describeScopeText, meterLabel } from '../consent/scope-wording.js'
 import type { Custodian } from '../custodian.js'
 import { isCustodianError } from '../errors.js'
 import { documented } from '../openapi/route-docs.js'
@@ -155,12 +155,11 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
         preset?.periodEnd ?? new Date(custodian.now() + 365 * 86_400_000).toISOString().slice(0, 10)
       const stored = storedScope(clientId, scopes[0] ?? '')
       const wording = describeScopeText(stored)
-      const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1)
       return html`<p><strong>${party?.name ?? clientId}</strong> (${party?.standing === 'active' ? 'in good standing' : (party?.standing ?? 'unknown')}) asks to receive energy data from ${branding.name}.</p>
 ${party?.description ? html`<p>${party.description}</p>` : ''}
 <h2>What it will receive</h2>
-<ul>${wording.data.map((d) => html`<li>${capital(d)}</li>`)}</ul>
-<p>${capital(wording.history)}, ${wording.frequency}.</p>
+<ul>${wording.data.map((d) => html`<li>${capitalize(d)}</li>`)}</ul>
+<p>${capitalize(wording.history)}, ${wording.frequency}.</p>
 <details><summary>The technical terms, as the third party will hold them</summary><p><code>${stored}</code></p></details>
 <p>It will not receive your name, email, username or account number.</p>
 ${preset ? html`<p role="status">These are the choices you made on your utility's 3rd Party Access page: confirm them to finish.</p>` : ''}

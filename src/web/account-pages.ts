@@ -5,7 +5,7 @@ import { endOfDay } from '../consent/changes.js'
 import type { ConsentService } from '../consent/consent-service.js'
 import { accessEnds, customerLocale, lastDay } from '../consent/end-of-access.js'
 import { type AuthorizationChange, changeSentence } from '../consent/notices.js'
-import { describeScopeText, meterLabel } from '../consent/scope-wording.js'
+import { capitalize, describeScopeText, meterLabel } from '../consent/scope-wording.js'
 import { isAdministrator } from '../entitlements/rules.js'
 import { parseToken } from '../entitlements/tokens.js'
 import { isCustodianError } from '../errors.js'
@@ -68,7 +68,6 @@ export const accountPageRoutes: FastifyPluginAsync<{ custodian: Node; consent: C
   const session = (request: FastifyRequest) => accountSession(custodian, request)
   const localeOf = (request: FastifyRequest) => customerLocale(request.headers['accept-language'])
   const today = () => new Date(custodian.now()).toISOString().slice(0, 10)
-  const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1)
 
   const signIn = (error?: string) => html`${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="/account/login">
@@ -113,12 +112,11 @@ ${meterChoices(customerId, 'new')}
       const point = custodian.consent.usagePoints.get(u.id)
       return point ? meterLabel(point) : u.description
     })
-    const over = Date.parse(a.ends) <= custodian.now()
     return html`<section aria-labelledby="h-${a.id}"><h2 id="h-${a.id}">${a.thirdParty.name}</h2>
 <dl><dt>Status</dt><dd>${STATUS[a.status]}</dd>
 <dt>Meters</dt><dd>${meters.join(', ')}</dd>
-<dt>What it receives</dt><dd><ul>${wording.data.map((d) => html`<li>${capital(d)}</li>`)}</ul>${capital(wording.history)}, ${wording.frequency}.</dd>
-<dt>Until</dt><dd>${capital(over ? accessEnds(a.ends, locale).replace('access ends', 'access ended') : accessEnds(a.ends, locale))}.</dd></dl>
+<dt>What it receives</dt><dd><ul>${wording.data.map((d) => html`<li>${capitalize(d)}</li>`)}</ul>${capitalize(wording.history)}, ${wording.frequency}.</dd>
+<dt>Until</dt><dd>${capitalize(accessEnds(a.ends, locale, custodian.now()))}.</dd></dl>
 ${
   a.status === 'active'
     ? html`<form method="post" action="/account/access/${a.id}/end"><input type="hidden" name="csrf" value="${csrf}">
