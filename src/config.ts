@@ -373,6 +373,27 @@ export const settings = {
     kind: 'integer',
     help: 'questions in one batch access check, POST /v1/checks (more: 413)',
   },
+  utilityName: {
+    env: 'CUSTODIAN_UTILITY_NAME',
+    flag: 'utility-name',
+    default: 'Your utility',
+    kind: 'string',
+    help: "the utility's name, on every customer page",
+  },
+  utilityLogo: {
+    env: 'CUSTODIAN_UTILITY_LOGO',
+    flag: 'utility-logo',
+    default: '',
+    kind: 'string',
+    help: "URL of the utility's logo (https:, http: or data:image/), on every customer page; empty: none",
+  },
+  utilityColour: {
+    env: 'CUSTODIAN_UTILITY_COLOUR',
+    flag: 'utility-colour',
+    default: '#0b5394',
+    kind: 'string',
+    help: "the utility's primary colour (#rrggbb): the page header and the main button",
+  },
   maxTextLength: {
     env: 'CUSTODIAN_MAX_TEXT_LENGTH',
     flag: 'max-text-length',

@@ -1,6 +1,8 @@
 import type { OutboxMessage } from '../store/outbox.js'
 import type { AuthorizationRow, CustomerRow, ThirdPartyRow } from '../store/schema.js'
 import { xmlText } from '../xml/xml-text.js'
+import { accessEnds, EMAIL_LOCALE } from './end-of-access.js'
+import { describeScopeText, scopeSentence } from './scope-wording.js'
 
 export type AuthorizationChange = 'granted' | 'extended' | 'terminated'
 
@@ -8,6 +10,21 @@ export type AuthorizationChange = 'granted' | 'extended' | 'terminated'
 export function batchList(uris: readonly string[]): string {
   const resources = uris.map((u) => `<resources>${xmlText(u)}</resources>`).join('')
   return `<?xml version="1.0" encoding="UTF-8"?>\n<BatchList xmlns="http://naesb.org/espi">${resources}</BatchList>\n`
+}
+
+/** What a change did, in the words the email and the account page both use. */
+export function changeSentence(
+  change: AuthorizationChange,
+  partyName: string,
+  row: Pick<AuthorizationRow, 'period_end' | 'usage_point_ids'>,
+  locale: string,
+): string {
+  const ends = accessEnds(row.period_end, locale)
+  return {
+    granted: `You authorized ${partyName} to receive the energy data of ${(JSON.parse(row.usage_point_ids) as string[]).length} of your meter(s): ${ends}.`,
+    extended: `You changed ${partyName}'s access to your energy data: ${ends}.`,
+    terminated: `You ended ${partyName}'s access to your energy data: ${ends}. It may read data up to and including that day, and nothing after.`,
+  }[change]
 }
 
 /**
@@ -21,17 +38,12 @@ export function authorizationNotices(
   row: AuthorizationRow,
   baseUrl: string,
 ): OutboxMessage[] {
-  const ends = row.period_end.slice(0, 10)
-  const what = {
-    granted: `You authorized ${party.name} to receive the energy data of ${(JSON.parse(row.usage_point_ids) as string[]).length} of your meter(s) until ${ends}.`,
-    extended: `You changed ${party.name}'s access to your energy data: it now ends on ${ends}.`,
-    terminated: `You ended ${party.name}'s access to your energy data: it may read data up to and including ${new Date(Date.parse(row.period_end) - 1).toISOString().slice(0, 10)}, and nothing after.`,
-  }[change]
+  const what = changeSentence(change, party.name, row, EMAIL_LOCALE)
   const text = [
     `Dear ${customer.name},`,
     '',
     what,
-    `Data requested: ${row.scope}`,
+    `What it receives: ${scopeSentence(describeScopeText(row.scope))}`,
     '',
     'You can review or change every authorization on the "3rd Party Access" page of your account.',
     'If you did not make this change, end the authorization there and contact us.',

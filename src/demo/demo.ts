@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { ConsentService } from '../consent/consent-service.js'
+import { accessEnds } from '../consent/end-of-access.js'
 import { readEspi } from '../greenbutton/espi-reader.js'
 import type { Node } from '../kernel/node.js'
 import { html, type Markup, page, pageHeaders } from '../web/html.js'
@@ -147,14 +148,15 @@ export const demoThirdPartyRoutes: FastifyPluginAsync<{
         id: e.self?.split('/').at(-1) ?? '',
         scope: String(fields.scope),
         status: fields.status === 1 ? 'active' : 'ended',
-        ends: new Date((period.start + period.duration) * 1000).toISOString().slice(0, 10),
+        // In the words the customer's pages and emails use for the same end (consent/end-of-access.ts).
+        ends: accessEnds(new Date((period.start + period.duration) * 1000).toISOString(), 'en-GB'),
       }
     })
     return send(
       reply,
       'Connected',
       html`<p>Demo Energy Advisor now holds an access token for your data. This is all it knows about you: opaque ids, no name, no email.</p>
-${items.map((a) => html`<p>Authorization <code>${a.id}</code>, ${a.status}, scope <code>${a.scope}</code>, until ${a.ends}.</p>`)}
+${items.map((a) => html`<p>Authorization <code>${a.id}</code>, ${a.status}, scope <code>${a.scope}</code>, ${a.ends}.</p>`)}
 <p>Change or end it on your utility's <a href="/account/access">3rd Party Access</a> page; the email the utility sent you is in the mailbox folder.</p>`,
     )
   })

@@ -231,7 +231,8 @@ export const oauthRouteDocs = {
       csrf: 'The form’s CSRF token',
       decision: 'approve or deny',
       usage_point: 'A meter to share (repeated for each)',
-      period_end: 'The day access ends (YYYY-MM-DD)',
+      period_end:
+        'The last day of access, inclusive (YYYY-MM-DD): the Authorization ends as the next day begins (UTC)',
     }),
     response: {
       '3xx': decided,

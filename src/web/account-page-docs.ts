@@ -55,16 +55,19 @@ export const accountPageDocs = {
       csrf,
       third_party: 'The third party’s client id',
       usage_point: 'A meter to share (repeated for each)',
-      period_end: 'The day access ends (YYYY-MM-DD)',
+      period_end: 'The last day of access, inclusive (YYYY-MM-DD)',
     }),
     response: {
       303: seeOther('the third party’s scope selection screen'),
       '4xx': htmlBody('Refused (signed out, the form expired, a choice missing): the page, saying why'),
     },
   }),
-  end: change('Changes the day an Authorization ends', { period_end: 'The new end day (YYYY-MM-DD)' }),
-  terminate: change('Terminates an Authorization after a given day', {
-    date: 'The last day of sharing (YYYY-MM-DD)',
+  end: change('Changes the last day of an Authorization', {
+    period_end: 'The new last day of access, inclusive (YYYY-MM-DD)',
+  }),
+  terminate: change('Terminates an Authorization after a given day, once confirmed', {
+    date: 'The last day of sharing, inclusive (YYYY-MM-DD)',
+    confirm: '"yes" to terminate; without it the answer is the page asking to confirm',
   }),
   mailbox: documented({
     summary: 'Administrators: the emails sent to the mailbox folder while no SMTP server is set',

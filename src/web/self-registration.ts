@@ -20,7 +20,12 @@ export interface RegistrationDeps {
   csrfOk: (uid: string, given: string) => boolean
   send: (reply: FastifyReply, title: string, body: Markup, status?: number) => FastifyReply
   /** Ends the interaction's login step as this customer: on to the consent page of the same grant. */
-  signedIn: (request: FastifyRequest, reply: FastifyReply, accountId: string) => Promise<void>
+  signedIn: (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    accountId: string,
+    session?: { token: string; idleTimeoutSeconds: number },
+  ) => Promise<void>
 }
 
 const TITLE = 'Create your online account'
@@ -52,7 +57,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="/interaction/${uid}/register">
 <input type="hidden" name="csrf" value="${csrfFor(uid)}">
 <label for="account_number">Account number</label><input type="text" id="account_number" name="account_number" autocomplete="off" required maxlength="100">
-<button type="submit">Send me a code</button>
+<button type="submit" class="primary">Send me a code</button>
 </form>
 <p><a href="/interaction/${uid}">Back to sign in</a></p>`
 
@@ -66,7 +71,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <label for="code">One-time code</label><input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required>
 <label for="password">Choose a password (at least 8 characters)</label><input type="password" id="password" name="password" autocomplete="new-password" required minlength="8" maxlength="1024">
 <label for="password_again">The same password again</label><input type="password" id="password_again" name="password_again" autocomplete="new-password" required>
-<button type="submit">Create my account</button>
+<button type="submit" class="primary">Create my account</button>
 </form>
 <p><a href="/interaction/${uid}/register">Ask for a new code</a></p>`
 
@@ -187,6 +192,12 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       }
     })
     await custodian.settleRegistration(counted)
-    await signedIn(request, reply, customer.id)
+    // Signed in with the new password: the account pages need no second sign-in either.
+    await signedIn(
+      request,
+      reply,
+      customer.id,
+      await custodian.login(customer.user_id, password, { address: request.ip }),
+    )
   })
 }

@@ -74,32 +74,27 @@ describe('custodian demo', () => {
     await page.getByRole('heading', { name: 'Authorize a third party' }).waitFor()
     await page.getByLabel('Third party', { exact: true }).selectOption({ label: 'Demo Energy Advisor' })
     const form = page.getByRole('region', { name: 'Authorize a third party' })
-    await form.getByLabel('Home, electricity (electricity)').uncheck()
-    await form.getByLabel('Until').fill('2027-03-31')
+    await form.getByLabel('Home, electricity', { exact: true }).uncheck()
+    await form.getByLabel('Access ends after').fill('2027-03-31')
     await page.getByRole('button', { name: 'Continue to the third party' }).click()
 
-    // The third party asks for the authorization; the utility signs alice in and shows her own choices.
-    await page.getByLabel('Username').fill('alice')
-    await page.getByLabel('Password').fill('alice-demo-password')
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    // The third party asks for the authorization; alice is signed in already, and sees her own choices.
     await page.getByRole('heading', { name: 'Share your energy data?' }).waitFor()
     expect(await page.getByRole('status').textContent()).toContain(
       "the choices you made on your utility's 3rd Party Access page",
     )
-    expect(await page.getByLabel('Home, gas (gas)').isChecked()).toBe(true)
-    expect(await page.getByLabel('Home, electricity (electricity)').isChecked()).toBe(false)
-    expect(await page.getByLabel('Until (access ends at the start of this day)').inputValue()).toBe(
-      '2027-03-31',
-    )
+    expect(await page.getByLabel('Home, gas', { exact: true }).isChecked()).toBe(true)
+    expect(await page.getByLabel('Home, electricity', { exact: true }).isChecked()).toBe(false)
+    expect(await page.getByLabel('Access ends after').inputValue()).toBe('2027-03-31')
     await page.getByRole('button', { name: 'Approve' }).click()
     await page.getByRole('heading', { name: 'Connected' }).waitFor()
-    expect(await page.textContent('main')).toContain('until 2027-03-31')
+    expect(await page.textContent('main')).toContain('access ends after 31 March 2027')
 
     await page.goto(`${server.url}/account/access`)
     const sections = await page.locator('section[aria-labelledby^="h-au_"]').allTextContents()
     expect(
       sections.some(
-        (text) => text.includes('Meters: Home, gas.') && text.includes('Access ends: 2027-03-31.'),
+        (text) => text.includes('MetersHome, gas') && text.includes('Access ends after March 31, 2027.'),
       ),
     ).toBe(true)
     await page.close()
