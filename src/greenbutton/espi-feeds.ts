@@ -15,6 +15,8 @@ export interface FeedContext {
   filter: TimeFilter
   /** Levels of the tree below the requested resource to include: 1 = the resources asked for only. */
   depth: number
+  /** Told of the readings of each block written, [start, end) in epoch seconds (the customer's access history). */
+  served?: (start: number, end: number) => void
 }
 
 export const SUMMARY_KINDS = ['ElectricPowerUsageSummary', 'UsageSummary', 'ElectricPowerQualitySummary']
@@ -158,7 +160,9 @@ export async function* blockEntries(
     )
     for (const block of blocks) {
       const inBlock = await readings.until(block.start, block.start + block.duration)
-      if (inBlock.length === 0) continue
+      const lastReading = inBlock.at(-1)
+      if (!lastReading) continue
+      context.served?.((inBlock[0] as ServedReading).start, lastReading.start + lastReading.duration)
       yield entry(
         {
           id: `urn:uuid:${derivedUuid(`${meterReading.id}/${block.start}`)}`,
