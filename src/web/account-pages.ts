@@ -7,6 +7,7 @@ import { parseToken } from '../entitlements/tokens.js'
 import { isCustodianError } from '../errors.js'
 import type { Node } from '../kernel/node.js'
 import { readMailbox } from '../notify/mailbox.js'
+import { accountDataRoutes } from './account-data.js'
 import { accountPageDocs as docs } from './account-page-docs.js'
 import { html, type Markup, page, pageHeaders } from './html.js'
 import { cookieValue, PREAPPROVAL_COOKIE, PREAPPROVAL_SECONDS, sealPreApproval } from './preapproval.js'
@@ -106,6 +107,7 @@ ${
       )
 }
 ${startForm(customerId, csrf, today)}
+<p>See <a href="/account/data">what each third party can see and has fetched, and download your data</a>.</p>
 <p>See which <a href="/third-parties">third parties are in good standing</a>.</p>
 <form method="post" action="/account/logout"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Sign out</button></form>`
   }
@@ -125,6 +127,8 @@ ${startForm(customerId, csrf, today)}
       if (!s.customer) return reply.redirect('/admin/mailbox', 303)
       return send(reply, '3rd Party Access', accessPage(s.token, s.customer.id))
     })
+    // Access history and Download My Data (account-data.ts), on the same session.
+    await scope.register(accountDataRoutes, { custodian, session, signIn })
     scope.post('/account/login', docs.login, async (request, reply) => {
       const form = (request.body ?? {}) as Form
       const username = first(form.username)
