@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream'
+import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { authorizationAccess } from '../consent/rules.js'
 import { isCustodianError } from '../errors.js'
@@ -62,7 +63,10 @@ const docs = {
     response: {
       200: {
         description: 'The file (Content-Disposition: attachment)',
-        content: { 'application/atom+xml': {}, 'text/csv': {} },
+        content: {
+          'application/atom+xml': { schema: Type.String() },
+          'text/csv': { schema: Type.String() },
+        },
       },
       400: htmlBody('A bad date or format, or too long a period: a page naming it'),
       401: htmlBody('Not signed in: the sign-in form'),
