@@ -105,7 +105,7 @@ export const accountDataRoutes: FastifyPluginAsync<AccountDataOptions> = async (
     )
     const since = window.from === Number.MIN_SAFE_INTEGER ? 'from any time' : `from ${dayOf(window.from)}`
     return html`<section aria-labelledby="now-${row.id}"><h3 id="now-${row.id}">${nameOf(row.client_id)}</h3>
-<p>Meters: ${meters.join(', ')}. Data: ${dataLabel(window)}, ${since} up to and including ${dayOf(window.to - 1)}.</p>
+<p>Meters: ${meters.join('; ')}. Data: ${dataLabel(window)}, ${since} up to and including ${dayOf(window.to - 1)}.</p>
 <p>${
       earliest === undefined
         ? 'None of your published readings falls within this, so it sees no readings yet.'
