@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js'
+import type { EspiFetchRow } from '../store/espi-fetch-row.js'
 import type { EspiFetchStore } from '../store/espi-fetch-store.js'
-import type { AuthorizationRow, EspiFetchRow } from '../store/schema.js'
+import type { AuthorizationRow } from '../store/schema.js'
 import { ESPI_RESOURCE_PATH } from './namespaces.js'
 
 /** What one ESPI request served: the Authorizations whose data it read, and the readings' period. */

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
-import type { Database, EspiFetchRow } from './schema.js'
+import type { EspiFetchRow } from './espi-fetch-row.js'
+import type { Database } from './schema.js'
 
 /**
  * The ESPI fetch log: which third party fetched what of a customer's data, and when. Outside the change log

@@ -1,4 +1,5 @@
 import type { AuditRow } from '../audit/chain.js'
+import type { EspiFetchRow } from './espi-fetch-row.js'
 
 /**
  * Row shapes of every table, as Kysely sees them. Times are ISO-8601 UTC strings in both databases so that
@@ -368,22 +369,6 @@ export interface GbReadingRow {
   qualities: string
   published: number
   updated: number
-}
-
-/** One ESPI resource a third party fetched under one Authorization (espi-fetch-store.ts). */
-export interface EspiFetchRow {
-  /** Epoch milliseconds. */
-  at: number
-  customer_id: string
-  authorization_id: string
-  client_id: string
-  /** The resource asked for: `IntervalBlock`, `Batch/Subscription`, ... (espi-fetch-log.ts). */
-  kind: string
-  /** The readings served start in [period_start, period_end), epoch seconds; null when none was. */
-  period_start: number | null
-  period_end: number | null
-  /** Bytes of the response; null when it was shared by several customers' data (a bulk transfer). */
-  bytes: number | null
 }
 
 /** A Green Button import in progress (staged-import.ts). Times are epoch milliseconds. */

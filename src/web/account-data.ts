@@ -8,7 +8,8 @@ import { visibleResources } from '../greenbutton/espi-feeds.js'
 import { ESPI_RESOURCE_PATH } from '../greenbutton/namespaces.js'
 import type { Node } from '../kernel/node.js'
 import { documented, empty, htmlBody } from '../openapi/route-docs.js'
-import type { AuthorizationRow, CustomerRow, EspiFetchRow } from '../store/schema.js'
+import type { EspiFetchRow } from '../store/espi-fetch-row.js'
+import type { AuthorizationRow, CustomerRow } from '../store/schema.js'
 import {
   downloadRequest,
   downloadWindow,
