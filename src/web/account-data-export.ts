@@ -67,7 +67,7 @@ export const downloadWindow = (
 
 /**
  * The ESPI feed of the customer's usage points, placed as Download My Data files place them
- * (`RetailCustomer/{id}/UsagePoint/{id}`), which the import reads back.
+ * (`RetailCustomer/{id}/UsagePoint/{id}`).
  */
 export async function* myDataXml(
   store: UsageDataStore,
