@@ -145,10 +145,18 @@ export const espiResourceRoutes: FastifyPluginAsync<{
       })
       let index = 0
       let sent = 0
+      // Entries made but not sent (paged past) leave the period served as it was.
+      const state = logged.get(request)
+      let period = state?.period
       for await (const text of entries) {
-        if (text === '' || ++index < startIndex) continue
-        if (maxResults !== undefined && sent >= maxResults) break
+        const skipped = text === '' || ++index < startIndex
+        if (skipped || (maxResults !== undefined && sent >= maxResults)) {
+          if (state) state.period = period
+          if (skipped) continue
+          break
+        }
         sent++
+        period = state?.period
         yield text
       }
       yield feedEnd()
