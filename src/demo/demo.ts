@@ -2,10 +2,13 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { ConsentService } from '../consent/consent-service.js'
 import { accessEnds } from '../consent/end-of-access.js'
-import { readEspi } from '../greenbutton/espi-reader.js'
+import { type EspiEntry, readEspi } from '../greenbutton/espi-reader.js'
+import { UsageDataService } from '../greenbutton/usage-data-service.js'
 import type { Node } from '../kernel/node.js'
 import { html, type Markup, page, pageHeaders } from '../web/html.js'
+import { dailyUse, usageChart } from './demo-chart.js'
 import { demoDocs } from './demo-docs.js'
+import { demoReadingsCsv } from './demo-readings.js'
 
 /**
  * `custodian demo`: a utility with two customers and their meters, and a sample third party whose own site
@@ -37,7 +40,10 @@ export interface DemoThirdParty {
   clientSecret: string
 }
 
-/** Seeds the demo utility (once) and registers the sample third party with a fresh secret. */
+/**
+ * Seeds the demo utility (once), publishes the last DEMO_DAYS of hourly readings for its meters (every start:
+ * the same hours get the same values), and registers the sample third party with a fresh secret.
+ */
 export async function seedDemo(custodian: Node, consent: ConsentService): Promise<DemoThirdParty> {
   const { token } = await custodian.serviceSession('demo-seeder', 'Demo data loader')
   for (const c of DEMO_CUSTOMERS) {
@@ -57,6 +63,19 @@ export async function seedDemo(custodian: Node, consent: ConsentService): Promis
       })
     }
   }
+  const usagePoints = DEMO_CUSTOMERS.flatMap((c) => {
+    const customer = custodian.consent.customerOfUser(c.username)
+    return customer ? custodian.consent.usagePointsOf(customer.id).map((p) => p.id) : []
+  })
+  const csv = demoReadingsCsv(usagePoints, custodian.now())
+  await new UsageDataService(custodian).import(token, {
+    name: 'demo-readings.csv',
+    format: 'csv',
+    chunks: (async function* () {
+      yield csv
+    })(),
+    mapping: {},
+  })
   // A new client id per start keeps the secret, which is shown nowhere, in this process only.
   const clientId = `${DEMO_CLIENT_ID}-${randomBytes(3).toString('hex')}`
   const party = await consent.registerThirdParty(token, {
@@ -71,6 +90,14 @@ export async function seedDemo(custodian: Node, consent: ConsentService): Promis
   await custodian.logout(token)
   return { clientId: party.clientId, clientSecret: party.clientSecret }
 }
+
+/** The interval readings of a feed's IntervalBlock entries. */
+const intervalReadings = (entries: readonly EspiEntry[]) =>
+  entries.flatMap((e) =>
+    e.content.kind === 'IntervalBlock' && 'readings' in e.content
+      ? e.content.readings.map((r) => ({ start: r.start, value: r.value }))
+      : [],
+  )
 
 /** The sample third party's own pages: a "connect" button, the OAuth callback, and its notify endpoint. */
 export const demoThirdPartyRoutes: FastifyPluginAsync<{
@@ -150,13 +177,27 @@ export const demoThirdPartyRoutes: FastifyPluginAsync<{
         status: fields.status === 1 ? 'active' : 'ended',
         // In the words the customer's pages and emails use for the same end (consent/end-of-access.ts).
         ends: accessEnds(new Date((period.start + period.duration) * 1000).toISOString(), 'en-GB'),
+        resource: String(fields.resourceURI),
       }
     })
+    // What a third party is there for: the customer's usage, read from the Batch/Subscription resource.
+    const readings: { start: number; value: number }[] = []
+    for (const a of items.filter((i) => i.status === 'active')) {
+      const batch = await fetch(a.resource, { headers: { authorization: `Bearer ${tokens.access_token}` } })
+      if (batch.ok) readings.push(...intervalReadings((await readEspi([await batch.text()])).entries))
+    }
+    const days = dailyUse(readings)
     return send(
       reply,
       'Connected',
       html`<p>Demo Energy Advisor now holds an access token for your data. This is all it knows about you: opaque ids, no name, no email.</p>
 ${items.map((a) => html`<p>Authorization <code>${a.id}</code>, ${a.status}, scope <code>${a.scope}</code>, ${a.ends}.</p>`)}
+<h2>Your electricity use</h2>
+${
+  days.length === 0
+    ? html`<p>Your utility has published no readings within this authorization yet.</p>`
+    : html`<p>${readings.length} hourly readings received, ${days[0]?.day} to ${days.at(-1)?.day}, in total ${(readings.reduce((sum, r) => sum + r.value, 0) / 1000).toFixed(1)} kWh.</p>${usageChart(days)}`
+}
 <p>Change or end it on your utility's <a href="/account/access">3rd Party Access</a> page; the email the utility sent you is in the mailbox folder.</p>`,
     )
   })

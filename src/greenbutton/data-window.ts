@@ -24,6 +24,9 @@ export interface DataWindow {
   functionBlocks: ReadonlySet<number>
 }
 
+/** What the feeds need of a window: the customer's own download has no Authorization behind it. */
+export type ReadingWindow = Omit<DataWindow, 'authorization'>
+
 export function dataWindow(row: AuthorizationRow, nowMs: number): DataWindow {
   const parsed = parseEspiScope(row.scope)
   // Stored scopes were checked when granted; one that no longer parses grants nothing.
@@ -50,7 +53,7 @@ const FUNCTION_BLOCKS: Record<string, readonly number[]> = {
 export const functionBlocksOf = (kind: string): readonly number[] | undefined => FUNCTION_BLOCKS[kind]
 
 /** Whether a resource of this kind (and a meter reading's interval length) is within the window's scope. */
-export function kindAllowed(window: DataWindow, kind: string, intervalLength?: number | null): boolean {
+export function kindAllowed(window: ReadingWindow, kind: string, intervalLength?: number | null): boolean {
   if (kind === 'MeterReading')
     return (
       window.intervalDurations.length === 0 ||

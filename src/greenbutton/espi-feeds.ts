@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { GbBlockRow, GbResourceRow } from '../store/schema.js'
 import type { ServedReading, TimeFilter, UsageDataStore } from '../store/usage-data-store.js'
 import { entry, intervalBlockContent } from './atom-writer.js'
-import { type DataWindow, kindAllowed } from './data-window.js'
+import { kindAllowed, type ReadingWindow } from './data-window.js'
 
 /**
  * The entries of the ESPI resources, generated one at a time from the store so that a feed of any size is
@@ -15,6 +15,8 @@ export interface FeedContext {
   filter: TimeFilter
   /** Levels of the tree below the requested resource to include: 1 = the resources asked for only. */
   depth: number
+  /** Told of the readings of each block written, [start, end) in epoch seconds (the customer's access history). */
+  served?: (start: number, end: number) => void
 }
 
 export const SUMMARY_KINDS = ['ElectricPowerUsageSummary', 'UsageSummary', 'ElectricPowerQualitySummary']
@@ -127,7 +129,7 @@ export const derivedUuid = (text: string) => {
 /** The IntervalBlock entries of a meter reading within the window (one block when `start` is given). */
 export async function* blockEntries(
   context: FeedContext,
-  window: DataWindow,
+  window: ReadingWindow,
   meterReading: GbResourceRow,
   uris: UsagePointUris,
   start?: number,
@@ -158,7 +160,9 @@ export async function* blockEntries(
     )
     for (const block of blocks) {
       const inBlock = await readings.until(block.start, block.start + block.duration)
-      if (inBlock.length === 0) continue
+      const lastReading = inBlock.at(-1)
+      if (!lastReading) continue
+      context.served?.((inBlock[0] as ServedReading).start, lastReading.start + lastReading.duration)
       yield entry(
         {
           id: `urn:uuid:${derivedUuid(`${meterReading.id}/${block.start}`)}`,
@@ -187,7 +191,7 @@ export async function* blockEntries(
 }
 
 /** What the window shows of one usage point's resources (readings excepted). */
-export function visibleResources(window: DataWindow, rows: readonly GbResourceRow[]): GbResourceRow[] {
+export function visibleResources(window: ReadingWindow, rows: readonly GbResourceRow[]): GbResourceRow[] {
   return rows.filter(
     (row) =>
       window.usagePointIds.has(row.usage_point_id) &&
@@ -203,7 +207,7 @@ export function visibleResources(window: DataWindow, rows: readonly GbResourceRo
  */
 export async function* usagePointTree(
   context: FeedContext,
-  window: DataWindow,
+  window: ReadingWindow,
   subscription: string,
   usagePointId: string,
 ): AsyncGenerator<string> {

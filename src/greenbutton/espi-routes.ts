@@ -28,6 +28,7 @@ import {
   usagePointTree,
   visibleResources,
 } from './espi-feeds.js'
+import { EspiFetchLog, fetchRows, resourceKindOf, type Served, servedReadings } from './espi-fetch-log.js'
 import { type Query, queryOf } from './espi-query.js'
 import { ESPI_RESOURCE_PATH } from './namespaces.js'
 import {
@@ -44,7 +45,7 @@ export type BearerGrant = (request: FastifyRequest) => Promise<TokenGrant>
 const ATOM = 'application/atom+xml'
 
 /** State of one request, for the request log. */
-interface Logged {
+interface Logged extends Served {
   clientId?: string
   bytes: number
   error?: string
@@ -62,6 +63,16 @@ export const espiResourceRoutes: FastifyPluginAsync<{
   bearer: BearerGrant
 }> = async (app, { custodian, consent, bearer }) => {
   const base = () => `${custodian.publicUrl}${ESPI_RESOURCE_PATH}`
+  // Each customer's data served, for their access history; written before the store closes.
+  const fetchLog = new EspiFetchLog(custodian.store.usage.fetches, {
+    flushMs: custodian.config.auditFlushMs,
+    now: () => custodian.now(),
+    log: custodian.log,
+  })
+  app.addHook('onClose', () => fetchLog.flush())
+  const reading = (request: FastifyRequest, rows: readonly AuthorizationRow[]) => {
+    for (const row of rows) logged.get(request)?.authorizations.set(row.id, row)
+  }
 
   const who = async (request: FastifyRequest) => {
     const grant = await bearer(request)
@@ -75,6 +86,7 @@ export const espiResourceRoutes: FastifyPluginAsync<{
     const now = custodian.now()
     const decision = decideSubscriptionRead(consent.model, await who(request), subscription, now)
     enforce(decision)
+    reading(request, [decision.authorization])
     return dataWindow(decision.authorization, now)
   }
 
@@ -98,14 +110,21 @@ export const espiResourceRoutes: FastifyPluginAsync<{
   const tokenWindows = async (request: FastifyRequest): Promise<DataWindow[]> => {
     const { clientId, rows } = await ownAuthorizations(request)
     const now = custodian.now()
-    return rows
-      .filter((a) => authorizationAccess(consent.model, a.id, clientId, now).allowed)
-      .map((a) => dataWindow(a, now))
+    const inForce = rows.filter((a) => authorizationAccess(consent.model, a.id, clientId, now).allowed)
+    reading(request, inForce)
+    return inForce.map((a) => dataWindow(a, now))
   }
 
   const context = (request: FastifyRequest) => {
     const q = queryOf(request.query as Query)
-    const feed: FeedContext = { store: custodian.store.usage, base: base(), filter: q.filter, depth: q.depth }
+    const state = logged.get(request)
+    const feed: FeedContext = {
+      store: custodian.store.usage,
+      base: base(),
+      filter: q.filter,
+      depth: q.depth,
+      ...(state ? { served: (start: number, end: number) => servedReadings(state, start, end) } : {}),
+    }
     return { feed, ...q }
   }
 
@@ -126,10 +145,18 @@ export const espiResourceRoutes: FastifyPluginAsync<{
       })
       let index = 0
       let sent = 0
+      // Entries made but not sent (paged past) leave the period served as it was.
+      const state = logged.get(request)
+      let period = state?.period
       for await (const text of entries) {
-        if (text === '' || ++index < startIndex) continue
-        if (maxResults !== undefined && sent >= maxResults) break
+        const skipped = text === '' || ++index < startIndex
+        if (skipped || (maxResults !== undefined && sent >= maxResults)) {
+          if (state) state.period = period
+          if (skipped) continue
+          break
+        }
         sent++
+        period = state?.period
         yield text
       }
       yield feedEnd()
@@ -153,7 +180,7 @@ export const espiResourceRoutes: FastifyPluginAsync<{
 
   await app.register(async (scope) => {
     scope.addHook('onRequest', async (request) => {
-      logged.set(request, { bytes: 0 })
+      logged.set(request, { bytes: 0, authorizations: new Map() })
     })
     // Bytes are counted as they leave, streamed or not.
     scope.addHook('onSend', async (request, _reply, payload) => {
@@ -188,6 +215,10 @@ export const espiResourceRoutes: FastifyPluginAsync<{
           ...(failed ? { error: state?.error ?? 'refused' } : {}),
         }),
       })
+      if (state?.clientId && !failed) {
+        const kind = resourceKindOf(request.routeOptions.url ?? '')
+        fetchLog.add(fetchRows(state, state.clientId, kind, state.bytes, custodian.now()))
+      }
     })
     scope.addHook('onError', async (request, _reply, error) => {
       const state = logged.get(request)

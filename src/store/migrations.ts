@@ -444,6 +444,28 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '0015_espi_fetches': {
+    async up(db: Kysely<unknown>) {
+      // What each third party fetched of whose data, shown to the customer (espi-fetch-store.ts); pruned by age.
+      await db.schema
+        .createTable('espi_fetches')
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('authorization_id', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('period_start', 'bigint')
+        .addColumn('period_end', 'bigint')
+        .addColumn('bytes', 'bigint')
+        .execute()
+      await db.schema
+        .createIndex('espi_fetches_customer')
+        .on('espi_fetches')
+        .columns(['customer_id', 'at'])
+        .execute()
+      await db.schema.createIndex('espi_fetches_at').on('espi_fetches').column('at').execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

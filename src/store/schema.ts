@@ -1,4 +1,5 @@
 import type { AuditRow } from '../audit/chain.js'
+import type { EspiFetchRow } from './espi-fetch-row.js'
 
 /**
  * Row shapes of every table, as Kysely sees them. Times are ISO-8601 UTC strings in both databases so that
@@ -492,4 +493,5 @@ export interface Database extends ReplicatedRows {
   gb_imports: GbImportRow
   gb_staged_blocks: GbStagedBlockRow
   evidence_replay: EvidenceReplayRow
+  espi_fetches: EspiFetchRow
 }

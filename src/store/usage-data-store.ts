@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import type { Kysely } from 'kysely'
 import type { Prepare, StoreKind } from './dialects.js'
+import { type EspiFetchStore, espiFetchStore } from './espi-fetch-store.js'
 import type { Database, GbBlockRow, GbReadingRow, GbResourceRow } from './schema.js'
 import { type Imported, stagedImports, type UsageWriter } from './staged-import.js'
 
@@ -45,6 +46,8 @@ export interface UsageDataStore {
   blocks(query: BlockQuery): Promise<GbBlockRow[]>
   /** Up to `limit` readings of one meter reading starting in [from, to) (epoch seconds), in order. */
   readings(meterReadingId: string, from: number, to: number, limit: number): Promise<ServedReading[]>
+  /** What third parties fetched of it, for each customer's access history. */
+  readonly fetches: EspiFetchStore
 }
 
 export function usageDataStore(
@@ -59,6 +62,7 @@ export function usageDataStore(
     importing: staged.importing,
     recoverImports: staged.recover,
     announceServing: staged.serving,
+    fetches: espiFetchStore(db),
 
     resource: (id) => db.selectFrom('gb_resources').selectAll().where('id', '=', id).executeTakeFirst(),
 

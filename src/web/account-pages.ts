@@ -11,6 +11,7 @@ import { parseToken } from '../entitlements/tokens.js'
 import { isCustodianError } from '../errors.js'
 import type { Node } from '../kernel/node.js'
 import { readMailbox } from '../notify/mailbox.js'
+import { accountDataRoutes } from './account-data.js'
 import { accountPageDocs as docs } from './account-page-docs.js'
 import {
   type AccountSession,
@@ -150,6 +151,7 @@ ${
         ? html`<p>You have not authorized any third party.</p>`
         : html`${items.map((a) => authorizationSection(a, csrf, locale))}`,
       html`${startForm(customerId, csrf)}`,
+      html`<p>See <a href="/account/data">what each third party can see and has fetched, and download your data</a>.</p>`,
       html`<p>See which <a href="/third-parties">third parties are in good standing</a>.</p>`,
     ]
     return html`${sections}`
@@ -181,6 +183,8 @@ ${
       if (!s.customer) return reply.redirect('/admin/mailbox', 303)
       return send(reply, '3rd Party Access', accessPage(s, s.customer.id, localeOf(request)), 200, s)
     })
+    // Access history and Download My Data (account-data.ts), on the same session.
+    await scope.register(accountDataRoutes, { custodian, session, signIn })
     scope.post('/account/login', docs.login, async (request, reply) => {
       const form = (request.body ?? {}) as Form
       const username = first(form.username)
