@@ -20,12 +20,18 @@ export function authorizationNotices(
   party: ThirdPartyRow,
   row: AuthorizationRow,
   baseUrl: string,
+  /** Set when the utility's administrator terminated it: the customer is told why. */
+  administratorReason?: string,
 ): OutboxMessage[] {
   const ends = row.period_end.slice(0, 10)
+  const lastDay = new Date(Date.parse(row.period_end) - 1).toISOString().slice(0, 10)
   const what = {
     granted: `You authorized ${party.name} to receive the energy data of ${(JSON.parse(row.usage_point_ids) as string[]).length} of your meter(s) until ${ends}.`,
     extended: `You changed ${party.name}'s access to your energy data: it now ends on ${ends}.`,
-    terminated: `You ended ${party.name}'s access to your energy data: it may read data up to and including ${new Date(Date.parse(row.period_end) - 1).toISOString().slice(0, 10)}, and nothing after.`,
+    terminated:
+      administratorReason === undefined
+        ? `You ended ${party.name}'s access to your energy data: it may read data up to and including ${lastDay}, and nothing after.`
+        : `We ended ${party.name}'s access to your energy data, for this reason: ${administratorReason}. It may read data up to and including ${lastDay}, and nothing after.`,
   }[change]
   const text = [
     `Dear ${customer.name},`,
