@@ -123,6 +123,8 @@ describe('the operations behind the console', () => {
     expect(verified.body).toMatchObject({ ok: true, from: 'genesis', problems: [] })
     expect(verified.body.records).toBeGreaterThan(10)
     const dave = await userWithSession(server.url, admin, 'dave')
-    expect((await call(server.url, 'POST', '/v1/audit/verification', { token: dave, body: {} })).status).toBe(403)
+    expect((await call(server.url, 'POST', '/v1/audit/verification', { token: dave, body: {} })).status).toBe(
+      403,
+    )
   })
 })
