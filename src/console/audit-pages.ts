@@ -21,9 +21,9 @@ interface Verification {
 
 async function auditPage(c: ConsoleContext, message?: Notice, verification?: Verification) {
   const filters = {
-    actor: field(c.query, 'actor'),
-    action: field(c.query, 'action'),
-    outcome: field(c.query, 'outcome'),
+    actor: field(c.query, 'actor').trim(),
+    action: field(c.query, 'action').trim(),
+    outcome: field(c.query, 'outcome').trim(),
   }
   // read_audit reads forward from a sequence number: start where the newest SEARCHED records begin.
   const head = await c.custodian.store.auditHead()

@@ -1,5 +1,5 @@
 import { html } from '../web/html.js'
-import { type ConsoleContext, type ConsoleRoutes, field } from './frame.js'
+import { type ConsoleContext, type ConsoleRoutes, type Form, field } from './frame.js'
 import { csrfField, type Notice, notice } from './layout.js'
 
 /**
@@ -61,7 +61,7 @@ async function thirdPartiesPage(c: ConsoleContext, message?: Notice) {
 }
 
 /** The answer to a registration: the secret, on this page only (the page is not cached: pageHeaders). */
-async function registered(c: ConsoleContext, form: Record<string, string | string[] | undefined>) {
+async function registered(c: ConsoleContext, form: Form) {
   const selection = field(form, 'scope_selection_uri')
   const result = (await c.run('register_third_party', {
     name: field(form, 'name'),
@@ -176,7 +176,7 @@ export function consentPages(routes: ConsoleRoutes) {
       summaryOf(
         await c.run('terminate_authorization_as_administrator', {
           id: c.params.id,
-          reason: field(form, 'reason'),
+          reason: field(form, 'reason').trim(),
         }),
       ),
     authorizationsPage,

@@ -1,5 +1,5 @@
 import { html } from '../web/html.js'
-import { type ConsoleContext, type ConsoleRoutes, field } from './frame.js'
+import { type ConsoleContext, type ConsoleRoutes, type Form, field } from './frame.js'
 import { csrfField, type Notice, notice } from './layout.js'
 
 /**
@@ -29,10 +29,11 @@ const userPath = (id: string) => `/console/users/${encodeURIComponent(id)}`
 const summaryOf = (result: unknown) => ({ text: (result as { summary: string }).summary, error: false })
 
 async function usersPage(c: ConsoleContext, message?: Notice) {
-  const q = field(c.query, 'q').toLowerCase()
+  const q = field(c.query, 'q').trim()
+  const wanted = q.toLowerCase()
   const { items } = (await c.run('list_users')) as { items: UserView[] }
   const found = q
-    ? items.filter((u) => u.id.toLowerCase().includes(q) || u.name.toLowerCase().includes(q))
+    ? items.filter((u) => u.id.toLowerCase().includes(wanted) || u.name.toLowerCase().includes(wanted))
     : items
   return {
     title: 'Users',
@@ -125,7 +126,7 @@ export function entitlementPages(routes: ConsoleRoutes) {
     what: string,
     summary: string,
     fields: Record<string, string>,
-    act: (c: ConsoleContext, id: string, form: Record<string, unknown>) => Promise<unknown>,
+    act: (c: ConsoleContext, id: string, form: Form) => Promise<unknown>,
   ) =>
     routes.action(
       `/console/users/:id/${what}`,
@@ -153,8 +154,7 @@ export function entitlementPages(routes: ConsoleRoutes) {
     'password',
     'Sets the password (add_user_credential)',
     { value: 'The new password' },
-    (c, id, form) =>
-      c.run('add_user_credential', { id, kind: 'password', value: field(form as never, 'value') }),
+    (c, id, form) => c.run('add_user_credential', { id, kind: 'password', value: field(form, 'value') }),
   )
   userAction('credentials/:kind/remove', 'Clears a credential (remove_user_credential)', {}, (c, id) =>
     c.run('remove_user_credential', { id, kind: c.params.kind }),
@@ -163,8 +163,7 @@ export function entitlementPages(routes: ConsoleRoutes) {
     'resource-roles',
     'Gives the user a resource role (add_resource_role_to_user)',
     { resource_role: 'The resource role' },
-    (c, id, form) =>
-      c.run('add_resource_role_to_user', { id, member: field(form as never, 'resource_role') }),
+    (c, id, form) => c.run('add_resource_role_to_user', { id, member: field(form, 'resource_role') }),
   )
   userAction(
     'resource-roles/:member/remove',

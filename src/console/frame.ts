@@ -22,10 +22,10 @@ import { operationRunner, type RunOperation } from './run-operation.js'
 export const CONSOLE_COOKIE = 'custodian_console'
 
 export type Form = Record<string, string | string[] | undefined>
-/** A form or query field as one string ('' when absent; the first when repeated). */
+/** A form or query field as one string ('' when absent; the first when repeated), as sent: a password keeps its spaces. */
 export const field = (form: Form | undefined, name: string): string => {
   const value = form?.[name]
-  return ((Array.isArray(value) ? value[0] : value) ?? '').trim()
+  return (Array.isArray(value) ? value[0] : value) ?? ''
 }
 
 /** What a page or action of the console works with: who is signed in, and the operations as them. */
