@@ -24,6 +24,8 @@ interface Session {
   last_used_at: string
 }
 
+/** Users listed at most on one page; the search narrows a longer list. */
+const SHOWN = 200
 const list = (values: readonly string[]) => (values.length === 0 ? '—' : values.join(', '))
 const userPath = (id: string) => `/console/users/${encodeURIComponent(id)}`
 const summaryOf = (result: unknown) => ({ text: (result as { summary: string }).summary, error: false })
@@ -40,9 +42,9 @@ async function usersPage(c: ConsoleContext, message?: Notice) {
     body: html`${notice(message)}
 <form method="get" action="/console/users" role="search" class="inline">
 <div><label for="q">Find a user (id or name)</label><input type="search" id="q" name="q" value="${q}"></div><button type="submit">Find</button></form>
-<p>${found.length} of ${items.length} user(s)${q ? html` matching “${q}”` : ''}.</p>
+<p>${found.length} of ${items.length} user(s)${q ? html` matching “${q}”` : ''}.${found.length > SHOWN ? html` The first ${SHOWN} are shown: find a user to narrow them.` : ''}</p>
 <table><caption class="visually-hidden">Users</caption><thead><tr><th scope="col">User</th><th scope="col">Name</th><th scope="col">Credentials</th><th scope="col">Roles and permissions</th><th scope="col">Resource roles</th></tr></thead>
-<tbody>${found.map((u) => html`<tr><td><a href="${userPath(u.id)}">${u.id}</a></td><td>${u.name}</td><td>${list(u.credentials)}</td><td>${list([...u.roles, ...u.permissions])}</td><td>${list(u.resource_roles)}</td></tr>`)}</tbody></table>
+<tbody>${found.slice(0, SHOWN).map((u) => html`<tr><td><a href="${userPath(u.id)}">${u.id}</a></td><td>${u.name}</td><td>${list(u.credentials)}</td><td>${list([...u.roles, ...u.permissions])}</td><td>${list(u.resource_roles)}</td></tr>`)}</tbody></table>
 <section aria-labelledby="h-create"><h2 id="h-create">Create a user</h2>
 <form method="post" action="/console/users">${csrfField(c.csrf)}
 <div class="inline"><div><label for="new-id">User id</label><input type="text" id="new-id" name="id" required></div>
@@ -70,9 +72,10 @@ async function userPage(c: ConsoleContext, message?: Notice) {
 <tr><th scope="row">Permissions</th><td>${list(user.permissions)}</td></tr>
 <tr><th scope="row">Resource roles</th><td>${list(user.resource_roles)}</td></tr></tbody></table>
 <section aria-labelledby="h-credentials"><h2 id="h-credentials">Credentials</h2>
-<form method="post" action="${action('password')}">${csrfField(c.csrf)}
-<div class="inline"><div><label for="password">New password</label><input type="password" id="password" name="value" autocomplete="new-password" required></div>
-<button type="submit">Set password</button></div></form>
+<form method="post" action="${action('credentials')}">${csrfField(c.csrf)}
+<div class="inline"><div><label for="kind">Kind</label><select id="kind" name="kind"><option value="password">password</option><option value="voice_print">voice print</option></select></div>
+<div><label for="credential">New value</label><input type="password" id="credential" name="value" autocomplete="new-password" required></div>
+<button type="submit">Set credential</button></div></form>
 ${user.credentials.map((kind) => html`<form method="post" action="${action(`credentials/${kind}/remove`)}" class="row">${csrfField(c.csrf)}<button type="submit">Clear ${kind.replace('_', ' ')}</button></form>`)}
 </section>
 <section aria-labelledby="h-grant"><h2 id="h-grant">Give a resource role</h2>
@@ -93,16 +96,25 @@ ${
   }
 }
 
+/** The ids of a kind, to choose from in the explain form. */
+const ids = async (c: ConsoleContext, listing: string) =>
+  ((await c.run(listing)) as { items: { id: string }[] }).items.map(
+    (item) => html`<option value="${item.id}"></option>`,
+  )
+
 async function explainPage(c: ConsoleContext, message?: Notice, answer?: Answer) {
   const q = answer?.question ?? { user: '', permission: '', resource: '' }
+  const [users, permissions, resources] = await Promise.all(
+    ['list_users', 'list_permissions', 'list_resources'].map((listing) => ids(c, listing)),
+  )
   return {
     title: 'Explain a decision',
     body: html`${notice(message)}
 <p>Ask what the access check answers for a user, a permission and a resource, and why. The question is recorded in the audit log like any check.</p>
 <form method="post" action="/console/explain">${csrfField(c.csrf)}
-<div class="inline"><div><label for="x-user">User</label><input type="text" id="x-user" name="user" value="${q.user}" required></div>
-<div><label for="x-permission">Permission</label><input type="text" id="x-permission" name="permission" value="${q.permission}" required></div>
-<div><label for="x-resource">Resource</label><input type="text" id="x-resource" name="resource" value="${q.resource}" required></div>
+<div class="inline"><div><label for="x-user">User</label><input type="text" id="x-user" name="user" value="${q.user}" list="x-users" required><datalist id="x-users">${users}</datalist></div>
+<div><label for="x-permission">Permission</label><input type="text" id="x-permission" name="permission" value="${q.permission}" list="x-permissions" required><datalist id="x-permissions">${permissions}</datalist></div>
+<div><label for="x-resource">Resource</label><input type="text" id="x-resource" name="resource" value="${q.resource}" list="x-resources" required><datalist id="x-resources">${resources}</datalist></div>
 <button type="submit">Explain</button></div></form>
 ${
   answer
@@ -151,10 +163,11 @@ export function entitlementPages(routes: ConsoleRoutes) {
   )
   routes.page('/console/users/:id', 'users', 'One user: credentials, resource roles, sessions', userPage)
   userAction(
-    'password',
-    'Sets the password (add_user_credential)',
-    { value: 'The new password' },
-    (c, id, form) => c.run('add_user_credential', { id, kind: 'password', value: field(form, 'value') }),
+    'credentials',
+    'Sets a password or voice print (add_user_credential)',
+    { kind: 'password or voice_print', value: 'The new value' },
+    (c, id, form) =>
+      c.run('add_user_credential', { id, kind: field(form, 'kind'), value: field(form, 'value') }),
   )
   userAction('credentials/:kind/remove', 'Clears a credential (remove_user_credential)', {}, (c, id) =>
     c.run('remove_user_credential', { id, kind: c.params.kind }),

@@ -123,8 +123,9 @@ describe('the administrator console', () => {
     await expect(page.getByRole('row', { name: /Resource roles/ }).textContent()).resolves.toContain(
       'house1_cook',
     )
-    await page.getByLabel('New password').fill('carol password 1')
-    await page.getByRole('button', { name: 'Set password' }).click()
+    await page.getByLabel('Kind').selectOption('password')
+    await page.getByLabel('New value').fill('carol password 1')
+    await page.getByRole('button', { name: 'Set credential' }).click()
     await page.getByRole('status').filter({ hasText: 'password' }).waitFor()
     await checkPage(page, 'user')
     expect((await api('GET', '/v1/users/carol')).resource_roles).toEqual(['house1_cook'])

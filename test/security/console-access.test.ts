@@ -140,7 +140,11 @@ describe('the console refuses', () => {
     const parties = await call(server.url, 'GET', '/v1/third-parties')
     expect(parties.body.items).toEqual([])
     // Within its powers only: it may not set the password of a holder of admin (and so sign in as them).
-    const escalation = await post(cookie, '/console/users/admin/password', { csrf, value: 'taken over!' })
+    const escalation = await post(cookie, '/console/users/admin/credentials', {
+      csrf,
+      kind: 'password',
+      value: 'taken over!',
+    })
     expect(escalation.status).toBe(403)
     expect((await signIn('admin', 'taken over!')).status).toBe(401)
   })
