@@ -96,11 +96,11 @@ ${
   }
 }
 
-/** The ids of a kind, to choose from in the explain form. */
+/** The ids of a kind to choose from in the explain form (the first SHOWN: any other may be typed). */
 const ids = async (c: ConsoleContext, listing: string) =>
-  ((await c.run(listing)) as { items: { id: string }[] }).items.map(
-    (item) => html`<option value="${item.id}"></option>`,
-  )
+  ((await c.run(listing)) as { items: { id: string }[] }).items
+    .slice(0, SHOWN)
+    .map((item) => html`<option value="${item.id}"></option>`)
 
 async function explainPage(c: ConsoleContext, message?: Notice, answer?: Answer) {
   const q = answer?.question ?? { user: '', permission: '', resource: '' }
