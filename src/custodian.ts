@@ -284,6 +284,9 @@ export class Custodian implements Node {
   addUserCredential(...args: Parameters<Administration['addUserCredential']>) {
     return this.#admin.addUserCredential(...args)
   }
+  endSessions(...args: Parameters<Administration['endSessions']>) {
+    return this.#admin.endSessions(...args)
+  }
   removeUserCredential(...args: Parameters<Administration['removeUserCredential']>) {
     return this.#admin.removeUserCredential(...args)
   }

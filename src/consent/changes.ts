@@ -292,10 +292,44 @@ export function terminateAuthorization(
   }
 }
 
-function notify(consent: ConsentModel, change: AuthorizationChange, row: AuthorizationRow, baseUrl: string) {
+/**
+ * An administrator terminates an Authorization at once (a complaint, a suspected misuse), with a reason the
+ * customer is emailed; the third party is notified as for a customer's termination.
+ */
+export function terminateAsAdministrator(
+  { consent }: Index,
+  input: { id: string; reason: string; now: string; baseUrl: string },
+): Plan {
+  const row = consent.authorizations.get(input.id)
+  if (!row) throw notFound(`authorization ${input.id} does not exist`)
+  if (row.status !== 'active' || row.period_end <= input.now)
+    throw conflict(`authorization ${input.id} has already ended (${row.status}, ${row.period_end})`)
+  const updated: AuthorizationRow = {
+    ...row,
+    status: 'terminated',
+    period_end: input.now,
+    terminated_at: input.now,
+    updated_at: input.now,
+  }
+  return {
+    changes: [{ tbl: 'espi_authorizations', op: 'put', row: updated }],
+    summary: `authorization ${input.id} terminated by an administrator: ${input.reason}`,
+    outbox: notify(consent, 'terminated', updated, input.baseUrl, input.reason),
+  }
+}
+
+function notify(
+  consent: ConsentModel,
+  change: AuthorizationChange,
+  row: AuthorizationRow,
+  baseUrl: string,
+  administratorReason?: string,
+) {
   const customer = consent.customers.get(row.customer_id)
   const party = consent.thirdParties.get(row.client_id)
-  return customer && party ? authorizationNotices(change, customer, party, row, baseUrl) : []
+  return customer && party
+    ? authorizationNotices(change, customer, party, row, baseUrl, administratorReason)
+    : []
 }
 
 /** The customer `userId` is, who may grant, extend and terminate its own authorizations; else refused. */

@@ -171,6 +171,18 @@ export class ConsentService {
     )
   }
 
+  /** An administrator's termination, at once, with the reason the customer is emailed. */
+  terminateAsAdministrator(token: string | undefined, id: string, reason: string): Promise<ChangeResult> {
+    return this.#custodian.change(token, 'authorization.terminate_by_administrator', id, (world) =>
+      plans.terminateAsAdministrator(world, {
+        id,
+        reason,
+        now: this.#now(),
+        baseUrl: this.#custodian.publicUrl,
+      }),
+    )
+  }
+
   /** A customer's change to one of its own Authorizations: the customer is the token's user's. */
   #changeOwn(
     token: string | null | undefined,

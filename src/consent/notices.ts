@@ -18,12 +18,17 @@ export function changeSentence(
   partyName: string,
   row: Pick<AuthorizationRow, 'period_end' | 'usage_point_ids'>,
   locale: string,
+  /** Set when the utility's administrator terminated it: the customer is told why. */
+  administratorReason?: string,
 ): string {
   const ends = accessEnds(row.period_end, locale)
   return {
     granted: `You authorized ${partyName} to receive the energy data of ${(JSON.parse(row.usage_point_ids) as string[]).length} of your meter(s): ${ends}.`,
     extended: `You changed ${partyName}'s access to your energy data: ${ends}.`,
-    terminated: `You ended ${partyName}'s access to your energy data: ${ends}. It may read data up to and including that day, and nothing after.`,
+    terminated:
+      administratorReason === undefined
+        ? `You ended ${partyName}'s access to your energy data: ${ends}. It may read data up to and including that day, and nothing after.`
+        : `We ended ${partyName}'s access to your energy data, for this reason: ${administratorReason}. ${ends[0]?.toUpperCase()}${ends.slice(1)}: it may read data up to and including that day, and nothing after.`,
   }[change]
 }
 
@@ -37,8 +42,10 @@ export function authorizationNotices(
   party: ThirdPartyRow,
   row: AuthorizationRow,
   baseUrl: string,
+  /** Set when the utility's administrator terminated it: the customer is told why. */
+  administratorReason?: string,
 ): OutboxMessage[] {
-  const what = changeSentence(change, party.name, row, EMAIL_LOCALE)
+  const what = changeSentence(change, party.name, row, EMAIL_LOCALE, administratorReason)
   const text = [
     `Dear ${customer.name},`,
     '',

@@ -160,6 +160,26 @@ export const consentOperations = {
     path: '/v1/authorizations',
     items: (context) => serviceOf(context).allAuthorizations(context.token, context.baseUrl),
   }),
+  terminateAsAdministrator: operation({
+    name: 'terminate_authorization_as_administrator',
+    summary:
+      'An administrator terminates an Authorization at once, with a reason the customer is emailed (administrators)',
+    tags,
+    permission: 'admin',
+    checkedByService: true,
+    input: Type.Object(
+      { id: Id, reason: Type.String({ minLength: 1, maxLength: 500 }) },
+      { additionalProperties: false },
+    ),
+    output: Changed,
+    http: { method: 'POST', path: '/v1/authorizations/:id/termination' },
+    script: {
+      usage: 'terminate_authorization_as_administrator <authorization_id>, <reason>',
+      help: 'terminates an authorization at once; the customer is emailed the reason',
+      args: ['id', 'reason'],
+    },
+    run: (context, { id, reason }) => serviceOf(context).terminateAsAdministrator(context.token, id, reason),
+  }),
   myAuthorizations: listing({
     name: 'my_authorizations',
     summary: "The customer's own Authorizations, with third party names and usage point descriptions",

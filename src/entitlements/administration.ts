@@ -79,6 +79,15 @@ export class Administration {
       },
     )
   }
+  endSessions(token: string | undefined, id: string) {
+    return this.#access.change(
+      token,
+      'user.end_sessions',
+      id,
+      ({ index }, now) => plans.endSessions(index, id, now),
+      { users: [id] },
+    )
+  }
   async addUserCredential(token: string | undefined, userId: string, kind: CredentialKind, value: string) {
     if (kind !== 'password' && kind !== 'voice_print')
       throw invalid(`credential kind must be password or voice_print, not "${kind}"`)

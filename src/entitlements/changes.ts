@@ -229,6 +229,13 @@ export function deleteUser(index: EntitlementIndex, id: string, now: string): Pl
   return keepingAnAdministrator(index, { changes, summary: `deleted user ${id}` })
 }
 
+/** Ends every open session of a user (the console's and the API's "end sessions"): it must log in again. */
+export function endSessions(index: EntitlementIndex, id: string, now: string): Plan {
+  if (!index.users.has(id)) throw notFound(`user ${id} does not exist`)
+  const changes = endTokensOf(index, id, now)
+  return { changes, summary: `ended ${changes.length} session(s) of user ${id}` }
+}
+
 function endTokensOf(index: EntitlementIndex, userId: string, now: string): PlannedChange[] {
   return [...(index.tokensOfUser.get(userId) ?? [])]
     .map((id) => index.tokens.get(id))

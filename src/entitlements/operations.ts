@@ -280,6 +280,15 @@ const users: Operation[] = [
     },
     run: ({ custodian }, { id }) => ({ items: openSessions(custodian.index, id, custodian.now()) }),
   }),
+  operation({
+    ...change('users'),
+    name: 'end_sessions',
+    summary: 'End every open session of a user: its tokens are refused from now on',
+    input: ById,
+    http: { method: 'DELETE', path: '/v1/users/:id/sessions' },
+    script: { usage: 'end_sessions <user_id>', help: 'ends every open session of a user', args: ['id'] },
+    run: ({ custodian, token }, { id }) => custodian.endSessions(token, id),
+  }),
 ]
 
 const resources: Operation[] = [

@@ -27,6 +27,7 @@ export const ADMINISTRATION = {
       list_users: 'list users',
       read_user: 'read users',
       list_sessions: 'list sessions',
+      end_sessions: 'user.end_sessions',
     },
   },
   role_admin: {
@@ -66,6 +67,7 @@ export const ADMINISTRATION = {
       set_third_party_standing: 'third_party.standing',
       list_authorizations: 'list authorizations',
       show_authorizations: 'list authorizations',
+      terminate_authorization_as_administrator: 'authorization.terminate_by_administrator',
     },
   },
   usage_data_admin: {

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify from 'fastify'
 import { ConsentService } from '../consent/consent-service.js'
 import { consentOperations } from '../consent/operations.js'
+import { consoleRoutes } from '../console/routes.js'
 import type { Custodian } from '../custodian.js'
 import { type DemoThirdParty, demoThirdPartyRoutes } from '../demo/demo.js'
 import { importRoutes } from '../entitlements/import-routes.js'
@@ -150,6 +151,8 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   await app.register(espiResourceRoutes, { custodian, consent, bearer: oauth.bearerGrant })
   // The customer's pages: their own session cookie, or the sign-in form.
   await app.register(accountPageRoutes, { custodian, consent })
+  // The administrator's console: its own session cookie (or the sign-in form), CSRF-checked forms.
+  await app.register(consoleRoutes, { custodian })
   // `custodian demo` only: a pretend third party's pages, public by nature.
   if (options.demo) await app.register(demoThirdPartyRoutes, { custodian, partyOf: options.demo })
   // Bearer token, administrators: Green Button files in, the catalog as Turtle in and out.

@@ -21,4 +21,30 @@ export const auditOperations: Operation[] = [
       return { items: await custodian.store.readAudit(after, limit) }
     },
   }),
+  // The CLI's `custodian audit verify` checks the same chain on the store directly, without a token.
+  operation({
+    name: 'verify_audit',
+    action: 'verify the audit log',
+    summary: "Verify the audit log's hash chain, from genesis or the pruning checkpoint",
+    tags: ['audit'],
+    permission: 'admin',
+    input: Type.Object({}),
+    output: Type.Object({
+      ok: Type.Boolean(),
+      records: Type.Integer(),
+      from: Type.String({ description: '`genesis`, or the checkpoint the chain is verified from' }),
+      problems: Type.Array(Type.Object({ seq: Type.Integer(), problem: Type.String() })),
+    }),
+    http: { method: 'POST', path: '/v1/audit/verification' },
+    async run({ custodian }) {
+      await custodian.flush()
+      const { count, problems, from } = await custodian.verifyAudit()
+      return {
+        ok: problems.length === 0,
+        records: count,
+        from: from ? `checkpoint seq ${from.seq} (pruned at ${from.prunedAt})` : 'genesis',
+        problems: problems.map(({ seq, problem }) => ({ seq, problem })),
+      }
+    },
+  }),
 ]
