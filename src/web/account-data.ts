@@ -18,19 +18,21 @@ import {
   myDataXml,
 } from './account-data-export.js'
 import { dataLabel, dayOf, kindLabel, periodLabel, sizeLabel, timeLabel } from './account-data-view.js'
-import { html, type Markup, page, pageHeaders } from './html.js'
-
-/** The signed-in user of the account pages (account-pages.ts). */
-interface AccountSession {
-  token: string
-  userId: string
-  customer: CustomerRow | undefined
-}
+import type { AccountSession } from './account-session.js'
+import { html, type Markup } from './html.js'
 
 export interface AccountDataOptions {
   custodian: Node
   session: (request: FastifyRequest) => AccountSession | undefined
   signIn: (error?: string) => Markup
+  /** The account pages' own page: the utility's look and who is signed in. */
+  send: (
+    reply: FastifyReply,
+    title: string,
+    body: Markup,
+    status?: number,
+    who?: AccountSession,
+  ) => FastifyReply
 }
 
 /** The fetches shown: the newest, across every third party. */
@@ -83,10 +85,8 @@ const docs = {
  */
 export const accountDataRoutes: FastifyPluginAsync<AccountDataOptions> = async (
   app,
-  { custodian, session, signIn },
+  { custodian, session, signIn, send },
 ) => {
-  const send = (reply: FastifyReply, title: string, body: Markup, status = 200) =>
-    reply.code(status).headers(pageHeaders).send(page(title, body))
   const store = custodian.store.usage
   const nameOf = (clientId: string) => custodian.consent.thirdParties.get(clientId)?.name ?? clientId
 
@@ -165,7 +165,7 @@ ${history(await store.fetches.ofCustomer(customer.id, HISTORY_ROWS))}
   app.get('/account/data', docs.data, async (request, reply) => {
     const s = customerOf(request, reply)
     if (!s) return reply
-    return send(reply, 'Your data', await dataPage(s.customer))
+    return send(reply, 'Your data', await dataPage(s.customer), 200, s)
   })
 
   app.get('/account/download', docs.download, async (request, reply) => {
@@ -181,6 +181,7 @@ ${history(await store.fetches.ofCustomer(customer.id, HISTORY_ROWS))}
         'Download My Data',
         html`<p class="error" role="alert">${error.message}</p><p><a href="/account/data">Back to your data</a></p>`,
         400,
+        s,
       )
     }
     const points = custodian.consent.usagePointsOf(s.customer.id).map((p) => p.id)

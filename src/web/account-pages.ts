@@ -184,7 +184,7 @@ ${
       return send(reply, '3rd Party Access', accessPage(s, s.customer.id, localeOf(request)), 200, s)
     })
     // Access history and Download My Data (account-data.ts), on the same session.
-    await scope.register(accountDataRoutes, { custodian, session, signIn })
+    await scope.register(accountDataRoutes, { custodian, session, signIn, send })
     scope.post('/account/login', docs.login, async (request, reply) => {
       const form = (request.body ?? {}) as Form
       const username = first(form.username)

@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import * as client from 'openid-client'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -7,23 +5,11 @@ import { readMailbox } from '../../src/notify/mailbox.js'
 import { describeViolations, newAuditablePage, seriousViolations } from '../support/axe.js'
 import { launchChromium } from '../support/browser.js'
 import { ALICE_BODY } from '../support/customers.js'
+import { screenshot } from '../support/screenshots.js'
 import { call, type RunningServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 import { authorizationRequest, discoverAs } from '../support/third-party.js'
 import { until } from '../support/wait.js'
-
-/**
- * Set CUSTODIAN_SCREENSHOTS=1 to (re)write the README's screenshots in docs/screenshots/ from this walk;
- * otherwise the test leaves the repository alone.
- */
-const SCREENSHOTS = process.env.CUSTODIAN_SCREENSHOTS
-  ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
-  : undefined
-const screenshot = async (page: Page, name: string) => {
-  if (!SCREENSHOTS) return
-  mkdirSync(SCREENSHOTS, { recursive: true })
-  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true })
-}
 
 /** Fails naming each serious or critical axe-core violation of the page as it is now. */
 const expectAccessible = async (page: Page) => {

@@ -1,11 +1,12 @@
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import * as client from 'openid-client'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readMailbox } from '../../src/notify/mailbox.js'
-import { seriousViolations } from '../support/axe-console.js'
+import { newAuditablePage, seriousViolations } from '../support/axe.js'
 import { launchChromium } from '../support/browser.js'
 import { authorizeAsCustomer } from '../support/oauth-customer.js'
+import { screenshot } from '../support/screenshots.js'
 import { call, type RunningServer, startWithAdmin, userWithSession } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 import { authorizationRequest, discoverAs, registerSolarSavings } from '../support/third-party.js'
@@ -16,12 +17,11 @@ import { until } from '../support/wait.js'
  * and explains a decision for it; registers a third party and suspends it (its tokens stop working); filters
  * authorizations and terminates one (the customer is emailed why); verifies the audit chain. A holder of
  * user_admin alone sees and uses the user pages and nothing else. axe-core checks every page it visits.
- * With CUSTODIAN_SCREENSHOTS=<folder> it saves the main pages there (docs/screenshots for the README).
+ * With CUSTODIAN_SCREENSHOTS=1 it saves the main pages in docs/screenshots/ for the README.
  */
 describe('the administrator console', () => {
   const temp = tempSqlite()
   const mailbox = join(temp.dir, 'mailbox')
-  const screenshots = process.env.CUSTODIAN_SCREENSHOTS
   let server: RunningServer
   let admin: string
   let browser: Browser
@@ -37,7 +37,7 @@ describe('the administrator console', () => {
   /** The page is accessible; with CUSTODIAN_SCREENSHOTS, it is saved as console-<name>.png. */
   const checkPage = async (p: Page, name: string) => {
     expect(await seriousViolations(p), name).toEqual([])
-    if (screenshots) await p.screenshot({ path: resolve(screenshots, `console-${name}.png`), fullPage: true })
+    await screenshot(p, `console-${name}`)
   }
 
   const signIn = async (p: Page, user: string, password: string) => {
@@ -92,7 +92,7 @@ describe('the administrator console', () => {
       })
     }
     browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    page = await newAuditablePage(browser, { viewport: { width: 1280, height: 800 } })
     page.setDefaultTimeout(10_000)
     await signIn(page, 'admin', server.adminPassword as string)
     await checkPage(page, 'overview')
@@ -227,7 +227,7 @@ describe('the administrator console', () => {
     await api('POST', '/v1/permissions', { id: 'user_admin', name: 'User admin', description: 'Users' })
     await userWithSession(server.url, admin, 'ursula')
     await api('PUT', '/v1/users/ursula/roles/user_admin')
-    const own = await browser.newPage()
+    const own = await newAuditablePage(browser)
     await signIn(own, 'ursula', 'ursula password')
     const links = await own
       .getByRole('navigation', { name: 'Console areas' })

@@ -1,18 +1,18 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_DAYS, demoReading } from '../../src/demo/demo-readings.js'
 import { readEspi } from '../../src/greenbutton/espi-reader.js'
+import { describeViolations, newAuditablePage, seriousViolations } from '../support/axe.js'
 import { launchChromium } from '../support/browser.js'
 import { CORPUS } from '../support/corpus.js'
+import { screenshot } from '../support/screenshots.js'
 import { call, type RunningServer, startServer } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 import { until } from '../support/wait.js'
 
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
 const HOUR = 3600
 const DAY = 86_400
 const day = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10)
@@ -66,8 +66,7 @@ describe('custodian demo: the customer’s data', () => {
       'demo',
     )
     browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 900, height: 900 } })
-    mkdirSync(SCREENSHOTS, { recursive: true })
+    page = await newAuditablePage(browser, { viewport: { width: 900, height: 900 } })
   })
   afterAll(async () => {
     await browser?.close()
@@ -89,7 +88,8 @@ describe('custodian demo: the customer’s data', () => {
     received = /received, (\d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2})/.exec(text)?.[1] ?? ''
     expect(received).not.toBe('')
     expect(await page.locator('svg[role="img"] rect').count()).toBeGreaterThanOrEqual(DEMO_DAYS)
-    await page.screenshot({ path: join(SCREENSHOTS, 'demo-third-party-data.png'), fullPage: true })
+    await screenshot(page, 'demo-third-party-data')
+    expect(describeViolations(await seriousViolations(page))).toBe('')
 
     const login = await call(server.url, 'POST', '/v1/sessions', {
       body: { user: 'alice', password: 'alice-demo-password' },
@@ -101,10 +101,8 @@ describe('custodian demo: the customer’s data', () => {
   })
 
   it('lists the third party’s fetches on alice’s data page, with what each third party can see now', async () => {
+    // Signed in already: the sign-in for the grant serves the account pages too.
     await page.goto(`${server.url}/account/access`)
-    await page.getByLabel('Username').fill('alice')
-    await page.getByLabel('Password').fill('alice-demo-password')
-    await page.getByRole('button', { name: 'Sign in' }).click()
     await page.getByRole('link', { name: /what each third party can see and has fetched/ }).click()
     await page.getByRole('heading', { name: 'Your data', level: 1 }).waitFor()
     // The fetch log is written within the audit flush interval: the page shows it on a reload soon after.
@@ -123,7 +121,8 @@ describe('custodian demo: the customer’s data', () => {
     expect(now).toContain('Demo Energy Advisor')
     expect(now).toContain('Data: hourly readings')
     expect(now).toContain(`It can see your readings from ${received.slice(0, 10)} on.`)
-    await page.screenshot({ path: join(SCREENSHOTS, 'access-history.png'), fullPage: true })
+    await screenshot(page, 'access-history')
+    expect(describeViolations(await seriousViolations(page))).toBe('')
   })
 
   it('downloads exactly alice’s readings for the period, as Green Button XML and as CSV', async () => {
