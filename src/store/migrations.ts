@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
 import { CustodianError } from '../errors.js'
+import { storeLocation, whyUnreached } from './connection-errors.js'
 
 /**
  * Versioned migrations, applied in name order on every start. Written once with Kysely's schema builder so
@@ -482,27 +483,8 @@ export async function migrateToLatest(db: Kysely<unknown>, location: string): Pr
       `migration ${failed} failed: ${(error as Error).message ?? error}`,
     )
   // No migration ran: the store was not reached (or refused this user), which is no migration's fault.
-  throw new CustodianError('Unavailable', `could not connect to ${where(location)}: ${unreached(error)}`)
-}
-
-/** host:port and database of a postgres:// location; a SQLite file as it is. */
-function where(location: string): string {
-  if (!/^postgres(ql)?:\/\//.test(location)) return `the SQLite file ${location}`
-  const url = new URL(location)
-  return `PostgreSQL at ${url.hostname}:${url.port || '5432'} (database ${url.pathname.slice(1) || 'of the user'})`
-}
-
-/** Why the connection failed, in words: the driver's codes said plainly. */
-function unreached(error: unknown): string {
-  const { code, message } = error as { code?: string; message?: string }
-  const plain: Record<string, string> = {
-    ECONNREFUSED: 'nothing listens there (connection refused)',
-    ENOTFOUND: 'no such host',
-    EAI_AGAIN: 'the host name could not be looked up',
-    ETIMEDOUT: 'the connection timed out',
-    '28P01': 'the password was refused',
-    '28000': 'this user may not connect',
-    '3D000': 'no such database',
-  }
-  return (code && plain[code]) ?? message ?? String(error)
+  throw new CustodianError(
+    'Unavailable',
+    `could not connect to ${storeLocation(location)}: ${whyUnreached(error)}`,
+  )
 }

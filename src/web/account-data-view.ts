@@ -1,5 +1,3 @@
-import type { ReadingWindow } from '../greenbutton/data-window.js'
-
 /** How the customer's data pages word resources, sizes, times and windows. Pure. */
 
 const KINDS: Record<string, string> = {
@@ -39,27 +37,4 @@ export function periodLabel(start: number | null, end: number | null): string {
   const first = dayOf(start)
   const last = dayOf(end - 1)
   return first === last ? first : `${first} to ${last}`
-}
-
-const durationLabel = (seconds: number) =>
-  seconds === 3600
-    ? 'hourly'
-    : seconds === 86_400
-      ? 'daily'
-      : seconds % 60 === 0
-        ? `${seconds / 60}-minute`
-        : `${seconds}-second`
-
-/** The kinds of data a window lets through: `hourly and 15-minute readings, usage summaries`. */
-export function dataLabel(window: Pick<ReadingWindow, 'functionBlocks' | 'intervalDurations'>): string {
-  const parts: string[] = []
-  if (window.functionBlocks.has(4))
-    parts.push(
-      window.intervalDurations.length === 0
-        ? 'interval readings of any length'
-        : `${window.intervalDurations.map(durationLabel).join(' and ')} readings`,
-    )
-  if (window.functionBlocks.has(15) || window.functionBlocks.has(16)) parts.push('usage summaries')
-  if (window.functionBlocks.has(17)) parts.push('power quality summaries')
-  return parts.length === 0 ? 'the list of your meters only' : parts.join(', ')
 }

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream'
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { authorizationAccess } from '../consent/rules.js'
+import { describeScopeText, meterLabel, scopeSentence } from '../consent/scope-wording.js'
 import { isCustodianError } from '../errors.js'
 import { dataWindow } from '../greenbutton/data-window.js'
 import { visibleResources } from '../greenbutton/espi-feeds.js'
@@ -17,7 +18,7 @@ import {
   myDataCsv,
   myDataXml,
 } from './account-data-export.js'
-import { dataLabel, dayOf, kindLabel, periodLabel, sizeLabel, timeLabel } from './account-data-view.js'
+import { dayOf, kindLabel, periodLabel, sizeLabel, timeLabel } from './account-data-view.js'
 import type { AccountSession } from './account-session.js'
 import { html, type Markup } from './html.js'
 
@@ -101,12 +102,13 @@ export const accountDataRoutes: FastifyPluginAsync<AccountDataOptions> = async (
       const [first] = await store.readings(mr.id, window.from, window.to, 1)
       if (first && (earliest === undefined || first.start < earliest)) earliest = first.start
     }
-    const meters = [...window.usagePointIds].map(
-      (id) => custodian.consent.usagePoints.get(id)?.description || id,
-    )
+    const meters = [...window.usagePointIds].flatMap((id) => {
+      const point = custodian.consent.usagePoints.get(id)
+      return point ? [meterLabel(point)] : []
+    })
     const since = window.from === Number.MIN_SAFE_INTEGER ? 'from any time' : `from ${dayOf(window.from)}`
     return html`<section aria-labelledby="now-${row.id}"><h3 id="now-${row.id}">${nameOf(row.client_id)}</h3>
-<p>Meters: ${meters.join('; ')}. Data: ${dataLabel(window)}, ${since} up to and including ${dayOf(window.to - 1)}.</p>
+<p>Meters: ${meters.join('; ')}. ${scopeSentence(describeScopeText(row.scope))} Readings ${since} up to and including ${dayOf(window.to - 1)}.</p>
 <p>${
       earliest === undefined
         ? 'None of your published readings falls within this, so it sees no readings yet.'

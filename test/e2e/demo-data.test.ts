@@ -119,7 +119,7 @@ describe('custodian demo: the customer’s data', () => {
     const now =
       (await page.getByRole('region', { name: 'What each third party can see now' }).textContent()) ?? ''
     expect(now).toContain('Demo Energy Advisor')
-    expect(now).toContain('Data: hourly readings')
+    expect(now).toContain('Hourly electricity use, covering')
     expect(now).toContain(`It can see your readings from ${received.slice(0, 10)} on.`)
     await screenshot(page, 'access-history')
     expect(describeViolations(await seriousViolations(page))).toBe('')
