@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const CLI = fileURLToPath(new URL('../../bin/custodian.js', import.meta.url))
@@ -20,10 +23,16 @@ export async function startServer(
   env: Record<string, string> = {},
   verb: 'serve' | 'demo' = 'serve',
 ): Promise<RunningServer> {
+  // A test that reads no emails still has its server write them: into a folder of its own, never ./data.
+  const mailbox =
+    env.CUSTODIAN_MAILBOX || process.env.CUSTODIAN_MAILBOX
+      ? undefined
+      : mkdtempSync(join(tmpdir(), 'custodian-mailbox-'))
   const child: ChildProcess = spawn(process.execPath, [CLI, verb, '--port', '0', '--db', db], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', ...(mailbox ? { CUSTODIAN_MAILBOX: mailbox } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  if (mailbox) child.once('exit', () => rmSync(mailbox, { recursive: true, force: true }))
   let output = ''
   child.stdout?.on('data', (chunk) => {
     output += chunk
