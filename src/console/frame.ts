@@ -1,4 +1,3 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Custodian } from '../custodian.js'
@@ -7,6 +6,7 @@ import { permissionFor } from '../entitlements/permissions.js'
 import { parseToken } from '../entitlements/tokens.js'
 import { isCustodianError } from '../errors.js'
 import { documented, formBody, htmlBody, params } from '../openapi/route-docs.js'
+import { formTokens } from '../web/form-tokens.js'
 import { html, type Markup, pageHeaders } from '../web/html.js'
 import { cookieValue } from '../web/preapproval.js'
 import { AREAS, type Area, type AreaKey, areasOf } from './areas.js'
@@ -77,15 +77,7 @@ export interface ConsoleRoutes {
 
 export async function consoleFrame(app: FastifyInstance, custodian: Custodian) {
   const csrfKey = await custodian.store.sharedSecret('csrf')
-  const csrfFor = (token: string) =>
-    createHmac('sha256', csrfKey)
-      .update(`console:${parseToken(token)?.id ?? ''}`)
-      .digest('base64url')
-  const csrfOk = (token: string, given: string) => {
-    const expected = Buffer.from(csrfFor(token))
-    const actual = Buffer.from(given)
-    return expected.length === actual.length && timingSafeEqual(expected, actual)
-  }
+  const { csrfFor, csrfOk } = formTokens(csrfKey, 'console', (token) => parseToken(token)?.id ?? '')
   const secure = () => custodian.publicUrl.startsWith('https:')
   const setSession = (reply: FastifyReply, token: string, maxAge: number) =>
     reply.header(

@@ -1,4 +1,3 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
 import * as querystring from 'node:querystring'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { endOfDay } from '../consent/changes.js'
@@ -11,6 +10,7 @@ import { isCustodianError } from '../errors.js'
 import { documented } from '../openapi/route-docs.js'
 import { accountSession, sessionCookie, signedInAs } from '../web/account-session.js'
 import { brandedHeaders, brandingOf } from '../web/branding.js'
+import { formTokens } from '../web/form-tokens.js'
 import { html, type Markup, page } from '../web/html.js'
 import { cookieValue, openPreApproval, PREAPPROVAL_COOKIE, type PreApproval } from '../web/preapproval.js'
 import { selfRegistrationRoutes } from '../web/self-registration.js'
@@ -32,13 +32,7 @@ export const oauthRoutes: FastifyPluginAsync<{
   server: AuthorizationServer
 }> = async (app, { custodian, consent, server: { provider } }) => {
   const csrfKey = await custodian.store.sharedSecret('csrf')
-  const csrfFor = (uid: string) =>
-    createHmac('sha256', csrfKey).update(`interaction:${uid}`).digest('base64url')
-  const csrfOk = (uid: string, given: string) => {
-    const expected = Buffer.from(csrfFor(uid))
-    const actual = Buffer.from(given)
-    return expected.length === actual.length && timingSafeEqual(expected, actual)
-  }
+  const { csrfFor, csrfOk } = formTokens(csrfKey, 'interaction')
 
   const handOver =
     (rewrite: (url: string) => string) => async (request: FastifyRequest, reply: FastifyReply) => {

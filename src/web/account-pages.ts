@@ -1,4 +1,3 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
 import * as querystring from 'node:querystring'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { endOfDay } from '../consent/changes.js'
@@ -21,6 +20,7 @@ import {
   signedInAs,
 } from './account-session.js'
 import { brandedHeaders, brandingOf } from './branding.js'
+import { formTokens } from './form-tokens.js'
 import { html, type Markup, page } from './html.js'
 import { PREAPPROVAL_COOKIE, PREAPPROVAL_SECONDS, sealPreApproval } from './preapproval.js'
 
@@ -40,15 +40,7 @@ export const accountPageRoutes: FastifyPluginAsync<{ custodian: Node; consent: C
   const csrfKey = await custodian.store.sharedSecret('csrf')
   const branding = brandingOf(custodian.config)
   const headers = brandedHeaders(branding)
-  const csrfFor = (token: string) =>
-    createHmac('sha256', csrfKey)
-      .update(`account:${parseToken(token)?.id ?? ''}`)
-      .digest('base64url')
-  const csrfOk = (token: string, given: string) => {
-    const expected = Buffer.from(csrfFor(token))
-    const actual = Buffer.from(given)
-    return expected.length === actual.length && timingSafeEqual(expected, actual)
-  }
+  const { csrfFor, csrfOk } = formTokens(csrfKey, 'account', (token) => parseToken(token)?.id ?? '')
   const secure = () => custodian.publicUrl.startsWith('https:')
   /** Every page names the utility and, once signed in, who is, with the way to sign out. */
   const send = (reply: FastifyReply, title: string, body: Markup, status = 200, who?: AccountSession) =>
