@@ -1,5 +1,6 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describeViolations, newAuditablePage, seriousViolations } from '../support/axe.js'
 import { launchChromium } from '../support/browser.js'
 import { type RunningServer, startServer } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
@@ -32,6 +33,10 @@ describe('the start page and /docs', () => {
   })
 
   it('renders the OpenAPI document at /docs, reached from the start page', async () => {
+    const start = await newAuditablePage(browser)
+    await start.goto(`${server.url}/`)
+    expect(describeViolations(await seriousViolations(start))).toBe('')
+    await start.close()
     const page = await browser.newPage()
     const problems: string[] = []
     page.on('pageerror', (error) => problems.push(error.message))
