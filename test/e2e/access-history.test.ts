@@ -1,12 +1,11 @@
-import * as client from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readEspi } from '../../src/greenbutton/espi-reader.js'
 import { ALICE_BODY } from '../support/customers.js'
 import { notifyReceiver } from '../support/notify-receiver.js'
-import { authorizeAsCustomer, CookieJar } from '../support/oauth-customer.js'
+import { CookieJar } from '../support/oauth-customer.js'
 import { call, type RunningServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
-import { authorizationRequest, discoverAs } from '../support/third-party.js'
+import { grantAccess, registerSolarSavings } from '../support/third-party.js'
 import { until } from '../support/wait.js'
 
 const DAY = 86_400
@@ -48,30 +47,15 @@ describe('the customer’s access history', () => {
     })
     expect(published.status).toBe(200)
     const redirectUri = 'https://solar.example/callback'
-    const party = await call(server.url, 'POST', '/v1/third-parties', {
-      token: admin,
-      body: {
-        name: 'Solar Savings',
-        redirect_uris: [redirectUri],
-        notify_uri: receiver.url,
-        scope: `FB=1_4_5;IntervalDuration=3600;HistoryLength=${30 * DAY}`,
-      },
+    const { config } = await registerSolarSavings(server.url, admin, {
+      redirectUri,
+      notifyUri: receiver.url,
+      scope: `FB=1_4_5;IntervalDuration=3600;HistoryLength=${30 * DAY}`,
     })
-    const config = await discoverAs(
-      server.url,
-      party.body.client_id as string,
-      party.body.client_secret as string,
-    )
-    const flow = await authorizationRequest(config, redirectUri, `FB=4_5;IntervalDuration=3600`)
-    const { callback } = await authorizeAsCustomer(server.url, flow.url, redirectUri, {
+    ;({ token } = await grantAccess(server.url, config, redirectUri, 'FB=4_5;IntervalDuration=3600', {
       username: 'alice',
       password: 'alice password',
-    })
-    const tokens = await client.authorizationCodeGrant(config, callback, {
-      pkceCodeVerifier: flow.codeVerifier,
-      expectedState: flow.state,
-    })
-    token = tokens.access_token
+    }))
     const [authorization] = (await espi(`${server.url}/espi/1_1/resource/Authorization`)).entries
     const batch = String((authorization?.content as { fields: Record<string, unknown> }).fields.resourceURI)
     const { entries } = await espi(batch)
