@@ -1,18 +1,27 @@
 import { consentOperations } from '../consent/operations.js'
+import { registrationOperations } from '../consent/registration-operations.js'
 import type { Custodian } from '../custodian.js'
 import { entitlementOperations } from '../entitlements/operations.js'
+import { housemateOperations } from '../housemate/operations.js'
 import { auditOperations } from '../kernel/audit-operations.js'
 import { checkInput, invoke, type Operation } from '../kernel/operations.js'
+import { catalogOperations } from '../licences/operations.js'
+import { trustOperations } from '../trust/operations.js'
 
 /**
  * Every console action is an operation of the tables the API is generated from, run through the same
  * validation, permission check and audit record as its HTTP route: the console holds no rule of its own.
  */
 const byName = new Map<string, Operation>(
-  [...entitlementOperations, ...auditOperations, ...Object.values(consentOperations)].map((op) => [
-    op.name,
-    op,
-  ]),
+  [
+    ...entitlementOperations,
+    ...auditOperations,
+    ...Object.values(housemateOperations),
+    ...Object.values(consentOperations),
+    ...Object.values(registrationOperations),
+    ...Object.values(catalogOperations),
+    ...Object.values(trustOperations),
+  ].map((op) => [op.name, op]),
 )
 
 export type RunOperation = (name: string, input?: Record<string, unknown>) => Promise<unknown>
