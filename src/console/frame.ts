@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Custodian } from '../custodian.js'
@@ -10,7 +11,7 @@ import { formTokens } from '../web/form-tokens.js'
 import { html, type Markup, pageHeaders } from '../web/html.js'
 import { cookieValue } from '../web/preapproval.js'
 import { AREAS, type Area, type AreaKey, areasOf } from './areas.js'
-import { consolePage, type Notice } from './layout.js'
+import { consolePage, csrfField, type Notice } from './layout.js'
 import { operationRunner, type RunOperation } from './run-operation.js'
 
 /**
@@ -20,6 +21,13 @@ import { operationRunner, type RunOperation } from './run-operation.js'
  */
 
 export const CONSOLE_COOKIE = 'custodian_console'
+/**
+ * Before a session there is nothing to bind a CSRF token to, so the sign-in form is bound to a random value
+ * in this short-lived cookie (SameSite=Strict, so a form posted from another site arrives without it): no
+ * other site can sign a browser in as the attacker's administrator (login CSRF).
+ */
+export const SIGN_IN_COOKIE = 'custodian_console_sign_in'
+const SIGN_IN_SECONDS = 15 * 60
 
 export type Form = Record<string, string | string[] | undefined>
 /** A form or query field as one string ('' when absent; the first when repeated), as sent: a password keeps its spaces. */
@@ -78,14 +86,22 @@ export interface ConsoleRoutes {
 export async function consoleFrame(app: FastifyInstance, custodian: Custodian) {
   const csrfKey = await custodian.store.sharedSecret('csrf')
   const { csrfFor, csrfOk } = formTokens(csrfKey, 'console', (token) => parseToken(token)?.id ?? '')
-  const secure = () => custodian.publicUrl.startsWith('https:')
-  const setSession = (reply: FastifyReply, token: string, maxAge: number) =>
+  const signInTokens = formTokens(csrfKey, 'console sign-in')
+  const cookie = (reply: FastifyReply, name: string, value: string, path: string, maxAge: number) =>
     reply.header(
       'set-cookie',
-      `${CONSOLE_COOKIE}=${encodeURIComponent(token)}; Path=/console; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure() ? '; Secure' : ''}`,
+      `${name}=${encodeURIComponent(value)}; Path=${path}; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${custodian.publicUrl.startsWith('https:') ? '; Secure' : ''}`,
     )
+  const setSession = (reply: FastifyReply, token: string, maxAge: number) =>
+    cookie(reply, CONSOLE_COOKIE, token, '/console', maxAge)
   const send = (reply: FastifyReply, html: string, status = 200) =>
     reply.code(status).headers(pageHeaders).send(html)
+  /** The sign-in form, bound to a new random value in its own cookie. */
+  const sendSignIn = (reply: FastifyReply, error?: string, status = 200) => {
+    const nonce = randomBytes(18).toString('base64url')
+    cookie(reply, SIGN_IN_COOKIE, nonce, '/console/login', SIGN_IN_SECONDS)
+    return send(reply, signInPage(signInTokens.csrfFor(nonce), error), status)
+  }
 
   /** The signed-in administrator: a valid token (not ended, expired or idle) of a user with an area. */
   const session = (request: FastifyRequest) => {
@@ -115,7 +131,7 @@ export async function consoleFrame(app: FastifyInstance, custodian: Custodian) {
   const signInAgain = (reply: FastifyReply, request: FastifyRequest) =>
     request.method === 'GET'
       ? reply.redirect('/console/login', 303)
-      : send(reply, signInPage('Your session ended: please sign in again.'), 401)
+      : sendSignIn(reply, 'Your session ended: please sign in again.', 401)
 
   /** The page of a refusal (the area not allowed, or the operation's own refusal), in the frame. */
   const refused = (reply: FastifyReply, c: ConsoleContext, current: string, status: number, text: string) =>
@@ -188,31 +204,41 @@ export async function consoleFrame(app: FastifyInstance, custodian: Custodian) {
 
   // Sign-in, sign-out and the overview: the console's own session cookie, or the sign-in form.
   app.get('/console/login', docs('/console/login', 'The console sign-in form'), async (request, reply) =>
-    session(request) ? reply.redirect('/console', 303) : send(reply, signInPage()),
+    session(request) ? reply.redirect('/console', 303) : sendSignIn(reply),
   )
   app.post(
     '/console/login',
     docs('/console/login', 'Signs an administrator in: sets the console session cookie', undefined, {
       username: 'The user',
       password: 'Its password',
+      csrf: 'The sign-in form’s CSRF token, bound to its cookie',
     }),
     async (request, reply) => {
       const form = (request.body ?? {}) as Form
+      // Before the password is even looked at: a sign-in posted from elsewhere signs nobody in.
+      const nonce = cookieValue(request.headers.cookie, SIGN_IN_COOKIE) ?? ''
+      if (!nonce || !signInTokens.csrfOk(nonce, field(form, 'csrf')))
+        return sendSignIn(
+          reply,
+          'The sign-in form expired or did not come from the console: please try again.',
+          403,
+        )
       try {
         const login = await custodian.login(field(form, 'username'), field(form, 'password'), {
           address: request.ip,
         })
         if (areasOf(custodian.index, login.userId).length === 0) {
           await custodian.logout(login.token)
-          return send(reply, signInPage(`${login.userId} holds no administrative permission.`), 403)
+          return sendSignIn(reply, `${login.userId} holds no administrative permission.`, 403)
         }
         const maxAge = Math.max(0, Math.floor((Date.parse(login.expiresAt) - custodian.now()) / 1000))
         setSession(reply, login.token, maxAge)
+        cookie(reply, SIGN_IN_COOKIE, '', '/console/login', 0)
         return reply.redirect('/console', 303)
       } catch (error) {
         if (!isCustodianError(error)) throw error
         const text = error.code === 'Throttled' ? error.message : 'Wrong username or password.'
-        return send(reply, signInPage(text), error.status)
+        return sendSignIn(reply, text, error.status)
       }
     },
   )
@@ -261,12 +287,15 @@ function docs(
   })
 }
 
-function signInPage(error?: string): string {
-  return consolePage('Sign in to the console', signInForm(error))
+function signInPage(csrf: string, error?: string): string {
+  return consolePage('Sign in to the console', signInForm(csrf, error))
 }
 
-const signInForm = (error?: string) => html`${error ? html`<p class="error" role="alert">${error}</p>` : ''}
-<form method="post" action="/console/login">
+const signInForm = (
+  csrf: string,
+  error?: string,
+) => html`${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<form method="post" action="/console/login">${csrfField(csrf)}
 <label for="username">Username</label><input type="text" id="username" name="username" autocomplete="username" required>
 <label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>

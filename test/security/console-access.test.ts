@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { consoleSignIn } from '../support/console.js'
 import { call, type RunningServer, startWithAdmin, userWithSession } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 import { until } from '../support/wait.js'
@@ -19,14 +20,7 @@ describe('the console refuses', () => {
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(fields).toString(),
   })
-  const signIn = async (username: string, password: string) => {
-    const response = await fetch(`${server.url}/console/login`, {
-      ...form({ username, password }),
-      redirect: 'manual',
-    })
-    const setCookie = response.headers.getSetCookie()[0] ?? ''
-    return { status: response.status, setCookie, cookie: setCookie.split(';')[0] ?? '' }
-  }
+  const signIn = (username: string, password: string) => consoleSignIn(server.url, username, password)
   const get = (cookie: string, path: string) =>
     fetch(`${server.url}${path}`, { headers: { cookie }, redirect: 'manual' })
   const post = (cookie: string, path: string, fields: Record<string, string>) => {
@@ -187,13 +181,7 @@ describe('the console session', () => {
   })
 
   it('ends when idle past the timeout, like any token', async () => {
-    const login = await fetch(`${server.url}/console/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ username: 'admin', password: server.adminPassword as string }).toString(),
-      redirect: 'manual',
-    })
-    const cookie = login.headers.getSetCookie()[0]?.split(';')[0] ?? ''
+    const { cookie } = await consoleSignIn(server.url, 'admin', server.adminPassword as string)
     const overview = () => fetch(`${server.url}/console`, { headers: { cookie }, redirect: 'manual' })
     expect((await overview()).status).toBe(200)
     // Showing a page is no use of the token: only operations are, so an open tab does not keep it alive.
