@@ -31,6 +31,11 @@ describe('the console areas a user may use', () => {
     expect(labels('tess')).toEqual(['Third parties', 'Authorizations'])
     expect(labels('root')).toEqual([
       'Users',
+      'Permissions',
+      'Roles',
+      'Resources',
+      'Resource roles',
+      'Home model',
       'Explain a decision',
       'Third parties',
       'Authorizations',

@@ -15,6 +15,19 @@ export interface Area {
 
 export const AREAS = {
   users: { path: '/console/users', label: 'Users', need: permissionFor('list_users') },
+  permissions: {
+    path: '/console/permissions',
+    label: 'Permissions',
+    need: permissionFor('define_permission'),
+  },
+  roles: { path: '/console/roles', label: 'Roles', need: permissionFor('define_role') },
+  resources: { path: '/console/resources', label: 'Resources', need: permissionFor('create_resource') },
+  resourceRoles: {
+    path: '/console/resource-roles',
+    label: 'Resource roles',
+    need: permissionFor('create_resource_role'),
+  },
+  home: { path: '/console/home', label: 'Home model', need: permissionFor('define_house') },
   // check_access_batch asks about another user only for a holder of admin (entitlements/access.ts).
   explain: { path: '/console/explain', label: 'Explain a decision', need: 'admin' },
   thirdParties: {

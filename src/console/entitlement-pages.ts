@@ -26,9 +26,14 @@ interface Session {
 
 /** Users listed at most on one page; the search narrows a longer list. */
 const SHOWN = 200
-const list = (values: readonly string[]) => (values.length === 0 ? '—' : values.join(', '))
+/** Ids for a table cell: a dash for none. */
+export const list = (values: readonly string[]) => (values.length === 0 ? '—' : values.join(', '))
 const userPath = (id: string) => `/console/users/${encodeURIComponent(id)}`
-const summaryOf = (result: unknown) => ({ text: (result as { summary: string }).summary, error: false })
+/** A change's summary as the notice of the page that follows. */
+export const summaryOf = (result: unknown) => ({
+  text: (result as { summary: string }).summary,
+  error: false,
+})
 
 async function usersPage(c: ConsoleContext, message?: Notice) {
   const q = field(c.query, 'q').trim()

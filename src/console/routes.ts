@@ -7,6 +7,9 @@ import { auditPages } from './audit-pages.js'
 import { consentPages } from './consent-pages.js'
 import { entitlementPages } from './entitlement-pages.js'
 import { consoleFrame } from './frame.js'
+import { homePages } from './home-pages.js'
+import { resourcePages } from './resource-pages.js'
+import { rolePages } from './role-pages.js'
 
 /**
  * The administrator's console at /console: server-rendered pages over the operations the API exposes. Its
@@ -30,6 +33,9 @@ export const consoleRoutes: FastifyPluginAsync<{ custodian: Custodian }> = async
 <p>Every action taken here is an operation of the API, checked and recorded in the audit log as if it came over HTTP.</p>`,
     }))
     entitlementPages(routes)
+    rolePages(routes)
+    resourcePages(routes)
+    homePages(routes)
     consentPages(routes)
     auditPages(routes)
   })

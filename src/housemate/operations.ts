@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox'
 import { controllerOf } from '../entitlements/session-operations.js'
-import { operation, perCustodian } from '../kernel/operations.js'
+import { listing, operation, perCustodian } from '../kernel/operations.js'
 import { AnyObject, Changed, Items, Text } from '../kernel/schemas.js'
 import { Controller } from './controller.js'
 import { HouseMate } from './house-mate.js'
+import { occupantsView } from './views.js'
 
 /** The House Mate model service and its controller: one per Custodian, so automation sees every change. */
 export const houseMateOf = perCustodian((custodian) => {
@@ -96,6 +97,15 @@ export const housemateOperations = {
     http: { method: 'PUT', path: '/v1/houses/:house/occupants/:name' },
     run: ({ custodian, token }, { house, name }) =>
       houseMateOf(custodian).house.addOccupantToHouse(token, name, house),
+  }),
+  listOccupants: listing({
+    name: 'list_occupants',
+    action: 'list occupants',
+    summary: 'List the occupants, each with the houses it lives in (administrators)',
+    tags,
+    permission: 'admin',
+    path: '/v1/occupants',
+    items: ({ custodian }) => occupantsView(houseMateOf(custodian).house.model),
   }),
   showDevice: operation({
     name: 'show_device',

@@ -3,7 +3,7 @@ import { AT, applyChanges, put } from '../../test/support/unit.js'
 import type { DeviceRow, RoomRow } from '../store/schema.js'
 import type { PlannedChange } from '../store/store.js'
 import { HouseModel } from './house-model.js'
-import { configurationOf, describeConfiguration, energyUseOf } from './views.js'
+import { configurationOf, describeConfiguration, energyUseOf, occupantsView } from './views.js'
 
 const room = (id: string, type: string, floor: number, windows: number): PlannedChange => {
   const [house = '', name = ''] = id.split(':')
@@ -153,6 +153,19 @@ describe('configurationOf', () => {
     expect(rooms[1]?.devices.map((d) => [d.id, d.status])).toEqual([
       ['house1:living_room:thermostat', { power: 'on' }],
       ['house1:living_room:lamp', {}],
+    ])
+  })
+
+  it('lists every occupant by name with the houses it lives in, one in no house too', () => {
+    const model = applyChanges(houses(), [
+      put('hm_occupants', { id: 'rex', type: 'pet', known: 1 }),
+      put('hm_house_occupants', { house_id: 'house10', occupant_id: 'sam' }),
+    ])
+    expect(occupantsView(model)).toEqual([
+      { name: 'jimmy', type: 'child', known: true, houses: ['house1'] },
+      { name: 'rex', type: 'pet', known: true, houses: [] },
+      { name: 'sam', type: 'adult', known: true, houses: ['house1', 'house10'] },
+      { name: 'visitor', type: 'adult', known: false, houses: ['house1'] },
     ])
   })
 

@@ -50,6 +50,21 @@ export function houseView(model: HouseModel, houseId: string) {
   }
 }
 
+/** Every occupant by name, with the houses it lives in: an occupant in no house is listed too. */
+export function occupantsView(model: HouseModel) {
+  return [...model.occupants.values()]
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .map((o) => ({
+      name: o.id,
+      type: o.type,
+      known: o.known !== 0,
+      houses: [...model.houseOccupants]
+        .filter(([, ids]) => ids.has(o.id))
+        .map(([house]) => house)
+        .sort(),
+    }))
+}
+
 export function configurationOf(model: HouseModel, target: Target) {
   if (target.kind === 'house') return houseView(model, target.id)
   if (target.kind === 'room') return roomView(model, target.id)

@@ -3,10 +3,10 @@ import * as client from 'openid-client'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readMailbox } from '../../src/notify/mailbox.js'
-import { newAuditablePage, seriousViolations } from '../support/axe.js'
+import { newAuditablePage } from '../support/axe.js'
 import { launchChromium } from '../support/browser.js'
+import { checkPage, goTo, signInWithBrowser } from '../support/console.js'
 import { authorizeAsCustomer } from '../support/oauth-customer.js'
-import { screenshot } from '../support/screenshots.js'
 import { call, type RunningServer, startWithAdmin, userWithSession } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 import { authorizationRequest, discoverAs, registerSolarSavings } from '../support/third-party.js'
@@ -34,26 +34,7 @@ describe('the administrator console', () => {
     return response.body
   }
 
-  /** The page is accessible; with CUSTODIAN_SCREENSHOTS, it is saved as console-<name>.png. */
-  const checkPage = async (p: Page, name: string) => {
-    expect(await seriousViolations(p), name).toEqual([])
-    await screenshot(p, `console-${name}`)
-  }
-
-  const signIn = async (p: Page, user: string, password: string) => {
-    await p.goto(`${server.url}/console`)
-    await p.getByRole('heading', { name: 'Sign in to the console' }).waitFor()
-    await checkPage(p, 'sign-in')
-    await p.getByLabel('Username').fill(user)
-    await p.getByLabel('Password').fill(password)
-    await p.getByRole('button', { name: 'Sign in' }).click()
-    await p.getByRole('heading', { name: 'Overview' }).waitFor()
-  }
-
-  const goTo = async (p: Page, area: string) => {
-    await p.getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: area }).click()
-    await p.getByRole('heading', { name: area, level: 1 }).waitFor()
-  }
+  const signIn = (p: Page, user: string, password: string) => signInWithBrowser(p, server.url, user, password)
 
   beforeAll(async () => {
     ;({ server, admin } = await startWithAdmin(temp.target, {

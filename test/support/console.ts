@@ -1,6 +1,11 @@
+import type { Page } from 'playwright-core'
+import { expect } from 'vitest'
+import { seriousViolations } from './axe.js'
+import { screenshot } from './screenshots.js'
+
 /**
- * Signing in to the administrator's console without a browser, as a browser does: the sign-in form first
- * (its CSRF token and the cookie it is bound to), then the form posted with both.
+ * The administrator's console in tests: signing in without a browser as a browser does (the sign-in form
+ * first, for its CSRF token and the cookie it is bound to, then the form posted with both), and in one.
  */
 
 /** `name=value` of the cookie `name` among a response's Set-Cookie headers ('' when none was set). */
@@ -28,4 +33,30 @@ export async function consoleSignIn(url: string, username: string, password: str
   })
   const setCookie = response.headers.getSetCookie().find((c) => c.startsWith('custodian_console=')) ?? ''
   return { status: response.status, setCookie, cookie: cookieNamed(response, 'custodian_console') }
+}
+
+/** The page is accessible (axe: no serious or critical violation); with CUSTODIAN_SCREENSHOTS, saved as console-<name>.png. */
+export async function checkPage(page: Page, name: string) {
+  expect(await seriousViolations(page), name).toEqual([])
+  await screenshot(page, `console-${name}`)
+}
+
+/** Signs in through the console's form in the browser (the form is checked too): the overview follows. */
+export async function signInWithBrowser(page: Page, url: string, user: string, password: string) {
+  await page.goto(`${url}/console`)
+  await page.getByRole('heading', { name: 'Sign in to the console' }).waitFor()
+  await checkPage(page, 'sign-in')
+  await page.getByLabel('Username').fill(user)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('heading', { name: 'Overview' }).waitFor()
+}
+
+/** Follows an area's link in the console's navigation to its page. */
+export async function goTo(page: Page, area: string) {
+  await page
+    .getByRole('navigation', { name: 'Console areas' })
+    .getByRole('link', { name: area, exact: true })
+    .click()
+  await page.getByRole('heading', { name: area, level: 1, exact: true }).waitFor()
 }
