@@ -1,4 +1,5 @@
 import { html } from '../web/html.js'
+import { itemsOf } from './forms.js'
 import { type ConsoleContext, type ConsoleRoutes, type Form, field } from './frame.js'
 import { csrfField, type Notice, notice } from './layout.js'
 
@@ -63,9 +64,11 @@ async function userPage(c: ConsoleContext, message?: Notice) {
   const user = (await c.run('read_user', { id })) as UserView
   const { items: sessions } = (await c.run('list_sessions', { id })) as { items: Session[] }
   // The resource roles to choose from, where the administrator may list them; else typed by id.
-  const choices = c.allows('list_resource_roles')
-    ? ((await c.run('list_resource_roles')) as { items: { id: string }[] }).items.map((r) => r.id)
-    : []
+  const choices = c.allows('list_resource_roles') ? await listedIds(c, 'list_resource_roles') : []
+  const roles = [
+    ...(c.allows('list_roles') ? await listedIds(c, 'list_roles') : []),
+    ...(c.allows('list_permissions') ? await listedIds(c, 'list_permissions') : []),
+  ]
   const action = (what: string) => `${userPath(id)}/${what}`
   return {
     title: `User ${user.id}`,
@@ -83,6 +86,13 @@ async function userPage(c: ConsoleContext, message?: Notice) {
 <button type="submit">Set credential</button></div></form>
 ${user.credentials.map((kind) => html`<form method="post" action="${action(`credentials/${kind}/remove`)}" class="row">${csrfField(c.csrf)}<button type="submit">Clear ${kind.replace('_', ' ')}</button></form>`)}
 </section>
+<section aria-labelledby="h-grant-role"><h2 id="h-grant-role">Give a role or permission on every resource</h2>
+<form method="post" action="${action('roles')}">${csrfField(c.csrf)}
+<div class="inline"><div><label for="role">Role or permission</label><input type="text" id="role" name="member" list="role-choices" required>
+<datalist id="role-choices">${roles.map((r) => html`<option value="${r}"></option>`)}</datalist></div>
+<button type="submit">Give role or permission</button></div></form>
+${[...user.roles, ...user.permissions].map((r) => html`<form method="post" action="${action(`roles/${encodeURIComponent(r)}/remove`)}" class="row">${csrfField(c.csrf)}<button type="submit">Take away ${r}</button></form>`)}
+</section>
 <section aria-labelledby="h-grant"><h2 id="h-grant">Give a resource role</h2>
 <form method="post" action="${action('resource-roles')}">${csrfField(c.csrf)}
 <div class="inline"><div><label for="resource-role">Resource role</label><input type="text" id="resource-role" name="resource_role" list="resource-role-choices" required>
@@ -97,15 +107,19 @@ ${
     : html`<table><thead><tr><th scope="col">Token id</th><th scope="col">Logged in by</th><th scope="col">Since</th><th scope="col">Last used</th><th scope="col">Expires</th></tr></thead>
 <tbody>${sessions.map((s) => html`<tr><td><code>${s.token_id}</code></td><td>${s.method}</td><td>${s.created_at}</td><td>${s.last_used_at}</td><td>${s.expires_at}</td></tr>`)}</tbody></table>
 <form method="post" action="${action('sessions/end')}">${csrfField(c.csrf)}<button type="submit">End every session of ${user.id}</button></form>`
-}</section>`,
+}</section>
+<section aria-labelledby="h-delete"><h2 id="h-delete">Delete the user</h2>
+<p>Its credentials and grants go with it, and its sessions end.</p>
+<form method="post" action="${action('delete')}">${csrfField(c.csrf)}<button type="submit">Delete user ${user.id}</button></form></section>`,
   }
 }
 
+const listedIds = async (c: ConsoleContext, listing: string) =>
+  (await itemsOf<{ id: string }>(c, listing)).map((item) => item.id)
+
 /** The ids of a kind to choose from in the explain form (the first SHOWN: any other may be typed). */
 const ids = async (c: ConsoleContext, listing: string) =>
-  ((await c.run(listing)) as { items: { id: string }[] }).items
-    .slice(0, SHOWN)
-    .map((item) => html`<option value="${item.id}"></option>`)
+  (await listedIds(c, listing)).slice(0, SHOWN).map((id) => html`<option value="${id}"></option>`)
 
 async function explainPage(c: ConsoleContext, message?: Notice, answer?: Answer) {
   const q = answer?.question ?? { user: '', permission: '', resource: '' }
@@ -188,6 +202,23 @@ export function entitlementPages(routes: ConsoleRoutes) {
     'Takes a resource role away (remove_resource_role_from_user)',
     {},
     (c, id) => c.run('remove_resource_role_from_user', { id, member: c.params.member }),
+  )
+  userAction(
+    'roles',
+    'Gives the user a role or permission on every resource (add_role_to_user)',
+    { member: 'The role or permission' },
+    (c, id, form) => c.run('add_role_to_user', { id, member: field(form, 'member').trim() }),
+  )
+  userAction('roles/:member/remove', 'Takes a role or permission away (remove_role_from_user)', {}, (c, id) =>
+    c.run('remove_role_from_user', { id, member: c.params.member }),
+  )
+  routes.action(
+    '/console/users/:id/delete',
+    'users',
+    'Deletes the user, its credentials and grants, and ends its sessions (delete_user)',
+    {},
+    async (c) => summaryOf(await c.run('delete_user', { id: c.params.id })),
+    usersPage,
   )
   userAction('sessions/end', 'Ends every open session of the user (end_sessions)', {}, (c, id) =>
     c.run('end_sessions', { id }),

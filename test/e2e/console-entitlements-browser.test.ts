@@ -150,6 +150,58 @@ describe('entitlements and the home model in the console', () => {
     await checkPage(page, 'explain-ancestor')
   })
 
+  it("sets and clears a user's credential, gives and takes away a role, ends its sessions, deletes it", async () => {
+    const login = (password: string) =>
+      call(server.url, 'POST', '/v1/sessions', { body: { user: 'erin', password } })
+    const userPage = async () => {
+      await goTo(page, 'Users')
+      await page.getByRole('link', { name: 'erin', exact: true }).click()
+      await page.getByRole('heading', { name: 'User erin', level: 1 }).waitFor()
+    }
+    await userPage()
+    await page.getByLabel('Kind').selectOption('password')
+    await page.getByLabel('New value').fill('erin password 1')
+    await submit(page, 'Set credential')
+    await statusSays(page, 'added password credential of user erin')
+    const session = await login('erin password 1')
+    expect(session.status).toBe(201)
+    const token = session.body.token as string
+    const check = () =>
+      call(server.url, 'POST', '/v1/check', {
+        token,
+        body: { permission: 'control_heating', resource: 'flat7' },
+      })
+    expect((await check()).status).toBe(200)
+
+    await userPage()
+    await expect(page.getByRole('region', { name: 'Open sessions' }).getByRole('row').count()).resolves.toBe(
+      2,
+    )
+    await page.getByLabel('Role or permission', { exact: true }).fill('heating_user')
+    await submit(page, 'Give role or permission')
+    await statusSays(page, 'granted role heating_user to user erin')
+    await expect(page.getByRole('row', { name: /^Roles/ }).textContent()).resolves.toContain('heating_user')
+    await checkPage(page, 'user-roles')
+    await submit(page, 'Take away heating_user')
+    await statusSays(page, 'revoked role heating_user from user erin')
+    await submit(page, 'End every session of erin')
+    await statusSays(page, 'ended 1 session(s) of user erin')
+    expect((await check()).status).toBe(401)
+    await submit(page, 'Clear password')
+    await statusSays(page, 'removed password credential of user erin')
+    expect((await login('erin password 1')).status).toBe(401)
+
+    await goTo(page, 'Users')
+    await page.getByLabel('User id').fill('frank')
+    await page.getByLabel('Name', { exact: true }).fill('Frank')
+    await submit(page, 'Create user')
+    await page.getByRole('link', { name: 'frank', exact: true }).click()
+    await submit(page, 'Delete user frank')
+    await statusSays(page, 'deleted user frank')
+    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor()
+    expect((await call(server.url, 'GET', '/v1/users/frank', { token: admin })).status).toBe(404)
+  })
+
   it('builds a house: a room, a device and its status, an occupant living there', async () => {
     await goTo(page, 'Home model')
     await page.getByLabel('New house id').fill('cottage')
