@@ -48,6 +48,14 @@ export interface ConsolePage {
   title: string
   body: Markup
   status?: number
+  /** The body loads a script of the console's own: the page's CSP lets it run and call the console. */
+  script?: true
+}
+
+/** The pages' headers, for a page with a script of the console's own (same origin only). */
+const scriptedHeaders = {
+  ...pageHeaders,
+  'content-security-policy': `${pageHeaders['content-security-policy']}; script-src 'self'; connect-src 'self'`,
 }
 
 type Render = (c: ConsoleContext, notice?: Notice) => Promise<ConsolePage>
@@ -84,8 +92,11 @@ export async function consoleFrame(app: FastifyInstance, custodian: Custodian) {
       'set-cookie',
       `${CONSOLE_COOKIE}=${encodeURIComponent(token)}; Path=/console; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure() ? '; Secure' : ''}`,
     )
-  const send = (reply: FastifyReply, html: string, status = 200) =>
-    reply.code(status).headers(pageHeaders).send(html)
+  const send = (reply: FastifyReply, html: string, status = 200, script = false) =>
+    reply
+      .code(status)
+      .headers(script ? scriptedHeaders : pageHeaders)
+      .send(html)
 
   /** The signed-in administrator: a valid token (not ended, expired or idle) of a user with an area. */
   const session = (request: FastifyRequest) => {
@@ -111,6 +122,7 @@ export async function consoleFrame(app: FastifyInstance, custodian: Custodian) {
       reply,
       consolePage(p.title, p.body, { userId: c.userId, areas: c.areas, csrf: c.csrf, current }),
       p.status,
+      p.script,
     )
   const signInAgain = (reply: FastifyReply, request: FastifyRequest) =>
     request.method === 'GET'

@@ -5,8 +5,11 @@ import { ADMINISTRATION, ADMINISTRATIVE_PERMISSIONS } from '../entitlements/perm
 import { html } from '../web/html.js'
 import { auditPages } from './audit-pages.js'
 import { consentPages } from './consent-pages.js'
+import { customerPages } from './customer-pages.js'
 import { entitlementPages } from './entitlement-pages.js'
 import { consoleFrame } from './frame.js'
+import { outboxPages } from './outbox-pages.js'
+import { publicationPages } from './publication-pages.js'
 
 /**
  * The administrator's console at /console: server-rendered pages over the operations the API exposes. Its
@@ -31,6 +34,9 @@ export const consoleRoutes: FastifyPluginAsync<{ custodian: Custodian }> = async
     }))
     entitlementPages(routes)
     consentPages(routes)
+    customerPages(routes)
+    outboxPages(routes)
+    publicationPages(routes, scope)
     auditPages(routes)
   })
 }
