@@ -50,7 +50,7 @@ async function thirdPartiesPage(c: ConsoleContext, message?: Notice) {
         (a) =>
           html`<form method="post" action="/console/third-parties/${encodeURIComponent(p.client_id)}/standing" class="row">${csrfField(c.csrf)}<input type="hidden" name="standing" value="${a.standing}"><button type="submit" aria-label="${a.label} ${p.name}">${a.label}</button></form>`,
       )}</td>
-${rotate ? html`<td><form method="post" action="/console/third-parties/${encodeURIComponent(p.client_id)}/secret" class="row">${csrfField(c.csrf)}<button type="submit" aria-label="Rotate the client secret of ${p.name}">Rotate secret</button></form></td>` : ''}</tr>`,
+${rotate ? html`<td><form method="post" action="/console/third-parties/${encodeURIComponent(p.client_id)}/secret" class="row">${csrfField(c.csrf)}<button type="submit" aria-label="Rotate secret of ${p.name}">Rotate secret</button></form></td>` : ''}</tr>`,
     )}</tbody></table>
 <section aria-labelledby="h-register"><h2 id="h-register">Register a third party</h2>
 <p>The client secret is shown once, on the page that follows; Custodian keeps only its hash.</p>

@@ -188,7 +188,8 @@ describe('the console: customers, publication and the outbox', () => {
     const oldConfig = await discoverAs(server.url, party.clientId, party.clientSecret)
     await expect(client.clientCredentialsGrant(oldConfig, { scope: 'FB=4' })).resolves.toBeTruthy()
     await goTo('Third parties')
-    await page.getByRole('button', { name: 'Rotate the client secret of Solar Savings' }).click()
+    await checkPage(page, 'third-parties-rotate')
+    await page.getByRole('button', { name: 'Rotate secret of Solar Savings' }).click()
     await page.getByRole('heading', { name: 'New client secret' }).waitFor()
     const secret = (await page.getByTestId('client-secret').textContent()) as string
     await checkPage(page, 'client-secret')
