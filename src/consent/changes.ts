@@ -153,6 +153,20 @@ export function registerThirdParty(
   }
 }
 
+/** A new client secret for a third party: the old one stops working with this change. */
+export function rotateSecret({ consent }: Index, clientId: string, secretHash: string, now: string): Plan {
+  const party = consent.thirdParties.get(clientId)
+  if (!party) throw notFound(`third party ${clientId} is not registered`)
+  if (party.standing === 'revoked')
+    throw conflict(`third party ${clientId} is revoked: it gets no new secret`)
+  return {
+    changes: [
+      { tbl: 'espi_third_parties', op: 'put', row: { ...party, secret_hash: secretHash, updated_at: now } },
+    ],
+    summary: `third party ${clientId} has a new client secret; the old one no longer works`,
+  }
+}
+
 export function setStanding({ consent }: Index, clientId: string, standing: Standing, now: string): Plan {
   const party = consent.thirdParties.get(clientId)
   if (!party) throw notFound(`third party ${clientId} is not registered`)

@@ -11,6 +11,9 @@ import * as plans from './changes.js'
 /** Opaque, random ids for anything a third party may see. */
 export const opaqueId = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url')}`
 
+/** A client secret (or any bearer secret of a third party's): shown once, kept only as its hash. */
+export const newClientSecret = () => randomBytes(32).toString('base64url')
+
 export interface RegisteredThirdParty {
   clientId: string
   /** Shown once: only its hash is kept. */
@@ -99,7 +102,7 @@ export class ConsentService {
     },
   ): Promise<RegisteredThirdParty> {
     const clientId = input.clientId ?? opaqueId('tp')
-    const clientSecret = randomBytes(32).toString('base64url')
+    const clientSecret = newClientSecret()
     const result = await this.#custodian.change(token, 'third_party.register', clientId, (world) =>
       plans.registerThirdParty(world, {
         ...input,
@@ -115,6 +118,32 @@ export class ConsentService {
     return this.#custodian.change(token, 'third_party.standing', clientId, (world) =>
       plans.setStanding(world, clientId, standing, this.#now()),
     )
+  }
+
+  /** A new client secret, answered once; the old one is refused from this change on. */
+  async rotateSecret(token: string | undefined, clientId: string): Promise<RegisteredThirdParty> {
+    const clientSecret = newClientSecret()
+    const result = await this.#custodian.change(token, 'third_party.rotate_secret', clientId, (world) =>
+      plans.rotateSecret(world, clientId, hashTokenSecret(clientSecret), this.#now()),
+    )
+    return { clientId, clientSecret, revision: result.revision }
+  }
+
+  /** Every retail customer with its usage points, for administrators. */
+  customersWithUsagePoints(token: string | undefined) {
+    this.#custodian.authorizeAdminAction(token, 'list customers')
+    return [...this.model.customers.values()]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((c) => ({
+        id: c.id,
+        username: c.user_id,
+        name: c.name,
+        email: c.email,
+        account_number: c.account_number,
+        usage_points: this.model
+          .usagePointsOf(c.id)
+          .map((u) => ({ id: u.id, description: u.description, kind: u.service_kind })),
+      }))
   }
 
   /** A customer authorizes a third party, with the customer's own token. */

@@ -141,6 +141,43 @@ export const consentOperations = {
     run: (context, { client_id, standing }) =>
       serviceOf(context).setStanding(context.token, client_id, standing),
   }),
+  rotateSecret: operation({
+    name: 'rotate_client_secret',
+    summary:
+      'Give a third party a new client secret, answered once; the old one is refused at once (administrators)',
+    tags,
+    permission: 'admin',
+    checkedByService: true,
+    input: Type.Object({ client_id: Id }, { additionalProperties: false }),
+    output: Type.Object({ revision: Revision, client_id: Type.String(), client_secret: Type.String() }),
+    http: {
+      method: 'POST',
+      path: '/v1/third-parties/:client_id/secret',
+      headers: { 'cache-control': 'no-store' },
+    },
+    script: {
+      usage: 'rotate_client_secret <client_id>',
+      help: 'gives a third party a new client secret, shown once; the old one stops working at once',
+      args: ['client_id'],
+      present: (r) => ({
+        message: `third party ${r.client_id} has a new client secret (shown once): ${r.client_secret}`,
+        result: r,
+      }),
+    },
+    async run(context, { client_id }) {
+      const rotated = await serviceOf(context).rotateSecret(context.token, client_id)
+      return { revision: rotated.revision, client_id, client_secret: rotated.clientSecret }
+    },
+  }),
+  listCustomers: listing({
+    name: 'list_customers',
+    summary: 'Every retail customer with its usage points (administrators)',
+    tags,
+    permission: 'admin',
+    checkedByService: true,
+    path: '/v1/customers',
+    items: (context) => serviceOf(context).customersWithUsagePoints(context.token),
+  }),
   // Public by design: the seed asks for a public list so customers can check a third party's standing.
   listThirdParties: listing({
     name: 'list_third_parties',

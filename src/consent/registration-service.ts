@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto'
 import { hashTokenSecret, sameInConstantTime } from '../entitlements/tokens.js'
 import { invalid, isCustodianError } from '../errors.js'
 import type { Node } from '../kernel/node.js'
 import type { OidcPayloadRow, ThirdPartyRow } from '../store/schema.js'
 import { setStanding } from './changes.js'
-import { opaqueId } from './consent-service.js'
+import { newClientSecret as newToken, opaqueId } from './consent-service.js'
 import { selfRegister, updateRegistration } from './registration-changes.js'
 import { checkClientMetadata, clientMetadata, type RegistrationErrorCode } from './registration-metadata.js'
 
@@ -35,7 +34,6 @@ export class RegistrationError extends Error {
 }
 
 const unauthorized = (why: string) => new RegistrationError(401, 'invalid_token', why)
-const newToken = () => randomBytes(32).toString('base64url')
 
 /** `12h` or `7d` in milliseconds, at most 90 days; else a clear refusal. */
 export function validityMs(text: string = DEFAULT_VALIDITY): number {

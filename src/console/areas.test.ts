@@ -39,6 +39,9 @@ describe('the console areas a user may use', () => {
       'Explain a decision',
       'Third parties',
       'Authorizations',
+      'Customers',
+      'Outbox',
+      'Publication',
       'Audit log',
     ])
   })

@@ -40,6 +40,13 @@ export const AREAS = {
     label: 'Authorizations',
     need: permissionFor('list_authorizations'),
   },
+  customers: { path: '/console/customers', label: 'Customers', need: permissionFor('list_customers') },
+  outbox: { path: '/console/outbox', label: 'Outbox', need: permissionFor('list_outbox') },
+  publication: {
+    path: '/console/publication',
+    label: 'Publication',
+    need: permissionFor('import greenbutton'),
+  },
   audit: { path: '/console/audit', label: 'Audit log', need: permissionFor('read_audit') },
 } as const satisfies Record<string, Area>
 

@@ -3,8 +3,8 @@ import { type ConsoleContext, type ConsoleRoutes, type Form, field } from './fra
 import { csrfField, type Notice, notice } from './layout.js'
 
 /**
- * Consent in the console: third parties (register, with the client secret shown on that one page and never
- * again; suspend, reinstate, revoke) and authorizations (filter by customer, third party and status;
+ * Consent in the console: third parties (register, or rotate the client secret, the secret shown on that one
+ * page and never again; suspend, reinstate, revoke) and authorizations (filter by customer, third party and status;
  * terminate one with a reason the customer is emailed).
  */
 
@@ -24,7 +24,10 @@ interface Authorization {
   usagePointIds: string[]
 }
 
-const summaryOf = (result: unknown) => ({ text: (result as { summary: string }).summary, error: false })
+export const summaryOf = (result: unknown) => ({
+  text: (result as { summary: string }).summary,
+  error: false,
+})
 const STANDING_ACTIONS = [
   { standing: 'suspended', label: 'Suspend', when: 'active' },
   { standing: 'active', label: 'Reinstate', when: 'suspended' },
@@ -34,10 +37,11 @@ const STANDING_ACTIONS = [
 async function thirdPartiesPage(c: ConsoleContext, message?: Notice) {
   // list_third_parties answers those in good standing or suspended; revoked ones are gone for good.
   const { items } = (await c.run('list_third_parties')) as { items: Party[] }
+  const rotate = c.allows('rotate_client_secret')
   return {
     title: 'Third parties',
     body: html`${notice(message)}
-<table><thead><tr><th scope="col">Name</th><th scope="col">Client id</th><th scope="col">What it does</th><th scope="col">Standing</th><th scope="col">Change standing</th></tr></thead>
+<table><thead><tr><th scope="col">Name</th><th scope="col">Client id</th><th scope="col">What it does</th><th scope="col">Standing</th><th scope="col">Change standing</th>${rotate ? html`<th scope="col">Client secret</th>` : ''}</tr></thead>
 <tbody>${items.map(
       (
         p,
@@ -45,7 +49,8 @@ async function thirdPartiesPage(c: ConsoleContext, message?: Notice) {
 <td>${STANDING_ACTIONS.filter((a) => a.when === 'any' || a.when === p.standing).map(
         (a) =>
           html`<form method="post" action="/console/third-parties/${encodeURIComponent(p.client_id)}/standing" class="row">${csrfField(c.csrf)}<input type="hidden" name="standing" value="${a.standing}"><button type="submit" aria-label="${a.label} ${p.name}">${a.label}</button></form>`,
-      )}</td></tr>`,
+      )}</td>
+${rotate ? html`<td><form method="post" action="/console/third-parties/${encodeURIComponent(p.client_id)}/secret" class="row">${csrfField(c.csrf)}<button type="submit" aria-label="Rotate secret of ${p.name}">Rotate secret</button></form></td>` : ''}</tr>`,
     )}</tbody></table>
 <section aria-labelledby="h-register"><h2 id="h-register">Register a third party</h2>
 <p>The client secret is shown once, on the page that follows; Custodian keeps only its hash.</p>
@@ -60,7 +65,7 @@ async function thirdPartiesPage(c: ConsoleContext, message?: Notice) {
   }
 }
 
-/** The answer to a registration: the secret, on this page only (the page is not cached: pageHeaders). */
+/** The answer to a registration: the secret, shown once. */
 async function registered(c: ConsoleContext, form: Form) {
   const selection = field(form, 'scope_selection_uri')
   const result = (await c.run('register_third_party', {
@@ -73,15 +78,34 @@ async function registered(c: ConsoleContext, form: Form) {
     notify_uri: field(form, 'notify_uri'),
     scope: field(form, 'scope'),
     ...(selection ? { scope_selection_uri: selection } : {}),
-  })) as { client_id: string; client_secret: string }
-  return {
-    title: 'Third party registered',
-    body: html`<p class="status" role="status">${field(form, 'name')} is registered.</p>
-<table><tbody><tr><th scope="row">Client id</th><td><code>${result.client_id}</code></td></tr>
-<tr><th scope="row">Client secret</th><td><p class="secret" data-testid="client-secret">${result.client_secret}</p></td></tr></tbody></table>
-<p><strong>Copy the client secret now and give it to the third party:</strong> it is not shown again. A lost secret means registering anew.</p>
+  })) as Secret
+  return shownOnce('Third party registered', `${field(form, 'name')} is registered.`, result)
+}
+
+interface Secret {
+  client_id: string
+  client_secret: string
+}
+
+/** A client secret, on the page that answers its creation only (the page is not cached: pageHeaders). */
+const shownOnce = (title: string, status: string, { client_id, client_secret }: Secret) => ({
+  title,
+  body: html`<p class="status" role="status">${status}</p>
+<table><tbody><tr><th scope="row">Client id</th><td><code>${client_id}</code></td></tr>
+<tr><th scope="row">Client secret</th><td><p class="secret" data-testid="client-secret">${client_secret}</p></td></tr></tbody></table>
+<p><strong>Copy the client secret now and give it to the third party:</strong> it is not shown again. A lost secret means rotating it anew.</p>
 <p><a href="/console/third-parties">Back to the third parties</a></p>`,
-  }
+})
+
+/** A new secret for a third party: the old one is refused from now on. */
+async function rotated(c: ConsoleContext) {
+  const result = (await c.run('rotate_client_secret', { client_id: c.params.client_id })) as Secret
+  const name = c.custodian.consent.thirdParties.get(result.client_id)?.name ?? result.client_id
+  return shownOnce(
+    'New client secret',
+    `${name} has a new client secret; the old one no longer works.`,
+    result,
+  )
 }
 
 const STATUSES = ['active', 'terminated', 'expired']
@@ -158,6 +182,14 @@ export function consentPages(routes: ConsoleRoutes) {
           standing: field(form, 'standing'),
         }),
       ),
+    thirdPartiesPage,
+  )
+  routes.action(
+    '/console/third-parties/:client_id/secret',
+    'thirdParties',
+    'Gives a third party a new client secret (rotate_client_secret), shown once; the old one stops working',
+    {},
+    rotated,
     thirdPartiesPage,
   )
   routes.page(

@@ -56,6 +56,14 @@ export interface ConsolePage {
   title: string
   body: Markup
   status?: number
+  /** The body loads a script of the console's own: the page's CSP lets it run and call the console. */
+  script?: true
+}
+
+/** The pages' headers, for a page with a script of the console's own (same origin only). */
+const scriptedHeaders = {
+  ...pageHeaders,
+  'content-security-policy': `${pageHeaders['content-security-policy']}; script-src 'self'; connect-src 'self'`,
 }
 
 type Render = (c: ConsoleContext, notice?: Notice) => Promise<ConsolePage>
@@ -94,8 +102,11 @@ export async function consoleFrame(app: FastifyInstance, custodian: Custodian) {
     )
   const setSession = (reply: FastifyReply, token: string, maxAge: number) =>
     cookie(reply, CONSOLE_COOKIE, token, '/console', maxAge)
-  const send = (reply: FastifyReply, html: string, status = 200) =>
-    reply.code(status).headers(pageHeaders).send(html)
+  const send = (reply: FastifyReply, html: string, status = 200, script = false) =>
+    reply
+      .code(status)
+      .headers(script ? scriptedHeaders : pageHeaders)
+      .send(html)
   /** The sign-in form, bound to a new random value in its own cookie. */
   const sendSignIn = (reply: FastifyReply, error?: string, status = 200) => {
     const nonce = randomBytes(18).toString('base64url')
@@ -127,6 +138,7 @@ export async function consoleFrame(app: FastifyInstance, custodian: Custodian) {
       reply,
       consolePage(p.title, p.body, { userId: c.userId, areas: c.areas, csrf: c.csrf, current }),
       p.status,
+      p.script,
     )
   const signInAgain = (reply: FastifyReply, request: FastifyRequest) =>
     request.method === 'GET'

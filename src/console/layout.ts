@@ -22,7 +22,8 @@ input,select,textarea{font:inherit;padding:.3rem;max-width:22rem;width:100%}butt
 .allowed{color:#1f6f3a;font-weight:600}.denied{color:#8b0000;font-weight:600}code{word-break:break-all}
 form.row{display:inline}section{margin-bottom:1.5rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
-input[type=checkbox]{width:auto;margin-right:.4rem}ul.tree li{margin:.2rem 0}`
+input[type=checkbox]{width:auto;margin-right:.4rem}ul.tree li{margin:.2rem 0}
+ul.plain{list-style:none;margin:0;padding:0}ol.errors{margin:.25rem 0 0;padding-left:1.2rem;font-size:.9em}progress{width:100%;max-width:22rem;height:1.2rem}`
 
 /** A message shown above a page's content: the outcome of what the administrator just did. */
 export interface Notice {

@@ -5,11 +5,14 @@ import { ADMINISTRATION, ADMINISTRATIVE_PERMISSIONS } from '../entitlements/perm
 import { html } from '../web/html.js'
 import { auditPages } from './audit-pages.js'
 import { consentPages } from './consent-pages.js'
+import { customerPages } from './customer-pages.js'
 import { entitlementPages } from './entitlement-pages.js'
 import { consoleFrame } from './frame.js'
 import { homePages } from './home-pages.js'
 import { resourcePages } from './resource-pages.js'
 import { rolePages } from './role-pages.js'
+import { outboxPages } from './outbox-pages.js'
+import { publicationPages } from './publication-pages.js'
 
 /**
  * The administrator's console at /console: server-rendered pages over the operations the API exposes. Its
@@ -37,6 +40,9 @@ export const consoleRoutes: FastifyPluginAsync<{ custodian: Custodian }> = async
     resourcePages(routes)
     homePages(routes)
     consentPages(routes)
+    customerPages(routes)
+    outboxPages(routes)
+    publicationPages(routes, scope)
     auditPages(routes)
   })
 }

@@ -6,6 +6,7 @@ import { housemateOperations } from '../housemate/operations.js'
 import { auditOperations } from '../kernel/audit-operations.js'
 import { checkInput, invoke, type Operation } from '../kernel/operations.js'
 import { catalogOperations } from '../licences/operations.js'
+import { outboxOperations } from '../notify/outbox-operations.js'
 import { trustOperations } from '../trust/operations.js'
 
 /**
@@ -21,6 +22,7 @@ const byName = new Map<string, Operation>(
     ...Object.values(registrationOperations),
     ...Object.values(catalogOperations),
     ...Object.values(trustOperations),
+    ...Object.values(outboxOperations),
   ].map((op) => [op.name, op]),
 )
 

@@ -60,21 +60,25 @@ export const ADMINISTRATION = {
   },
   third_party_admin: {
     description:
-      "Register third parties, issue the tokens with which they register themselves, set their standing, and list customers' authorizations",
+      "Register third parties, issue the tokens with which they register themselves, set their standing, rotate their client secrets, list customers' authorizations, and retry the notices the outbox holds for them",
     operations: {
       register_third_party: 'third_party.register',
       issue_registration_token: 'third_party.registration_token',
       set_third_party_standing: 'third_party.standing',
+      rotate_client_secret: 'third_party.rotate_secret',
+      list_outbox: 'list outbox',
+      retry_outbox_message: 'outbox.retry',
       list_authorizations: 'list authorizations',
       show_authorizations: 'list authorizations',
       terminate_authorization_as_administrator: 'authorization.terminate_by_administrator',
     },
   },
   usage_data_admin: {
-    description: 'Create and import retail customers and their usage points, and import their usage data',
+    description: 'Create, list and import retail customers and their usage points, and import their usage data',
     operations: {
       create_customer: 'customer.create',
       create_usage_point: 'usage_point.create',
+      list_customers: 'list customers',
       'import customers': 'customer.import',
       'import greenbutton': 'greenbutton.import',
     },

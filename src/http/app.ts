@@ -16,6 +16,7 @@ import { auditOperations } from '../kernel/audit-operations.js'
 import { catalogRoutes } from '../licences/catalog-routes.js'
 import { catalogOperations } from '../licences/operations.js'
 import type { Logger } from '../logger.js'
+import { outboxOperations } from '../notify/outbox-operations.js'
 import { authorizationServer } from '../oauth/provider.js'
 import { registrationRoutes } from '../oauth/registration-routes.js'
 import { oauthRoutes } from '../oauth/routes.js'
@@ -140,6 +141,7 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
       Object.values(consentOperations),
       Object.values(catalogOperations),
       Object.values(trustOperations),
+      Object.values(outboxOperations),
     ],
   })
   // OAuth authenticates clients (client secrets) and customers (the interaction's sign-in) itself.

@@ -1,6 +1,7 @@
 import { entitlementOperations } from '../entitlements/operations.js'
 import { checkAccessBatch } from '../entitlements/session-operations.js'
 import { CustodianError } from '../errors.js'
+import { outboxOperations } from '../notify/outbox-operations.js'
 import { catalogCommands } from './catalog-commands.js'
 import {
   type CommandOutcome,
@@ -22,7 +23,7 @@ const syntax = (message: string) => new CustodianError('Syntax', message)
 
 /** Every command of the script language. The CLI runs the same table. */
 export const commands: Record<string, CommandSpec> = {
-  ...operationCommands([entitlementOperations]),
+  ...operationCommands([entitlementOperations, Object.values(outboxOperations)]),
   login: {
     usage: 'login user <user_id>, password <password>  |  login voiceprint <voice_print>',
     help: 'logs in; later commands name the token @<user_id>, and administrative commands use the latest `login user`',

@@ -7,6 +7,7 @@ import { connect, type Prepare, type StoreKind } from './dialects.js'
 import { migrateToLatest } from './migrations.js'
 import { type OidcPayloadStore, oidcPayloadStore } from './oidc-payload-store.js'
 import { insertOutbox, type OutboxMessage, PARKED } from './outbox.js'
+import { outboxAttempts, outboxMessage, pendingOutbox, retryOutbox } from './outbox-store.js'
 import { type ReplayStore, replayStore } from './replay-store.js'
 import {
   type Database,
@@ -88,6 +89,10 @@ export interface Store {
   outboxAttempts(id: string): Promise<OutboxAttemptRow[]>
   /** Undelivered messages, oldest first (for operators and tests). */
   pendingOutbox(limit: number): Promise<OutboxRow[]>
+  /** One message, delivered or not. */
+  outboxMessage(id: string): Promise<OutboxRow | undefined>
+  /** Makes an undelivered message no newer one took the place of due at `now`: whether it did (outbox-store.ts). */
+  retryOutbox(id: string, now: string): Promise<boolean>
   /** A random secret made once per store and shared by every node (cookie signing keys, say). */
   sharedSecret(name: string): Promise<string>
   /** A value made once per store by `make` and shared by every node (a development signing key, say). */
@@ -361,25 +366,17 @@ class KyselyStore implements Store {
     })
   }
 
-  async outboxAttempts(id: string): Promise<OutboxAttemptRow[]> {
-    const rows = await this.#db
-      .selectFrom('outbox_attempts')
-      .selectAll()
-      .where('message_id', '=', id)
-      .orderBy('attempt')
-      .execute()
-    return rows.map((r) => ({ ...r, attempt: Number(r.attempt) }))
+  outboxAttempts(id: string) {
+    return outboxAttempts(this.#db, id)
   }
-
-  async pendingOutbox(limit: number): Promise<OutboxRow[]> {
-    const rows = await this.#db
-      .selectFrom('outbox')
-      .selectAll()
-      .where('delivered_at', 'is', null)
-      .orderBy('created_at')
-      .limit(limit)
-      .execute()
-    return rows.map((d) => ({ ...d, attempts: Number(d.attempts) }))
+  pendingOutbox(limit: number) {
+    return pendingOutbox(this.#db, limit)
+  }
+  outboxMessage(id: string) {
+    return outboxMessage(this.#db, id)
+  }
+  retryOutbox(id: string, now: string) {
+    return retryOutbox(this.#db, id, now)
   }
 
   async readAudit(afterSeq: number, limit: number): Promise<AuditRow[]> {
