@@ -9,10 +9,10 @@ import { customerPages } from './customer-pages.js'
 import { entitlementPages } from './entitlement-pages.js'
 import { consoleFrame } from './frame.js'
 import { homePages } from './home-pages.js'
-import { resourcePages } from './resource-pages.js'
-import { rolePages } from './role-pages.js'
 import { outboxPages } from './outbox-pages.js'
 import { publicationPages } from './publication-pages.js'
+import { resourcePages } from './resource-pages.js'
+import { rolePages } from './role-pages.js'
 
 /**
  * The administrator's console at /console: server-rendered pages over the operations the API exposes. Its

@@ -74,7 +74,8 @@ export const ADMINISTRATION = {
     },
   },
   usage_data_admin: {
-    description: 'Create, list and import retail customers and their usage points, and import their usage data',
+    description:
+      'Create, list and import retail customers and their usage points, and import their usage data',
     operations: {
       create_customer: 'customer.create',
       create_usage_point: 'usage_point.create',
