@@ -35,6 +35,10 @@ describe('the console areas a user may use', () => {
       'Third parties',
       'Authorizations',
       'Audit log',
+      'Catalog',
+      'Participants and access',
+      'Delegation policies',
+      'Trust network',
     ])
   })
 

@@ -28,6 +28,18 @@ export const AREAS = {
     need: permissionFor('list_authorizations'),
   },
   audit: { path: '/console/audit', label: 'Audit log', need: permissionFor('read_audit') },
+  catalog: { path: '/console/catalog', label: 'Catalog', need: permissionFor('fetch_catalog') },
+  participants: {
+    path: '/console/participants',
+    label: 'Participants and access',
+    need: permissionFor('put_participant'),
+  },
+  delegation: {
+    path: '/console/delegation-policies',
+    label: 'Delegation policies',
+    need: permissionFor('list_delegation_issuers'),
+  },
+  trust: { path: '/console/trust', label: 'Trust network', need: permissionFor('add_association') },
 } as const satisfies Record<string, Area>
 
 export type AreaKey = keyof typeof AREAS

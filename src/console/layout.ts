@@ -21,7 +21,9 @@ input,select,textarea{font:inherit;padding:.3rem;max-width:22rem;width:100%}butt
 .secret{font-family:monospace;font-size:1rem;padding:.5rem;background:#fff7d6;border:1px solid #b38f00;word-break:break-all}
 .allowed{color:#1f6f3a;font-weight:600}.denied{color:#8b0000;font-weight:600}code{word-break:break-all}
 form.row{display:inline}section{margin-bottom:1.5rem}
-.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}`
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
+textarea.code{max-width:100%;font-family:monospace}input.check{width:auto;margin-right:.4rem}
+pre{background:#fff;border:1px solid #d0d5dc;padding:.5rem;overflow-x:auto}mark{background:#fff7d6;color:#1b1b1b}`
 
 /** A message shown above a page's content: the outcome of what the administrator just did. */
 export interface Notice {

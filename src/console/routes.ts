@@ -4,9 +4,11 @@ import type { Custodian } from '../custodian.js'
 import { ADMINISTRATION, ADMINISTRATIVE_PERMISSIONS } from '../entitlements/permissions.js'
 import { html } from '../web/html.js'
 import { auditPages } from './audit-pages.js'
+import { catalogPages } from './catalog-pages.js'
 import { consentPages } from './consent-pages.js'
 import { entitlementPages } from './entitlement-pages.js'
 import { consoleFrame } from './frame.js'
+import { trustPages } from './trust-pages.js'
 
 /**
  * The administrator's console at /console: server-rendered pages over the operations the API exposes. Its
@@ -32,6 +34,8 @@ export const consoleRoutes: FastifyPluginAsync<{ custodian: Custodian }> = async
     entitlementPages(routes)
     consentPages(routes)
     auditPages(routes)
+    catalogPages(routes)
+    trustPages(routes)
   })
 }
 
