@@ -77,7 +77,7 @@ function excerpt(r: Refused): Markup {
       ? html`<mark>${label}  ${text}</mark>\n${' '.repeat(label.length + 2 + r.column - 1)}^ here\n`
       : html`${label}  ${text}\n`
   })
-  return html`<figure><figcaption>Lines ${first} to ${last} of ${r.source}; the parser stopped at line ${r.line}, column ${r.column} (marked).</figcaption><pre data-testid="turtle-excerpt">${numbered}</pre></figure>`
+  return html`<figure><figcaption>Lines ${first} to ${last} of ${r.source}; the parser stopped at line ${r.line}, column ${r.column} (marked).</figcaption><pre data-testid="turtle-excerpt" tabindex="0">${numbered}</pre></figure>`
 }
 
 async function catalogPage(c: ConsoleContext, message?: Notice, refused?: Refused): Promise<ConsolePage> {

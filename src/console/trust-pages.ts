@@ -128,7 +128,7 @@ ${
 }
 ${
   shown
-    ? html`<section aria-labelledby="h-evidence"><h2 id="h-evidence">Evidence of ${issuer} for ${subject}</h2><pre data-testid="evidence">${JSON.stringify(shown, null, 2)}</pre></section>`
+    ? html`<section aria-labelledby="h-evidence"><h2 id="h-evidence">Evidence of ${issuer} for ${subject}</h2><pre data-testid="evidence" tabindex="0">${JSON.stringify(shown, null, 2)}</pre></section>`
     : ''
 }
 <section aria-labelledby="h-store"><h2 id="h-store">Store delegation evidence</h2>
