@@ -114,6 +114,18 @@ describe('the console: catalog and trust', () => {
     await expect(page.getByLabel('Turtle', { exact: true }).inputValue()).resolves.toBe(BROKEN)
     await expect(page.getByText('0 data service(s).').count()).resolves.toBe(1)
     await checkPage(page, 'catalog-refused')
+    // The HTTP route's problem document carries the same position as fields.
+    const problem = await fetch(`${server.url}/v1/catalog?name=broken.ttl`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'text/turtle' },
+      body: BROKEN,
+    })
+    expect(problem.status).toBe(400)
+    expect(await problem.json()).toMatchObject({
+      line: 12,
+      column: 19,
+      detail: expect.stringMatching(/^broken\.ttl:12:19: /),
+    })
 
     await page.getByLabel('Turtle', { exact: true }).fill(VOLTAGE)
     await page.getByRole('button', { name: 'Load Turtle' }).click()
@@ -126,6 +138,20 @@ describe('the console: catalog and trust', () => {
       page.getByRole('row', { name: /voltage-reporting\/1.4\/legal-text/ }).textContent(),
     ).resolves.toContain('ib1:ObligationAttribution')
     await checkPage(page, 'catalog')
+    // The listings the page shows are operations, over HTTP too.
+    const services = await call(server.url, 'GET', '/v1/catalog/services', { token: admin })
+    expect(services.body.items).toEqual([
+      {
+        url: SERVICE,
+        title: 'Supply voltage',
+        roles: [ROLE('report-provider'), ROLE('archiver')],
+        licence: 'https://registry.estf.ib1.org/scheme/electricity/licence/voltage-reporting/1.4',
+      },
+    ])
+    const licences = await call(server.url, 'GET', '/v1/catalog/licences', { token: admin })
+    expect((licences.body.items as { obligations: string[] }[])[0]?.obligations).toEqual([
+      'http://registry.ib1.org/ns/1.0#ObligationAttribution',
+    ])
   })
 
   it('loads from a URL only where the outbound rules allow a connection', async () => {
@@ -208,6 +234,8 @@ describe('the console: catalog and trust', () => {
     })
     expect(untimed(shown)).toEqual(untimed(evidence()))
     await checkPage(page, 'delegation-policies')
+    const issuers = await call(server.url, 'GET', '/v1/delegation-issuers', { token: admin })
+    expect(issuers.body.items).toEqual([{ issuer: OWNER, subjects: [CARRIER] }])
     // Removed, and stored again for the trust decisions that follow.
     await page.getByRole('button', { name: `Remove the policy of ${OWNER} for ${CARRIER}` }).click()
     await status().filter({ hasText: CARRIER }).waitFor()
@@ -250,6 +278,26 @@ describe('the console: catalog and trust', () => {
     const matrix = await page.getByRole('row', { name: /^port the BDI default high/ }).textContent()
     expect(matrix).toContain('association ≥ high and reputation ≥ high and a granular authorization')
     await checkPage(page, 'trust')
+    const parties = await call(server.url, 'GET', '/v1/trust/parties', { token: admin })
+    expect(parties.body.items).toEqual([
+      {
+        id: CARRIER,
+        assurance: 'high',
+        reputation: { level: 'high', source: 'the console', at: expect.any(Number) },
+        memberships: [{ association: 'port', status: 'active' }],
+      },
+    ])
+    const services = await call(server.url, 'GET', '/v1/trust/services', { token: admin })
+    expect(services.body.items).toEqual([
+      { id: 'container-contents', association: 'port', classification: 'medium' },
+      {
+        id: 'shipper-data',
+        association: 'port',
+        classification: 'high',
+        owner: OWNER,
+        resource_type: 'CONTAINER.DATA',
+      },
+    ])
     const listed = await call(server.url, 'GET', '/v1/trust/associations', { token: admin })
     expect((listed.body.items as { id: string; parent?: string }[]).map((a) => [a.id, a.parent])).toEqual([
       ['bdi', undefined],
@@ -317,6 +365,14 @@ describe('the console: catalog and trust', () => {
       const response = await own.goto(`${server.url}${path}`)
       expect(response?.status(), path).toBe(403)
     }
+    // Nor the operations behind them.
+    const token = await call(server.url, 'POST', '/v1/sessions', {
+      body: { user: 'ursula', password: 'ursula password' },
+    })
+    for (const path of ['/v1/trust/parties', '/v1/trust/services', '/v1/catalog/services'])
+      expect((await call(server.url, 'GET', path, { token: token.body.token as string })).status, path).toBe(
+        403,
+      )
     await own.close()
   })
 })
