@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { newAuditablePage } from '../support/axe.js'
-import { launchChromium } from '../support/browser.js'
-import { checkPage, goTo, signIn } from '../support/console.js'
+import { checkPage, consoleSession, goTo } from '../support/console.js'
 import { corpusPath } from '../support/corpus.js'
-import { type RunningServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 
 /** The access-control specification's own Turtle example, as its seed document prints it. */
@@ -21,20 +18,16 @@ const CORRECTED = readFileSync(new URL('../fixtures/ib1-voltage.ttl', import.met
  */
 describe('the console loads the seed’s Turtle', () => {
   const temp = tempSqlite()
-  let server: RunningServer
-  let browser: Browser
+  let session: Awaited<ReturnType<typeof consoleSession>>
   let page: Page
 
   beforeAll(async () => {
-    ;({ server } = await startWithAdmin(temp.target))
-    browser = await launchChromium()
-    page = await newAuditablePage(browser, { viewport: { width: 1280, height: 800 } })
-    page.setDefaultTimeout(10_000)
-    await signIn(page, server.url, 'admin', server.adminPassword as string)
+    session = await consoleSession(temp.target)
+    page = session.page
   })
   afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
+    await session?.browser.close()
+    await session?.server.stop()
     temp.remove()
   })
 

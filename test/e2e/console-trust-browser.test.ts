@@ -4,9 +4,8 @@ import type { AddressInfo } from 'node:net'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { newAuditablePage } from '../support/axe.js'
-import { launchChromium } from '../support/browser.js'
-import { checkPage, goTo, signIn } from '../support/console.js'
-import { call, type RunningServer, startWithAdmin, userWithSession } from '../support/server.js'
+import { checkPage, consoleSession, goTo, signIn } from '../support/console.js'
+import { call, type RunningServer, userWithSession } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 
 const VOLTAGE = readFileSync(new URL('../fixtures/ib1-voltage.ttl', import.meta.url), 'utf8')
@@ -80,16 +79,14 @@ describe('the console: catalog and trust', () => {
   const status = () => page.getByRole('status')
 
   beforeAll(async () => {
-    ;({ server, admin } = await startWithAdmin(temp.target, { CUSTODIAN_OUTBOUND_ALLOW: '127.0.0.1' }))
     documents = createServer((_request, response) =>
       response.writeHead(200, { 'content-type': 'text/turtle' }).end(SUBSTATION),
     )
     await new Promise<void>((resolve) => documents.listen(0, '127.0.0.1', resolve))
     documentsUrl = `http://127.0.0.1:${(documents.address() as AddressInfo).port}/substation.ttl`
-    browser = await launchChromium()
-    page = await newAuditablePage(browser, { viewport: { width: 1280, height: 800 } })
-    page.setDefaultTimeout(10_000)
-    await signIn(page, server.url, 'admin', server.adminPassword as string)
+    ;({ server, admin, browser, page } = await consoleSession(temp.target, {
+      CUSTODIAN_OUTBOUND_ALLOW: '127.0.0.1',
+    }))
   })
   afterAll(async () => {
     await browser?.close()
@@ -365,6 +362,21 @@ describe('the console: catalog and trust', () => {
       const response = await own.goto(`${server.url}${path}`)
       expect(response?.status(), path).toBe(403)
     }
+    // Nor may it use their forms, with a CSRF token of its own session: refused, nothing done.
+    const csrf = (await own.locator('input[name=csrf]').first().inputValue()) as string
+    for (const [path, form] of [
+      ['/console/trust/associations', { id: 'rogue' }],
+      ['/console/participants', { id: 'rogue', roles: ROLE('analyst') }],
+      ['/console/catalog/turtle', { source: 'rogue', turtle: SUBSTATION }],
+      ['/console/delegation-policies', { evidence: JSON.stringify(evidence()) }],
+    ] as const) {
+      const response = await own.request.post(`${server.url}${path}`, { form: { csrf, ...form } })
+      expect(response.status(), path).toBe(403)
+    }
+    const associations = await call(server.url, 'GET', '/v1/trust/associations', { token: admin })
+    expect((associations.body.items as { id: string }[]).map((a) => a.id)).toEqual(['bdi', 'port'])
+    const catalog = await call(server.url, 'GET', '/v1/catalog/services', { token: admin })
+    expect(catalog.body.items).toHaveLength(1)
     // Nor the operations behind them.
     const token = await call(server.url, 'POST', '/v1/sessions', {
       body: { user: 'ursula', password: 'ursula password' },

@@ -1,7 +1,9 @@
 import type { Page } from 'playwright-core'
 import { expect } from 'vitest'
-import { seriousViolations } from './axe.js'
+import { newAuditablePage, seriousViolations } from './axe.js'
+import { launchChromium } from './browser.js'
 import { screenshot } from './screenshots.js'
+import { startWithAdmin } from './server.js'
 
 /**
  * Walking the administrator's console in a browser: signing in, moving between areas by the navigation, and
@@ -27,4 +29,14 @@ export async function signIn(page: Page, url: string, user: string, password: st
 export async function goTo(page: Page, area: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: area }).click()
   await page.getByRole('heading', { name: area, level: 1 }).waitFor()
+}
+
+/** A server with its first administrator signed in to the console in Chromium, on a laptop-sized page. */
+export async function consoleSession(db: string, env: Record<string, string> = {}) {
+  const { server, admin } = await startWithAdmin(db, env)
+  const browser = await launchChromium()
+  const page = await newAuditablePage(browser, { viewport: { width: 1280, height: 800 } })
+  page.setDefaultTimeout(10_000)
+  await signIn(page, server.url, 'admin', server.adminPassword as string)
+  return { server, admin, browser, page }
 }
