@@ -1,6 +1,7 @@
 import { isCustodianError } from '../errors.js'
 import { CatalogService } from '../licences/catalog-service.js'
 import { shortName } from '../licences/vocabulary.js'
+import { words } from '../script/command-kit.js'
 import { html, type Markup } from '../web/html.js'
 import { type ConsoleContext, type ConsolePage, type ConsoleRoutes, type Form, field } from './frame.js'
 import { csrfField, type Notice, notice } from './layout.js'
@@ -45,9 +46,6 @@ export const summaryOf = (result: unknown): Notice => ({
   text: (result as { summary: string }).summary,
   error: false,
 })
-
-/** Fields of a textarea with one entry a line (or separated by spaces): the entries. */
-export const entries = (text: string) => text.split(/\s+/).filter(Boolean)
 
 const items = async <T>(c: ConsoleContext, listing: string) =>
   ((await c.run(listing)) as { items: T[] }).items
@@ -225,8 +223,8 @@ export function catalogPages(routes: ConsoleRoutes) {
         await c.run('put_participant', {
           id: field(form, 'id').trim(),
           ...(field(form, 'name').trim() ? { name: field(form, 'name').trim() } : {}),
-          roles: entries(field(form, 'roles')),
-          understands: entries(field(form, 'understands')),
+          roles: words(field(form, 'roles')),
+          understands: words(field(form, 'understands')),
         }),
       ),
     participantsPage,

@@ -1,8 +1,9 @@
 import { invalid } from '../errors.js'
+import { words } from '../script/command-kit.js'
 import { withoutComments } from '../trust/delegation-shapes.js'
 import type { InputFinding, Requirement } from '../trust/rules.js'
 import { html, type Markup } from '../web/html.js'
-import { entries, summaryOf } from './catalog-pages.js'
+import { summaryOf } from './catalog-pages.js'
 import { type ConsoleContext, type ConsolePage, type ConsoleRoutes, type Form, field } from './frame.js'
 import { csrfField, type Notice, notice } from './layout.js'
 
@@ -353,7 +354,7 @@ export function trustPages(routes: ConsoleRoutes) {
       return summaryOf(
         await c.run('record_party', {
           id: field(form, 'id').trim(),
-          memberships: entries(field(form, 'memberships')).map((association) => ({ association })),
+          memberships: words(field(form, 'memberships')).map((association) => ({ association })),
           ...(field(form, 'assurance') ? { assurance: field(form, 'assurance') } : {}),
           ...(level
             ? { reputation: { level, source: field(form, 'reputation_source').trim() || 'the console' } }
@@ -407,8 +408,8 @@ export function trustPages(routes: ConsoleRoutes) {
         party: field(form, 'party').trim(),
         service: field(form, 'service'),
         action: field(form, 'action').trim(),
-        identifiers: entries(field(form, 'identifiers')),
-        attributes: entries(field(form, 'attributes')),
+        identifiers: words(field(form, 'identifiers')),
+        attributes: words(field(form, 'attributes')),
         evidence: field(form, 'evidence').trim(),
       }
       const decision = (await c.run('decide_trust', {
