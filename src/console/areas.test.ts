@@ -28,7 +28,7 @@ const labels = (user: string) => areasOf(index, user).map((a) => a.label)
 describe('the console areas a user may use', () => {
   it('are those its administrative permissions allow, every one for admin', () => {
     expect(labels('debra')).toEqual(['Users'])
-    expect(labels('tess')).toEqual(['Third parties', 'Authorizations'])
+    expect(labels('tess')).toEqual(['Third parties', 'Authorizations', 'Outbox'])
     expect(labels('root')).toEqual([
       'Users',
       'Permissions',
@@ -42,6 +42,10 @@ describe('the console areas a user may use', () => {
       'Customers',
       'Outbox',
       'Publication',
+      'Catalog',
+      'Participants and access',
+      'Delegation policies',
+      'Trust network',
       'Audit log',
     ])
   })

@@ -47,6 +47,18 @@ export const AREAS = {
     label: 'Publication',
     need: permissionFor('import greenbutton'),
   },
+  catalog: { path: '/console/catalog', label: 'Catalog', need: permissionFor('fetch_catalog') },
+  participants: {
+    path: '/console/participants',
+    label: 'Participants and access',
+    need: permissionFor('put_participant'),
+  },
+  delegation: {
+    path: '/console/delegation-policies',
+    label: 'Delegation policies',
+    need: permissionFor('list_delegation_issuers'),
+  },
+  trust: { path: '/console/trust', label: 'Trust network', need: permissionFor('add_association') },
   audit: { path: '/console/audit', label: 'Audit log', need: permissionFor('read_audit') },
 } as const satisfies Record<string, Area>
 

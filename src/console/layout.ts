@@ -23,7 +23,9 @@ input,select,textarea{font:inherit;padding:.3rem;max-width:22rem;width:100%}butt
 form.row{display:inline}section{margin-bottom:1.5rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 input[type=checkbox]{width:auto;margin-right:.4rem}ul.tree li{margin:.2rem 0}
-ul.plain{list-style:none;margin:0;padding:0}ol.errors{margin:.25rem 0 0;padding-left:1.2rem;font-size:.9em}progress{width:100%;max-width:22rem;height:1.2rem}`
+ul.plain{list-style:none;margin:0;padding:0}ol.errors{margin:.25rem 0 0;padding-left:1.2rem;font-size:.9em}progress{width:100%;max-width:22rem;height:1.2rem}
+textarea.code{max-width:100%;font-family:monospace}input.check{width:auto;margin-right:.4rem}
+pre{background:#fff;border:1px solid #d0d5dc;padding:.5rem;overflow-x:auto}mark{background:#fff7d6;color:#1b1b1b}`
 
 /** A message shown above a page's content: the outcome of what the administrator just did. */
 export interface Notice {

@@ -4,6 +4,7 @@ import type { Custodian } from '../custodian.js'
 import { ADMINISTRATION, ADMINISTRATIVE_PERMISSIONS } from '../entitlements/permissions.js'
 import { html } from '../web/html.js'
 import { auditPages } from './audit-pages.js'
+import { catalogPages } from './catalog-pages.js'
 import { consentPages } from './consent-pages.js'
 import { customerPages } from './customer-pages.js'
 import { entitlementPages } from './entitlement-pages.js'
@@ -13,6 +14,7 @@ import { outboxPages } from './outbox-pages.js'
 import { publicationPages } from './publication-pages.js'
 import { resourcePages } from './resource-pages.js'
 import { rolePages } from './role-pages.js'
+import { trustPages } from './trust-pages.js'
 
 /**
  * The administrator's console at /console: server-rendered pages over the operations the API exposes. Its
@@ -44,6 +46,8 @@ export const consoleRoutes: FastifyPluginAsync<{ custodian: Custodian }> = async
     outboxPages(routes)
     publicationPages(routes, scope)
     auditPages(routes)
+    catalogPages(routes)
+    trustPages(routes)
   })
 }
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { invalid } from '../errors.js'
+import { CustodianError, invalid } from '../errors.js'
 import { started } from '../kernel/metrics.js'
 import type { Node } from '../kernel/node.js'
 import type { ChangeResult } from '../kernel/write-plan.js'
@@ -46,7 +46,12 @@ export class CatalogService {
       if (!(error instanceof RdfError)) throw error
       // Only someone allowed to load learns what is wrong with the document; the refusal is audited.
       const actor = custodian.authorizeAdminAction(token, 'catalog.load')
-      const refusal = invalid(`${source}:${error.position.line}:${error.position.column}: ${error.reason}`)
+      const { line, column } = error.position
+      // The position also as fields, for a caller that shows the document (the console marks the spot).
+      const refusal = new CustodianError('Validation', `${source}:${line}:${column}: ${error.reason}`, {
+        line,
+        column,
+      })
       custodian.audit({
         actor,
         action: 'catalog.load',

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { listing, type Operation, type OperationContext, operation } from '../kernel/operations.js'
 import { Changed, Id, Revision, Text } from '../kernel/schemas.js'
+import { list } from './catalog-model.js'
 import { CatalogService } from './catalog-service.js'
 
 const tags = ['trust framework']
@@ -82,8 +83,38 @@ export const catalogOperations = {
       [...custodian.catalog.participants.values()].map((p) => ({
         id: p.id,
         name: p.name,
-        roles: JSON.parse(p.roles) as string[],
-        understands: JSON.parse(p.understands) as string[],
+        roles: list(p.roles),
+        understands: list(p.understands),
+      })),
+  }),
+  listServices: listing({
+    name: 'list_data_services',
+    summary:
+      'Every data service of the catalog, the roles any one of which gives access, and its licence (administrators)',
+    tags,
+    permission: 'admin',
+    path: '/v1/catalog/services',
+    items: ({ custodian }) =>
+      [...custodian.catalog.services.values()].map((s) => ({
+        url: s.url,
+        title: s.title,
+        roles: list(s.roles),
+        licence: s.licence,
+      })),
+  }),
+  listLicences: listing({
+    name: 'list_licence_interpretations',
+    summary:
+      'Every licence interpretation: its legal text, what it grants and the obligations it imposes (administrators)',
+    tags,
+    permission: 'admin',
+    path: '/v1/catalog/licences',
+    items: ({ custodian }) =>
+      [...custodian.catalog.licences.values()].map((l) => ({
+        url: l.url,
+        legal_text: l.legal_text,
+        grants: list(l.grants),
+        obligations: list(l.obligations),
       })),
   }),
   checkDataAccess: operation({

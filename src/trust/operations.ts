@@ -1,7 +1,14 @@
 import { Type } from '@sinclair/typebox'
-import { type Operation, type OperationContext, operation, perCustodian } from '../kernel/operations.js'
+import {
+  listing,
+  type Operation,
+  type OperationContext,
+  operation,
+  perCustodian,
+} from '../kernel/operations.js'
 import { AnyObject, Changed, Id } from '../kernel/schemas.js'
 import { DelegationService } from './delegation-service.js'
+import { matrixFor } from './rules.js'
 import { TrustService } from './trust-service.js'
 
 /** The delegation register and the trust service: one per Custodian, so the signing material is loaded once. */
@@ -214,6 +221,85 @@ export const trustOperations = {
         ...(b.owner ? { owner: b.owner } : {}),
         ...(b.resource_type ? { resourceType: b.resource_type } : {}),
       }),
+  }),
+  listIssuers: listing({
+    name: 'list_delegation_issuers',
+    summary:
+      'Every policy issuer with delegation evidence in this register, and its access subjects (administrators)',
+    tags: delegationTags,
+    permission: 'admin',
+    path: '/v1/delegation-issuers',
+    items: ({ custodian }) => {
+      const subjects = new Map<string, string[]>()
+      for (const row of custodian.register.policiesOf())
+        subjects.set(row.policy_issuer, [...(subjects.get(row.policy_issuer) ?? []), row.access_subject])
+      return [...subjects].map(([issuer, of]) => ({ issuer, subjects: of.sort() }))
+    },
+  }),
+  listAssociations: listing({
+    name: 'list_trust_associations',
+    summary:
+      'Every association of the trust network: its parent, its own matrix, and the matrix in effect for its services (administrators)',
+    tags: trustTags,
+    permission: 'admin',
+    path: '/v1/trust/associations',
+    items: ({ custodian }) => {
+      const { associations } = custodian.register.network
+      return [...associations.values()].map((a) => {
+        // A service of the association with no matrix of its own: what decisions on it go by.
+        const inEffect = matrixFor({
+          associations,
+          service: { id: a.id, association: a.id, classification: '' },
+        })
+        return {
+          id: a.id,
+          ...(a.parent ? { parent: a.parent } : {}),
+          ...(a.matrix ? { matrix: a.matrix } : {}),
+          own_logic_allowed: a.ownLogicAllowed,
+          matrix_in_effect: { of: inEffect.of, matrix: inEffect.matrix },
+        }
+      })
+    },
+  }),
+  listParties: listing({
+    name: 'list_trust_parties',
+    summary:
+      'Every recorded party: its memberships, level of assurance and reputation, as recorded (administrators)',
+    tags: trustTags,
+    permission: 'admin',
+    path: '/v1/trust/parties',
+    items: ({ custodian }) => {
+      const { parties, network } = custodian.register
+      return [...parties.values()].map((p) => ({
+        id: p.id,
+        ...(p.assurance ? { assurance: p.assurance } : {}),
+        ...(p.reputation ? { reputation: JSON.parse(p.reputation) as unknown } : {}),
+        // As record_party takes them.
+        memberships: (network.memberships.get(p.id) ?? []).map((m) => ({
+          association: m.association,
+          status: m.status,
+          ...(m.validFrom === undefined ? {} : { valid_from: m.validFrom }),
+          ...(m.validUntil === undefined ? {} : { valid_until: m.validUntil }),
+        })),
+      }))
+    },
+  }),
+  listServices: listing({
+    name: 'list_trust_services',
+    summary:
+      'Every classified data service: its association, classification, data owner and resource type (administrators)',
+    tags: trustTags,
+    permission: 'admin',
+    path: '/v1/trust/services',
+    items: ({ custodian }) =>
+      [...custodian.register.services.values()].map((s) => ({
+        id: s.id,
+        association: s.association,
+        classification: s.classification,
+        ...(s.matrix ? { matrix: JSON.parse(s.matrix) as unknown } : {}),
+        ...(s.owner ? { owner: s.owner } : {}),
+        ...(s.resource_type ? { resource_type: s.resource_type } : {}),
+      })),
   }),
   decide: operation({
     name: 'decide_trust',

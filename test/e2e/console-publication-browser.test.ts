@@ -3,12 +3,10 @@ import * as client from 'openid-client'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { greenButtonFile, readingsEvery } from '../../bench/greenbutton-file.js'
-import { newAuditablePage, seriousViolations } from '../support/axe.js'
-import { launchChromium } from '../support/browser.js'
+import { checkPage, consoleSession, goTo as goToArea } from '../support/console.js'
 import { notifyReceiver } from '../support/notify-receiver.js'
 import { authorizeAsCustomer } from '../support/oauth-customer.js'
-import { screenshot } from '../support/screenshots.js'
-import { call, type RunningServer, startWithAdmin } from '../support/server.js'
+import { call, type RunningServer } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
 import { authorizationRequest, discoverAs, registerSolarSavings } from '../support/third-party.js'
 import { until } from '../support/wait.js'
@@ -30,39 +28,22 @@ describe('the console: customers, publication and the outbox', () => {
   const redirectUri = 'https://solar.example/callback'
   const scope = 'FB=1_4_5;IntervalDuration=3600'
 
-  /** The page is accessible; with CUSTODIAN_SCREENSHOTS, it is saved as console-<name>.png. */
-  const checkPage = async (p: Page, name: string) => {
-    expect(await seriousViolations(p), name).toEqual([])
-    await screenshot(p, `console-${name}`)
-  }
-
   /** The id of Alice's one usage point, as the API lists it. */
   const alicesMeter = async () => {
     const listed = await call(server.url, 'GET', '/v1/customers', { token: admin })
     return (listed.body.items as { usage_points: { id: string }[] }[])[0]?.usage_points[0]?.id as string
   }
 
-  const goTo = async (area: string) => {
-    await page.getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: area }).click()
-    await page.getByRole('heading', { name: area, level: 1 }).waitFor()
-  }
+  const goTo = (area: string) => goToArea(page, area)
 
   beforeAll(async () => {
     receiver = await notifyReceiver()
-    ;({ server, admin } = await startWithAdmin(temp.target, {
+    ;({ server, admin, browser, page } = await consoleSession(temp.target, {
       CUSTODIAN_MAILBOX: join(temp.dir, 'mailbox'),
       CUSTODIAN_OUTBOX_POLL_MS: '50',
       CUSTODIAN_OUTBOUND_ALLOW: '127.0.0.1',
     }))
     party = await registerSolarSavings(server.url, admin, { redirectUri, notifyUri: receiver.url, scope })
-    browser = await launchChromium()
-    page = await newAuditablePage(browser, { viewport: { width: 1280, height: 800 } })
-    page.setDefaultTimeout(10_000)
-    await page.goto(`${server.url}/console`)
-    await page.getByLabel('Username', { exact: true }).fill('admin')
-    await page.getByLabel('Password').fill(server.adminPassword as string)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('heading', { name: 'Overview' }).waitFor()
   })
   afterAll(async () => {
     await browser?.close()

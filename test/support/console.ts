@@ -1,7 +1,9 @@
 import type { Page } from 'playwright-core'
 import { expect } from 'vitest'
-import { seriousViolations } from './axe.js'
+import { newAuditablePage, seriousViolations } from './axe.js'
+import { launchChromium } from './browser.js'
 import { screenshot } from './screenshots.js'
+import { startWithAdmin } from './server.js'
 
 /**
  * The administrator's console in tests: signing in without a browser as a browser does (the sign-in form
@@ -59,4 +61,14 @@ export async function goTo(page: Page, area: string) {
     .getByRole('link', { name: area, exact: true })
     .click()
   await page.getByRole('heading', { name: area, level: 1, exact: true }).waitFor()
+}
+
+/** A server with its first administrator signed in to the console in Chromium, on a laptop-sized page. */
+export async function consoleSession(db: string, env: Record<string, string> = {}) {
+  const { server, admin } = await startWithAdmin(db, env)
+  const browser = await launchChromium()
+  const page = await newAuditablePage(browser, { viewport: { width: 1280, height: 800 } })
+  page.setDefaultTimeout(10_000)
+  await signInWithBrowser(page, server.url, 'admin', server.adminPassword as string)
+  return { server, admin, browser, page }
 }
