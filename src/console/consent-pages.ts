@@ -4,8 +4,8 @@ import { csrfField, type Notice, notice } from './layout.js'
 
 /**
  * Consent in the console: third parties (register, or rotate the client secret, the secret shown on that one
- * page and never again; suspend, reinstate, revoke) and authorizations (filter by customer, third party and status;
- * terminate one with a reason the customer is emailed).
+ * page and never again; suspend, reinstate, revoke) and authorizations (filter by customer, third party, status and
+ * end date; terminate one with a reason the customer is emailed).
  */
 
 interface Party {
@@ -110,17 +110,42 @@ async function rotated(c: ConsoleContext) {
 
 const STATUSES = ['active', 'terminated', 'expired']
 
+export interface AuthorizationFilters {
+  customer: string
+  third_party: string
+  status: string
+  /** YYYY-MM-DD: those ending on that day (UTC) or before it. */
+  ends_by: string
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/
+
+/** The authorizations the filters keep (an empty filter keeps all), or what is wrong with a filter. */
+export function filterAuthorizations<
+  A extends Pick<Authorization, 'customerId' | 'clientId' | 'status' | 'ends'>,
+>(items: A[], filters: AuthorizationFilters): { shown: A[] } | { error: string } {
+  if (filters.ends_by && !(DAY.test(filters.ends_by) && !Number.isNaN(Date.parse(filters.ends_by))))
+    return { error: `ends_by: ${filters.ends_by} is not a date (YYYY-MM-DD)` }
+  return {
+    shown: items
+      .filter((a) => !filters.customer || a.customerId === filters.customer)
+      .filter((a) => !filters.third_party || a.clientId === filters.third_party)
+      .filter((a) => !filters.status || a.status === filters.status)
+      .filter((a) => !filters.ends_by || a.ends.slice(0, 10) <= filters.ends_by),
+  }
+}
+
 async function authorizationsPage(c: ConsoleContext, message?: Notice) {
-  const filters = {
+  const filters: AuthorizationFilters = {
     customer: field(c.query, 'customer'),
     third_party: field(c.query, 'third_party'),
     status: field(c.query, 'status'),
+    ends_by: field(c.query, 'ends_by'),
   }
   const { items } = (await c.run('list_authorizations')) as { items: Authorization[] }
-  const shown = items
-    .filter((a) => !filters.customer || a.customerId === filters.customer)
-    .filter((a) => !filters.third_party || a.clientId === filters.third_party)
-    .filter((a) => !filters.status || a.status === filters.status)
+  const filtered = filterAuthorizations(items, filters)
+  const shown = 'shown' in filtered ? filtered.shown : []
+  const said = 'error' in filtered ? { text: filtered.error, error: true } : message
   const parties = new Map(c.custodian.consent.thirdParties)
   const customerName = (id: string) => {
     const customer = c.custodian.consent.customers.get(id)
@@ -129,11 +154,12 @@ async function authorizationsPage(c: ConsoleContext, message?: Notice) {
   const back = new URLSearchParams(Object.entries(filters).filter(([, v]) => v)).toString()
   return {
     title: 'Authorizations',
-    body: html`${notice(message)}
+    body: html`${notice(said)}
 <form method="get" action="/console/authorizations" role="search" class="inline">
 <div><label for="f-customer">Customer</label><select id="f-customer" name="customer"><option value="">Any</option>${[...c.custodian.consent.customers.values()].map((u) => html`<option value="${u.id}"${u.id === filters.customer ? html` selected` : ''}>${customerName(u.id)}</option>`)}</select></div>
 <div><label for="f-party">Third party</label><select id="f-party" name="third_party"><option value="">Any</option>${[...parties.values()].map((p) => html`<option value="${p.client_id}"${p.client_id === filters.third_party ? html` selected` : ''}>${p.name}</option>`)}</select></div>
 <div><label for="f-status">Status</label><select id="f-status" name="status"><option value="">Any</option>${STATUSES.map((s) => html`<option${s === filters.status ? html` selected` : ''}>${s}</option>`)}</select></div>
+<div><label for="f-ends">Ends on or before</label><input type="date" id="f-ends" name="ends_by" value="${filters.ends_by}"></div>
 <button type="submit">Filter</button></form>
 <p>${shown.length} of ${items.length} authorization(s).</p>
 <table><thead><tr><th scope="col">Authorization</th><th scope="col">Customer</th><th scope="col">Third party</th><th scope="col">Meters</th><th scope="col">Status</th><th scope="col">Ends</th><th scope="col">Terminate</th></tr></thead>

@@ -15,7 +15,7 @@ import { until } from '../support/wait.js'
 /**
  * The administrator's console in Debian's Chromium: an administrator creates a user, gives it a resource role
  * and explains a decision for it; registers a third party and suspends it (its tokens stop working); filters
- * authorizations and terminates one (the customer is emailed why); verifies the audit chain. A holder of
+ * authorizations (by customer, status and end date) and terminates one (the customer is emailed why); verifies the audit chain. A holder of
  * user_admin alone sees and uses the user pages and nothing else. axe-core checks every page it visits.
  * With CUSTODIAN_SCREENSHOTS=1 it saves the main pages in docs/screenshots/ for the README.
  */
@@ -168,6 +168,13 @@ describe('the administrator console', () => {
   it('filters authorizations and terminates one with a reason the customer is emailed', async () => {
     await goTo(page, 'Authorizations')
     await expect(page.getByText('2 of 2 authorization(s).').count()).resolves.toBe(1)
+    // Both end later than the day before today: none ends by then.
+    await page
+      .getByLabel('Ends on or before')
+      .fill(new Date(Date.now() - 86_400_000).toISOString().slice(0, 10))
+    await page.getByRole('button', { name: 'Filter' }).click()
+    await page.getByText('0 of 2 authorization(s).').waitFor()
+    await page.getByLabel('Ends on or before').fill('')
     await page.getByLabel('Customer').selectOption({ label: 'Alice Liddell (alice)' })
     await page.getByLabel('Status').selectOption('active')
     await page.getByRole('button', { name: 'Filter' }).click()

@@ -90,7 +90,7 @@ describe('rotating a third party’s client secret', () => {
       token: someone,
     })
     expect(refused.status).toBe(403)
-    expect(refused.body.detail).toMatch(/needs the admin permission/)
+    expect(refused.body.detail).toMatch(/needs the third_party_admin permission \(or admin\)/)
     const unknown = await call(server.url, 'POST', '/v1/third-parties/tp_nobody/secret', { token: admin })
     expect(unknown).toMatchObject({
       status: 404,
