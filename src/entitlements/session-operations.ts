@@ -23,14 +23,14 @@ const Question = Type.Object(
 )
 
 /**
- * check_access for many questions at once, answered in order with one audit commit (one flush after every
- * decision is recorded). The script form is written in script/commands.ts: a question a field.
+ * check_access for many questions at once, answered in order, the batch one audit record committed before the
+ * answer. The script form is written in script/commands.ts: a question a field.
  */
 export const checkAccessBatch = operation({
   name: 'check_access_batch',
   summary: 'check_access for many questions at once, answered in order',
   description:
-    "Each question is answered {allowed, user, reason, revision}, a refusal as allowed: false; all of them are in the audit log before the answer. Without user a question is about the bearer token's user; naming another user needs the admin permission (else 403, nothing decided). An invalid token is 401; more than maxBatchChecks questions is 413. min_revision makes the answers at least as fresh as a write that returned that revision.",
+    "Each question is answered {allowed, user, reason, revision}, a refusal as allowed: false; all of them are in the audit log before the answer, as one record (action check batch) listing each question and its decision in order. Without user a question is about the bearer token's user; naming another user needs the admin permission (else 403, nothing decided). An invalid token is 401; more than maxBatchChecks questions is 413. min_revision makes the answers at least as fresh as a write that returned that revision.",
   tags: ['check'],
   permission: 'token',
   input: Type.Object(

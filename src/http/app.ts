@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify from 'fastify'
+import Fastify, { LogController } from 'fastify'
 import { ConsentService } from '../consent/consent-service.js'
 import { consentOperations } from '../consent/operations.js'
 import { consoleRoutes } from '../console/routes.js'
@@ -58,7 +58,7 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
     trustProxy: options.trustProxy ?? false,
     https: options.tls ?? null,
     // One line a request instead, with its status and time (metrics-routes.ts).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setErrorHandler(errorHandler)
   // HSTS on every answer that reached the client over TLS (its own, or a listed proxy's); browsers ignore it

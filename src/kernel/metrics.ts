@@ -35,7 +35,7 @@ export const started = (): number => performance.now()
 export class Metrics {
   readonly registry = new Registry()
   /** Counter and histogram children bound once per kind and outcome: the hot path builds no label key. */
-  readonly #decisions: Record<DecisionKind, Record<DecisionOutcome, () => void>>
+  readonly #decisions: Record<DecisionKind, Record<DecisionOutcome, (n?: number) => void>>
   readonly #latency: Record<DecisionKind, Histogram.Internal<'kind'>>
   readonly #logins: Counter<'method' | 'outcome'>
   readonly #lockouts: Counter<'action'>
@@ -68,10 +68,10 @@ export class Metrics {
           const child = decisions.labels(kind, outcome)
           // Zero from the start, so that a rate over a series that has not moved yet is 0, not absent.
           child.inc(0)
-          return [outcome, () => child.inc()]
+          return [outcome, (n = 1) => child.inc(n)]
         }),
       )
-      return byOutcome as Record<DecisionOutcome, () => void>
+      return byOutcome as Record<DecisionOutcome, (n?: number) => void>
     })
     this.#logins = new Counter({
       name: 'custodian_logins_total',
@@ -108,6 +108,18 @@ export class Metrics {
   decided(kind: DecisionKind, outcome: DecisionOutcome, since: number): void {
     this.#decisions[kind][outcome]()
     this.#latency[kind].observe((performance.now() - since) / 1000)
+  }
+
+  /** Decisions of `kind` taken together from `since`: each counted, the batch's time spread over them. */
+  decidedMany(kind: DecisionKind, decisions: readonly { allowed: boolean }[], since: number): void {
+    const each = (performance.now() - since) / 1000 / decisions.length
+    let allowed = 0
+    for (const d of decisions) {
+      if (d.allowed) allowed += 1
+      this.#latency[kind].observe(each)
+    }
+    if (allowed > 0) this.#decisions[kind].allowed(allowed)
+    if (allowed < decisions.length) this.#decisions[kind].denied(decisions.length - allowed)
   }
 
   loggedIn(method: 'password' | 'voice_print', ok: boolean): void {

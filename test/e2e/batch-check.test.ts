@@ -9,13 +9,15 @@ describe('batch check over HTTP', () => {
   let server: RunningServer
   let admin: string
   let alice: string
-  /** Decision records committed to the store file, read beside the server. */
-  const committedChecks = () => {
+  /** The reasons of the batch records committed to the store file, read beside the server. */
+  const committedBatches = () => {
     const db = new Database(temp.target, { readonly: true })
     try {
       return (
-        db.prepare("select count(*) as n from audit_log where action like 'check:%'").get() as { n: number }
-      ).n
+        db.prepare("select reason from audit_log where action = 'check batch' order by seq").all() as {
+          reason: string
+        }[]
+      ).map((r) => r.reason)
     } finally {
       db.close()
     }
@@ -45,7 +47,7 @@ describe('batch check over HTTP', () => {
   })
 
   it('answers in order, allowed and denied, with every decision in the audit log when the answer arrives', async () => {
-    const before = committedChecks()
+    const before = committedBatches().length
     const answer = await call(server.url, 'POST', '/v1/checks', {
       token: alice,
       body: {
@@ -65,7 +67,13 @@ describe('batch check over HTTP', () => {
     ])
     expect(answers[0]?.reason).toBe('alice holds open_door on house1, which contains door1')
     expect(answer.body.revision).toEqual(expect.any(Number))
-    expect(committedChecks()).toBe(before + 3)
+    const batches = committedBatches()
+    expect(batches).toHaveLength(before + 1)
+    expect(batches.at(-1)?.split('\n').slice(1)).toEqual([
+      '1. open_door on door1: allowed, alice holds open_door on house1, which contains door1',
+      `2. open_door on house2: denied, ${answers[1]?.reason}`,
+      '3. open_door on house1: allowed, alice holds open_door on house1',
+    ])
   })
 
   it('lets the administrator ask about other users, and refuses others (403), too many (413) and bad tokens (401)', async () => {

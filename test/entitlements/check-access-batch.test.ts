@@ -72,7 +72,7 @@ describe('check_access_batch: many questions, answered in order, with one audit 
     temp.remove()
   })
 
-  it("answers the token's own questions in order, allowed and denied mixed, each audited in one commit", async () => {
+  it("answers the token's own questions in order, allowed and denied mixed, audited as one record in one commit", async () => {
     const before = await auditCount()
     const write = vi.spyOn(custodian.store, 'write')
     const { answers, revision } = await batch(tokens.alice, {
@@ -98,11 +98,16 @@ describe('check_access_batch: many questions, answered in order, with one audit 
     // Every decision is in the audit log when the answer arrives, written by a single commit.
     expect(commits).toBe(1)
     const records = (await custodian.store.readAudit(0, 100_000)).slice(before)
+    // One record for the batch: every question with its decision, in order.
     expect(records.map((r) => [r.actor, r.action, r.resource, r.outcome])).toEqual([
-      ['alice', 'check:open_door', 'door1', 'allowed'],
-      ['alice', 'check:open_door', 'house2', 'denied'],
-      ['alice', 'check:open_door', 'house1', 'allowed'],
-      ['alice', 'check:open_door', 'nowhere', 'denied'],
+      ['alice', 'check batch', '4 question(s)', 'denied'],
+    ])
+    expect(records[0]?.reason.split('\n')).toEqual([
+      '2 allowed, 2 denied:',
+      `1. open_door on door1: allowed, ${answers[0]?.reason}`,
+      `2. open_door on house2: denied, ${answers[1]?.reason}`,
+      `3. open_door on house1: allowed, ${answers[2]?.reason}`,
+      `4. open_door on nowhere: denied, ${answers[3]?.reason}`,
     ])
   })
 
@@ -119,11 +124,14 @@ describe('check_access_batch: many questions, answered in order, with one audit 
       [false, 'bob'],
       [true, 'root'],
     ])
-    const records = (await custodian.store.readAudit(0, 100_000)).slice(-3)
-    expect(records.map((r) => [r.actor, r.action, r.outcome])).toEqual([
-      ['root', 'check:open_door for alice', 'allowed'],
-      ['root', 'check:open_door for bob', 'denied'],
-      ['root', 'check:open_door', 'allowed'],
+    const [record] = (await custodian.store.readAudit(0, 100_000)).slice(-1)
+    expect(record).toMatchObject({ actor: 'root', action: 'check batch', outcome: 'denied' })
+    const reasons = asAdmin.answers.map((a) => a.reason)
+    expect(record?.reason.split('\n')).toEqual([
+      '2 allowed, 1 denied:',
+      `1. open_door on door1 for alice: allowed, ${reasons[0]}`,
+      `2. open_door on door1 for bob: denied, ${reasons[1]}`,
+      `3. open_door on door1: allowed, ${reasons[2]}`,
     ])
 
     const before = await auditCount()
