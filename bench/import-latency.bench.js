@@ -2,8 +2,10 @@
 // SQLite (or PostgreSQL), while a steady stream of other clients asks `POST /v1/check` (each answer waits for
 // its audit record to commit) and logs in (`POST /v1/sessions`, argon2). Three phases, with the same load:
 //   quiet        no import: the baseline, measured in the same run;
-//   http import  a 10-year file (350,400 readings, 54 MB) POSTed to /v1/usage-data of the same server;
-//   cli import   the same 10 years, every reading revised, by `custodian import greenbutton` in another process.
+//   http import  a 10-year file (350,400 readings, 54 MB) POSTed to /v1/usage-data of the same server by
+//                curl, another process, as another client would;
+//   cli import   the same 10 years, every reading revised, by `custodian import greenbutton` in another process
+//                (at its default nice value, 10).
 // The load is open-loop (requests sent on a fixed schedule whatever the answers take), so a stall shows in
 // the latencies of everything sent during it. Run after a build:
 //   npm run build --silent && node bench/import-latency.bench.js
@@ -12,7 +14,7 @@
 
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -177,16 +179,42 @@ async function benchBackend(backend, dir, w, files) {
         new Promise((resolve) => setTimeout(() => resolve(''), QUIET_SECONDS * 1000)),
       ),
     )
+    // The file comes from another client, in a process of its own (curl), as an uploader would: sent from
+    // this process, its 54 MB would be read and written by the same event loop that times the other clients.
     const httpImport = async () => {
       const start = performance.now()
-      const response = await fetch(`${url}/v1/usage-data?usage_point=up_front`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/xml', authorization: `Bearer ${admin}` },
-        body: readFileSync(files.first),
+      const curl = spawn(
+        'curl',
+        [
+          '-sS',
+          '-X',
+          'POST',
+          '-H',
+          'content-type: application/xml',
+          '-H',
+          `authorization: Bearer ${admin}`,
+          '-H',
+          'expect:',
+          '--data-binary',
+          `@${files.first}`,
+          '-w',
+          '\n%{http_code}',
+          `${url}/v1/usage-data?usage_point=up_front`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      )
+      let output = ''
+      curl.stdout.on('data', (chunk) => {
+        output += chunk
       })
-      const body = await response.json()
-      if (response.status !== 200)
-        throw new Error(`import answered ${response.status}: ${JSON.stringify(body)}`)
+      const [code] = await once(curl, 'exit')
+      const [json, status] = [
+        output.slice(0, output.lastIndexOf('\n')),
+        output.slice(output.lastIndexOf('\n') + 1),
+      ]
+      if (code !== 0 || status !== '200')
+        throw new Error(`import answered ${status} (curl exit ${code}): ${json}`)
+      const body = JSON.parse(json)
       return `import ${((performance.now() - start) / 1000).toFixed(1)} s: ${body.readings} readings, ${body.changedReadings} new`
     }
     phases.http = report('during the HTTP import', await load(url, w, tokens, httpImport()))

@@ -21,6 +21,8 @@ usage:
   custodian import greenbutton FILE [--usage-point ID | --map MAP.json]
                                        publish usage data: Green Button XML, or CSV of interval readings
                                        (usage_point,start,duration,value[,cost][,quality]); one transaction
+  custodian import ... --nice N        imports run at nice 10 (0 to 19; 0: unchanged), so that a server on the
+                                       same machine answers first
   custodian import entitlements FILE   permissions, roles, resources, resource roles, users, credentials and
                                        grants from JSON Lines (or CSV: FILE.csv), all or nothing, with progress;
                                        exit 1 with FILE:LINE: field: reason (docs/import-entitlements.md)

@@ -1,11 +1,12 @@
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs'
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { getPriority, setPriority } from 'node:os'
 import { Presets, SingleBar } from 'cli-progress'
 import type { Config } from '../config.js'
 import { importCustomersCsv } from '../consent/customer-csv-import.js'
 import { formatOfName, type ImportPhase, importEntitlements } from '../entitlements/entitlement-import.js'
 import { formatOf, UsageDataService } from '../greenbutton/usage-data-service.js'
 import type { UsagePointMapping } from '../greenbutton/usage-publication.js'
-import { type Flags, open, tokenOf, UsageError } from './verb-context.js'
+import { type Flags, integerFlag, open, tokenOf, UsageError } from './verb-context.js'
 
 // `custodian import customers|greenbutton|entitlements`: a file in one transaction, with a progress bar on a
 // terminal.
@@ -13,6 +14,32 @@ import { type Flags, open, tokenOf, UsageError } from './verb-context.js'
 /** A progress bar on standard error when it is a terminal; none when the output is kept or piped. */
 const progressBar = (format: string) =>
   process.stderr.isTTY ? new SingleBar({ format, hideCursor: true }, Presets.shades_classic) : undefined
+
+/** The nice value an import runs at unless --nice says otherwise: it yields the CPU to a server beside it. */
+export const IMPORT_NICE = 10
+
+/** --nice N: 0 (unchanged) to 19 (the lowest priority), by default IMPORT_NICE. */
+export function niceOf(flags: Flags): number {
+  const nice = integerFlag(flags, 'nice', IMPORT_NICE)
+  if (nice > 19) throw new UsageError(`--nice must be from 0 to 19, got "${String(flags.nice)}"`)
+  return nice
+}
+
+/**
+ * An import is batch work: on a machine it shares with a server, the server's requests go first. On Linux the
+ * nice value is a thread's, so every thread of this process is lowered (the garbage collector's too; threads
+ * started later inherit it); a thread already nicer is left as it is, since raising a priority needs privileges.
+ */
+function yieldCpu(nice: number) {
+  const threads = existsSync('/proc/self/task') ? readdirSync('/proc/self/task').map(Number) : [0]
+  for (const thread of threads) {
+    try {
+      if (nice > getPriority(thread)) setPriority(thread, nice)
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+}
 
 export async function importFile(
   config: Config,
@@ -25,6 +52,7 @@ export async function importFile(
     throw new UsageError('import takes: customers FILE.csv, greenbutton FILE, or entitlements FILE')
   if (!file || !existsSync(file) || !statSync(file).isFile())
     throw new UsageError(`import file ${file ?? '(none given)'} does not exist`)
+  yieldCpu(niceOf(flags))
   if (kind === 'greenbutton') return importUsageData(config, flags, file, out)
   if (kind === 'entitlements') return importEntitlementsFile(config, flags, file, out)
   const custodian = await open(config)
