@@ -404,22 +404,29 @@ export async function* espiEntries(
   chunks: AsyncIterable<string | Buffer> | Iterable<string | Buffer>,
   reader: EspiReader,
 ): AsyncGenerator<EspiEntry> {
-  // A streaming decoder: a character split across two chunks must not be broken.
+  const decode = utf8Decoder(reader)
+  for await (const chunk of chunks) yield* reader.write(decode(chunk))
+  yield* reader.write(decode())
+  yield* reader.close()
+}
+
+/**
+ * Text of a stream of chunks, a character split across two of them kept whole; called without a chunk, the
+ * end. Bytes that are not UTF-8 are refused at the reader's position.
+ */
+export function utf8Decoder(reader: EspiReader): (chunk?: string | Uint8Array) => string {
   const decoder = new TextDecoder('utf-8', { fatal: true })
   let read = 0
-  const decode = (chunk?: Buffer) => {
+  return (chunk) => {
+    if (typeof chunk === 'string') return chunk
     try {
       return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode()
     } catch {
       throw new EspiReadError(reader.position, `the file is not UTF-8 text (after byte ${read})`)
+    } finally {
+      read += chunk?.length ?? 0
     }
   }
-  for await (const chunk of chunks) {
-    yield* reader.write(typeof chunk === 'string' ? chunk : decode(chunk))
-    read += chunk.length
-  }
-  yield* reader.write(decode())
-  yield* reader.close()
 }
 
 /** Reads a whole document from a stream of text chunks. */

@@ -1,4 +1,5 @@
-import { type EspiEntry, EspiReadError, EspiReader, espiEntries, type Position } from './espi-reader.js'
+import { type EspiEntry, EspiReadError, type Position } from './espi-reader.js'
+import { WorkerEspiReader } from './espi-reader-worker.js'
 import { meterReadingOf, placeOf } from './hrefs.js'
 import { ESPI_NS } from './namespaces.js'
 import {
@@ -27,7 +28,8 @@ export function importGreenButtonXml(
   chunks: AsyncIterable<string | Buffer>,
 ): Promise<ImportReport> {
   return publishing(context, async (publication, writer) => {
-    const reader = new EspiReader({ maxText: context.maxTextLength ?? MAX_TEXT_LENGTH })
+    // Parsed in a worker thread while the entries already read are stored here.
+    const reader = new WorkerEspiReader({ maxText: context.maxTextLength ?? MAX_TEXT_LENGTH })
     const shared = new Map<string, Shared>()
     // Links resolved at the end: meter reading id → ReadingType path; usage point → LocalTimeParameters.
     const readingTypeOf = new Map<string, { usagePoint: string; path: string; position: Position }>()
@@ -139,7 +141,7 @@ export function importGreenButtonXml(
       }
     }
 
-    for await (const entry of espiEntries(counted(chunks, context.progress), reader)) await take(entry)
+    for await (const entry of reader.entries(counted(chunks, context.progress))) await take(entry)
     if (count === 0) throw new EspiReadError(reader.position, 'no readings: the document has no entries')
     publication.warnings.unshift(...reader.warnings)
 
