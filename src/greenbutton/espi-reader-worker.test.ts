@@ -79,6 +79,21 @@ describe('WorkerEspiReader', () => {
     expect((error as EspiReadError).reason).toBe('the file is not UTF-8 text (after byte 300)')
   })
 
+  it('refuses at once, though the client then sends nothing more', async () => {
+    const stalled = (async function* () {
+      yield Buffer.from('<feed xmlns="http://www.w3.org/2005/Atom"><entry><oops')
+      yield Buffer.from(' </entry>')
+      await new Promise(() => {}) // a client that never sends the rest
+    })()
+    const error = await (async () => {
+      for await (const _ of new WorkerEspiReader().entries(stalled));
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(EspiReadError)
+  })
+
   it('stops its worker when the reading stops early, and hands on a failing source', async () => {
     const reader = new WorkerEspiReader()
     for await (const _ of reader.entries(inChunks(feed, 512))) break

@@ -73,7 +73,7 @@ export class WorkerEspiReader {
     let ahead = 0
     let resume: (() => void) | undefined
     let stopped = false
-    const feeding = (async () => {
+    void (async () => {
       for await (const chunk of chunks) {
         if (stopped) return
         send({ chunk })
@@ -104,10 +104,10 @@ export class WorkerEspiReader {
         resume?.()
       }
     } finally {
+      // The feeder stops at its next chunk; a refusal is not held back until a slow client sends one.
       stopped = true
       resume?.()
       await worker.terminate()
-      await feeding
     }
   }
 }
