@@ -8,6 +8,8 @@ export class GrantSets {
   #userId: string | undefined
   readonly #pending = new Map<string, string[]>()
   readonly #pool = new Map<string, ReadonlySet<string>>()
+  /** Sets by their JSON text, as groups bring them (a key of its own form, kept apart from #pool's). */
+  readonly #byJson = new Map<string, ReadonlySet<string>>()
 
   constructor(emit: (userId: string, kind: string, targets: ReadonlySet<string>) => void) {
     this.#emit = emit
@@ -21,6 +23,19 @@ export class GrantSets {
     const targets = this.#pending.get(kind)
     if (targets) targets.push(targetId)
     else this.#pending.set(kind, [targetId])
+  }
+
+  /**
+   * The set of a user's grants of one kind given at once, as a JSON array of strings (the store groups them,
+   * snapshot-stream.ts): the text is the key as it stands, parsed only for a set not seen before.
+   */
+  setOfJson(targets: string): ReadonlySet<string> {
+    let set = this.#byJson.get(targets)
+    if (!set) {
+      set = new Set(JSON.parse(targets) as string[])
+      this.#byJson.set(targets, set)
+    }
+    return set
   }
 
   /** Hands on the sets of the user whose grants came last. The lists are kept, emptied, for the next user. */

@@ -3,7 +3,7 @@ import { type Config, defaultConfig } from '../config.js'
 import { CustodianError } from '../errors.js'
 import { createLogger, type Logger } from '../logger.js'
 import type { ReplicatedTable } from '../store/schema.js'
-import type { RowSink } from '../store/snapshot-stream.js'
+import type { GroupSink, RowSink } from '../store/snapshot-stream.js'
 import { type Change, openStore, type Store, type WriteOutcome, type WritePlan } from '../store/store.js'
 import { AuditRecorder, type DueChanges } from './audit-recorder.js'
 import type { AuditVerification } from './audit-retention.js'
@@ -263,13 +263,21 @@ export class Kernel {
   }
 }
 
-/** Where the rows of `tbl` go: the one projection that reads them, or every one that does. */
+/**
+ * Where the rows of `tbl` go: the one projection that reads them, or every one that does; as groups when the
+ * one projection reading it takes them so.
+ */
 function fanOut<T extends ReplicatedTable>(
   loaders: readonly SnapshotLoader<Projection>[],
   tbl: T,
-): RowSink<T> | undefined {
-  const sinks = loaders.flatMap((loader) => loader.rows(tbl) ?? [])
-  if (sinks.length <= 1) return sinks[0]
+): RowSink<T> | GroupSink | undefined {
+  const readers = loaders.flatMap((loader) => {
+    const sink = loader.rows(tbl)
+    return sink ? [{ loader, sink }] : []
+  })
+  const sinks = readers.map((r) => r.sink)
+  if (readers.length === 1) return readers[0]?.loader.grouped?.(tbl) ?? sinks[0]
+  if (sinks.length === 0) return undefined
   return (row) => {
     for (const sink of sinks) sink(row)
   }

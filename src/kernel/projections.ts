@@ -1,5 +1,5 @@
 import type { ReplicatedTable } from '../store/schema.js'
-import type { RowSink } from '../store/snapshot-stream.js'
+import type { GroupSink, RowSink } from '../store/snapshot-stream.js'
 import type { Change, Snapshot } from '../store/store.js'
 
 /** A view of the change log kept in memory: built from a snapshot, then fed every committed change in order. */
@@ -25,6 +25,8 @@ export interface Index {}
  */
 export interface SnapshotLoader<P> {
   rows<T extends ReplicatedTable>(tbl: T): RowSink<T> | undefined
+  /** Where a table of three key columns goes as groups, when the store can group it (else `rows`). */
+  grouped?(tbl: ReplicatedTable): GroupSink | undefined
   finish(revision: number): P
 }
 

@@ -37,4 +37,29 @@ describe.each(backends)('the snapshot streamed on $name', ({ make }) => {
     expect(asked).toContain('users') // asked, not read: its rows had nowhere to go
     expect(await store.streamSnapshot(() => undefined)).toBe(written.revision)
   })
+
+  it('hands a table of three key columns as groups when asked so: the first two, and a JSON array of the third in key order', async () => {
+    const { store } = fixture
+    await store.write(await store.streamSnapshot(() => undefined), () => ({
+      changes: [
+        grant('bea', 'r5'),
+        grant('bea', 'r4'),
+        { tbl: 'user_grants', op: 'put', row: { user_id: 'bea', grant_kind: 'permission', target_id: 'p1' } },
+        grant('al', 'r "quoted"'),
+      ],
+      audit: [auditEntry('more')],
+      result: null,
+    }))
+    const groups: [string, string, string[]][] = []
+    await store.streamSnapshot((tbl) =>
+      tbl === 'user_grants'
+        ? { groups: (user, kind, targets) => groups.push([user, kind, JSON.parse(targets) as string[]]) }
+        : undefined,
+    )
+    expect(groups.filter(([user]) => user === 'al' || user === 'bea')).toEqual([
+      ['al', 'role', ['r "quoted"']],
+      ['bea', 'permission', ['p1']],
+      ['bea', 'role', ['r4', 'r5']],
+    ])
+  })
 })
