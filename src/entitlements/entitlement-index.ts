@@ -122,22 +122,10 @@ export class EntitlementIndex {
         }
         return put(tbl)
       },
-      grouped(tbl) {
-        if (tbl !== 'user_grants') return undefined
-        // Groups come in user order, each (user, kind) once: a user's id string is looked up once, and
-        // nothing is merged.
-        let last: string | undefined
-        let lastOne = ''
-        return {
-          groups: (userId, kind, targets) => {
-            if (userId !== last) {
-              last = userId
-              lastOne = one(userId)
-            }
-            index.#grantMap(kind).set(lastOne, grants.setOfJson(targets))
-          },
-        }
-      },
+      grouped: (tbl) =>
+        tbl === 'user_grants'
+          ? grants.groupSink(one, (userId, kind, set) => index.#grantMap(kind).set(userId, set))
+          : undefined,
       finish(revision) {
         grants.flush()
         index.revision = revision

@@ -1,3 +1,5 @@
+import type { GroupSink } from '../store/snapshot-stream.js'
+
 /**
  * Groups the grants of a snapshot, read in key order (user, kind, target), into one frozen set per user and
  * kind, and hands each on. Identical sets are one object: a million users granted the same few roles share
@@ -26,16 +28,30 @@ export class GrantSets {
   }
 
   /**
-   * The set of a user's grants of one kind given at once, as a JSON array of strings (the store groups them,
-   * snapshot-stream.ts): the text is the key as it stands, parsed only for a set not seen before.
+   * Takes a user's grants of one kind at once, as the store groups them (snapshot-stream.ts): their targets a
+   * JSON array of strings, whose text is the key of the shared set, parsed only for a set not seen before.
+   * Groups come in user order, each (user, kind) once, so a user's id is resolved once and nothing is merged.
    */
-  setOfJson(targets: string): ReadonlySet<string> {
-    let set = this.#byJson.get(targets)
-    if (!set) {
-      set = new Set(JSON.parse(targets) as string[])
-      this.#byJson.set(targets, set)
+  groupSink(
+    resolve: (userId: string) => string,
+    put: (userId: string, kind: string, targets: ReadonlySet<string>) => void,
+  ): GroupSink {
+    let last: string | undefined
+    let resolved = ''
+    return {
+      groups: (userId, kind, targets) => {
+        if (userId !== last) {
+          last = userId
+          resolved = resolve(userId)
+        }
+        let set = this.#byJson.get(targets)
+        if (!set) {
+          set = new Set(JSON.parse(targets) as string[])
+          this.#byJson.set(targets, set)
+        }
+        put(resolved, kind, set)
+      },
     }
-    return set
   }
 
   /** Hands on the sets of the user whose grants came last. The lists are kept, emptied, for the next user. */

@@ -1,4 +1,4 @@
-import { setPriority } from 'node:os'
+import { getPriority, setPriority } from 'node:os'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import {
   type EspiEntry,
@@ -68,6 +68,9 @@ export class WorkerEspiReader {
     }
     worker.on('message', deliver)
     worker.on('error', (error) => deliver({ crashed: error }))
+    worker.on('exit', (code) =>
+      deliver({ crashed: new Error(`the reader's worker stopped (exit code ${code})`) }),
+    )
     const send = (message: ToWorker) => worker.postMessage(message)
 
     let ahead = 0
@@ -117,7 +120,8 @@ function serveAsReader(maxText: number | undefined) {
   const port = parentPort
   if (!port) return
   try {
-    setPriority(WORKER_NICE)
+    // Only ever lowered: a thread already nicer (an import run with --nice 19) stays as it is.
+    if (WORKER_NICE > getPriority()) setPriority(WORKER_NICE)
   } catch {
     // Not allowed here: the worker runs at the process's priority.
   }
