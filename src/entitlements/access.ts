@@ -30,6 +30,16 @@ export interface AccessQuestion {
 }
 
 /**
+ * A decision about `userId` as check_access answers it. Built field by field: a spread of the decision costs
+ * more than the decision on the hot path.
+ */
+function accessCheck({ allowed, reason, obligations, revision }: Decision, userId: string): AccessCheck {
+  return allowed
+    ? { allowed, reason, obligations, revision, userId }
+    : { allowed, reason, obligations, revision, userId, error: 'AccessDenied' }
+}
+
+/**
  * The one audit record of a batch's decisions: outcome `allowed` when every question was, else `denied`; the
  * reason counts them, then gives each question, numbered in order, with its decision and reason.
  */
@@ -103,7 +113,7 @@ export class Access {
       }
     }
     const userId = check.token.user_id
-    return this.#decide(userId, userId, permissions, resourceId, since)
+    return this.#decide(userId, permissions, resourceId, since)
   }
 
   /**
@@ -132,46 +142,28 @@ export class Access {
     }
     if (questions.length === 0) return []
     const since = started()
-    const checks = questions.map((q): AccessCheck => {
+    const checks = questions.map((q) => {
       const subject = q.user ?? userId
-      const { allowed, reason, obligations, revision } = decideAccess(
-        this.#index,
-        subject,
-        q.permission,
-        q.resource,
-      )
-      return allowed
-        ? { allowed, reason, obligations, revision, userId: subject }
-        : { allowed, reason, obligations, revision, userId: subject, error: 'AccessDenied' }
+      return accessCheck(decideAccess(this.#index, subject, q.permission, q.resource), subject)
     })
     this.#kernel.audit(batchRecord(userId, questions, checks))
     this.#kernel.metrics.decidedMany('entitlement', checks, since)
     return checks
   }
 
-  /** One decision for `userId`, asked by `actor` (the same user, or an administrator), and its audit record. */
-  #decide(
-    actor: string,
-    userId: string,
-    permissions: readonly string[],
-    resourceId: string,
-    since = started(),
-  ): AccessCheck {
-    const decision = decideAccessAny(this.#index, userId, permissions, resourceId)
+  /** One decision for `userId` about their own access, and its audit record. */
+  #decide(userId: string, permissions: readonly string[], resourceId: string, since: number): AccessCheck {
+    const check = accessCheck(decideAccessAny(this.#index, userId, permissions, resourceId), userId)
     const asked = permissions.length === 1 ? (permissions[0] as string) : permissions.join('|')
-    const { allowed, reason, obligations, revision } = decision
     this.#kernel.audit({
-      actor,
-      action: actor === userId ? `check:${asked}` : `check:${asked} for ${userId}`,
+      actor: userId,
+      action: `check:${asked}`,
       resource: resourceId,
-      outcome: allowed ? 'allowed' : 'denied',
-      reason,
+      outcome: check.allowed ? 'allowed' : 'denied',
+      reason: check.reason,
     })
-    this.#kernel.metrics.decided('entitlement', allowed ? 'allowed' : 'denied', since)
-    // Built field by field: a spread of the decision costs more than the decision on the hot path.
-    return allowed
-      ? { allowed, reason, obligations, revision, userId }
-      : { allowed, reason, obligations, revision, userId, error: 'AccessDenied' }
+    this.#kernel.metrics.decided('entitlement', check.allowed ? 'allowed' : 'denied', since)
+    return check
   }
 
   /** check_access as the seed's exceptions: returns the allowing decision or throws. */

@@ -30,7 +30,7 @@ export class GrantSets {
   /**
    * Takes a user's grants of one kind at once, as the store groups them (snapshot-stream.ts): their targets a
    * JSON array of strings, whose text is the key of the shared set, parsed only for a set not seen before.
-   * Groups come in user order, each (user, kind) once, so a user's id is resolved once and nothing is merged.
+   * Each (user, kind) comes once, so nothing is merged; a user's id is resolved once for a run of its groups.
    */
   groupSink(
     resolve: (userId: string) => string,

@@ -35,8 +35,11 @@ type FromWorker =
 type Portable = Omit<EspiEntry, 'xml'> & { xml?: string }
 
 const portable = (entry: EspiEntry): Portable => {
-  const { xml: _, ...rest } = entry
-  return entry.content.kind === 'IntervalBlock' ? rest : { ...rest, xml: entry.xml }
+  // Copied key by key: destructuring or spreading would read `xml`, whose getter serialises the element.
+  const copy: Record<string, unknown> = {}
+  for (const key of Object.keys(entry)) if (key !== 'xml') copy[key] = entry[key as keyof EspiEntry]
+  if (entry.content.kind !== 'IntervalBlock') copy.xml = entry.xml
+  return copy as Portable
 }
 
 const restored = (entry: Portable): EspiEntry => {
