@@ -39,9 +39,17 @@ function accessCheck({ allowed, reason, obligations, revision }: Decision, userI
     : { allowed, reason, obligations, revision, userId, error: 'AccessDenied' }
 }
 
+/** An id as a batch record shows it: as it is when plain, else quoted, so it cannot pass for the text around it. */
+const asId = (id: string) => (/^[\w.:@/-]+$/.test(id) ? id : JSON.stringify(id))
+
+/** Text on one line: control characters (a line break above all) escaped, so no question can forge another. */
+const oneLine = (text: string) =>
+  text.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => JSON.stringify(c).slice(1, -1))
+
 /**
  * The one audit record of a batch's decisions: outcome `allowed` when every question was, else `denied`; the
- * reason counts them, then gives each question, numbered in order, with its decision and reason.
+ * reason counts them, then gives each question, numbered in order, with its decision and reason, one line each
+ * whatever ids the caller sent.
  */
 export function batchRecord(
   actor: string,
@@ -54,7 +62,7 @@ export function batchRecord(
     const q = questions[i] as AccessQuestion
     const c = checks[i] as AccessCheck
     if (c.allowed) allowed += 1
-    lines += `\n${i + 1}. ${q.permission} on ${q.resource}${c.userId === actor ? '' : ` for ${c.userId}`}: ${c.allowed ? 'allowed' : 'denied'}, ${c.reason}`
+    lines += `\n${i + 1}. ${asId(q.permission)} on ${asId(q.resource)}${c.userId === actor ? '' : ` for ${asId(c.userId as string)}`}: ${c.allowed ? 'allowed' : 'denied'}, ${oneLine(c.reason)}`
   }
   const denied = checks.length - allowed
   return {
