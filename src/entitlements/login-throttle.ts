@@ -61,12 +61,16 @@ export class LoginThrottle {
     throw new CustodianError('Throttled', message, { retryAfterSeconds })
   }
 
-  /** A successful check: the user at this address starts afresh, and the other keys take the attempt back. */
+  /**
+   * A successful check: the user at this address starts afresh, and the other keys take the attempt back.
+   * Not waiting for the disk: lost in a power failure, the attempt stays counted, which errs on the safe side.
+   */
   async settle(counted: ThrottleRule[]): Promise<void> {
     const nowMs = this.#kernel.now()
     await this.#kernel.store.throttle.update(
       counted.map((r) => ({ key: r.key, userId: r.user ?? null })),
       (entries) => ({ entries: settleSuccess(counted, entries, nowMs), result: undefined }),
+      { lossable: true },
     )
   }
 

@@ -10,6 +10,8 @@ import {
   PostgresDialect,
   SqliteDialect,
   SqliteDriver,
+  sql,
+  type Transaction,
   type TransactionSettings,
 } from 'kysely'
 import pg from 'pg'
@@ -115,6 +117,33 @@ function redactUrl(url: string): string {
   } catch {
     return 'postgres://(unparseable URL)'
   }
+}
+
+/**
+ * A transaction whose loss in a power failure costs nothing that matters: work that is redone (a slice of an
+ * import's publication, redone from staging), or bookkeeping whose loss errs on the safe side (a login
+ * throttle's reset after a success). It commits without waiting for the disk: on SQLite at `synchronous =
+ * NORMAL` (the next ordinary commit's flush of the log makes it durable; the connection stays held until the
+ * setting is back, so no other transaction commits with it), on PostgreSQL with `synchronous_commit` off.
+ */
+export function lossableTransaction<T>(
+  db: Kysely<Database>,
+  sqlite: BetterSqlite3.Database | undefined,
+  work: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
+  if (!sqlite)
+    return db.transaction().execute(async (trx) => {
+      await sql`set local synchronous_commit to off`.execute(trx)
+      return work(trx)
+    })
+  return db.connection().execute(async (connection) => {
+    sqlite.pragma('synchronous = NORMAL')
+    try {
+      return await connection.transaction().execute(work)
+    } finally {
+      sqlite.pragma('synchronous = FULL')
+    }
+  })
 }
 
 /** Opens a connection for a file path (SQLite, created with its folder if missing) or a postgres:// URL. */

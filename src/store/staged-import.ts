@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type BetterSqlite3 from 'better-sqlite3'
 import { type Kysely, sql, type Transaction } from 'kysely'
-import type { Prepare, StoreKind } from './dialects.js'
+import { lossableTransaction, type Prepare, type StoreKind } from './dialects.js'
 import { HELD, type OutboxMessage, releaseHeld, supersedeInto } from './outbox.js'
 import { PendingResources, type ResourceInput } from './pending-resources.js'
 import {
@@ -132,23 +132,9 @@ export function stagedImports(
     prepare ? sqliteReadings(prepare) : postgresReadings(trx)
   const inTransaction = <T>(work: (trx: Transaction<Database>) => Promise<T>) =>
     db.transaction().execute(work)
-  /**
-   * A transaction whose loss in a power failure costs nothing: its work is redone from what is staged (a
-   * slice of publication), or the import had not committed (staging). On SQLite it commits without waiting
-   * for the disk; the next ordinary commit's flush of the log makes it durable. The connection stays held
-   * until its setting is back, so no other transaction commits with it.
-   */
+  // A slice of publication is redone from staging, and staging had not committed: neither needs the disk.
   const redoable = <T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> =>
-    sqlite
-      ? db.connection().execute(async (connection) => {
-          sqlite.pragma('synchronous = NORMAL')
-          try {
-            return await connection.transaction().execute(work)
-          } finally {
-            sqlite.pragma('synchronous = FULL')
-          }
-        })
-      : inTransaction(work)
+    lossableTransaction(db, sqlite, work)
   const greatest = kind === 'postgres' ? sql.raw('greatest') : sql.raw('max')
 
   /** The stored readings of one block's span, to tell which of a file's readings are news. */

@@ -188,7 +188,7 @@ class KyselyStore implements Store {
         : undefined,
     )
     this.#sqlite = connection.sqlite
-    this.throttle = throttleStore(this.#db, this.kind)
+    this.throttle = throttleStore(this.#db, this.kind, connection.sqlite)
     this.replay = replayStore(this.#db)
     this.oidc = oidcPayloadStore(this.#db)
     this.stats = statsStore(this.#db)

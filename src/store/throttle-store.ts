@@ -1,5 +1,6 @@
+import type BetterSqlite3 from 'better-sqlite3'
 import { type Kysely, sql, type Transaction } from 'kysely'
-import type { StoreKind } from './dialects.js'
+import { lossableTransaction, type StoreKind } from './dialects.js'
 import type { Database, LoginThrottleRow } from './schema.js'
 
 /** What the store keeps of one throttle key; entitlements/throttle.ts decides what the numbers mean. */
@@ -27,11 +28,13 @@ export interface ThrottleStore {
   /**
    * In one transaction: reads the keys' entries, locking them against every other node's attempt, and
    * writes back the entries `decide` returns (those that changed). `decide` is pure and may run again if
-   * PostgreSQL reports a deadlock.
+   * PostgreSQL reports a deadlock. `lossable`: the update may be lost in a power failure (lossableTransaction),
+   * for one whose loss errs on the safe side.
    */
   update<T>(
     keys: readonly ThrottleKey[],
     decide: (entries: ThrottleEntries) => { entries?: ThrottleEntries; result: T },
+    options?: { lossable?: boolean },
   ): Promise<T>
   /** Clears the failures and locks of every key about a user; answers how many keys were locked. */
   unlockUser(userId: string, nowMs: number): Promise<number>
@@ -58,7 +61,11 @@ const same = (a: ThrottleEntry | undefined, b: ThrottleEntry) =>
 
 const DEADLOCK = '40P01'
 
-export function throttleStore(db: Kysely<Database>, kind: StoreKind): ThrottleStore {
+export function throttleStore(
+  db: Kysely<Database>,
+  kind: StoreKind,
+  sqlite: BetterSqlite3.Database | undefined,
+): ThrottleStore {
   const attempt = async <T>(
     trx: Transaction<Database>,
     keys: readonly ThrottleKey[],
@@ -107,11 +114,14 @@ export function throttleStore(db: Kysely<Database>, kind: StoreKind): ThrottleSt
   }
 
   return {
-    async update(keys, decide) {
+    async update(keys, decide, options) {
       const sorted = [...keys].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      const work = (trx: Transaction<Database>) => attempt(trx, sorted, decide)
       for (let tries = 1; ; tries++) {
         try {
-          return await db.transaction().execute((trx) => attempt(trx, sorted, decide))
+          return await (options?.lossable
+            ? lossableTransaction(db, sqlite, work)
+            : db.transaction().execute(work))
         } catch (error) {
           if ((error as { code?: string }).code !== DEADLOCK || tries >= 3) throw error
         }
