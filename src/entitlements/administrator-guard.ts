@@ -1,8 +1,9 @@
 import { conflict } from '../errors.js'
 import type { Plan } from '../kernel/write-plan.js'
 import type { PlannedChange } from '../store/store.js'
-import { addTo, type EntitlementIndex } from './entitlement-index.js'
+import type { EntitlementIndex } from './entitlement-index.js'
 import { ADMIN_PERMISSION } from './permissions.js'
+import { addTo } from './set-maps.js'
 
 /**
  * Refuses a plan after which no user who can log in would hold `admin`: the store would fall back to

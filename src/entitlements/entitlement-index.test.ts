@@ -158,7 +158,27 @@ describe('EntitlementIndex caches', () => {
 })
 
 describe('EntitlementIndex loaded from a snapshot', () => {
-  it('agrees with the index built change by change, sharing identical grant sets, in any order of rows', () => {
+  /** The rows of a log, table by table, in reverse order of writing (no key is written twice here). */
+  const tables = (log: readonly PlannedChange[]) => {
+    const rows: Record<string, object[]> = {}
+    for (const change of [...log].reverse()) (rows[change.tbl] ??= []).push(change.row)
+    return rows
+  }
+
+  it('agrees with the index built change by change, read table by table in any order of rows', () => {
+    const logged = base().write(user('eve'), password('eve'), grant('eve', 'role', 'outer'))
+    const loaded = fromSnapshot(EntitlementIndex.loader(), {
+      revision: 3,
+      rows: tables(logged.log),
+    } as unknown as Snapshot)
+    const { index } = logged
+    expect(loaded.revision).toBe(3)
+    for (const id of ['ann', 'bob', 'cat', 'dan', 'eve', 'gone'])
+      expect(loaded.held(id), id).toEqual(index.held(id))
+    expect([...loaded.administrators()]).toEqual([...index.administrators()])
+  })
+
+  it('agrees with it read as users joined with their credentials and grants, sharing identical grant sets', () => {
     const logged = base().write(
       user('eve'),
       password('eve'),
@@ -166,23 +186,38 @@ describe('EntitlementIndex loaded from a snapshot', () => {
       grant('bob', 'role', 'outer'),
       grant('eve', 'permission', 'read'),
     )
-    const rows: Record<string, object[]> = {}
-    // Reversed: a user's grants then come apart (eve's, bob's, eve's again), which the loader must merge.
-    for (const change of [...logged.log].reverse()) {
-      const list = rows[change.tbl] ?? []
-      list.push(change.row)
-      rows[change.tbl] = list
+    const rows = tables(logged.log)
+    const loader = EntitlementIndex.loader()
+    const sink = loader.joined?.('users')
+    if (!sink) throw new Error('the Index reads users joined')
+    expect(sink.children.map((c) => c.tbl)).toEqual(['credentials', 'user_grants'])
+    for (const [tbl, list] of Object.entries(rows)) {
+      if (tbl === 'users' || tbl === 'credentials' || tbl === 'user_grants') continue
+      for (const row of list) loader.rows(tbl as 'roles')?.(row as never)
     }
-    const loaded = fromSnapshot(EntitlementIndex.loader(), { revision: 3, rows } as unknown as Snapshot)
+    const of = (tbl: string, userId: string, columns: string[]) =>
+      JSON.stringify(
+        (rows[tbl] ?? [])
+          .filter((row) => (row as { user_id: string }).user_id === userId)
+          .map((row) => columns.map((c) => (row as Record<string, string>)[c])),
+      )
+    for (const row of rows.users ?? []) {
+      const { id } = row as { id: string }
+      sink.row(row, [
+        of('credentials', id, ['kind', 'secret_hash']),
+        of('user_grants', id, ['grant_kind', 'target_id']),
+      ])
+    }
+    const loaded = loader.finish(5)
     const { index } = logged
-    expect(loaded.revision).toBe(3)
     for (const id of ['ann', 'bob', 'cat', 'dan', 'eve', 'gone'])
       expect(loaded.held(id), id).toEqual(index.held(id))
+    expect(loaded.passwordHashes).toEqual(index.passwordHashes)
     expect([...loaded.administrators()]).toEqual([...index.administrators()])
     expect(loaded.userRoles.get('ann')).toBe(loaded.userRoles.get('eve')) // both hold exactly outer
     expect([...(loaded.userRoles.get('bob') ?? [])].sort()).toEqual(['inner', 'outer'])
     // A later write replaces eve's set: ann's, which was the same object, is left as it was.
-    loaded.apply([{ ...grant('eve', 'role', 'inner'), revision: 4, at: '' } as Change])
+    loaded.apply([{ ...grant('eve', 'role', 'inner'), revision: 6, at: '' } as Change])
     expect([...(loaded.userRoles.get('ann') ?? [])]).toEqual(['outer'])
     expect(loaded.effective('eve').global.has('read')).toBe(true)
   })

@@ -7,13 +7,13 @@ import type {
   ResourceRoleRow,
   ResourceRow,
   RoleRow,
-  UserGrantRow,
   UserRow,
 } from '../store/schema.js'
 import type { Change, PlannedChange, Snapshot } from '../store/store.js'
 import { holdsAdmin } from './administrator.js'
 import { GrantSets, Holders, touching } from './grant-sets.js'
 import { ADMIN_PERMISSION } from './permissions.js'
+import { addTo, removeFrom } from './set-maps.js'
 
 /** What one user holds, with roles expanded: permissions everywhere, and per resource. */
 export interface EffectiveEntitlements {
@@ -89,45 +89,36 @@ export class EntitlementIndex {
   #admins: Set<string> | undefined
 
   /**
-   * An empty index filling from a streamed snapshot (kernel/projections.ts SnapshotLoader). Each user id is
-   * kept as the one string its users row brought; grants become shared sets (grant-sets.ts).
+   * An empty index filling from a streamed snapshot (kernel/projections.ts SnapshotLoader): users joined with
+   * their credentials and grants where the store can join them, the tables one by one where it cannot. Grants
+   * become shared sets (grant-sets.ts).
    */
   static loader(): SnapshotLoader<EntitlementIndex> {
     const index = new EntitlementIndex()
-    // The users row's own id string, which its map key is too (users are read before the tables naming them).
-    const one = (id: string) => index.users.get(id)?.id ?? id
-    const grants = new GrantSets((userId, kind, targets) => {
-      const map = index.#grantMap(kind)
-      const held = map.get(userId) // grants not read in key order: merged
-      map.set(one(userId), held ? new Set([...held, ...targets]) : targets)
-    })
-    const put = (tbl: ReplicatedTable) => (row: object) =>
-      index.#put({ tbl, op: 'put', row } as PlannedChange)
+    const grants = new GrantSets()
     return {
-      rows(tbl) {
-        if (!OWN_TABLES.has(tbl)) return undefined
-        if (tbl === 'users') return (row) => index.users.set((row as UserRow).id, row as UserRow)
-        if (tbl === 'credentials') {
-          return (row) => {
-            const credential = row as CredentialRow
-            credential.user_id = one(credential.user_id)
-            index.#put({ tbl: 'credentials', op: 'put', row: credential })
-          }
-        }
-        if (tbl === 'user_grants') {
-          return (row) => {
-            const { user_id, grant_kind, target_id } = row as UserGrantRow
-            grants.add(user_id, grant_kind, target_id)
-          }
-        }
-        return put(tbl)
-      },
-      grouped: (tbl) =>
-        tbl === 'user_grants'
-          ? grants.groupSink(one, (userId, kind, set) => index.#grantMap(kind).set(userId, set))
+      // Table by table (a snapshot read whole; users' tables another projection reads too): unshared sets.
+      rows: (tbl) =>
+        OWN_TABLES.has(tbl) ? (row) => index.#put({ tbl, op: 'put', row } as PlannedChange) : undefined,
+      joined: (tbl) =>
+        tbl === 'users'
+          ? {
+              children: [
+                { tbl: 'credentials', columns: ['kind', 'secret_hash'] },
+                { tbl: 'user_grants', columns: ['grant_kind', 'target_id'] },
+              ],
+              row(row, [credentials = '[]', held = '[]']) {
+                const user = row as UserRow
+                index.users.set(user.id, user)
+                if (credentials !== '[]')
+                  for (const [kind, hash] of JSON.parse(credentials) as [CredentialRow['kind'], string][])
+                    index.#putCredential(user.id, kind, hash)
+                if (held !== '[]')
+                  for (const [kind, set] of grants.byKind(held)) index.#grantMap(kind).set(user.id, set)
+              },
+            }
           : undefined,
       finish(revision) {
-        grants.flush()
         index.revision = revision
         return index
       },
@@ -249,6 +240,16 @@ export class EntitlementIndex {
     return holdsAdmin(this.#effective.get(userId) ?? this.#sharedOf(userId))
   }
 
+  #putCredential(userId: string, kind: CredentialRow['kind'], secretHash: string): void {
+    if (kind === 'password') this.passwordHashes.set(userId, secretHash)
+    else {
+      const previous = this.voicePrintOf.get(userId)
+      if (previous) this.voicePrints.delete(previous)
+      this.voicePrints.set(secretHash, userId)
+      this.voicePrintOf.set(userId, secretHash)
+    }
+  }
+
   #put(change: PlannedChange): void {
     switch (change.tbl) {
       case 'role_entitlements': {
@@ -259,13 +260,7 @@ export class EntitlementIndex {
       }
       case 'credentials': {
         const { user_id, kind, secret_hash } = change.row as Required<typeof change.row>
-        if (kind === 'password') this.passwordHashes.set(user_id, secret_hash)
-        else {
-          const previous = this.voicePrintOf.get(user_id)
-          if (previous) this.voicePrints.delete(previous)
-          this.voicePrints.set(secret_hash, user_id)
-          this.voicePrintOf.set(user_id, secret_hash)
-        }
+        this.#putCredential(user_id, kind, secret_hash)
         break
       }
       case 'user_grants': {
@@ -447,13 +442,27 @@ export class EntitlementIndex {
   }
 
   /**
-   * The users who can log in and hold `admin`. Found by one pass over the users the first time it is asked,
-   * then kept by `apply`, each change rechecking only the users it can affect.
+   * The users who can log in and hold `admin`. Found the first time it is asked among the users granted
+   * `admin` or a role holding it (each distinct grant set looked at once), then kept by `apply`, each change
+   * rechecking only the users it can affect.
    */
   administrators(): ReadonlySet<string> {
     if (!this.#admins) {
+      const roleIds = new Set([
+        ...this.roles.keys(),
+        ...this.rolePermissions.keys(),
+        ...this.roleRoles.keys(),
+      ])
+      const adminRoles = new Set(
+        [...roleIds].filter((id) => this.permissionsOfRole(id).has(ADMIN_PERMISSION)),
+      )
       const admins = new Set<string>()
-      for (const userId of this.users.keys()) if (this.#isLoggableAdmin(userId)) admins.add(userId)
+      for (const [grants, holds] of [
+        [this.userPermissions, touching(new Set([ADMIN_PERMISSION]))],
+        [this.userRoles, touching(adminRoles)],
+      ] as const)
+        for (const [userId, set] of grants)
+          if (holds(set) && this.#isLoggableAdmin(userId)) admins.add(userId)
       this.#admins = admins
     }
     return this.#admins
@@ -471,23 +480,6 @@ export class EntitlementIndex {
       yield id
     }
   }
-}
-
-/** Adds `value` to the set of `key`, making the set on first use. */
-export function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
-  let set = map.get(key)
-  if (!set) {
-    set = new Set()
-    map.set(key, set)
-  }
-  set.add(value)
-}
-
-function removeFrom(map: Map<string, Set<string>>, key: string, value: string): void {
-  const set = map.get(key)
-  if (!set) return
-  set.delete(value)
-  if (set.size === 0) map.delete(key)
 }
 
 // This projection in the kernel's Index, as `index` (custodian.ts registers the class).

@@ -1,72 +1,41 @@
-import type { GroupSink } from '../store/snapshot-stream.js'
+/** Grant texts kept at most while a snapshot loads. */
+const TEXTS_KEPT = 65_536
 
 /**
- * Groups the grants of a snapshot, read in key order (user, kind, target), into one frozen set per user and
- * kind, and hands each on. Identical sets are one object: a million users granted the same few roles share
- * a handful of sets instead of holding a million. The pool of sets lives only while the snapshot loads.
+ * The grants of a snapshot's users as frozen sets, one per user and kind. Identical sets are one object: a
+ * million users granted the same few roles share a handful of sets instead of holding a million. The pools
+ * live only while the snapshot loads.
  */
 export class GrantSets {
-  readonly #emit: (userId: string, kind: string, targets: ReadonlySet<string>) => void
-  #userId: string | undefined
-  readonly #pending = new Map<string, string[]>()
   readonly #pool = new Map<string, ReadonlySet<string>>()
-  /** Sets by their JSON text, as groups bring them (a key of its own form, kept apart from #pool's). */
-  readonly #byJson = new Map<string, ReadonlySet<string>>()
-
-  constructor(emit: (userId: string, kind: string, targets: ReadonlySet<string>) => void) {
-    this.#emit = emit
-  }
-
-  add(userId: string, kind: string, targetId: string): void {
-    if (userId !== this.#userId) {
-      this.flush()
-      this.#userId = userId
-    }
-    const targets = this.#pending.get(kind)
-    if (targets) targets.push(targetId)
-    else this.#pending.set(kind, [targetId])
-  }
+  /** A user's sets by kind, by the JSON text of the user's grants (a key of its own form, apart from #pool's). */
+  readonly #byText = new Map<string, readonly (readonly [string, ReadonlySet<string>])[]>()
 
   /**
-   * Takes a user's grants of one kind at once, as the store groups them (snapshot-stream.ts): their targets a
-   * JSON array of strings, whose text is the key of the shared set, parsed only for a set not seen before.
-   * Each (user, kind) comes once, so nothing is merged; a user's id is resolved once for a run of its groups.
+   * A user's grants of every kind at once, as the store joins them to the user (snapshot-stream.ts): a JSON
+   * array of [kind, target] pairs, whose text is the key of the user's shared sets, parsed only for a text not
+   * seen before (the same grants in another order are another text, for the same sets).
    */
-  groupSink(
-    resolve: (userId: string) => string,
-    put: (userId: string, kind: string, targets: ReadonlySet<string>) => void,
-  ): GroupSink {
-    let last: string | undefined
-    let resolved = ''
-    return {
-      groups: (userId, kind, targets) => {
-        if (userId !== last) {
-          last = userId
-          resolved = resolve(userId)
-        }
-        let set = this.#byJson.get(targets)
-        if (!set) {
-          set = new Set(JSON.parse(targets) as string[])
-          this.#byJson.set(targets, set)
-        }
-        put(resolved, kind, set)
-      },
+  byKind(pairs: string): readonly (readonly [string, ReadonlySet<string>])[] {
+    let found = this.#byText.get(pairs)
+    if (!found) {
+      const byKind = new Map<string, string[]>()
+      for (const [kind, target] of JSON.parse(pairs) as [string, string][]) {
+        const targets = byKind.get(kind)
+        if (targets) targets.push(target)
+        else byKind.set(kind, [target])
+      }
+      found = [...byKind].map(([kind, targets]) => [kind, this.#shared(targets)] as const)
+      // Users granted sets of their own would each leave a text here: the pool is a cache, not a record.
+      if (this.#byText.size >= TEXTS_KEPT) this.#byText.clear()
+      this.#byText.set(pairs, found)
     }
-  }
-
-  /** Hands on the sets of the user whose grants came last. The lists are kept, emptied, for the next user. */
-  flush(): void {
-    const userId = this.#userId
-    if (userId === undefined) return
-    for (const [kind, targets] of this.#pending) {
-      if (targets.length === 0) continue
-      this.#emit(userId, kind, this.#shared(targets))
-      targets.length = 0
-    }
+    return found
   }
 
   #shared(targets: string[]): ReadonlySet<string> {
-    const key = targets.sort().join('\u0000')
+    // JSON, not a join on a separator: no id can make two different sets one key.
+    const key = JSON.stringify(targets.sort())
     let set = this.#pool.get(key)
     if (!set) {
       set = new Set(targets)

@@ -3,7 +3,7 @@ import { type Config, defaultConfig } from '../config.js'
 import { CustodianError } from '../errors.js'
 import { createLogger, type Logger } from '../logger.js'
 import type { ReplicatedTable } from '../store/schema.js'
-import type { GroupSink, RowSink } from '../store/snapshot-stream.js'
+import type { JoinedSink, RowSink, SnapshotSinks } from '../store/snapshot-stream.js'
 import { type Change, openStore, type Store, type WriteOutcome, type WritePlan } from '../store/store.js'
 import { AuditRecorder, type DueChanges } from './audit-recorder.js'
 import type { AuditVerification } from './audit-retention.js'
@@ -86,7 +86,7 @@ export class Kernel {
     const store = await openStore(options.db ?? config.db)
     const names = options.index === false ? [] : (Object.keys(kinds) as (keyof Index)[])
     const loaders = names.map((name) => kinds[name].loader() as SnapshotLoader<Projection>)
-    const revision = await store.streamSnapshot((tbl) => fanOut(loaders, tbl))
+    const revision = await store.streamSnapshot(snapshotSinks(loaders))
     const index: Partial<Index> = {}
     const list = names.map((name, i) =>
       enter(index, name, (loaders[i] as SnapshotLoader<Projection>).finish(revision)),
@@ -264,22 +264,27 @@ export class Kernel {
 }
 
 /**
- * Where the rows of `tbl` go: the one projection that reads them, or every one that does; as groups when the
- * one projection reading it takes them so.
+ * Where the rows of each table go: to the one projection that reads them, or to every one that does. A table
+ * that one projection alone reads, joined with tables it alone reads too, comes joined (JoinedSink); the
+ * store then reads those tables with it, not on their own.
  */
-function fanOut<T extends ReplicatedTable>(
-  loaders: readonly SnapshotLoader<Projection>[],
-  tbl: T,
-): RowSink<T> | GroupSink | undefined {
-  const readers = loaders.flatMap((loader) => {
-    const sink = loader.rows(tbl)
-    return sink ? [{ loader, sink }] : []
-  })
-  const sinks = readers.map((r) => r.sink)
-  if (readers.length === 1) return readers[0]?.loader.grouped?.(tbl) ?? sinks[0]
-  if (sinks.length === 0) return undefined
-  return (row) => {
-    for (const sink of sinks) sink(row)
+function snapshotSinks(loaders: readonly SnapshotLoader<Projection>[]): SnapshotSinks {
+  const readers = <T extends ReplicatedTable>(tbl: T) =>
+    loaders.flatMap((loader) => {
+      const sink = loader.rows(tbl)
+      return sink ? [{ loader, sink }] : []
+    })
+  return <T extends ReplicatedTable>(tbl: T): RowSink<T> | JoinedSink | undefined => {
+    const found = readers(tbl)
+    const only = found.length === 1 ? found[0]?.loader : undefined
+    const joined = only?.joined?.(tbl)
+    if (joined?.children.every(({ tbl: child }) => readers(child).every((r) => r.loader === only)))
+      return joined
+    const sinks = found.map((r) => r.sink)
+    if (sinks.length <= 1) return sinks[0]
+    return (row) => {
+      for (const sink of sinks) sink(row)
+    }
   }
 }
 

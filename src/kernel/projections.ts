@@ -1,5 +1,5 @@
 import type { ReplicatedTable } from '../store/schema.js'
-import type { GroupSink, RowSink } from '../store/snapshot-stream.js'
+import type { JoinedSink, RowSink } from '../store/snapshot-stream.js'
 import type { Change, Snapshot } from '../store/store.js'
 
 /** A view of the change log kept in memory: built from a snapshot, then fed every committed change in order. */
@@ -25,8 +25,11 @@ export interface Index {}
  */
 export interface SnapshotLoader<P> {
   rows<T extends ReplicatedTable>(tbl: T): RowSink<T> | undefined
-  /** Where a table of three key columns goes as groups, when the store can group it (else `rows`). */
-  grouped?(tbl: ReplicatedTable): GroupSink | undefined
+  /**
+   * Where a table goes with the tables hanging off it joined to each row, when this projection alone reads
+   * them all (else `rows`, table by table).
+   */
+  joined?(tbl: ReplicatedTable): JoinedSink | undefined
   finish(revision: number): P
 }
 

@@ -38,28 +38,63 @@ describe.each(backends)('the snapshot streamed on $name', ({ make }) => {
     expect(await store.streamSnapshot(() => undefined)).toBe(written.revision)
   })
 
-  it('hands a table of three key columns as groups when asked so: the first two, and a JSON array of the third in key order', async () => {
+  it('hands a table joined with the tables hanging off it: each row with its children as JSON arrays', async () => {
     const { store } = fixture
     await store.write(await store.streamSnapshot(() => undefined), () => ({
       changes: [
+        { tbl: 'users', op: 'put', row: { id: 'bea', name: 'Bea' } },
+        { tbl: 'users', op: 'put', row: { id: 'al', name: 'Al "quoted"' } },
+        { tbl: 'users', op: 'put', row: { id: 'cy', name: 'Cy' } },
         grant('bea', 'r5'),
         grant('bea', 'r4'),
         { tbl: 'user_grants', op: 'put', row: { user_id: 'bea', grant_kind: 'permission', target_id: 'p1' } },
         grant('al', 'r "quoted"'),
+        { tbl: 'credentials', op: 'put', row: { user_id: 'al', kind: 'password', secret_hash: 'h-al' } },
       ],
       audit: [auditEntry('more')],
       result: null,
     }))
-    const groups: [string, string, string[]][] = []
-    await store.streamSnapshot((tbl) =>
-      tbl === 'user_grants'
-        ? { groups: (user, kind, targets) => groups.push([user, kind, JSON.parse(targets) as string[]]) }
-        : undefined,
-    )
-    expect(groups.filter(([user]) => user === 'al' || user === 'bea')).toEqual([
-      ['al', 'role', ['r "quoted"']],
-      ['bea', 'permission', ['p1']],
-      ['bea', 'role', ['r4', 'r5']],
-    ])
+    const asked: string[] = []
+    const users: Record<string, unknown> = {}
+    await store.streamSnapshot((tbl) => {
+      asked.push(tbl)
+      return tbl === 'users'
+        ? {
+            children: [
+              { tbl: 'credentials', columns: ['kind', 'secret_hash'] },
+              { tbl: 'user_grants', columns: ['grant_kind', 'target_id'] },
+            ],
+            row: (row, children) => {
+              const { id } = row as { id: string }
+              const sorted = (json: string) =>
+                (JSON.parse(json) as string[][]).sort((a, b) => (a.join() < b.join() ? -1 : 1))
+              users[id] = { row, children: children.map(sorted) }
+            },
+          }
+        : undefined
+    })
+    expect(users).toMatchObject({
+      al: {
+        row: { id: 'al', name: 'Al "quoted"' },
+        children: [[['password', 'h-al']], [['role', 'r "quoted"']]],
+      },
+      bea: {
+        row: { id: 'bea', name: 'Bea' },
+        children: [
+          [],
+          [
+            ['permission', 'p1'],
+            ['role', 'r4'],
+            ['role', 'r5'],
+          ],
+        ],
+      },
+      cy: { row: { id: 'cy', name: 'Cy' }, children: [[], []] },
+    })
+    expect(Object.keys((users.al as { row: object }).row)).toEqual(['id', 'name'])
+    // Read with the users, so not asked for on their own.
+    expect(asked).toContain('users')
+    expect(asked).not.toContain('credentials')
+    expect(asked).not.toContain('user_grants')
   })
 })
