@@ -161,7 +161,11 @@ describe('EntitlementIndex loaded from a snapshot', () => {
   /** The rows of a log, table by table, in reverse order of writing (no key is written twice here). */
   const tables = (log: readonly PlannedChange[]) => {
     const rows: Record<string, object[]> = {}
-    for (const change of [...log].reverse()) (rows[change.tbl] ??= []).push(change.row)
+    for (const change of [...log].reverse()) {
+      const list = rows[change.tbl] ?? []
+      list.push(change.row)
+      rows[change.tbl] = list
+    }
     return rows
   }
 
