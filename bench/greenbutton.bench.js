@@ -70,22 +70,14 @@ async function seedPoint(writer, usagePointId, days, salt) {
       intervalLength: INTERVAL,
     },
   )
-  const readings = []
   for (let day = 0; day < days; day++) {
     const dayStart = FIRST_DAY + day * 86_400
+    const readings = []
     for (let k = 0; k < PER_DAY; k++) {
       const value = 200 + ((k * 37 + day * 11 + salt * 7) % 900)
       readings.push({ start: dayStart + k * INTERVAL, duration: INTERVAL, value, qualities: [] })
     }
-  }
-  await writer.putReadings(meterReading.id, readings, PUBLISHED)
-  for (let day = 0; day < days; day++) {
-    await writer.putBlock(
-      meterReading.id,
-      { start: FIRST_DAY + day * 86_400, duration: 86_400 },
-      true,
-      PUBLISHED,
-    )
+    await writer.putBlock(meterReading.id, { start: dayStart, duration: 86_400 }, readings)
   }
   return meterReading.id
 }
@@ -101,11 +93,11 @@ try {
   const yearPoint = 'up-year'
   const bulkPoints = Array.from({ length: BULK_POINTS }, (_, i) => `up-${String(i + 1).padStart(4, '0')}`)
   const meterReadingOf = new Map() // usage point -> meter reading id, for the JSON baseline
-  await store.usage.importing(async (writer) => {
+  await store.usage.importing(PUBLISHED, async (writer) => {
     meterReadingOf.set(yearPoint, await seedPoint(writer, yearPoint, YEAR_DAYS, 0))
   })
   for (let i = 0; i < bulkPoints.length; i += SEED_BATCH) {
-    await store.usage.importing(async (writer) => {
+    await store.usage.importing(PUBLISHED, async (writer) => {
       for (const [k, id] of bulkPoints.slice(i, i + SEED_BATCH).entries()) {
         meterReadingOf.set(id, await seedPoint(writer, id, BULK_DAYS, i + k + 1))
       }
