@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
+import BetterSqlite3 from 'better-sqlite3'
 import { type Kysely, sql } from 'kysely'
 import { type Database, type ReplicatedRows, type ReplicatedTable, replicatedTables } from './schema.js'
 
@@ -138,6 +139,8 @@ type FromReader =
  */
 export async function streamSqliteSnapshot(file: string, sinks: SnapshotSinks): Promise<number> {
   const asked = [...tablesAsked(sinks)]
+  // Nothing to read but the revision (a command opened without the Index): no thread for that.
+  if (asked.length === 0) return sqliteHead(file)
   const reads = asked.map(([tbl, sink]) => tableQuery(tbl, sink, sqliteChildJson))
   const counts = new Int32Array(new SharedArrayBuffer(8))
   const module = createRequire(import.meta.url).resolve('better-sqlite3')
@@ -176,6 +179,19 @@ export async function streamSqliteSnapshot(file: string, sinks: SnapshotSinks): 
     })
   } finally {
     await worker.terminate()
+  }
+}
+
+/** The revision a SQLite store has reached. */
+function sqliteHead(file: string): number {
+  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true })
+  try {
+    const head = db.prepare('select max(revision) as revision from changes').get() as {
+      revision: number | null
+    }
+    return Number(head.revision ?? 0)
+  } finally {
+    db.close()
   }
 }
 
