@@ -41,6 +41,21 @@ describe('WorkerEspiReader', () => {
     }
   })
 
+  it("leaves the caller's chunks as they were: their bytes are copied to the worker, not taken from them", async () => {
+    const bytes = Buffer.from(feed)
+    const whole = (async function* () {
+      yield bytes
+    })()
+    const reader = new WorkerEspiReader()
+    let read = 0
+    for await (const _ of reader.entries(whole)) read++
+    expect(read).toBeGreaterThan(0)
+    expect(bytes.byteLength).toBe(Buffer.byteLength(feed))
+    expect(bytes.toString()).toBe(feed)
+    const { entries } = await readInWorker(feed, 1000)
+    expect(entries).toHaveLength(read)
+  })
+
   it("keeps every entry's XML but an IntervalBlock's, which no import reads", async () => {
     const here = await readEspi([feed])
     const { entries } = await readInWorker(feed)

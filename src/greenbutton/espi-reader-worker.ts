@@ -22,8 +22,11 @@ const WORKER_FILE = new URL('../../dist/greenbutton/espi-reader-worker.js', impo
 const ROLE = 'espi-reader'
 /** The worker's nice value: parsing is batch work. */
 const WORKER_NICE = 10
-/** Chunks handed to the worker and not yet read: enough to keep it busy, little enough to bound memory. */
-const AHEAD = 4
+/**
+ * Bytes (or characters) handed to the worker and not yet read: enough to keep it busy while this thread
+ * stores what it read (an import's chunks are slices of 32 KiB), little enough to bound memory.
+ */
+const AHEAD = 1 << 20
 
 type ToWorker = { chunk: string | Uint8Array } | { end: true }
 type FromWorker =
@@ -75,15 +78,25 @@ export class WorkerEspiReader {
       deliver({ crashed: new Error(`the reader's worker stopped (exit code ${code})`) }),
     )
     const send = (message: ToWorker) => worker.postMessage(message)
+    // A chunk is often a view of a larger buffer (a slice of a read), and a message copies a view's whole
+    // buffer: its own bytes are copied once, into a buffer handed over without another copy.
+    const sendChunk = (chunk: string | Uint8Array) => {
+      if (typeof chunk === 'string') return send({ chunk })
+      const own = new Uint8Array(chunk)
+      worker.postMessage({ chunk: own } satisfies ToWorker, [own.buffer])
+    }
 
+    /** The size of each chunk sent and not yet answered, oldest first. */
+    const sizes: number[] = []
     let ahead = 0
     let resume: (() => void) | undefined
     let stopped = false
     void (async () => {
       for await (const chunk of chunks) {
         if (stopped) return
-        send({ chunk })
-        ahead += 1
+        sendChunk(chunk)
+        sizes.push(chunk.length)
+        ahead += chunk.length
         while (ahead >= AHEAD && !stopped) await new Promise<void>((resolve) => (resume = resolve))
       }
       if (!stopped) send({ end: true })
@@ -106,7 +119,7 @@ export class WorkerEspiReader {
           this.warnings = message.done.warnings
           return
         }
-        ahead -= 1
+        ahead -= sizes.shift() ?? 0
         resume?.()
       }
     } finally {
