@@ -121,6 +121,8 @@ export class WorkerEspiReader {
         }
         ahead -= sizes.shift() ?? 0
         resume?.()
+        // The worker may be a megabyte ahead: other requests get a turn between its answers, not after all.
+        if (inbox.length > 0) await new Promise<void>((resolve) => setImmediate(resolve))
       }
     } finally {
       // The feeder stops at its next chunk; a refusal is not held back until a slow client sends one.
