@@ -1,20 +1,32 @@
 import { describe, expect, it } from 'vitest'
 import type { AuditEntry } from '../audit/chain.js'
 import { createLogger } from '../logger.js'
-import type { Store, WriteOutcome, WritePlan } from '../store/store.js'
+import type { PlannedChange, Store, WriteOutcome, WritePlan } from '../store/store.js'
 import { AuditRecorder } from './audit-recorder.js'
 
-/** A recorder over a fake write path that holds each write until the test lets it commit (or fail). */
+/**
+ * A recorder over a fake store and write path that hold each append or write until the test lets it commit
+ * (or fail); `writes` lists both, `viaWritePath` only the writes.
+ */
 function recorder() {
   const writes: { audit: AuditEntry[]; commit: () => void; fail: (error: Error) => void }[] = []
+  const viaWritePath: AuditEntry[][] = []
+  const store = {
+    appendAudit: (entries: readonly AuditEntry[]) =>
+      new Promise<void>((resolve, reject) => {
+        writes.push({ audit: [...entries], commit: resolve, fail: reject })
+      }),
+  } as Partial<Store> as Store
+  const due: PlannedChange[] = []
   const audit = new AuditRecorder({
-    store: {} as Store,
+    store,
     log: createLogger('silent'),
     flushMs: 60_000,
     now: () => Date.parse('2026-12-01T00:00:00.000Z'),
     write: <T>(decide: () => WritePlan<T>) =>
       new Promise<WriteOutcome<T>>((resolve, reject) => {
         const plan = decide()
+        viaWritePath.push(plan.audit)
         writes.push({
           audit: plan.audit,
           commit: () => resolve({ result: plan.result, changes: [], revision: 0 }),
@@ -22,9 +34,10 @@ function recorder() {
         })
       }),
   })
+  audit.writeBackWith(() => due.splice(0))
   const record = (action: string) =>
     audit.record({ actor: 'sam', action, resource: 'r', outcome: 'allowed', reason: 'test' })
-  return { audit, writes, record }
+  return { audit, writes, viaWritePath, due, record }
 }
 
 /** Lets pending callbacks run (the recorder starts a batch after this turn's I/O). */
@@ -83,6 +96,24 @@ describe('the audit recorder (group commit)', () => {
     expect(actions(writes[1]?.audit ?? [])).toEqual(['lost?', 'next'])
     writes[1]?.commit()
     await retried
+    audit.stop()
+  })
+
+  it('appends records alone without the write path, and takes the write path when a write-back is due', async () => {
+    const { audit, writes, viaWritePath, due, record } = recorder()
+    record('alone')
+    const alone = audit.flush()
+    await settle()
+    writes[0]?.commit()
+    await alone
+    expect(viaWritePath).toEqual([])
+    record('with a write-back')
+    due.push({ tbl: 'access_tokens', op: 'delete', row: { id: 't1' } })
+    const withChange = audit.flush()
+    await settle()
+    expect(viaWritePath.map(actions)).toEqual([['with a write-back']])
+    writes[1]?.commit()
+    await withChange
     audit.stop()
   })
 })

@@ -103,11 +103,14 @@ export class AuditRecorder {
 
   async #flushOnce(): Promise<void> {
     const entries = this.#pending
-    if (entries.length === 0 && this.#dueChanges().length === 0) return
+    const due = this.#dueChanges().length > 0
+    if (entries.length === 0 && !due) return
     this.#pending = []
     try {
       // Decided under the lock, after other nodes' changes: a token ended elsewhere is not written back.
-      await this.#deps.write(() => ({ changes: this.#dueChanges(), audit: entries, result: null }))
+      if (due) await this.#deps.write(() => ({ changes: this.#dueChanges(), audit: entries, result: null }))
+      // Records alone need nothing of the Index: the cheapest append, without reading others' changes.
+      else await this.#deps.store.appendAudit(entries)
     } catch (error) {
       this.#pending = entries.concat(this.#pending)
       throw error

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import { type AuditEntry, type AuditRow, chainAuditEntries, GENESIS_HASH } from '../audit/chain.js'
 import type { Prepare } from './dialects.js'
 import type { Database } from './schema.js'
@@ -38,7 +38,7 @@ export async function appendAudit(
   trx: Transaction<Database>,
   prepare: Prepare | undefined,
   entries: readonly AuditEntry[],
-): Promise<void> {
+): Promise<AuditHead | undefined> {
   const last = prepare
     ? (prepare(SQLITE.auditHead).get() as { seq: number; hash: string } | undefined)
     : await trx
@@ -52,16 +52,16 @@ export async function appendAudit(
     last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH },
   )
   const head = rows.at(-1)
-  if (!head) return
+  if (!head) return undefined
   const value = JSON.stringify({ seq: head.seq, hash: head.hash })
   if (prepare) {
     const insert = prepare(SQLITE.appendAudit)
     for (const r of rows)
       insert.run(r.seq, r.at, r.actor, r.action, r.resource, r.outcome, r.reason, r.prev_hash, r.hash)
     prepare(SQLITE.auditHeadMeta).run(value)
-    return
+    return { seq: head.seq, hash: head.hash }
   }
-  const column = <K extends keyof AuditRow>(key: K) => rows.map((r) => r[key])
+  const column = columnOf(rows)
   await sql`with appended as (
       insert into audit_log (seq, at, actor, action, resource, outcome, reason, prev_hash, hash)
       select * from unnest(${column('seq')}::bigint[], ${column('at')}::text[], ${column('actor')}::text[],
@@ -70,4 +70,47 @@ export async function appendAudit(
     )
     insert into meta (key, value) values ('audit_head', ${value})
     on conflict (key) do update set value = excluded.value`.execute(trx)
+  return { seq: head.seq, hash: head.hash }
+}
+
+export type AuditHead = { seq: number; hash: string }
+
+const columnOf =
+  (rows: readonly AuditRow[]) =>
+  <K extends keyof AuditRow>(key: K) =>
+    rows.map((r) => r[key])
+
+/** Chainings tried against a log other nodes keep appending to, before the caller takes the write path. */
+const APPEND_TRIES = 3
+
+/**
+ * PostgreSQL: appends `entries` alone (no change, no pending change read) in one round trip and one commit,
+ * through migrations.ts's `custodian_append_audit`, chained after `believed` (the head this node last wrote
+ * or saw). If another node appended since, the function writes nothing and answers the real head, and the
+ * records are chained again from it. Resolves to the new head, or undefined when other nodes kept appending
+ * first (the caller then writes them under the lock, the long way).
+ */
+export async function appendAuditAlone(
+  db: Kysely<Database>,
+  lockKey: number,
+  entries: readonly AuditEntry[],
+  believed: AuditHead,
+): Promise<AuditHead | undefined> {
+  let after = believed
+  for (let tries = 0; tries < APPEND_TRIES; tries++) {
+    const rows = chainAuditEntries(entries, after)
+    const head = rows.at(-1)
+    if (!head) return after
+    const column = columnOf(rows)
+    const answer = await sql<{ seq: string | number; hash: string | null }>`select seq, hash
+      from custodian_append_audit(${lockKey}, ${after.seq}, ${after.hash}, ${column('seq')}::bigint[],
+        ${column('at')}::text[], ${column('actor')}::text[], ${column('action')}::text[],
+        ${column('resource')}::text[], ${column('outcome')}::text[], ${column('reason')}::text[],
+        ${column('prev_hash')}::text[], ${column('hash')}::text[],
+        ${JSON.stringify({ seq: head.seq, hash: head.hash })})`.execute(db)
+    const actual = answer.rows[0]
+    if (!actual) return { seq: head.seq, hash: head.hash }
+    after = { seq: Number(actual.seq), hash: actual.hash ?? GENESIS_HASH }
+  }
+  return undefined
 }

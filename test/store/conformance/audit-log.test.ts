@@ -79,4 +79,45 @@ describe.each(backends)('the audit log on $name', ({ make }) => {
     expect(rows.map((r) => [r.reason, r.resource])).toEqual(awkward.map((text) => [text, text]))
     expect(verifyAuditChain(rows, head).problems).toEqual([])
   })
+  it('appends records alone after those of writes, and after those another node appended meanwhile', async () => {
+    const { store } = fixture
+    const other = await fixture.node()
+    const before = await store.auditHead()
+    await store.appendAudit([auditEntry('alone one'), auditEntry('alone two')])
+    // `other` last saw the log before these: it chains after them all the same.
+    await other.appendAudit([auditEntry('from the other node')])
+    await store.appendAudit([auditEntry('alone three')])
+    const rows = await store.readAudit(before.seq, 100)
+    expect(rows.map((r) => [r.seq - before.seq, r.action])).toEqual([
+      [1, 'alone one'],
+      [2, 'alone two'],
+      [3, 'from the other node'],
+      [4, 'alone three'],
+    ])
+    const result = verifyAuditChain(rows, before)
+    expect(result.problems).toEqual([])
+    expect(await store.auditHead()).toEqual(result.last)
+    await store.appendAudit([])
+    expect(await store.auditHead()).toEqual(result.last)
+  })
+
+  it('chains records appended alone and in writes by nodes racing, none lost', async () => {
+    const { store } = fixture
+    const nodes = [store, await fixture.node(), await fixture.node()]
+    const before = await store.auditHead()
+    await race(nodes, 30, async (node, i) => {
+      if (i % 3 === 0)
+        await node.write(0, () => ({ changes: [], audit: [auditEntry(`write${i}`)], result: null }))
+      else await node.appendAudit([auditEntry(`alone${i}a`), auditEntry(`alone${i}b`)])
+    })
+    const rows = await store.readAudit(before.seq, 1000)
+    expect(rows).toHaveLength(10 + 20 * 2)
+    const result = verifyAuditChain(rows, before)
+    expect(result.problems).toEqual([])
+    expect(await store.auditHead()).toEqual(result.last)
+    // Each node's two records of one append stay together.
+    const actions = rows.map((r) => r.action)
+    for (let i = 1; i < 30; i++)
+      if (i % 3 !== 0) expect(actions.indexOf(`alone${i}b`)).toBe(actions.indexOf(`alone${i}a`) + 1)
+  })
 })
