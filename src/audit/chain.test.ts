@@ -5,6 +5,7 @@ import {
   chainAuditEntries,
   GENESIS_HASH,
   hashAuditRecord,
+  storableText,
   verifyAuditChain,
 } from './chain.js'
 
@@ -134,5 +135,21 @@ describe('verifyAuditChain', () => {
     const rows = chain()
     const problems = verifyAuditChain(rows, { seq: 0, hash: 'a'.repeat(64) }).problems
     expect(problems).toEqual([{ seq: 1, problem: "previous-hash does not match record 0's hash" }])
+  })
+})
+
+describe('storableText', () => {
+  it('leaves text every store takes as it is, and makes a NUL or a lone surrogate U+FFFD', () => {
+    expect(storableText('house 1 ünïcode 🎉 "quoted"\n')).toBe('house 1 ünïcode 🎉 "quoted"\n')
+    expect(storableText('a\u0000b\u0000')).toBe('a\uFFFDb\uFFFD')
+    expect(storableText('a\uD800b')).toBe('a\uFFFDb')
+    expect(storableText('a\uDC00')).toBe('a\uFFFD')
+  })
+
+  it('is applied before the hash: the stored record is the one the chain covers', () => {
+    const [row] = chainAuditEntries([{ ...entry(1), resource: 'door\u0000\uD800' }], GENESIS)
+    expect(row?.resource).toBe('door\uFFFD\uFFFD')
+    expect(verifyAuditChain(row ? [row] : [], GENESIS).problems).toEqual([])
+    expect(row?.hash).toBe(hashAuditRecord(1, { ...entry(1), resource: 'door\uFFFD\uFFFD' }, GENESIS_HASH))
   })
 })
