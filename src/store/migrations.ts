@@ -481,10 +481,9 @@ const byBackend = (kind: StoreKind): Record<string, Migration> => ({
   '0016_audit_append': {
     async up(db: Kysely<unknown>) {
       if (kind !== 'postgres') return
-      await sql`create function custodian_append_audit(
-          lock_key bigint, after_seq bigint, after_hash text, seqs bigint[], ats text[], actors text[],
-          actions text[], resources text[], outcomes text[], reasons text[], prev_hashes text[], hashes text[],
-          head text)
+      // The rows come as one JSON array of audit_log rows: one parameter, not an array a column.
+      await sql`create function custodian_append_audit(lock_key bigint, after_seq bigint, after_hash text,
+          records json, head text)
         returns table (seq bigint, hash text) language plpgsql as $$
         declare
           last record;
@@ -496,7 +495,8 @@ const byBackend = (kind: StoreKind): Record<string, Migration> => ({
             return;
           end if;
           insert into audit_log (seq, at, actor, action, resource, outcome, reason, prev_hash, hash)
-            select * from unnest(seqs, ats, actors, actions, resources, outcomes, reasons, prev_hashes, hashes);
+            select r.seq, r.at, r.actor, r.action, r.resource, r.outcome, r.reason, r.prev_hash, r.hash
+            from json_populate_recordset(null::audit_log, records) r;
           insert into meta (key, value) values ('audit_head', head)
             on conflict (key) do update set value = excluded.value;
         end $$`.execute(db)

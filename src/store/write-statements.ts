@@ -61,7 +61,7 @@ export async function appendAudit(
     prepare(SQLITE.auditHeadMeta).run(value)
     return { seq: head.seq, hash: head.hash }
   }
-  const column = columnOf(rows)
+  const column = <K extends keyof AuditRow>(key: K) => rows.map((r) => r[key])
   await sql`with appended as (
       insert into audit_log (seq, at, actor, action, resource, outcome, reason, prev_hash, hash)
       select * from unnest(${column('seq')}::bigint[], ${column('at')}::text[], ${column('actor')}::text[],
@@ -74,11 +74,6 @@ export async function appendAudit(
 }
 
 export type AuditHead = { seq: number; hash: string }
-
-const columnOf =
-  (rows: readonly AuditRow[]) =>
-  <K extends keyof AuditRow>(key: K) =>
-    rows.map((r) => r[key])
 
 /** Chainings tried against a log other nodes keep appending to, before the caller takes the write path. */
 const APPEND_TRIES = 3
@@ -101,12 +96,8 @@ export async function appendAuditAlone(
     const rows = chainAuditEntries(entries, after)
     const head = rows.at(-1)
     if (!head) return after
-    const column = columnOf(rows)
     const answer = await sql<{ seq: string | number; hash: string | null }>`select seq, hash
-      from custodian_append_audit(${lockKey}, ${after.seq}, ${after.hash}, ${column('seq')}::bigint[],
-        ${column('at')}::text[], ${column('actor')}::text[], ${column('action')}::text[],
-        ${column('resource')}::text[], ${column('outcome')}::text[], ${column('reason')}::text[],
-        ${column('prev_hash')}::text[], ${column('hash')}::text[],
+      from custodian_append_audit(${lockKey}, ${after.seq}, ${after.hash}, ${JSON.stringify(rows)}::json,
         ${JSON.stringify({ seq: head.seq, hash: head.hash })})`.execute(db)
     const actual = answer.rows[0]
     if (!actual) return { seq: head.seq, hash: head.hash }
