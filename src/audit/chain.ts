@@ -38,23 +38,33 @@ export function hashAuditRecord(seq: number, entry: AuditEntry, prevHash: string
   return hash('sha256', canonical, 'hex') // one-shot: no Hash object a record
 }
 
+const isStorable = (text: string) => text.isWellFormed() && !text.includes('\0')
+
 /**
  * Text as every backend stores it: a NUL (which PostgreSQL's text refuses) or a lone surrogate (which is not
  * UTF-8) becomes U+FFFD. A record's fields hold callers' text (an id asked about, say): one that no store
  * accepts would fail its batch, and every batch after it, since a failed batch is written again.
  */
 export function storableText(text: string): string {
-  return text.isWellFormed() && !text.includes('\0') ? text : text.toWellFormed().replaceAll('\0', '\uFFFD')
+  return isStorable(text) ? text : text.toWellFormed().replaceAll('\0', '\uFFFD')
 }
 
-const storableEntry = (entry: AuditEntry): AuditEntry => ({
-  at: entry.at,
-  actor: storableText(entry.actor),
-  action: storableText(entry.action),
-  resource: storableText(entry.resource),
-  outcome: storableText(entry.outcome),
-  reason: storableText(entry.reason),
-})
+/** The entry itself when every field is storable (nearly always): no copy a record. */
+const storableEntry = (entry: AuditEntry): AuditEntry =>
+  isStorable(entry.actor) &&
+  isStorable(entry.action) &&
+  isStorable(entry.resource) &&
+  isStorable(entry.outcome) &&
+  isStorable(entry.reason)
+    ? entry
+    : {
+        at: entry.at,
+        actor: storableText(entry.actor),
+        action: storableText(entry.action),
+        resource: storableText(entry.resource),
+        outcome: storableText(entry.outcome),
+        reason: storableText(entry.reason),
+      }
 
 export function chainAuditEntries(
   entries: readonly AuditEntry[],
