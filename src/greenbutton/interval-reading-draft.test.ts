@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EspiReadError, readEspi } from './espi-reader.js'
+import { wholeNumber } from './interval-reading-draft.js'
 
 const ESPI = 'http://naesb.org/espi'
 const blockOf = (readings: string) =>
@@ -64,5 +65,18 @@ describe('IntervalReadings read as they stream', () => {
       `<IntervalReading><value>${'1'.repeat(10_001)}</value></IntervalReading>`,
     )
     expect(reason).toMatch(/^the text of value is longer than 10000 characters/)
+  })
+})
+
+describe('wholeNumber', () => {
+  it('reads plain digits and padded ones alike, and refuses what is not a whole number', () => {
+    const read = (text: string) => wholeNumber(text, 'n')
+    expect(['0', '-0', '42', '-42', '0012', '999999999999999', '-999999999999999'].map(read)).toEqual([
+      0, -0, 42, -42, 12, 999_999_999_999_999, -999_999_999_999_999,
+    ])
+    expect([' 42 ', '\n-7\t', '9007199254740991'].map(read)).toEqual([42, -7, 9_007_199_254_740_991])
+    expect(read('9007199254740993')).toBe('n is out of range: 9007199254740993')
+    for (const text of ['', '-', '+5', '4.2', '1e3', '１２', '12a', '--1'])
+      expect(read(text)).toBe(`n must be a whole number, found "${text.trim()}"`)
   })
 })
