@@ -6,8 +6,8 @@ import { type BulkOutcome, type BulkPlanner, type BulkProgress, bulkWrite } from
 import { connect, type Prepare, type StoreKind } from './dialects.js'
 import { migrateToLatest } from './migrations.js'
 import { type OidcPayloadStore, oidcPayloadStore } from './oidc-payload-store.js'
-import { insertOutbox, type OutboxMessage, PARKED } from './outbox.js'
-import { outboxAttempts, outboxMessage, pendingOutbox, retryOutbox } from './outbox-store.js'
+import { insertOutbox, type OutboxMessage } from './outbox.js'
+import { outboxAttempts, outboxMessage, pendingOutbox, retryOutbox, settleOutbox } from './outbox-store.js'
 import { type ReplayStore, replayStore } from './replay-store.js'
 import {
   type Database,
@@ -355,48 +355,11 @@ class KyselyStore implements Store {
     })
   }
 
-  async settleOutbox(
+  settleOutbox(
     id: string,
     outcome: { deliveredAt: string } | { error: string; nextAttemptAt: string | null },
   ): Promise<void> {
-    if ('deliveredAt' in outcome) {
-      await this.#db
-        .updateTable('outbox')
-        .set((eb) => ({
-          delivered_at: outcome.deliveredAt,
-          leased_until: null,
-          last_error: null,
-          attempts: eb('attempts', '+', 1),
-        }))
-        .where('id', '=', id)
-        .execute()
-      return
-    }
-    const error = outcome.error.slice(0, 1000)
-    await this.#db.transaction().execute(async (trx) => {
-      const row = await trx
-        .updateTable('outbox')
-        .set((eb) => ({
-          last_error: error,
-          leased_until: null,
-          // No next attempt, or a newer message took its place while it was out: parked, kept for operators.
-          next_attempt_at: eb
-            .case()
-            .when('superseded_by', 'is not', null)
-            .then(PARKED)
-            .else(outcome.nextAttemptAt ?? PARKED)
-            .end(),
-          attempts: eb('attempts', '+', 1),
-        }))
-        .where('id', '=', id)
-        .returning('attempts')
-        .executeTakeFirst()
-      if (row)
-        await trx
-          .insertInto('outbox_attempts')
-          .values({ message_id: id, attempt: Number(row.attempts), at: new Date().toISOString(), error })
-          .execute()
-    })
+    return settleOutbox(this.#db, id, outcome)
   }
 
   outboxAttempts(id: string) {

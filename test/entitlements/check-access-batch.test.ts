@@ -75,6 +75,7 @@ describe('check_access_batch: many questions, answered in order, with one audit 
   it("answers the token's own questions in order, allowed and denied mixed, audited as one record in one commit", async () => {
     const before = await auditCount()
     const write = vi.spyOn(custodian.store, 'write')
+    const append = vi.spyOn(custodian.store, 'appendAudit')
     const { answers, revision } = await batch(tokens.alice, {
       questions: [
         { permission: 'open_door', resource: 'door1' },
@@ -83,8 +84,9 @@ describe('check_access_batch: many questions, answered in order, with one audit 
         { permission: 'open_door', resource: 'nowhere' },
       ],
     })
-    const commits = write.mock.calls.length
+    const commits = write.mock.calls.length + append.mock.calls.length
     write.mockRestore()
+    append.mockRestore()
     expect(answers.map((a) => [a.allowed, a.user])).toEqual([
       [true, 'alice'],
       [false, 'alice'],
