@@ -28,7 +28,7 @@ import { trustOperations } from '../trust/operations.js'
 import { partyTokenRoutes } from '../trust/party-token-routes.js'
 import { accountPageRoutes } from '../web/account-pages.js'
 import { docsRoutes } from './docs-routes.js'
-import { nestsDeeperThan, tooDeepMessage } from './json-body.js'
+import { fieldWithNul, nestsDeeperThan, nulMessage, tooDeepMessage } from './json-body.js'
 import { metricsRoutes } from './metrics-routes.js'
 import { operationRoutes } from './operation-routes.js'
 import { errorHandler, problem, RETRY_AFTER_SECONDS, sendProblem } from './problem.js'
@@ -72,8 +72,14 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const max = custodian.config.maxJsonDepth
-    if (nestsDeeperThan(body as string, max)) return done(invalid(tooDeepMessage('the body', max)), undefined)
-    parseJson(request, body as string, done)
+    const text = body as string
+    if (nestsDeeperThan(text, max)) return done(invalid(tooDeepMessage('the body', max)), undefined)
+    parseJson(request, text, (error, parsed) => {
+      // JSON escapes a NUL: only a body holding the escape is walked.
+      const field = !error && text.includes('\\u0000') ? fieldWithNul(parsed) : undefined
+      if (field) return done(invalid(nulMessage(field)), undefined)
+      done(error, parsed)
+    })
   })
   app.setNotFoundHandler((request, reply) =>
     sendProblem(

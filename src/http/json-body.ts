@@ -34,3 +34,23 @@ export function nestsDeeperThan(text: string, max: number): boolean {
 /** The refusal of a body nested too deeply, naming the limit and its setting. */
 export const tooDeepMessage = (what: string, max: number) =>
   `${what} nests arrays and objects more than ${max} deep (the limit maxJsonDepth, --max-json-depth)`
+
+/**
+ * The field (`body.a.0.b`) of the first text of a parsed body holding a NUL, key or value; undefined if none.
+ * No store keeps a NUL in text (PostgreSQL refuses it), so a body with one is refused, naming where it is.
+ */
+export function fieldWithNul(value: unknown, path = 'body'): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? path : undefined
+  if (typeof value !== 'object' || value === null) return undefined
+  for (const [key, item] of Object.entries(value)) {
+    const field = `${path}.${key.replaceAll('\0', '\\u0000')}`
+    if (key.includes('\0')) return field
+    const found = fieldWithNul(item, field)
+    if (found) return found
+  }
+  return undefined
+}
+
+/** The refusal of a body holding a NUL, naming the field. */
+export const nulMessage = (field: string) =>
+  `${field} holds a NUL character (\\u0000), which no text may hold`

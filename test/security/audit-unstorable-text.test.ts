@@ -6,7 +6,8 @@ import { storeBackends } from '../support/temp-store.js'
  * Audit records hold callers' text (the resource a check asks about, with or without a valid token). Text no
  * store takes (a NUL: PostgreSQL's text refuses it; a lone surrogate: not UTF-8) must not fail the batch it
  * is in: a failed batch is written again with the next, so one such request would fail every audited answer
- * after it. It is stored with U+FFFD in their place, and the chain still verifies.
+ * after it. A JSON body holding a NUL is refused, naming the field; what reaches a record is stored with
+ * U+FFFD in their place (test/store/conformance/audit-log.test.ts), and the chain still verifies.
  */
 describe.each(storeBackends)('audit records of text no store takes, on $name', ({ make }) => {
   let remove: () => Promise<void> = async () => {}
@@ -25,9 +26,15 @@ describe.each(storeBackends)('audit records of text no store takes, on $name', (
   })
 
   it('answers the checks that hold it, and every check after them, and the chain verifies', async () => {
-    const unknownToken = await call(server.url, 'POST', '/v1/check', {
+    const nul = await call(server.url, 'POST', '/v1/check', {
       token: 'no such token',
       body: { permission: 'open_door', resource: 'door\u0000one' },
+    })
+    expect(nul.status).toBe(400)
+    expect(nul.body.detail).toBe('body.resource holds a NUL character (\\u0000), which no text may hold')
+    const unknownToken = await call(server.url, 'POST', '/v1/check', {
+      token: 'no such token',
+      body: { permission: 'open_door', resource: 'door\uDC00one' },
     })
     expect(unknownToken.status).toBe(401)
     const lone = await call(server.url, 'POST', '/v1/check', {

@@ -120,4 +120,17 @@ describe.each(backends)('the audit log on $name', ({ make }) => {
     for (let i = 1; i < 30; i++)
       if (i % 3 !== 0) expect(actions.indexOf(`alone${i}b`)).toBe(actions.indexOf(`alone${i}a`) + 1)
   })
+  it('stores a NUL or a lone surrogate of a record as U+FFFD, appended alone or in a write, the chain whole', async () => {
+    const { store } = fixture
+    const head = await store.auditHead()
+    const odd = { ...auditEntry('odd'), resource: 'door\u0000\uD800', reason: 'why\u0000' }
+    await store.appendAudit([odd])
+    await store.write(0, () => ({ changes: [], audit: [odd], result: null }))
+    const rows = await store.readAudit(head.seq, 10)
+    expect(rows.map((r) => [r.resource, r.reason])).toEqual([
+      ['door\uFFFD\uFFFD', 'why\uFFFD'],
+      ['door\uFFFD\uFFFD', 'why\uFFFD'],
+    ])
+    expect(verifyAuditChain(rows, head).problems).toEqual([])
+  })
 })
