@@ -100,12 +100,14 @@ const MAX_HOLD_MS = 50
 
 /**
  * The event loop's delay (p99, in ms) while `work` runs, sampled every millisecond: the quietest of up to
- * three runs. Work that holds the loop holds it on every run; a shared machine that deschedules this process
- * for a moment (other test files run beside this one) does so on one run, not on three.
+ * five runs, the next run made only while none was under the limit. Work that holds the loop holds it on
+ * every run; a shared machine that deschedules this process (other test files run beside this one, on two
+ * cores) does so on some runs, not on all: three were once all just over the limit in CI (50.6 ms), against
+ * 13–42 ms for this file alone.
  */
 async function delayWhile(work: () => Promise<void>): Promise<number> {
   let quietest = Number.POSITIVE_INFINITY
-  for (let run = 0; run < 3 && quietest >= MAX_HOLD_MS; run++) {
+  for (let run = 0; run < 5 && quietest >= MAX_HOLD_MS; run++) {
     const delay = monitorEventLoopDelay({ resolution: 1 })
     delay.enable()
     try {
@@ -280,9 +282,9 @@ describe('bounded work per request', () => {
       expect(answering).toBeLessThan(MAX_HOLD_MS)
       // Each run refused both, and answered its 20 requests with /health answering beside each.
       expect(refused).toEqual(Array(refused.length).fill(413))
-      expect([2, 4, 6]).toContain(refused.length)
+      expect([2, 4, 6, 8, 10]).toContain(refused.length)
       expect(answered).toEqual(Array(answered.length).fill(200))
-      expect([20, 40, 60]).toContain(answered.length)
+      expect([20, 40, 60, 80, 100]).toContain(answered.length)
       expect(health).toBe(answered.length)
     })
 
