@@ -243,7 +243,7 @@ class KyselyStore implements Store {
   async write<T>(since: number, plan: (pending: Change[]) => WritePlan<T>): Promise<WriteOutcome<T>> {
     let auditHead: AuditHead | undefined
     const outcome = await this.#db.transaction().execute(async (trx) => {
-      if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`.execute(trx)
+      await this.#writeLock(trx)
       const pending = (await changesAfter(trx, this.#prepare, since)).map(toChange)
       const { changes, audit, result, outbox = [] } = plan(pending)
       // Nothing was committed after `since`, and a pure audit append numbers no change: no need to look.
@@ -289,10 +289,15 @@ class KyselyStore implements Store {
     }
     // SQLite's statements are local calls: an append alone costs its transaction, as a write does.
     const head = await this.#db.transaction().execute(async (trx) => {
-      if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`.execute(trx)
+      await this.#writeLock(trx)
       return appendAudit(trx, this.#prepare, entries)
     })
     if (head) this.#auditHead = head
+  }
+
+  /** Takes the write lock inside `trx`: PostgreSQL's advisory lock; SQLite's is taken at BEGIN IMMEDIATE. */
+  async #writeLock(trx: Transaction<Database>): Promise<void> {
+    if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`.execute(trx)
   }
 
   async #maxRevision(trx: Transaction<Database>): Promise<number> {
@@ -330,7 +335,7 @@ class KyselyStore implements Store {
 
   async claimOutbox(now: string, leaseUntil: string, limit: number): Promise<OutboxRow[]> {
     return this.#db.transaction().execute(async (trx) => {
-      if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`.execute(trx)
+      await this.#writeLock(trx)
       const due = await trx
         .selectFrom('outbox')
         .selectAll()
@@ -460,9 +465,7 @@ class KyselyStore implements Store {
       {
         db: this.#db,
         sqlite: this.#sqlite,
-        lock: async (trx) => {
-          if (postgres) await sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`.execute(trx)
-        },
+        lock: (trx) => this.#writeLock(trx),
         maxRevision: (trx) => this.#maxRevision(trx),
         toChange,
         appendAudit: async (trx, entries) => {
