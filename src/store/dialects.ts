@@ -90,7 +90,7 @@ const STATEMENTS_KEPT = 500
  * running it; better-sqlite3 re-prepares a kept statement itself when the schema changes. A statement still
  * being iterated (a stream) cannot run twice at once: a fresh one is made for the second.
  */
-function statementCache(sqlite: BetterSqlite3.Database): Prepare {
+export function statementCache(sqlite: BetterSqlite3.Database): Prepare {
   const kept = new Map<string, BetterSqlite3.Statement>()
   return (sql) => {
     const found = kept.get(sql)

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { type AuditEntry, type AuditRow, GENESIS_HASH } from '../audit/chain.js'
+import { AuditAppender } from './audit-appender.js'
 import { type AuditCheckpoint, auditCheckpoint, pruneAudit } from './audit-retention-store.js'
 import { type BulkOutcome, type BulkPlanner, type BulkProgress, bulkWrite } from './bulk-write.js'
 import { connect, type Prepare, type StoreKind } from './dialects.js'
@@ -28,6 +29,7 @@ import {
   appendAuditAlone,
   type ChangeRow,
   changesAfter,
+  insertChanges,
 } from './write-statements.js'
 
 /** A change to one replicated row. `row` holds the whole row for `put`, the key columns for `delete`. */
@@ -184,7 +186,7 @@ class KyselyStore implements Store {
   /** SQLite's kept statements, run on the connection the current transaction holds; undefined on PostgreSQL. */
   readonly #prepare: Prepare | undefined
   readonly #sqlite: ReturnType<typeof connect>['sqlite']
-  /** The audit log's head as this node last wrote it: where its next append alone chains from. */
+  /** The audit log's head as this node last wrote it: where its next append alone chains from (PostgreSQL). */
   #auditHead: AuditHead = { seq: 0, hash: GENESIS_HASH }
 
   constructor(connection: ReturnType<typeof connect>) {
@@ -251,21 +253,7 @@ class KyselyStore implements Store {
       const at = new Date().toISOString()
       const committed = changes.map((change, i) => ({ ...change, revision: head + i + 1, at }) as Change)
       for (const change of committed) await applyChange(trx as Loose, change)
-      for (let i = 0; i < committed.length; i += 200) {
-        const batch = committed.slice(i, i + 200)
-        await trx
-          .insertInto('changes')
-          .values(
-            batch.map((c) => ({
-              revision: c.revision,
-              at: c.at,
-              tbl: c.tbl,
-              op: c.op,
-              row: JSON.stringify(c.row),
-            })),
-          )
-          .execute()
-      }
+      await insertChanges(trx, committed)
       if (audit.length > 0) auditHead = await appendAudit(trx, this.#prepare, audit)
       await insertOutbox(trx, outbox, at)
       const revision = committed.at(-1)?.revision ?? head
@@ -280,14 +268,15 @@ class KyselyStore implements Store {
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
     if (entries.length === 0) return
-    if (this.kind === 'postgres') {
-      const head = await appendAuditAlone(this.#db, WRITE_LOCK_KEY, entries, this.#auditHead)
-      if (head) {
-        this.#auditHead = head
-        return
-      }
+    const alone = this.#appender
+      ? await this.#appender.append(entries)
+      : this.kind === 'postgres'
+        ? await appendAuditAlone(this.#db, WRITE_LOCK_KEY, entries, this.#auditHead)
+        : undefined // SQLite's statements are local calls: an append alone costs its transaction, as a write does
+    if (alone) {
+      this.#auditHead = alone
+      return
     }
-    // SQLite's statements are local calls: an append alone costs its transaction, as a write does.
     const head = await this.#db.transaction().execute(async (trx) => {
       await this.#writeLock(trx)
       return appendAudit(trx, this.#prepare, entries)
@@ -433,15 +422,20 @@ class KyselyStore implements Store {
 
   #stopCheckpointer: (() => Promise<void>) | undefined
   #stopServing: (() => Promise<void>) | undefined
+  /** A serving SQLite node's appends of records alone, off the event loop. */
+  #appender: AuditAppender | undefined
 
   async serving(onError: (error: Error) => void): Promise<void> {
-    if (this.#sqlite && !this.#stopCheckpointer)
+    if (this.#sqlite && !this.#stopCheckpointer) {
       this.#stopCheckpointer = checkpointInBackground(this.#sqlite, this.location, onError)
+      this.#appender = new AuditAppender(this.location)
+    }
     this.#stopServing ??= await this.usage.announceServing()
   }
 
   async close(): Promise<void> {
     await this.#stopCheckpointer?.()
+    await this.#appender?.stop()
     await this.#stopServing?.().catch(() => {}) // the store is away: this process will be dead soon anyway
 
     await this.#db.destroy()

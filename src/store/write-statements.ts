@@ -19,6 +19,28 @@ const SQLITE = {
 
 export type ChangeRow = { revision: number; at: string; tbl: string; op: string; row: string }
 
+/** Records committed changes in the change log, 200 rows a statement. */
+export async function insertChanges(
+  trx: Transaction<Database>,
+  committed: readonly { revision: number; at: string; tbl: string; op: 'put' | 'delete'; row: unknown }[],
+): Promise<void> {
+  for (let i = 0; i < committed.length; i += 200) {
+    const batch = committed.slice(i, i + 200)
+    await trx
+      .insertInto('changes')
+      .values(
+        batch.map((c) => ({
+          revision: c.revision,
+          at: c.at,
+          tbl: c.tbl,
+          op: c.op,
+          row: JSON.stringify(c.row),
+        })),
+      )
+      .execute()
+  }
+}
+
 /** The change rows after `since`, oldest first. */
 export async function changesAfter(
   trx: Transaction<Database>,
@@ -39,14 +61,13 @@ export async function appendAudit(
   prepare: Prepare | undefined,
   entries: readonly AuditEntry[],
 ): Promise<AuditHead | undefined> {
-  const last = prepare
-    ? (prepare(SQLITE.auditHead).get() as { seq: number; hash: string } | undefined)
-    : await trx
-        .selectFrom('audit_log')
-        .select(['seq', 'hash'])
-        .orderBy('seq', 'desc')
-        .limit(1)
-        .executeTakeFirst()
+  if (prepare) return appendAuditSqlite(prepare, entries)
+  const last = await trx
+    .selectFrom('audit_log')
+    .select(['seq', 'hash'])
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst()
   const rows = chainAuditEntries(
     entries,
     last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH },
@@ -54,13 +75,6 @@ export async function appendAudit(
   const head = rows.at(-1)
   if (!head) return undefined
   const value = JSON.stringify({ seq: head.seq, hash: head.hash })
-  if (prepare) {
-    const insert = prepare(SQLITE.appendAudit)
-    for (const r of rows)
-      insert.run(r.seq, r.at, r.actor, r.action, r.resource, r.outcome, r.reason, r.prev_hash, r.hash)
-    prepare(SQLITE.auditHeadMeta).run(value)
-    return { seq: head.seq, hash: head.hash }
-  }
   const column = <K extends keyof AuditRow>(key: K) => rows.map((r) => r[key])
   await sql`with appended as (
       insert into audit_log (seq, at, actor, action, resource, outcome, reason, prev_hash, hash)
@@ -74,6 +88,22 @@ export async function appendAudit(
 }
 
 export type AuditHead = { seq: number; hash: string }
+
+/**
+ * appendAudit on SQLite, synchronously, with kept statements of the connection whose write transaction is
+ * open: on the serving connection, or on audit-appender.ts's own in its worker thread.
+ */
+export function appendAuditSqlite(prepare: Prepare, entries: readonly AuditEntry[]): AuditHead | undefined {
+  const last = prepare(SQLITE.auditHead).get() as AuditHead | undefined
+  const rows = chainAuditEntries(entries, last ?? { seq: 0, hash: GENESIS_HASH })
+  const head = rows.at(-1)
+  if (!head) return undefined
+  const insert = prepare(SQLITE.appendAudit)
+  for (const r of rows)
+    insert.run(r.seq, r.at, r.actor, r.action, r.resource, r.outcome, r.reason, r.prev_hash, r.hash)
+  prepare(SQLITE.auditHeadMeta).run(JSON.stringify({ seq: head.seq, hash: head.hash }))
+  return { seq: head.seq, hash: head.hash }
+}
 
 /** Chainings tried against a log other nodes keep appending to, before the caller takes the write path. */
 const APPEND_TRIES = 3

@@ -103,7 +103,11 @@ describe.each(backends)('the audit log on $name', ({ make }) => {
 
   it('chains records appended alone and in writes by nodes racing, none lost', async () => {
     const { store } = fixture
-    const nodes = [store, await fixture.node(), await fixture.node()]
+    // A serving node appends records alone as it serves (on SQLite from a worker thread, on a connection of
+    // its own); the others as a command does.
+    const serving = await fixture.node()
+    await serving.serving(() => {})
+    const nodes = [store, await fixture.node(), serving]
     const before = await store.auditHead()
     await race(nodes, 30, async (node, i) => {
       if (i % 3 === 0)
