@@ -13,8 +13,10 @@
 // house, each with a token; 20,000 request bodies drawn from a seeded PRNG (a user's own house 70% of the time).
 // Settings: BACKENDS (default "sqlite,postgres"), PG_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 // CONNECTIONS (50), SECONDS (8 a round), ROUNDS (3), PROFILE_DIR (a CPU profile of each Custodian server).
+// Also printed: the Custodian server's event loop delay during its best round (from its /metrics).
 
 import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -156,6 +158,14 @@ async function post(url, token, body) {
   return { status: response.status, body: await response.json() }
 }
 
+/** The server's event loop delay (p99, max, in ms) since the last call: prom-client resets it on each scrape. */
+async function eventLoopDelay(url, token) {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
+  const seconds = (name) =>
+    Number(new RegExp(`^custodian_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text)?.[1])
+  return { p99: seconds('p99') * 1000, max: seconds('max') * 1000 }
+}
+
 async function auditHead(db) {
   const { openStore } = await import('../dist/store/store.js')
   const store = await openStore(db)
@@ -184,7 +194,10 @@ async function benchBackend(backend, dir, w, held) {
 
     const profile = process.env.PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.PROFILE_DIR] : []
     const cli = fileURLToPath(new URL('../bin/custodian.js', import.meta.url))
-    const custodian = startChild([...profile, cli, 'serve', '--port', '0', '--db', target.db])
+    const metricsToken = randomBytes(16).toString('hex')
+    const custodian = startChild([...profile, cli, 'serve', '--port', '0', '--db', target.db], {
+      CUSTODIAN_METRICS_TOKEN: metricsToken,
+    })
     servers.push(custodian)
     const baseline = startChild([fileURLToPath(import.meta.url), '--baseline-server', tokensFile])
     servers.push(baseline)
@@ -209,7 +222,9 @@ async function benchBackend(backend, dir, w, held) {
     const best = { custodian: undefined, baseline: undefined }
     let answered = 0
     for (let round = 0; round < ROUNDS; round++) {
+      await eventLoopDelay(custodianUrl, metricsToken) // from here
       const ours = await wrk(custodianUrl, script, SECONDS)
+      ours.loop = await eventLoopDelay(custodianUrl, metricsToken)
       answered += ours.requests
       if (!best.custodian || ours.rps > best.custodian.rps) best.custodian = ours
       const theirs = await wrk(baselineUrl, script, SECONDS)
@@ -225,6 +240,9 @@ async function benchBackend(backend, dir, w, held) {
       `${backend}: POST /v1/check, ${CONNECTIONS} connections, best of ${ROUNDS} rounds of ${SECONDS} s (${allowed} of the first 200 allowed: the rest are 403)`,
     )
     row(`Custodian (${backend}, audited)`, best.custodian)
+    console.log(
+      `  ${''.padEnd(30)} its event loop's delay in that round: p99 ${best.custodian.loop.p99.toFixed(1)} ms, max ${best.custodian.loop.max.toFixed(1)} ms`,
+    )
     row('bare Fastify from a Map', best.baseline)
     const ratio = best.custodian.rps / best.baseline.rps
     console.log(`  ratio: Custodian / bare Fastify = ${ratio.toFixed(2)} (req/s)`)
