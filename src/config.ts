@@ -394,6 +394,13 @@ export const settings = {
     kind: 'string',
     help: "the utility's primary colour (#rrggbb): the page header and the main button",
   },
+  maxConcurrentImports: {
+    env: 'CUSTODIAN_MAX_CONCURRENT_IMPORTS',
+    flag: 'max-concurrent-imports',
+    default: 2,
+    kind: 'integer',
+    help: 'usage data files (POST /v1/usage-data) one server imports at once, each read as it arrives and an XML one parsed in a thread of its own (more: 503 with Retry-After)',
+  },
   maxTextLength: {
     env: 'CUSTODIAN_MAX_TEXT_LENGTH',
     flag: 'max-text-length',

@@ -47,7 +47,14 @@ export const usageDataRoutes: FastifyPluginAsyncTypebox<{ custodian: Node }> = a
           },
           { additionalProperties: false },
         ),
-        response: { 200: AnyObject, '4xx': ProblemSchema },
+        response: {
+          200: AnyObject,
+          '4xx': ProblemSchema,
+          503: {
+            ...ProblemSchema,
+            description: 'maxConcurrentImports imports are running: try again after Retry-After',
+          },
+        },
       },
     },
     async (request) => {

@@ -1,4 +1,4 @@
-import { invalid, isCustodianError } from '../errors.js'
+import { CustodianError, invalid, isCustodianError } from '../errors.js'
 import type { Node } from '../kernel/node.js'
 import { EspiReadError } from './espi-reader.js'
 import { type FeedDefaults, feedDefaults } from './feed-defaults.js'
@@ -8,6 +8,9 @@ import { publicationNotices } from './publication-notices.js'
 import type { ImportReport, UsagePointMapping } from './usage-publication.js'
 
 export type UsageFormat = 'xml' | 'csv'
+
+/** When a refused upload may try again: imports of a few MB end within seconds. */
+const RETRY_AFTER_SECONDS = 5
 
 /** A file's format by its name: CSV for `.csv`, Green Button XML otherwise. */
 export const formatOf = (name: string): UsageFormat => (/\.csv$/i.test(name) ? 'csv' : 'xml')
@@ -28,6 +31,8 @@ export interface UsageImport {
 export class UsageDataService {
   readonly #custodian: Node
   readonly #defaults: FeedDefaults
+  /** Imports running now: each holds an upload open, a staged publication and (XML) a parsing thread. */
+  #running = 0
 
   constructor(custodian: Node) {
     this.#custodian = custodian
@@ -51,7 +56,18 @@ export class UsageDataService {
       ...(input.progress ? { progress: input.progress } : {}),
       maxTextLength: custodian.config.maxTextLength,
     }
+    const limit = custodian.config.maxConcurrentImports
+    let admitted = false
     try {
+      if (this.#running >= limit) {
+        throw new CustodianError(
+          'Unavailable',
+          `${limit} usage data import(s) are running on this server, its limit (maxConcurrentImports, --max-concurrent-imports): send ${input.name} again once one has ended`,
+          { retryAfterSeconds: RETRY_AFTER_SECONDS },
+        )
+      }
+      this.#running += 1
+      admitted = true
       const report = await (input.format === 'csv' ? importIntervalCsv : importGreenButtonXml)(
         context,
         input.chunks,
@@ -79,6 +95,8 @@ export class UsageDataService {
       })
       custodian.metrics.imported(false)
       throw refusal
+    } finally {
+      if (admitted) this.#running -= 1
     }
   }
 }
