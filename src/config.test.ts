@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { defaultConfig, describeSettings, loadConfig, settings } from './config.js'
+import { defaultConfig, loadConfig, settings } from './config.js'
 import { CustodianError } from './errors.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'custodian-config-test-'))
@@ -206,17 +206,5 @@ describe('loadConfig', () => {
         `config file ${file}: expected a JSON object of settings`,
       )
     }
-  })
-})
-
-describe('describeSettings', () => {
-  it('lists every setting with its flag, variable and default', () => {
-    const text = describeSettings()
-    for (const [name, s] of Object.entries(settings)) {
-      expect(text).toContain(`--${s.flag}`)
-      expect(text).toContain(s.env)
-      expect(text).toContain(`${name}: ${s.help}`)
-    }
-    expect(text).toMatch(/--port\s+PORT\s+default 8080/)
   })
 })

@@ -493,13 +493,3 @@ export function loadConfig({ flags = {}, env = process.env, file }: ConfigSource
   }
   return config as Config
 }
-
-/** The settings table as text, for `custodian help`. */
-export function describeSettings(): string {
-  return Object.entries(settings)
-    .map(
-      ([name, s]) =>
-        `  --${s.flag.padEnd(28)} ${s.env.padEnd(36)} default ${JSON.stringify(s.default)}\n      ${name}: ${s.help}`,
-    )
-    .join('\n')
-}

@@ -1,4 +1,4 @@
-import { describeSettings } from '../config.js'
+import { settings } from '../config.js'
 import { entityViews } from '../entitlements/views.js'
 import { commands } from '../script/commands.js'
 
@@ -69,4 +69,14 @@ export function help(out: NodeJS.WritableStream): number {
   for (const spec of Object.values(commands)) out.write(`  ${spec.usage}\n      ${spec.help}\n`)
   out.write(`\nsettings (flag, environment variable, default):\n${describeSettings()}\n`)
   return 0
+}
+
+/** The settings table as text: each setting's flag, environment variable, default and what it does. */
+export function describeSettings(): string {
+  return Object.entries(settings)
+    .map(
+      ([name, s]) =>
+        `  --${s.flag.padEnd(28)} ${s.env.padEnd(36)} default ${JSON.stringify(s.default)}\n      ${name}: ${s.help}`,
+    )
+    .join('\n')
 }
