@@ -211,7 +211,7 @@ export function grantAuthorization(
   if (!within.ok)
     throw invalid(`scope ${asked.text} is beyond what ${party.name} may ask for: ${within.reason}`)
   const scope = completeScope(asked, allowance)
-  const end = Date.parse(absoluteTime(input.periodEnd, input.now))
+  const end = Date.parse(endOfAccess(input.periodEnd, input.now))
   const now = Date.parse(input.now)
   if (Number.isNaN(end)) throw invalid(`the end of access "${input.periodEnd}" is not a date`)
   if (end <= now) throw invalid(`the end of access ${input.periodEnd} is not in the future`)
@@ -252,7 +252,7 @@ export function extendAuthorization(
   const row = ownAuthorization(consent, input.id, input.customerId)
   if (row.status === 'terminated')
     throw conflict(`authorization ${input.id} was terminated; grant a new one instead`)
-  const end = Date.parse(absoluteTime(input.periodEnd, input.now))
+  const end = Date.parse(endOfAccess(input.periodEnd, input.now))
   const now = Date.parse(input.now)
   if (Number.isNaN(end)) throw invalid(`the end of access "${input.periodEnd}" is not a date`)
   if (end <= now)
@@ -270,6 +270,16 @@ export function extendAuthorization(
 export function absoluteTime(text: string, now: string): string {
   const relative = /^\+(\d{1,5})d$/.exec(text.trim())
   return relative ? new Date(Date.parse(now) + Number(relative[1]) * 86_400_000).toISOString() : text
+}
+
+/**
+ * When access ends, from what the customer gave: a day (`YYYY-MM-DD`) is the last day whose data stays
+ * readable, as the pages and terminate_authorization take a day (its end, exclusive: endOfDay); `+<n>d` is
+ * that many days from now; anything else is a time, as given.
+ */
+export function endOfAccess(text: string, now: string): string {
+  const day = text.trim()
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) ? (endOfDay(day, now) ?? text) : absoluteTime(text, now)
 }
 
 /**

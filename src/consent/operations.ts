@@ -7,7 +7,12 @@ import { registrationOperations } from './registration-operations.js'
 const tags = ['consent']
 /** The consent service holds no state of its own: one per call. */
 const serviceOf = (context: OperationContext) => new ConsentService(context.custodian)
-const EndOfAccess = Type.String({ minLength: 1, maxLength: 40, description: 'an ISO date or time, or +<n>d' })
+const EndOfAccess = Type.String({
+  minLength: 1,
+  maxLength: 40,
+  description:
+    'the last day of access, YYYY-MM-DD (data of that whole day stays readable); an ISO time (access ends then); or +<n>d',
+})
 
 /**
  * Green Button / ESPI consent: customers, usage points, third parties and Authorizations. The script's

@@ -127,6 +127,9 @@ describe.each(storeBackends)('ESPI consent on $name', ({ make }) => {
     await expect(consent.extend(bob, id, '2030-01-01')).rejects.toThrow(
       `authorization ${id} is not one of yours`,
     )
+    // A day is the last day readable, as the customer's pages take it: access ends when that day does.
+    await consent.extend(alice, id, '2028-11-22')
+    expect(custodian.consent.authorizations.get(id)?.period_end).toBe('2028-11-23T00:00:00.000Z')
     await consent.extend(alice, id, '2028-11-23T10:00:00Z')
     expect(custodian.consent.authorizations.get(id)?.period_end).toBe('2028-11-23T10:00:00.000Z')
     expect(
