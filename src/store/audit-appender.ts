@@ -1,7 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
-import BetterSqlite3 from 'better-sqlite3'
 import type { AuditEntry } from '../audit/chain.js'
-import { statementCache } from './dialects.js'
+import { openSqlite, statementCache } from './dialects.js'
 import { type AuditHead, appendAuditSqlite } from './write-statements.js'
 
 /**
@@ -90,11 +89,8 @@ export class AuditAppender {
 function serveAsAppender(file: string, lockWaitMs: number) {
   const port = parentPort
   if (!port) return
-  const db = new BetterSqlite3(file)
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = FULL')
-  // Waiting blocks this thread only, never the event loop of the node.
-  db.pragma(`busy_timeout = ${lockWaitMs}`)
+  // Waiting for the lock blocks this thread only, never the event loop of the node.
+  const db = openSqlite(file, lockWaitMs)
   const prepare = statementCache(db)
   const append = db.transaction((entries: readonly AuditEntry[]) => appendAuditSqlite(prepare, entries))
   port.on('message', ({ id, entries }: Request) => {

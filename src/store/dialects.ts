@@ -146,6 +146,18 @@ export function lossableTransaction<T>(
   })
 }
 
+/**
+ * A SQLite connection as every one of a node's is: write-ahead log, each commit synced to disk (synchronous
+ * FULL), waiting at most `busyMs` inside SQLite for another connection's write lock.
+ */
+export function openSqlite(file: string, busyMs: number): BetterSqlite3.Database {
+  const sqlite = new BetterSqlite3(file)
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('synchronous = FULL')
+  sqlite.pragma(`busy_timeout = ${busyMs}`)
+  return sqlite
+}
+
 /** Opens a connection for a file path (SQLite, created with its folder if missing) or a postgres:// URL. */
 export function connect(target: string): Connection {
   if (isPostgresUrl(target)) {
@@ -170,10 +182,7 @@ export function connect(target: string): Connection {
   }
   const file = resolve(target)
   mkdirSync(dirname(file), { recursive: true })
-  const sqlite = new BetterSqlite3(file)
-  sqlite.pragma('journal_mode = WAL')
-  sqlite.pragma('synchronous = FULL')
-  sqlite.pragma('busy_timeout = 20')
+  const sqlite = openSqlite(file, 20)
   const prepare = statementCache(sqlite)
   const database = { prepare, close: () => sqlite.close() }
   return {
