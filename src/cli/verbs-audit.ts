@@ -1,3 +1,4 @@
+import { oneLine } from '../audit/one-line.js'
 import type { Config } from '../config.js'
 import { type Flags, integerFlag, open, UsageError } from './verb-context.js'
 
@@ -36,7 +37,8 @@ export async function audit(
         out.write(
           flags.json
             ? `${JSON.stringify(r)}\n`
-            : `${r.seq} ${r.at} ${r.actor} ${r.action} ${r.resource} ${r.outcome}: ${r.reason}\n`,
+            : // Callers' text, anonymous ones' too: one line a record, and nothing a terminal acts on.
+              `${r.seq} ${r.at} ${oneLine(r.actor)} ${oneLine(r.action)} ${oneLine(r.resource)} ${oneLine(r.outcome)}: ${oneLine(r.reason)}\n`,
         )
       }
       return 0

@@ -1,3 +1,4 @@
+import { oneLine } from '../audit/one-line.js'
 import type { Decision } from '../decision/decision.js'
 import { enforce } from '../decision/enforce.js'
 import { AccessDeniedError, InvalidAccessTokenError, isCustodianError } from '../errors.js'
@@ -41,10 +42,6 @@ function accessCheck({ allowed, reason, obligations, revision }: Decision, userI
 
 /** An id as a batch record shows it: as it is when plain, else quoted, so it cannot pass for the text around it. */
 const asId = (id: string) => (/^[\w.:@/-]+$/.test(id) ? id : JSON.stringify(id))
-
-/** Text on one line: control characters (a line break above all) escaped, so no question can forge another. */
-const oneLine = (text: string) =>
-  text.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => JSON.stringify(c).slice(1, -1))
 
 /**
  * The one audit record of a batch's decisions: outcome `allowed` when every question was, else `denied`; the
