@@ -142,6 +142,10 @@ export class Custodian implements Node {
   flush(): Promise<void> {
     return this.#kernel.flush()
   }
+  /** The audit records made so far, committed; what a decision awaits before its answer (see Kernel). */
+  flushAudit(): Promise<void> {
+    return this.#kernel.flushAudit()
+  }
   verifyAudit(): Promise<AuditVerification> {
     return this.#kernel.verifyAudit()
   }

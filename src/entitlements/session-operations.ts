@@ -60,7 +60,7 @@ export const checkAccessBatch = operation({
       }))
       return { answers, revision: custodian.index.revision }
     } finally {
-      await custodian.flush() // every decision is in the audit log before the caller hears any
+      await custodian.flushAudit() // every decision is in the audit log before the caller hears any
     }
   },
 })
@@ -153,7 +153,7 @@ export const sessionOperations: Operation[] = [
           revision: decision.revision,
         }
       } finally {
-        await custodian.flush() // the decision is in the audit log before the caller hears it
+        await custodian.flushAudit() // the decision is in the audit log before the caller hears it
       }
     },
   }),

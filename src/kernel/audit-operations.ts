@@ -17,7 +17,7 @@ export const auditOperations: Operation[] = [
     output: Items,
     http: { method: 'GET', path: '/v1/audit' },
     async run({ custodian }, { after, limit }) {
-      await custodian.flush() // every record made so far, including this request's own check
+      await custodian.flushAudit() // every record made so far, including this request's own check
       return { items: await custodian.store.readAudit(after, limit) }
     },
   }),
@@ -37,7 +37,7 @@ export const auditOperations: Operation[] = [
     }),
     http: { method: 'POST', path: '/v1/audit/verification' },
     async run({ custodian }) {
-      await custodian.flush()
+      await custodian.flushAudit()
       const { count, problems, from } = await custodian.verifyAudit()
       return {
         ok: problems.length === 0,

@@ -16,10 +16,15 @@ interface RecorderDeps {
 }
 
 /**
- * The audit recorder: queues records and writes them in batches within `flushMs`, together with the changes
- * domains registered to write back lazily. A caller that needs its record durable awaits `flush()`. Group
- * commit: one batch is written at a time, and every flush asked for while it is written shares the next one,
- * so the records of all requests in flight commit in one transaction.
+ * The audit recorder: queues records and writes them in batches within `flushMs`; the changes domains
+ * registered to write back lazily (a token's latest use) are written when a batch finds them due. A caller
+ * that needs its record durable awaits `flushAudit()`. Group commit: one batch is written at a time, and every
+ * flush asked for while it is written shares the next one, so the records of all requests in flight commit in
+ * one transaction.
+ *
+ * Records go alone (store.appendAudit), write-backs through the write path in a transaction of their own,
+ * which no record waits for: the write path waits for the write lock, held by a bulk import for minutes, and
+ * a decision must not wait for it to be answered (on PostgreSQL records alone take only the audit log's lock).
  */
 export class AuditRecorder {
   readonly #deps: RecorderDeps
@@ -29,6 +34,8 @@ export class AuditRecorder {
   /** The batch being written, and the one every flush asked for meanwhile waits for. */
   #writing: Promise<void> | undefined
   #next: Promise<void> | undefined
+  /** The write-back being written, if any: one at a time, since each writes what is due when it starts. */
+  #writingBack: Promise<void> | undefined
   #stopped = false
   /** The last record's time, kept as text: many records share a millisecond. */
   #atMs = Number.NaN
@@ -60,16 +67,16 @@ export class AuditRecorder {
     if (this.#timer || this.#stopped) return
     this.#timer = setTimeout(() => {
       this.#timer = undefined
-      this.flush().catch((error) => this.#deps.log.error({ err: error }, 'writing audit records failed'))
+      this.flushAudit().catch((error) => this.#deps.log.error({ err: error }, 'writing audit records failed'))
     }, this.#deps.flushMs)
   }
 
   /**
-   * Writes queued records and due changes; resolves once they are committed. Every caller until the batch
-   * starts shares it; while one is being written, the next starts when it ends (after a failure too: its
-   * records are queued again and retried).
+   * Writes queued records, and starts the write-back of due changes; resolves once the records are committed
+   * (not waiting for the write-back). Every caller until the batch starts shares it; while one is being
+   * written, the next starts when it ends (after a failure too: its records are queued again and retried).
    */
-  flush(): Promise<void> {
+  flushAudit(): Promise<void> {
     if (this.#next) return this.#next
     // With nothing being written, the batch starts once the requests that arrived with this one have been
     // decided (setImmediate runs after the I/O callbacks of this turn): SQLite commits synchronously, and
@@ -101,25 +108,48 @@ export class AuditRecorder {
     return this.#due.length === 1 ? (this.#due[0] as DueChanges)() : this.#due.flatMap((due) => due())
   }
 
+  /** flushAudit, then the write-back of every due change: resolves once both are committed. */
+  async flush(): Promise<void> {
+    await this.flushAudit()
+    await this.#writingBack?.catch(() => {}) // its failure is logged; what it did not write is still due
+    if (this.#dueChanges().length > 0) await this.#writeBack()
+  }
+
   async #flushOnce(): Promise<void> {
+    if (!this.#writingBack && this.#dueChanges().length > 0) {
+      this.#writeBack().catch((error) =>
+        this.#deps.log.warn({ err: error }, 'writing back uses failed; they stay due'),
+      )
+    }
     const entries = this.#pending
-    const due = this.#dueChanges().length > 0
-    if (entries.length === 0 && !due) return
+    if (entries.length === 0) return
     this.#pending = []
     try {
-      // Decided under the lock, after other nodes' changes: a token ended elsewhere is not written back.
-      if (due) await this.#deps.write(() => ({ changes: this.#dueChanges(), audit: entries, result: null }))
       // Records alone need nothing of the Index: the cheapest append, without reading others' changes.
-      else await this.#deps.store.appendAudit(entries)
+      await this.#deps.store.appendAudit(entries)
     } catch (error) {
       this.#pending = entries.concat(this.#pending)
       throw error
     }
   }
 
+  /** Writes the due changes, if none is being written; what fails stays due, and is tried with a later batch. */
+  #writeBack(): Promise<void> {
+    if (this.#writingBack) return this.#writingBack
+    // Decided under the lock, after other nodes' changes: a token ended elsewhere is not written back.
+    const writing = this.#deps
+      .write(() => ({ changes: this.#dueChanges(), audit: [], result: null }))
+      .then(() => {})
+      .finally(() => {
+        this.#writingBack = undefined
+      })
+    this.#writingBack = writing
+    return writing
+  }
+
   /** Checks the audit chain, from genesis or the pruning checkpoint, once queued records are written. */
   async verify(): Promise<AuditVerification> {
-    await this.flush()
+    await this.flushAudit()
     return verifyStoredAudit(this.#deps.store)
   }
 }

@@ -245,6 +245,14 @@ export class Kernel {
     return this.#recorder.flush()
   }
 
+  /**
+   * Writes queued audit records now; resolves once they are committed, not waiting for write-backs (which
+   * wait for the write lock): what a decision awaits before its answer.
+   */
+  flushAudit(): Promise<void> {
+    return this.#recorder.flushAudit()
+  }
+
   /** Checks the audit chain, from genesis or the pruning checkpoint, to the recorded head. */
   verifyAudit(): Promise<AuditVerification> {
     return this.#recorder.verify()

@@ -140,7 +140,7 @@ export const catalogOperations = {
     async run(context, { participant, service }) {
       const decision = serviceOf(context).check(context.token, participant, service)
       // The answer waits for its audit record, as for every access decision.
-      await context.custodian.flush()
+      await context.custodian.flushAudit()
       return { ...decision, grants: [...decision.grants], obligations: [...decision.obligations] }
     },
   }),

@@ -24,6 +24,7 @@ import { type ThrottleStore, throttleStore } from './throttle-store.js'
 import { type UsageDataStore, usageDataStore } from './usage-data-store.js'
 import { checkpointInBackground } from './wal-checkpointer.js'
 import {
+  AUDIT_LOCK_KEY,
   type AuditHead,
   appendAudit,
   appendAuditAlone,
@@ -139,7 +140,7 @@ export interface Store {
 }
 
 const NOTIFY_CHANNEL = 'custodian_changes'
-const WRITE_LOCK_KEY = 0x63757374 // 'cust': one advisory lock serialises writers, so revisions commit in order
+export const WRITE_LOCK_KEY = 0x63757374 // 'cust': one advisory lock serialises writers, so revisions commit in order
 
 const keyOf = (tbl: ReplicatedTable) => replicatedTables[tbl] as readonly string[]
 
@@ -271,16 +272,14 @@ class KyselyStore implements Store {
     const alone = this.#appender
       ? await this.#appender.append(entries)
       : this.kind === 'postgres'
-        ? await appendAuditAlone(this.#db, WRITE_LOCK_KEY, entries, this.#auditHead)
+        ? await appendAuditAlone(this.#db, AUDIT_LOCK_KEY, entries, this.#auditHead)
         : undefined // SQLite's statements are local calls: an append alone costs its transaction, as a write does
     if (alone) {
       this.#auditHead = alone
       return
     }
-    const head = await this.#db.transaction().execute(async (trx) => {
-      await this.#writeLock(trx)
-      return appendAudit(trx, this.#prepare, entries)
-    })
+    // The audit log's own lock (appendAudit takes it), not the write lock: a long write must not hold it up.
+    const head = await this.#db.transaction().execute((trx) => appendAudit(trx, this.#prepare, entries))
     if (head) this.#auditHead = head
   }
 

@@ -52,9 +52,19 @@ export async function changesAfter(
 }
 
 /**
- * Chains `entries` after the last record, read under the write lock (another node may have appended since
- * this one did), and writes them with the new head. SQLite runs a kept insert a row at a time (cheap inside
- * one transaction); PostgreSQL gets every row as column arrays in one statement, the head upsert with it.
+ * PostgreSQL's lock on the audit log's end, apart from the write lock: a write takes it after its changes,
+ * just before its records, and holds it only to its commit; records appended alone (the decisions') take it
+ * alone. So a long write (a bulk import holds the write lock for its whole run) keeps no decision waiting
+ * for its audit record. Always taken after the write lock, never before it: no two transactions wait on each
+ * other. (SQLite has one write lock a file, taken at BEGIN IMMEDIATE.)
+ */
+export const AUDIT_LOCK_KEY = 0x61756469 // 'audi'
+
+/**
+ * Chains `entries` after the last record, read under the audit log's lock (another node may have appended
+ * since this one did), and writes them with the new head. SQLite runs a kept insert a row at a time (cheap
+ * inside one transaction); PostgreSQL gets every row as column arrays in one statement, the head upsert with
+ * it.
  */
 export async function appendAudit(
   trx: Transaction<Database>,
@@ -62,6 +72,7 @@ export async function appendAudit(
   entries: readonly AuditEntry[],
 ): Promise<AuditHead | undefined> {
   if (prepare) return appendAuditSqlite(prepare, entries)
+  await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`.execute(trx)
   const last = await trx
     .selectFrom('audit_log')
     .select(['seq', 'hash'])

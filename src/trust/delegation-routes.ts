@@ -46,7 +46,7 @@ export const delegationRoutes: FastifyPluginAsyncTypebox<{ custodian: OperationH
         { delegationRequest: request.body.delegationRequest },
         request.body.previousSteps ?? request.body.previous_steps ?? [],
       )
-      await custodian.flush()
+      await custodian.flushAudit()
       return { delegation_token: answer.token, delegationToken: answer.token }
     },
   )

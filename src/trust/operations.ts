@@ -332,7 +332,7 @@ export const trustOperations = {
     },
     async run(context, input) {
       const decision = await trustOf(context).decide(context.token, input)
-      await context.custodian.flush() // the decision is in the audit log before the caller hears it
+      await context.custodian.flushAudit() // the decision is in the audit log before the caller hears it
       return decision
     },
   }),

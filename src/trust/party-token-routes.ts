@@ -69,11 +69,11 @@ export const partyTokenRoutes: FastifyPluginAsyncTypebox<{ custodian: OperationH
           })
         try {
           const answer = await tokens.issue(form as Record<string, unknown>, request.ip)
-          await custodian.flush()
+          await custodian.flushAudit()
           return answer
         } catch (error) {
           if (!(error instanceof OAuthRefusal)) throw error
-          await custodian.flush()
+          await custodian.flushAudit()
           return reply.code(error.status).send({ error: error.error, error_description: error.message })
         }
       },

@@ -1,0 +1,65 @@
+import pg from 'pg'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { openStore, type Store, WRITE_LOCK_KEY } from '../../src/store/store.js'
+import { tempPostgres } from '../support/temp-store.js'
+import { auditEntry, GENESIS_HASH, verifyAuditChain } from './conformance/backends.js'
+
+// On PostgreSQL a write holds the write lock to its commit, and a bulk import is one write: a million users
+// hold it for minutes. Decisions' records, appended alone, take only the audit log's lock, so they commit
+// (and their checks are answered) meanwhile; a write still waits its turn, and the chain stays one.
+// (SQLite has one write lock a file: there decisions wait for the import, as docs/import-entitlements.md says.)
+
+let target = ''
+let remove = async () => {}
+let store: Store
+let holder: pg.Client
+beforeAll(async () => {
+  ;({ target, remove } = await tempPostgres())
+  store = await openStore(target)
+  holder = new pg.Client({ connectionString: target })
+  await holder.connect()
+})
+afterAll(async () => {
+  await holder.end()
+  await store.close()
+  await remove()
+})
+
+/** `promise`, or a failure naming what it waited for once `ms` have passed. */
+function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: still waiting after ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+}
+
+it("appends decisions' records while another transaction holds the write lock; a write waits for it", async () => {
+  await holder.query('begin')
+  await holder.query('select pg_advisory_xact_lock($1)', [WRITE_LOCK_KEY])
+  let written = false
+  const write = store
+    .write(0, () => ({
+      changes: [{ tbl: 'users', op: 'put', row: { id: 'late', name: 'Late' } }],
+      audit: [auditEntry('user.create')],
+      result: null,
+    }))
+    .then(() => {
+      written = true
+    })
+
+  await within(
+    10_000,
+    "decisions' records behind a held write lock",
+    store.appendAudit([auditEntry('check:a')]),
+  )
+  await within(10_000, 'the next batch', store.appendAudit([auditEntry('check:b'), auditEntry('check:c')]))
+  expect(written).toBe(false)
+
+  await holder.query('commit')
+  await write
+  const rows = await store.readAudit(0, 100)
+  expect(rows.map((r) => r.action)).toEqual(['check:a', 'check:b', 'check:c', 'user.create'])
+  expect(verifyAuditChain(rows, { seq: 0, hash: GENESIS_HASH }).problems).toEqual([])
+  expect(await store.auditHead()).toEqual({ seq: 4, hash: rows[3]?.hash })
+})
