@@ -127,6 +127,9 @@ export class Custodian implements Node {
   get fresh(): boolean {
     return this.#kernel.fresh
   }
+  get catchingUp(): boolean {
+    return this.#kernel.catchingUp
+  }
   now(): number {
     return this.#kernel.now()
   }

@@ -13,6 +13,7 @@ import { espiResourceRoutes } from '../greenbutton/espi-routes.js'
 import { usageDataRoutes } from '../greenbutton/usage-data-routes.js'
 import { housemateOperations } from '../housemate/operations.js'
 import { auditOperations } from '../kernel/audit-operations.js'
+import { CATCHING_UP } from '../kernel/kernel.js'
 import { catalogRoutes } from '../licences/catalog-routes.js'
 import { catalogOperations } from '../licences/operations.js'
 import type { Logger } from '../logger.js'
@@ -121,7 +122,7 @@ export async function buildApp(custodian: Custodian, options: AppOptions) {
       problem(
         'Unavailable',
         503,
-        `this node has not reached its store for ${Math.round(custodian.staleness / 1000)} s (maxStaleness ${custodian.config.maxStaleness} s), so its answers may be out of date; try again shortly`,
+        `${custodian.catchingUp ? CATCHING_UP : `this node has not reached its store for ${Math.round(custodian.staleness / 1000)} s (maxStaleness ${custodian.config.maxStaleness} s), so its answers may be out of date`}; try again shortly`,
         { retryAfterSeconds: RETRY_AFTER_SECONDS },
       ),
     )

@@ -28,6 +28,13 @@ export interface NodeOptions {
   index?: boolean
 }
 
+/** Changes a catch-up reads at a time. */
+const CHANGE_PAGE = 10_000
+
+/** Why a node holding part of a write is not fresh (Kernel.catchingUp), as the 503 and readiness say it. */
+export const CATCHING_UP =
+  'this node is reading a write larger than one read of the change log (a bulk import, say): until it has read all of it, its answers could mix the store before and after that write'
+
 /** Plans a change for `actor` against the Index caught up under the write lock, at time `now`. */
 export type Planner = (index: Index, now: string, actor: string) => Plan
 
@@ -51,6 +58,12 @@ export class Kernel {
   #follower: ChangeFollower | undefined
   /** When this node last read or wrote the store successfully (real time, whatever the clock option says). */
   #lastSyncMs = Date.now()
+  /**
+   * True while the Index holds part of a write: a catch-up read a full page of changes, which may end inside
+   * a write (a bulk import is one write of millions), and has not read the rest. Answers meanwhile could
+   * mix the store before and after that write, a state no write committed: the node is not fresh.
+   */
+  #partial = false
   #closed = false
 
   private constructor(
@@ -148,9 +161,17 @@ export class Kernel {
     return this.#follower ? Math.max(0, Date.now() - this.#lastSyncMs) : 0
   }
 
-  /** Whether decisions from the Index may be given: its last confirmed sync is within maxStaleness. */
+  /**
+   * Whether decisions from the Index may be given: it holds no part of a write, and its last confirmed sync
+   * is within maxStaleness.
+   */
   get fresh(): boolean {
-    return this.staleness <= this.config.maxStaleness * 1000
+    return !this.#partial && this.staleness <= this.config.maxStaleness * 1000
+  }
+
+  /** True while the Index holds part of a write, read by a catch-up that has not read the rest yet. */
+  get catchingUp(): boolean {
+    return this.#partial
   }
 
   /** Runs `task` every `ms` until the node closes; a failure is logged as `what` failed, and retried next time. */
@@ -166,12 +187,14 @@ export class Kernel {
     this.#catchingUp ??= (async () => {
       try {
         for (;;) {
-          const changes = await this.store.changesSince(this.#revision)
+          const changes = await this.store.changesSince(this.#revision, CHANGE_PAGE)
           if (changes.length === 0) {
             this.#lastSyncMs = Date.now()
             return this.#revision
           }
           this.#apply(changes)
+          // A page short of full ends where the store's committed changes did: at the end of a write.
+          this.#partial = changes.length === CHANGE_PAGE
         }
       } finally {
         this.#catchingUp = undefined
@@ -206,6 +229,7 @@ export class Kernel {
       return decide()
     })
     this.#apply(outcome.changes)
+    this.#partial = false // every change to this write's own was read under the lock
     this.#lastSyncMs = Date.now()
     return outcome
   }

@@ -20,9 +20,11 @@ export interface Node
       | 'revision'
       | 'staleness'
       | 'fresh'
+      | 'catchingUp'
       | 'now'
       | 'audit'
       | 'flush'
+      | 'flushAudit'
       | 'catchUp'
       | 'atLeast'
     > {

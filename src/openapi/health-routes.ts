@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
+import { CATCHING_UP } from '../kernel/kernel.js'
 import type { Node } from '../kernel/node.js'
 import { documented, jsonBody } from './route-docs.js'
 
@@ -97,6 +98,7 @@ async function unreadiness(custodian: Node): Promise<string | undefined> {
   )
   const unreachable = await Promise.race([ping, timeout]).finally(() => clearTimeout(timer))
   if (unreachable) return unreachable
+  if (custodian.catchingUp) return CATCHING_UP
   if (!custodian.fresh)
     return `this node last reached its store ${custodian.staleness} ms ago (maxStaleness ${custodian.config.maxStaleness} s)`
   return undefined
