@@ -28,12 +28,12 @@ export interface NodeOptions {
   index?: boolean
 }
 
-/** Changes a catch-up reads at a time. */
+/** Changes a catch-up reads at a time, and how many it holds before applying them (see catchUp). */
 const CHANGE_PAGE = 10_000
+const HELD_CHANGES = 100_000
 
 /** Why a node holding part of a write is not fresh (Kernel.catchingUp), as the 503 and readiness say it. */
-export const CATCHING_UP =
-  'this node is reading a write larger than one read of the change log (a bulk import, say): until it has read all of it, its answers could mix the store before and after that write'
+export const CATCHING_UP = `this node is reading a write of more than ${HELD_CHANGES.toLocaleString('en')} changes (a bulk import, say): until it has read all of it, its answers could mix the store before and after that write`
 
 /** Plans a change for `actor` against the Index caught up under the write lock, at time `now`. */
 export type Planner = (index: Index, now: string, actor: string) => Plan
@@ -187,14 +187,26 @@ export class Kernel {
     this.#catchingUp ??= (async () => {
       try {
         for (;;) {
-          const changes = await this.store.changesSince(this.#revision, CHANGE_PAGE)
-          if (changes.length === 0) {
+          // Full pages are held, up to HELD_CHANGES, and applied with the page that ends them: a page short of
+          // full ends where the store's committed changes did, at the end of a write, so a write of that size
+          // or less reaches the Index whole. A larger one is applied as it comes, and the node is not fresh
+          // until it has read the rest.
+          const pages: Change[][] = []
+          let held = 0
+          let page: Change[]
+          do {
+            const after = pages.at(-1)?.at(-1)?.revision ?? this.#revision
+            page = await this.store.changesSince(after, CHANGE_PAGE)
+            pages.push(page)
+            held += page.length
+          } while (page.length === CHANGE_PAGE && held < HELD_CHANGES)
+          if (held === 0) {
+            this.#partial = false
             this.#lastSyncMs = Date.now()
             return this.#revision
           }
-          this.#apply(changes)
-          // A page short of full ends where the store's committed changes did: at the end of a write.
-          this.#partial = changes.length === CHANGE_PAGE
+          for (const read of pages) this.#apply(read)
+          this.#partial = page.length === CHANGE_PAGE
         }
       } finally {
         this.#catchingUp = undefined

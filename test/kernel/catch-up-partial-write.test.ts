@@ -1,52 +1,106 @@
-import { afterAll, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import { Custodian } from '../../src/custodian.js'
-import { openStore } from '../../src/store/store.js'
+import { openStore, type Store } from '../../src/store/store.js'
 import { tempSqlite } from '../support/temp-store.js'
 
-// A node catches up with the change log a page at a time, and a page may end inside a write (a bulk import is
-// one write of millions of rows). Until it has read the rest, its Index holds part of that write: a state no
-// write committed, in which an import's grants could meet a resource's old parent, say. The node is not fresh
-// meanwhile (its requests are answered 503 and it reports itself unready), and is again once it has read all.
+// A node catches up with the change log a page at a time (10,000 changes), and a page may end inside a write
+// (a bulk import is one write of millions of rows). Applied as it came, part of a write would be a state no
+// write committed, in which an import's grants could meet a resource's old parent, say. So full pages are
+// held, up to 100,000 changes, and applied with the page that ends the write; beyond that the node applies
+// them, and is not fresh (answered 503, unready) until it has read the rest.
 
 const temp = tempSqlite()
-afterAll(() => temp.remove())
+let writer: Store
+let node: Custodian
+beforeAll(async () => {
+  writer = await openStore(temp.target)
+  node = await Custodian.open({ db: temp.target, follow: false, config: { logLevel: 'silent' } })
+})
+afterAll(async () => {
+  await node.close()
+  await writer.close()
+  temp.remove()
+})
 
-it('is not fresh while its Index holds part of a write, and is once it has read the rest', async () => {
-  const writer = await openStore(temp.target)
-  const node = await Custodian.open({ db: temp.target, follow: false, config: { logLevel: 'silent' } })
-  try {
-    const users = Array.from({ length: 10_001 }, (_, i) => ({
+/** One write of `count` new users, `prefix`0 onwards. */
+const writeUsers = (prefix: string, count: number) =>
+  writer.write(0, () => ({
+    changes: Array.from({ length: count }, (_, i) => ({
       tbl: 'users' as const,
       op: 'put' as const,
-      row: { id: `u${i}`, name: `User ${i}` },
+      row: { id: `${prefix}${i}`, name: `User ${i}` },
+    })),
+    audit: [],
+    result: null,
+  }))
+
+/** Holds the node's `n`th read of the change log until the returned `release` is called. */
+function holdRead(n: number) {
+  const read = node.store.changesSince.bind(node.store)
+  const seen = { reads: 0 }
+  let release = () => {}
+  const held = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  const spy = vi.spyOn(node.store, 'changesSince').mockImplementation(async (revision, limit) => {
+    const page = await read(revision, limit)
+    if (++seen.reads === n) await held
+    return page
+  })
+  return { seen, release, restore: () => spy.mockRestore() }
+}
+
+it('applies a write of more than one page whole, once it has read its end', async () => {
+  await writeUsers('a', 10_001)
+  const second = holdRead(2)
+  const caughtUp = node.catchUp()
+  await vi.waitFor(() => expect(second.seen.reads).toBe(2))
+  expect(node.index.users.has('a0')).toBe(false) // the first page is held, not applied
+  expect(node.fresh).toBe(true) // the Index is as before the write: a state the store had
+  second.release()
+  await caughtUp
+  second.restore()
+  expect(node.index.users.has('a0')).toBe(true)
+  expect(node.index.users.has('a10000')).toBe(true)
+})
+
+it('is not fresh while its Index holds part of a write too large to hold, and is once it has read the rest', async () => {
+  await writeUsers('b', 100_001)
+  const last = holdRead(11) // ten full pages are held and applied; the eleventh holds the write's end
+  const caughtUp = node.catchUp()
+  await vi.waitFor(() => expect(last.seen.reads).toBe(11))
+  expect(node.index.users.has('b0')).toBe(true)
+  expect(node.index.users.has('b100000')).toBe(false)
+  expect(node.catchingUp).toBe(true)
+  expect(node.fresh).toBe(false)
+  last.release()
+  await caughtUp
+  last.restore()
+  expect(node.index.users.has('b100000')).toBe(true)
+  expect(node.catchingUp).toBe(false)
+  expect(node.fresh).toBe(true)
+})
+
+// Each projection skips the changes it has (their revision is not past its own): held pages, or a read that
+// this node's own write overtook, must not set rows back.
+it("does not apply again what its own write caught up with while a catch-up's read was on its way", async () => {
+  await node.catchUp()
+  const rename = (name: string) =>
+    writer.write(0, () => ({
+      changes: [{ tbl: 'users', op: 'put', row: { id: 'carol', name } }],
+      audit: [],
+      result: null,
     }))
-    await writer.write(0, () => ({ changes: users, audit: [], result: null }))
-
-    const read = node.store.changesSince.bind(node.store)
-    let reads = 0
-    let release = () => {}
-    const rest = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    vi.spyOn(node.store, 'changesSince').mockImplementation(async (revision, limit) => {
-      const page = await read(revision, limit)
-      if (++reads === 2) await rest
-      return page
-    })
-    const caughtUp = node.catchUp()
-    await vi.waitFor(() => expect(reads).toBe(2))
-    expect(node.index.users.has('u0')).toBe(true) // the first page is in the Index
-    expect(node.index.users.has('u10000')).toBe(false) // the rest of the write is not
-    expect(node.catchingUp).toBe(true)
-    expect(node.fresh).toBe(false)
-
-    release()
-    await caughtUp
-    expect(node.index.users.has('u10000')).toBe(true)
-    expect(node.catchingUp).toBe(false)
-    expect(node.fresh).toBe(true)
-  } finally {
-    await node.close()
-    await writer.close()
-  }
+  await rename('Carol Old')
+  const first = holdRead(1)
+  const caughtUp = node.catchUp()
+  await vi.waitFor(() => expect(first.seen.reads).toBe(1)) // it read the old name, and waits
+  await rename('Carol New')
+  await node.createUser(undefined, { id: 'dave', name: 'Dave' }) // this write reads both renames first
+  expect(node.index.users.get('carol')?.name).toBe('Carol New')
+  first.release()
+  await caughtUp
+  first.restore()
+  expect(node.index.users.get('carol')?.name).toBe('Carol New')
+  expect(node.index.users.has('dave')).toBe(true)
 })
