@@ -75,8 +75,13 @@ async function checks(url, token, body, t0, until) {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body,
     })
-    await response.arrayBuffer()
-    seen.push([start - t0, performance.now() - start, response.status])
+    const text = await response.text()
+    seen.push([
+      start - t0,
+      performance.now() - start,
+      response.status,
+      response.status === 503 ? JSON.parse(text).detail : undefined,
+    ])
     await new Promise((resolve) => setTimeout(resolve, EVERY_MS))
   }
   return seen
@@ -139,7 +144,7 @@ async function benchBackend(backend, dir, w) {
       )
       console.log(
         unavailable.length > 0
-          ? `  503 (reading the import): ${unavailable.length}, from ${ms(unavailable[0][0])} to ${ms(unavailable.at(-1)[0])} after the import started`
+          ? `  503: ${unavailable.length}, from ${ms(unavailable[0][0])} to ${ms(unavailable.at(-1)[0])} after the import started: ${[...new Set(unavailable.map(([, , , detail]) => detail.replace(/\d+/g, 'N')))].join('; ')}`
           : '  503: none',
       )
       console.log(

@@ -199,6 +199,8 @@ export class Kernel {
             page = await this.store.changesSince(after, CHANGE_PAGE)
             pages.push(page)
             held += page.length
+            // A SQLite read is synchronous: between pages, the requests that came meanwhile are answered.
+            if (page.length === CHANGE_PAGE) await new Promise((resolve) => setImmediate(resolve))
           } while (page.length === CHANGE_PAGE && held < HELD_CHANGES)
           if (held === 0) {
             this.#partial = false

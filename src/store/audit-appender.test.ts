@@ -1,8 +1,9 @@
 import BetterSqlite3 from 'better-sqlite3'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { tempSqlite } from '../../test/support/temp-store.js'
 import { type AuditEntry, GENESIS_HASH, verifyAuditChain } from '../audit/chain.js'
-import { AuditAppendError, AuditAppender } from './audit-appender.js'
+import { AuditAppendError, AuditAppender, SPOOLED } from './audit-appender.js'
+import { spoolFile } from './audit-spool.js'
 import { openStore, type Store } from './store.js'
 
 const entry = (action: string): AuditEntry => ({
@@ -45,6 +46,29 @@ describe('a serving SQLite node', () => {
   })
 })
 
+/** The last spooled batch the log at `target` took, as it records it. */
+function lastMovedBatch(target: string): number {
+  const db = new BetterSqlite3(target, { readonly: true })
+  try {
+    const row = db.prepare("select value from meta where key = 'audit_spool_moved'").get() as {
+      value: string
+    }
+    return Number(row.value)
+  } finally {
+    db.close()
+  }
+}
+
+/** The batches the spool beside the store at `target` holds. */
+function spooledBatches(target: string): number {
+  const spool = new BetterSqlite3(spoolFile(target), { readonly: true })
+  try {
+    return (spool.prepare('select count(*) as n from spooled_audit').get() as { n: number }).n
+  } finally {
+    spool.close()
+  }
+}
+
 /** A trigger that refuses audit records of `action` (none: dropped). */
 function refuseAudit(target: string, action: string | undefined): void {
   const db = new BetterSqlite3(target)
@@ -67,10 +91,24 @@ describe('the audit appender alone', () => {
     temp.remove()
   })
 
-  it('waits for a write lock held elsewhere without holding up the event loop', async () => {
-    const appender = new AuditAppender(temp.target)
+  /** An appender waiting `lockWaitMs` for the write lock, and a connection to hold it, closed after `use`. */
+  async function withLockHolder(
+    lockWaitMs: number,
+    use: (appender: AuditAppender, holder: BetterSqlite3.Database) => Promise<void>,
+  ): Promise<void> {
+    const appender = new AuditAppender(temp.target, lockWaitMs)
     const holder = new BetterSqlite3(temp.target)
     try {
+      await use(appender, holder)
+    } finally {
+      if (holder.inTransaction) holder.exec('rollback')
+      holder.close()
+      await appender.stop()
+    }
+  }
+
+  it('waits for a write lock held elsewhere without holding up the event loop', async () => {
+    await withLockHolder(15_000, async (appender, holder) => {
       const before = await store.auditHead()
       holder.exec('begin immediate')
       let done = false
@@ -78,7 +116,7 @@ describe('the audit appender alone', () => {
         done = true
       })
       // Timers keep firing while the worker waits (with the wait on this thread they would not): the
-      // serving connection's thread is free. Ten turns of 5 ms, far inside the worker's wait of 15 s.
+      // serving connection's thread is free. Ten turns of 5 ms, far inside the worker's wait of 15 s here.
       for (let turn = 0; turn < 10; turn++) await new Promise((resolve) => setTimeout(resolve, 5))
       expect(done).toBe(false)
       holder.exec('commit')
@@ -86,25 +124,57 @@ describe('the audit appender alone', () => {
       const rows = await store.readAudit(before.seq, 10)
       expect(rows.map((r) => r.action)).toEqual(['after the lock'])
       expect(verifyAuditChain(rows, before).problems).toEqual([])
-    } finally {
-      if (holder.inTransaction) holder.exec('rollback')
-      holder.close()
-      await appender.stop()
-    }
+    })
   })
 
-  it('answers nothing (the caller appends) when the write lock stays held past its wait, having written nothing', async () => {
-    const appender = new AuditAppender(temp.target, 50)
-    const holder = new BetterSqlite3(temp.target)
-    try {
+  it('spools batches while the write lock stays held past its wait, and chains them first once it is free', async () => {
+    await withLockHolder(50, async (appender, holder) => {
       const before = await store.auditHead()
       holder.exec('begin immediate')
-      expect(await appender.append([entry('handed back')])).toBeUndefined()
-      holder.exec('commit')
+      expect(await appender.append([entry('spooled 1')])).toBe(SPOOLED)
+      expect(await appender.append([entry('spooled 2'), entry('spooled 3')])).toBe(SPOOLED)
       expect(await store.readAudit(before.seq, 10)).toEqual([])
+      expect(spooledBatches(temp.target)).toBe(2) // committed, before their callers heard anything
+      holder.exec('commit')
+      const head = await appender.append([entry('after the lock')])
+      const rows = await store.readAudit(before.seq, 10)
+      expect(rows.map((r) => r.action)).toEqual(['spooled 1', 'spooled 2', 'spooled 3', 'after the lock'])
+      expect(head).toEqual(await store.auditHead())
+      expect(verifyAuditChain(rows, before).problems).toEqual([])
+      expect(spooledBatches(temp.target)).toBe(0)
+    })
+  })
+
+  it('moves spooled records into the log by itself once the lock is free, with no append to carry them', async () => {
+    await withLockHolder(50, async (appender, holder) => {
+      const before = await store.auditHead()
+      holder.exec('begin immediate')
+      expect(await appender.append([entry('waiting in the spool')])).toBe(SPOOLED)
+      holder.exec('commit')
+      await vi.waitFor(
+        async () =>
+          expect((await store.readAudit(before.seq, 10)).map((r) => r.action)).toEqual([
+            'waiting in the spool',
+          ]),
+        { timeout: 10_000, interval: 50 },
+      )
+    })
+  })
+
+  it('takes a spooled batch once, though the spool still holds it after the move (a crash between the commits)', async () => {
+    const appender = new AuditAppender(temp.target, 50)
+    const spool = new BetterSqlite3(spoolFile(temp.target))
+    try {
+      const before = await store.auditHead()
+      const moved = lastMovedBatch(temp.target) // the tests above moved batches
+      expect(moved).toBeGreaterThan(0)
+      spool
+        .prepare('insert into spooled_audit (id, entries) values (?, ?)')
+        .run(moved, JSON.stringify([entry('moved already')]))
+      await appender.append([entry('next')])
+      expect((await store.readAudit(before.seq, 10)).map((r) => r.action)).toEqual(['next'])
     } finally {
-      if (holder.inTransaction) holder.exec('rollback')
-      holder.close()
+      spool.close()
       await appender.stop()
     }
   })

@@ -48,6 +48,12 @@ export const isPostgresUrl = (target: string) => /^postgres(ql)?:\/\//i.test(tar
  * so that a writer in another process that pauses between short transactions (an import) lets it in.
  */
 const LOCK_WAIT_MS = 15_000
+/**
+ * How long a statement on a node's own connection waits inside SQLite for another connection's lock: a
+ * commit's moment, no more, since the event loop waits with it. Past the first try, BEGIN IMMEDIATE waits
+ * not at all (busy_timeout 0), retried from the event loop, which stays free for what needs no write.
+ */
+export const BUSY_MS = 20
 
 class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(
@@ -59,14 +65,21 @@ class ImmediateSqliteDriver extends SqliteDriver {
       return
     }
     const deadline = Date.now() + LOCK_WAIT_MS
-    for (let pause = 1; ; pause = Math.min(pause * 2, 2)) {
-      try {
-        await connection.executeQuery(CompiledQuery.raw('begin immediate'))
-        return
-      } catch (error) {
-        if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error
-        await sleep(pause)
+    let waiting = false
+    try {
+      for (let pause = 1; ; pause = Math.min(pause * 2, 2)) {
+        try {
+          await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+          return
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error
+          if (!waiting) await connection.executeQuery(CompiledQuery.raw('pragma busy_timeout = 0'))
+          waiting = true
+          await sleep(pause)
+        }
       }
+    } finally {
+      if (waiting) await connection.executeQuery(CompiledQuery.raw(`pragma busy_timeout = ${BUSY_MS}`))
     }
   }
 }
@@ -182,7 +195,7 @@ export function connect(target: string): Connection {
   }
   const file = resolve(target)
   mkdirSync(dirname(file), { recursive: true })
-  const sqlite = openSqlite(file, 20)
+  const sqlite = openSqlite(file, BUSY_MS)
   const prepare = statementCache(sqlite)
   const database = { prepare, close: () => sqlite.close() }
   return {

@@ -1,10 +1,47 @@
-import type { Kysely } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import { HELD, PARKED } from './outbox.js'
 import type { Database, OutboxAttemptRow, OutboxRow } from './schema.js'
 
 /** The outbox as operators see it: what waits, why it failed, and a retry that makes a message due now. */
 
 const counted = (row: OutboxRow): OutboxRow => ({ ...row, attempts: Number(row.attempts) })
+
+/** Undelivered messages due at `now`, not leased by another node. */
+const dueAt = (db: Kysely<Database>, now: string) =>
+  db
+    .selectFrom('outbox')
+    .where('delivered_at', 'is', null)
+    .where('next_attempt_at', '<=', now)
+    .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<', now)]))
+
+/**
+ * Leases up to `limit` messages due at `now` until `leaseUntil`, under the write lock. Most polls find none:
+ * a read says so first, without the lock, which another connection may hold for minutes (a bulk import),
+ * and which a poll every second would otherwise wait for, holding the connection its reads share.
+ */
+export async function claimOutbox(
+  db: Kysely<Database>,
+  lock: (trx: Transaction<Database>) => Promise<void>,
+  { now, leaseUntil, limit }: { now: string; leaseUntil: string; limit: number },
+): Promise<OutboxRow[]> {
+  if (!(await dueAt(db, now).select('id').limit(1).executeTakeFirst())) return []
+  return db.transaction().execute(async (trx) => {
+    await lock(trx)
+    const due = await dueAt(trx, now).selectAll().orderBy('next_attempt_at').limit(limit).execute()
+    if (due.length > 0) {
+      await trx
+        .updateTable('outbox')
+        .set({ leased_until: leaseUntil })
+        .where(
+          'id',
+          'in',
+          due.map((d) => d.id),
+        )
+        .execute()
+    }
+    return due.map(counted)
+  })
+}
 
 export async function outboxAttempts(db: Kysely<Database>, id: string): Promise<OutboxAttemptRow[]> {
   const rows = await db

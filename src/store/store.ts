@@ -1,14 +1,21 @@
 import { randomBytes } from 'node:crypto'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { type AuditEntry, type AuditRow, GENESIS_HASH } from '../audit/chain.js'
-import { AuditAppender } from './audit-appender.js'
+import { AuditAppender, SPOOLED } from './audit-appender.js'
 import { type AuditCheckpoint, auditCheckpoint, pruneAudit } from './audit-retention-store.js'
 import { type BulkOutcome, type BulkPlanner, type BulkProgress, bulkWrite } from './bulk-write.js'
-import { connect, type Prepare, type StoreKind } from './dialects.js'
+import { BUSY_MS, connect, openSqlite, type Prepare, type StoreKind } from './dialects.js'
 import { migrateToLatest } from './migrations.js'
 import { type OidcPayloadStore, oidcPayloadStore } from './oidc-payload-store.js'
 import { insertOutbox, type OutboxMessage } from './outbox.js'
-import { outboxAttempts, outboxMessage, pendingOutbox, retryOutbox, settleOutbox } from './outbox-store.js'
+import {
+  claimOutbox,
+  outboxAttempts,
+  outboxMessage,
+  pendingOutbox,
+  retryOutbox,
+  settleOutbox,
+} from './outbox-store.js'
 import { type ReplayStore, replayStore } from './replay-store.js'
 import {
   type Database,
@@ -140,6 +147,8 @@ export interface Store {
 }
 
 const NOTIFY_CHANNEL = 'custodian_changes'
+const CHANGES_PAGE =
+  'select revision, at, tbl, op, row from changes where revision > ? order by revision limit ?'
 export const WRITE_LOCK_KEY = 0x63757374 // 'cust': one advisory lock serialises writers, so revisions commit in order
 
 const keyOf = (tbl: ReplicatedTable) => replicatedTables[tbl] as readonly string[]
@@ -233,6 +242,8 @@ class KyselyStore implements Store {
   }
 
   async changesSince(revision: number, limit = 10_000): Promise<Change[]> {
+    if (this.#feed)
+      return (this.#feed.prepare(CHANGES_PAGE).all(revision, limit) as ChangeRow[]).map(toChange)
     const rows = await this.#db
       .selectFrom('changes')
       .selectAll()
@@ -274,6 +285,7 @@ class KyselyStore implements Store {
       : this.kind === 'postgres'
         ? await appendAuditAlone(this.#db, AUDIT_LOCK_KEY, entries, this.#auditHead)
         : undefined // SQLite's statements are local calls: an append alone costs its transaction, as a write does
+    if (alone === SPOOLED) return // committed to the spool; chained into the log once the lock is free
     if (alone) {
       this.#auditHead = alone
       return
@@ -321,31 +333,8 @@ class KyselyStore implements Store {
     return row.value
   }
 
-  async claimOutbox(now: string, leaseUntil: string, limit: number): Promise<OutboxRow[]> {
-    return this.#db.transaction().execute(async (trx) => {
-      await this.#writeLock(trx)
-      const due = await trx
-        .selectFrom('outbox')
-        .selectAll()
-        .where('delivered_at', 'is', null)
-        .where('next_attempt_at', '<=', now)
-        .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<', now)]))
-        .orderBy('next_attempt_at')
-        .limit(limit)
-        .execute()
-      if (due.length > 0) {
-        await trx
-          .updateTable('outbox')
-          .set({ leased_until: leaseUntil })
-          .where(
-            'id',
-            'in',
-            due.map((d) => d.id),
-          )
-          .execute()
-      }
-      return due.map((d) => ({ ...d, attempts: Number(d.attempts) }))
-    })
+  claimOutbox(now: string, leaseUntil: string, limit: number): Promise<OutboxRow[]> {
+    return claimOutbox(this.#db, (trx) => this.#writeLock(trx), { now, leaseUntil, limit })
   }
 
   settleOutbox(
@@ -423,11 +412,17 @@ class KyselyStore implements Store {
   #stopServing: (() => Promise<void>) | undefined
   /** A serving SQLite node's appends of records alone, off the event loop. */
   #appender: AuditAppender | undefined
+  /**
+   * A serving SQLite node's connection for reading the change log: a write waiting for the lock (held by an
+   * import for minutes) holds the other connection, and the node would go stale behind it.
+   */
+  #feed: ReturnType<typeof openSqlite> | undefined
 
   async serving(onError: (error: Error) => void): Promise<void> {
     if (this.#sqlite && !this.#stopCheckpointer) {
       this.#stopCheckpointer = checkpointInBackground(this.#sqlite, this.location, onError)
       this.#appender = new AuditAppender(this.location)
+      this.#feed = openSqlite(this.location, BUSY_MS)
     }
     this.#stopServing ??= await this.usage.announceServing()
   }
@@ -435,6 +430,7 @@ class KyselyStore implements Store {
   async close(): Promise<void> {
     await this.#stopCheckpointer?.()
     await this.#appender?.stop()
+    this.#feed?.close()
     await this.#stopServing?.().catch(() => {}) // the store is away: this process will be dead soon anyway
 
     await this.#db.destroy()

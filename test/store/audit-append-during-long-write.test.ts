@@ -2,6 +2,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { openStore, type Store, WRITE_LOCK_KEY } from '../../src/store/store.js'
 import { tempPostgres } from '../support/temp-store.js'
+import { within } from '../support/wait.js'
 import { auditEntry, GENESIS_HASH, verifyAuditChain } from './conformance/backends.js'
 
 // On PostgreSQL a write holds the write lock to its commit, and a bulk import is one write: a million users
@@ -24,15 +25,6 @@ afterAll(async () => {
   await store.close()
   await remove()
 })
-
-/** `promise`, or a failure naming what it waited for once `ms` have passed. */
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: still waiting after ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
-}
 
 it("appends decisions' records while another transaction holds the write lock; a write waits for it", async () => {
   await holder.query('begin')

@@ -12,3 +12,12 @@ export async function until<T>(
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
+
+/** `promise`, or a failure naming what it waited for once `ms` have passed (something must not wait long). */
+export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: still waiting after ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+}
