@@ -18,7 +18,9 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { GENESIS_HASH, verifyAuditChain } from '../dist/audit/chain.js'
 import { Custodian } from '../dist/custodian.js'
+import { openStore } from '../dist/store/store.js'
 import {
   issueTokens,
   postgresDatabase,
@@ -87,6 +89,22 @@ async function checks(url, token, body, t0, until) {
   return seen
 }
 
+/** The audit records of the checks asked (`check:control_door`), and the problems of the whole chain. */
+async function auditedChecks(db) {
+  const store = await openStore(db)
+  try {
+    const all = []
+    for (let rows = await store.readAudit(0, 1000); rows.length > 0; ) {
+      all.push(...rows)
+      rows = await store.readAudit(rows.at(-1).seq, 1000)
+    }
+    const { problems } = verifyAuditChain(all, { seq: 0, hash: GENESIS_HASH })
+    return { checks: all.filter((r) => r.action === 'check:control_door').length, problems: problems.length }
+  } finally {
+    await store.close()
+  }
+}
+
 const slowest = (seen) => Math.max(...seen.map(([, took]) => took))
 const ms = (n) => `${Math.round(n).toLocaleString('en')} ms`
 
@@ -104,7 +122,8 @@ async function benchBackend(backend, dir, w) {
       const body = JSON.stringify({ permission: 'control_door', resource: w.users[0].house.id })
       const t0 = performance.now()
       // The first checks warm the server up (compilation, the token's first verification): not counted.
-      const rest = (await checks(url, token, body, t0, () => performance.now() - t0 > REST_MS)).slice(10)
+      const warm = await checks(url, token, body, t0, () => performance.now() - t0 > REST_MS)
+      const rest = warm.slice(10)
       let endedAt = 0
       const started = performance.now()
       const run = spawn(process.execPath, [CLI, 'import', 'entitlements', file, '--db', target.db], {
@@ -144,12 +163,20 @@ async function benchBackend(backend, dir, w) {
       )
       console.log(
         unavailable.length > 0
-          ? `  503: ${unavailable.length}, from ${ms(unavailable[0][0])} to ${ms(unavailable.at(-1)[0])} after the import started: ${[...new Set(unavailable.map(([, , , detail]) => detail.replace(/\d+/g, 'N')))].join('; ')}`
+          ? `  503: ${unavailable.length}, from ${ms(unavailable[0][0])} to ${ms(unavailable.at(-1)[0])} after the import started: ${[...new Set(unavailable.map(([, , , detail]) => detail.replace(/\b\d+ s\b/g, 'N s')))].join('; ')}`
           : '  503: none',
       )
       console.log(
         `  ratio: slowest during / slowest at rest = ${(slowest(during) / slowest(rest)).toFixed(1)}`,
       )
+      await server.stop()
+      const answered = [...warm, ...during].filter(([, , status]) => status === 200).length
+      const audit = await auditedChecks(target.db)
+      console.log(
+        `  audit: ${audit.checks.toLocaleString('en')} records of these checks for ${answered.toLocaleString('en')} answered; the chain ${audit.problems === 0 ? 'verified' : `has ${audit.problems} problem(s)`}`,
+      )
+      if (audit.checks !== answered || audit.problems > 0)
+        throw new Error('a check answered without its record')
     } finally {
       await server.stop()
     }
