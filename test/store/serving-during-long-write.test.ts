@@ -39,11 +39,11 @@ it('polls the outbox and reads the change log while a write waits for a lock hel
       written = true
     })
   expect(await within(2_000, 'a read of the change log', store.changesSince(0))).toEqual([])
-  // Timers keep firing while the write waits: each turn of 5 ms takes well under 50 ms.
+  // Timers keep firing while the write waits (it must not wait inside SQLite, on this thread): turns of 5 ms.
   for (let turn = 0; turn < 10; turn++) {
     const started = performance.now()
     await new Promise((resolve) => setTimeout(resolve, 5))
-    expect(performance.now() - started).toBeLessThan(50)
+    expect(performance.now() - started).toBeLessThan(250)
   }
   expect(written).toBe(false)
   holder.exec('commit')
