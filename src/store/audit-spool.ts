@@ -36,7 +36,6 @@ const SQL = {
 
 export class AuditSpool {
   readonly #logPrepare: Prepare
-  readonly #spool: BetterSqlite3.Database
   readonly #prepare: Prepare
   readonly #append: BetterSqlite3.Transaction<
     (entries: readonly AuditEntry[]) => { head: AuditHead | undefined; took: number | undefined }
@@ -47,9 +46,9 @@ export class AuditSpool {
   constructor(log: BetterSqlite3.Database, file: string) {
     const logPrepare = statementCache(log)
     this.#logPrepare = logPrepare
-    this.#spool = openSqlite(spoolFile(file), SPOOL_BUSY_MS)
-    this.#spool.exec(SQL.create)
-    this.#prepare = statementCache(this.#spool)
+    const spool = openSqlite(spoolFile(file), SPOOL_BUSY_MS)
+    spool.exec(SQL.create)
+    this.#prepare = statementCache(spool)
     this.#append = log.transaction((entries) => {
       // Read under the write lock: no other node moves spooled records meanwhile.
       const waiting = this.#prepare(SQL.waiting).all(this.#moved()) as { id: number; entries: string }[]
@@ -64,7 +63,7 @@ export class AuditSpool {
 
   /**
    * Appends `entries` to the log after any spooled records, under the write lock (waiting as the log's
-   * connection does; SQLITE_BUSY when it stays held). Resolves to the new head.
+   * connection does; throws SQLITE_BUSY when it stays held). Answers the new head.
    */
   append(entries: readonly AuditEntry[]): AuditHead | undefined {
     const { head, took } = this.#append.immediate(entries)
@@ -76,11 +75,6 @@ export class AuditSpool {
   keep(entries: readonly AuditEntry[]): void {
     this.#prepare(SQL.spool).run(JSON.stringify(entries))
     this.#retryLater()
-  }
-
-  close(): void {
-    clearTimeout(this.#retry)
-    this.#spool.close()
   }
 
   #moved(): number {
