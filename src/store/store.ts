@@ -4,7 +4,7 @@ import { type AuditEntry, type AuditRow, GENESIS_HASH } from '../audit/chain.js'
 import { AuditAppender, SPOOLED } from './audit-appender.js'
 import { type AuditCheckpoint, auditCheckpoint, pruneAudit } from './audit-retention-store.js'
 import { type BulkOutcome, type BulkPlanner, type BulkProgress, bulkWrite } from './bulk-write.js'
-import { BUSY_MS, connect, openSqlite, type Prepare, type StoreKind } from './dialects.js'
+import { BUSY_MS, connect, openSqlite, type Prepare, type StoreKind, statementCache } from './dialects.js'
 import { migrateToLatest } from './migrations.js'
 import { type OidcPayloadStore, oidcPayloadStore } from './oidc-payload-store.js'
 import { insertOutbox, type OutboxMessage } from './outbox.js'
@@ -37,6 +37,7 @@ import {
   appendAuditAlone,
   type ChangeRow,
   changesAfter,
+  changesPageSqlite,
   insertChanges,
 } from './write-statements.js'
 
@@ -147,8 +148,6 @@ export interface Store {
 }
 
 const NOTIFY_CHANNEL = 'custodian_changes'
-const CHANGES_PAGE =
-  'select revision, at, tbl, op, row from changes where revision > ? order by revision limit ?'
 export const WRITE_LOCK_KEY = 0x63757374 // 'cust': one advisory lock serialises writers, so revisions commit in order
 
 const keyOf = (tbl: ReplicatedTable) => replicatedTables[tbl] as readonly string[]
@@ -242,8 +241,7 @@ class KyselyStore implements Store {
   }
 
   async changesSince(revision: number, limit = 10_000): Promise<Change[]> {
-    if (this.#feed)
-      return (this.#feed.prepare(CHANGES_PAGE).all(revision, limit) as ChangeRow[]).map(toChange)
+    if (this.#feed) return changesPageSqlite(this.#feed.prepare, revision, limit).map(toChange)
     const rows = await this.#db
       .selectFrom('changes')
       .selectAll()
@@ -416,13 +414,14 @@ class KyselyStore implements Store {
    * A serving SQLite node's connection for reading the change log: a write waiting for the lock (held by an
    * import for minutes) holds the other connection, and the node would go stale behind it.
    */
-  #feed: ReturnType<typeof openSqlite> | undefined
+  #feed: { prepare: Prepare; close: () => void } | undefined
 
   async serving(onError: (error: Error) => void): Promise<void> {
     if (this.#sqlite && !this.#stopCheckpointer) {
       this.#stopCheckpointer = checkpointInBackground(this.#sqlite, this.location, onError)
       this.#appender = new AuditAppender(this.location)
-      this.#feed = openSqlite(this.location, BUSY_MS)
+      const feed = openSqlite(this.location, BUSY_MS)
+      this.#feed = { prepare: statementCache(feed), close: () => feed.close() }
     }
     this.#stopServing ??= await this.usage.announceServing()
   }

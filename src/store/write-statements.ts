@@ -10,6 +10,7 @@ import type { Database } from './schema.js'
  */
 const SQLITE = {
   changesAfter: 'select revision, at, tbl, op, row from changes where revision > ? order by revision',
+  changesPage: 'select revision, at, tbl, op, row from changes where revision > ? order by revision limit ?',
   auditHead: 'select seq, hash from audit_log order by seq desc limit 1',
   appendAudit:
     'insert into audit_log (seq, at, actor, action, resource, outcome, reason, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -40,6 +41,10 @@ export async function insertChanges(
       .execute()
   }
 }
+
+/** Up to `limit` change rows after `since`, oldest first, read with kept statements of a SQLite connection. */
+export const changesPageSqlite = (prepare: Prepare, since: number, limit: number): ChangeRow[] =>
+  prepare(SQLITE.changesPage).all(since, limit) as ChangeRow[]
 
 /** The change rows after `since`, oldest first. */
 export async function changesAfter(
