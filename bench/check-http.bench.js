@@ -229,6 +229,10 @@ async function benchBackend(backend, dir, w, held) {
       if (!best.custodian || ours.rps > best.custodian.rps) best.custodian = ours
       const theirs = await wrk(baselineUrl, script, SECONDS)
       if (!best.baseline || theirs.rps > best.baseline.rps) best.baseline = theirs
+      // Every round, not only the best: the spread is the point where the targets sit on the line.
+      console.log(
+        `  round ${round + 1}: Custodian ${Math.round(ours.rps).toLocaleString('en')} req/s, p99 ${ours.p99.toFixed(2)} ms (event loop max ${ours.loop.max.toFixed(1)} ms); bare ${Math.round(theirs.rps).toLocaleString('en')} req/s, p99 ${theirs.p99.toFixed(2)} ms; ratio ${(ours.rps / theirs.rps).toFixed(2)}`,
+      )
     }
     const audited = (await auditHead(target.db)) - before
 

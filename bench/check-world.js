@@ -4,6 +4,7 @@
 
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { createWriteStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import { prng } from './prng.js'
 
@@ -145,4 +146,15 @@ export async function postgresDatabase(serverUrl, name) {
       await again.end()
     },
   }
+}
+
+/** A JSON Lines import file at `file` of `users` new users, `prefix`0 onwards, each granted control_door. */
+export async function usersWithAGrant(file, users, prefix) {
+  const out = createWriteStream(file)
+  for (let u = 0; u < users; u++) {
+    const line = `{"type":"user","id":"${prefix}${u}","name":"User ${u}"}\n{"type":"grant","user":"${prefix}${u}","permission":"control_door"}\n`
+    if (!out.write(line)) await once(out, 'drain')
+  }
+  await new Promise((resolve) => out.end(resolve))
+  return file
 }

@@ -14,7 +14,7 @@
 // the import's process ends, default 10,000).
 
 import { spawn } from 'node:child_process'
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -27,6 +27,7 @@ import {
   provisioningScript,
   runProvisioning,
   startChild,
+  usersWithAGrant,
   world,
 } from './check-world.js'
 
@@ -53,18 +54,6 @@ async function provision(db, w) {
   } finally {
     await custodian.close()
   }
-}
-
-/** A JSON Lines file of USERS new users, each with one grant. */
-async function importFile(dir) {
-  const file = join(dir, 'people.jsonl')
-  const out = createWriteStream(file)
-  for (let u = 0; u < USERS; u++) {
-    const line = `{"type":"user","id":"imported${u}","name":"Imported ${u}"}\n{"type":"grant","user":"imported${u}","permission":"control_door"}\n`
-    if (!out.write(line)) await new Promise((resolve) => out.once('drain', resolve))
-  }
-  await new Promise((resolve) => out.end(resolve))
-  return file
 }
 
 /** Checks one at a time until `until()` says stop: [started at (ms from t0), took (ms), status] each. */
@@ -115,7 +104,7 @@ async function benchBackend(backend, dir, w) {
       : { db: join(dir, 'custodian.db'), drop: async () => {} }
   try {
     const { token, admin } = await provision(target.db, w)
-    const file = await importFile(dir)
+    const file = await usersWithAGrant(join(dir, 'people.jsonl'), USERS, 'imported')
     const server = startChild([CLI, 'serve', '--port', '0', '--db', target.db])
     try {
       const url = await server.url

@@ -58,6 +58,9 @@ export class AuthenticationError extends CustodianError {
   }
 }
 
+/** What a 503 of a node that is catching up, or cannot reach its store, asks a client to wait before trying again. */
+export const RETRY_AFTER_SECONDS = 2
+
 export const notFound = (message: string) => new CustodianError('NotFound', message)
 export const conflict = (message: string) => new CustodianError('Conflict', message)
 export const invalid = (message: string) => new CustodianError('Validation', message)

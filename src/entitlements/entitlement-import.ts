@@ -2,6 +2,7 @@ import { StringDecoder } from 'node:string_decoder'
 import { parse } from 'csv-parse'
 import { CustodianError } from '../errors.js'
 import type { Node } from '../kernel/node.js'
+import { TooFarBehind } from '../store/store.js'
 import { hashPassword } from './credentials.js'
 import type { EntitlementIndex } from './entitlement-index.js'
 import { checkCsvHeader, csvFields, type ImportProblem } from './import-records.js'
@@ -118,7 +119,8 @@ export async function importEntitlements(
       const rows = outcome.revision - outcome.firstRevision + 1
       return { ok: true, result: { revision: outcome.revision, rows, counts, summary } }
     } catch (error) {
-      if (!(error instanceof StoreMoved)) throw error
+      // Too far behind to see what moved (another import committed meanwhile): as if it had.
+      if (!(error instanceof StoreMoved || error instanceof TooFarBehind)) throw error
       if (attempt === ATTEMPTS)
         throw new CustodianError(
           'Conflict',

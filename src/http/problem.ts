@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { type ErrorCode, isCustodianError } from '../errors.js'
+import { type ErrorCode, isCustodianError, RETRY_AFTER_SECONDS } from '../errors.js'
 import { isStoreUnavailable } from '../store/unavailable.js'
 
 /**
@@ -49,9 +49,6 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
   if (typeof body.retryAfterSeconds === 'number') reply.header('retry-after', String(body.retryAfterSeconds))
   return reply.code(body.status).type('application/problem+json').send(body)
 }
-
-/** What a 503 asks a client to wait before trying again. */
-export const RETRY_AFTER_SECONDS = 2
 
 /** Turns anything thrown in a route into a problem; unexpected errors are logged and told apart from bad input. */
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {

@@ -4,7 +4,14 @@ import { CustodianError } from '../errors.js'
 import { createLogger, type Logger } from '../logger.js'
 import type { ReplicatedTable } from '../store/schema.js'
 import type { JoinedSink, RowSink, SnapshotSinks } from '../store/snapshot-stream.js'
-import { type Change, openStore, type Store, type WriteOutcome, type WritePlan } from '../store/store.js'
+import {
+  type Change,
+  openStore,
+  type Store,
+  TooFarBehind,
+  type WriteOutcome,
+  type WritePlan,
+} from '../store/store.js'
 import { AuditRecorder, type DueChanges } from './audit-recorder.js'
 import type { AuditVerification } from './audit-retention.js'
 import { ChangeFollower } from './change-follower.js'
@@ -31,6 +38,8 @@ export interface NodeOptions {
 /** Changes a catch-up reads at a time, and how many it holds before applying them (see catchUp). */
 const CHANGE_PAGE = 10_000
 const HELD_CHANGES = 100_000
+/** Catch-ups a write tries before answering that this node is too far behind to write (TooFarBehind). */
+const BEHIND_ATTEMPTS = 3
 
 /** Why a node holding part of a write is not fresh (Kernel.catchingUp), as the 503 and readiness say it. */
 export const CATCHING_UP = `this node is reading a write of more than ${HELD_CHANGES.toLocaleString('en')} changes (a bulk import, say): until it has read all of it, its answers could mix the store before and after that write`
@@ -235,17 +244,27 @@ export class Kernel {
 
   /**
    * One write under the store's lock: the Index first catches up with what other nodes committed, `decide`
-   * reads it and says what to write, and the committed changes reach every projection.
+   * reads it and says what to write, and the committed changes reach every projection. A node too far behind
+   * to read the rest under the lock (TooFarBehind: a bulk import committed meanwhile) catches up outside it,
+   * a page at a time, and tries again.
    */
   async write<T>(decide: () => WritePlan<T>): Promise<WriteOutcome<T>> {
-    const outcome = await this.store.write(this.#revision, (pending) => {
-      this.#apply(pending)
-      return decide()
-    })
-    this.#apply(outcome.changes)
-    this.#partial = false // every change to this write's own was read under the lock
-    this.#lastSyncMs = Date.now()
-    return outcome
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await this.store.write(this.#revision, (pending) => {
+          this.#apply(pending)
+          return decide()
+        })
+        this.#apply(outcome.changes)
+        this.#partial = false // every change to this write's own was read under the lock
+        this.#lastSyncMs = Date.now()
+        return outcome
+      } catch (error) {
+        // Others kept committing more than a lock's worth between catch-up and lock: a 503, try again later.
+        if (!(error instanceof TooFarBehind) || attempt === BEHIND_ATTEMPTS) throw error
+        await this.catchUp()
+      }
+    }
   }
 
   /**

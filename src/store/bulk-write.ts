@@ -2,8 +2,9 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type BetterSqlite3 from 'better-sqlite3'
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely'
 import type { AuditEntry } from '../audit/chain.js'
-import type { ChangeRow, Database, ReplicatedRows, ReplicatedTable } from './schema.js'
+import type { Database, ReplicatedRows, ReplicatedTable } from './schema.js'
 import { replicatedTables } from './schema.js'
+import { type ChangeRow, changesAfter } from './write-statements.js'
 
 /**
  * Bulk writes: many rows of a few replicated tables committed in one transaction, fast, each row also a
@@ -77,9 +78,7 @@ export async function bulkWrite<T, C extends { revision: number }>(
 ): Promise<BulkOutcome<T>> {
   return host.db.transaction().execute(async (trx) => {
     await host.lock(trx)
-    const pending = (
-      await trx.selectFrom('changes').selectAll().where('revision', '>', since).orderBy('revision').execute()
-    ).map(host.toChange)
+    const pending = (await changesAfter(trx, undefined, since)).map(host.toChange)
     const head = pending.at(-1)?.revision ?? (await host.maxRevision(trx))
     const { tables, audit, result } = plan(pending)
     const at = new Date().toISOString()

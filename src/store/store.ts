@@ -41,6 +41,8 @@ import {
   insertChanges,
 } from './write-statements.js'
 
+export { TooFarBehind } from './write-statements.js'
+
 /** A change to one replicated row. `row` holds the whole row for `put`, the key columns for `delete`. */
 export type PlannedChange = {
   [T in ReplicatedTable]:
@@ -88,7 +90,7 @@ export interface Store {
   /**
    * Runs one write under the store's write lock: `plan` receives the changes committed by others since
    * `since`, returns the rows to change and the audit records to append, and all of it commits together.
-   * `plan` may throw to abort; nothing is written then.
+   * `plan` may throw to abort; nothing is written then. More than PENDING_LIMIT of them: TooFarBehind.
    */
   write<T>(since: number, plan: (pending: Change[]) => WritePlan<T>): Promise<WriteOutcome<T>>
   /**
@@ -143,7 +145,10 @@ export interface Store {
     limit: number,
     now: string,
   ): Promise<{ pruned: number; checkpoint: AuditCheckpoint | undefined }>
-  /** Many rows with their change and audit records, in one transaction under the write lock (bulk-write.ts). */
+  /**
+   * Many rows with their change and audit records, in one transaction under the write lock (bulk-write.ts).
+   * As write, TooFarBehind when more than PENDING_LIMIT changes were committed since `since`.
+   */
   bulkWrite<T>(since: number, plan: BulkPlanner<T, Change>, progress?: BulkProgress): Promise<BulkOutcome<T>>
 }
 

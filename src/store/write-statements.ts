@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { type AuditEntry, type AuditRow, chainAuditEntries, GENESIS_HASH } from '../audit/chain.js'
+import { CustodianError, RETRY_AFTER_SECONDS } from '../errors.js'
 import type { Prepare } from './dialects.js'
 import type { Database } from './schema.js'
 
@@ -9,7 +10,6 @@ import type { Database } from './schema.js'
  * round trips as the work allows.
  */
 const SQLITE = {
-  changesAfter: 'select revision, at, tbl, op, row from changes where revision > ? order by revision',
   changesPage: 'select revision, at, tbl, op, row from changes where revision > ? order by revision limit ?',
   auditHead: 'select seq, hash from audit_log order by seq desc limit 1',
   appendAudit:
@@ -46,14 +46,41 @@ export async function insertChanges(
 export const changesPageSqlite = (prepare: Prepare, since: number, limit: number): ChangeRow[] =>
   prepare(SQLITE.changesPage).all(since, limit) as ChangeRow[]
 
-/** The change rows after `since`, oldest first. */
+/**
+ * Changes a write reads under the write lock at most: what others committed since the writer last read. A
+ * node behind by more (another process's bulk import, millions of changes) would hold them all in memory at
+ * once, and the lock while it applied them: it catches up first, outside the lock (Kernel.write).
+ */
+export const PENDING_LIMIT = 10_000
+
+/** A write's caller is more than PENDING_LIMIT changes behind the store: nothing was written. */
+export class TooFarBehind extends CustodianError {
+  constructor(since: number) {
+    super(
+      'Unavailable',
+      `this node is more than ${PENDING_LIMIT.toLocaleString('en')} changes behind the store (at revision ${since}; a bulk import, say) and is catching up before it writes; try again shortly`,
+      { retryAfterSeconds: RETRY_AFTER_SECONDS },
+    )
+  }
+}
+
+/** The change rows after `since`, oldest first; TooFarBehind past PENDING_LIMIT of them. */
 export async function changesAfter(
   trx: Transaction<Database>,
   prepare: Prepare | undefined,
   since: number,
 ): Promise<ChangeRow[]> {
-  if (prepare) return prepare(SQLITE.changesAfter).all(since) as ChangeRow[]
-  return trx.selectFrom('changes').selectAll().where('revision', '>', since).orderBy('revision').execute()
+  const rows = prepare
+    ? changesPageSqlite(prepare, since, PENDING_LIMIT + 1)
+    : await trx
+        .selectFrom('changes')
+        .selectAll()
+        .where('revision', '>', since)
+        .orderBy('revision')
+        .limit(PENDING_LIMIT + 1)
+        .execute()
+  if (rows.length > PENDING_LIMIT) throw new TooFarBehind(since)
+  return rows
 }
 
 /**

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Custodian } from '../../src/custodian.js'
 import { importEntitlements } from '../../src/entitlements/entitlement-import.js'
+import { PENDING_LIMIT } from '../../src/store/write-statements.js'
 import { tempSqlite } from '../support/temp-store.js'
 
 const source = (...records: object[]) => ({
@@ -65,6 +66,21 @@ describe('an entitlements import racing another node', () => {
     expect(outcome.ok).toBe(true)
     expect(calls()).toBe(1)
     expect(node.index.users.has('cy')).toBe(true)
+    vi.restoreAllMocks()
+  })
+
+  it('catches up and checks again when the other wrote more than a write may read under the lock (an import)', async () => {
+    const many = Array.from({ length: PENDING_LIMIT + 1 }, (_, i) => ({ type: 'user', id: `bulk${i}` }))
+    const calls = otherWritesFirst(async () => {
+      expect((await importEntitlements(other, undefined, source(...many))).ok).toBe(true)
+    })
+    const outcome = await importEntitlements(node, undefined, source({ type: 'user', id: 'dee' }), {
+      catchUp: true,
+    })
+    expect(outcome.ok).toBe(true)
+    expect(calls()).toBe(2) // refused as too far behind, then written after the catch-up
+    expect(node.index.users.has(`bulk${PENDING_LIMIT}`)).toBe(true)
+    expect(node.index.users.has('dee')).toBe(true)
     vi.restoreAllMocks()
   })
 })

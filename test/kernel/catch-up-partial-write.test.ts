@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, expect, it, vi } from 'vitest'
-import { Custodian } from '../../src/custodian.js'
-import { openStore, type Store } from '../../src/store/store.js'
-import { tempSqlite } from '../support/temp-store.js'
+import { beforeAll, expect, it, vi } from 'vitest'
+import type { Custodian } from '../../src/custodian.js'
+import { nodeBesideAWriter } from '../support/other-writer.js'
 
 // A node catches up with the change log a page at a time (10,000 changes), and a page may end inside a write
 // (a bulk import is one write of millions of rows). Applied as it came, part of a write would be a state no
@@ -9,30 +8,12 @@ import { tempSqlite } from '../support/temp-store.js'
 // held, up to 100,000 changes, and applied with the page that ends the write; beyond that the node applies
 // them, and is not fresh (answered 503, unready) until it has read the rest.
 
-const temp = tempSqlite()
-let writer: Store
+const beside = nodeBesideAWriter()
+const { writeUsers } = beside
 let node: Custodian
-beforeAll(async () => {
-  writer = await openStore(temp.target)
-  node = await Custodian.open({ db: temp.target, follow: false, config: { logLevel: 'silent' } })
+beforeAll(() => {
+  node = beside.node
 })
-afterAll(async () => {
-  await node.close()
-  await writer.close()
-  temp.remove()
-})
-
-/** One write of `count` new users, `prefix`0 onwards. */
-const writeUsers = (prefix: string, count: number) =>
-  writer.write(0, () => ({
-    changes: Array.from({ length: count }, (_, i) => ({
-      tbl: 'users' as const,
-      op: 'put' as const,
-      row: { id: `${prefix}${i}`, name: `User ${i}` },
-    })),
-    audit: [],
-    result: null,
-  }))
 
 /** Holds the node's `n`th read of the change log until the returned `release` is called. */
 function holdRead(n: number) {
@@ -85,12 +66,7 @@ it('is not fresh while its Index holds part of a write too large to hold, and is
 // this node's own write overtook, must not set rows back.
 it("does not apply again what its own write caught up with while a catch-up's read was on its way", async () => {
   await node.catchUp()
-  const rename = (name: string) =>
-    writer.write(0, () => ({
-      changes: [{ tbl: 'users', op: 'put', row: { id: 'carol', name } }],
-      audit: [],
-      result: null,
-    }))
+  const rename = (name: string) => beside.write([{ tbl: 'users', op: 'put', row: { id: 'carol', name } }])
   await rename('Carol Old')
   const first = holdRead(1)
   const caughtUp = node.catchUp()

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { PENDING_LIMIT, TooFarBehind } from '../../../src/store/write-statements.js'
 import { auditEntry, backends, GENESIS_HASH, storeFixture, verifyAuditChain } from './backends.js'
 
 /** `n` users u0..u{n-1}, made while they are written. */
@@ -124,5 +125,30 @@ describe.each(backends)('the bulk write path on $name', ({ make }) => {
     expect(after.revision).toBe(before.revision)
     expect(after.rows.users).toHaveLength(before.rows.users.length)
     expect((await store.readAudit(0, 100)).map((a) => a.action)).not.toContain('never')
+  })
+
+  // A node far behind (another process's import committed millions of changes) would read them all under the
+  // lock, into memory at once: it is refused, and catches up outside the lock first (kernel.ts).
+  it('refuses a writer more than PENDING_LIMIT changes behind, before planning anything, and takes one exactly that far', async () => {
+    const { store } = fixture
+    const before = await store.loadSnapshot()
+    expect(before.revision).toBeGreaterThan(PENDING_LIMIT) // the writes above
+    const plan = vi.fn(() => ({ changes: [], audit: [auditEntry('never')], result: null }))
+    const bulkPlan = vi.fn(() => ({ tables: [], audit: [auditEntry('never')], result: null }))
+    const far = before.revision - PENDING_LIMIT - 1
+    await expect(store.write(far, plan)).rejects.toBeInstanceOf(TooFarBehind)
+    await expect(store.bulkWrite(far, bulkPlan)).rejects.toThrow(
+      `more than ${PENDING_LIMIT.toLocaleString('en')} changes behind the store (at revision ${far}`,
+    )
+    expect(plan).not.toHaveBeenCalled()
+    expect(bulkPlan).not.toHaveBeenCalled()
+    expect((await store.readAudit(0, 100)).map((a) => a.action)).not.toContain('never')
+
+    const seen = await store.write(before.revision - PENDING_LIMIT, (pending) => ({
+      changes: [],
+      audit: [],
+      result: pending.length,
+    }))
+    expect(seen.result).toBe(PENDING_LIMIT)
   })
 })
