@@ -11,7 +11,9 @@
 // Workload: a node opened on the store, reading the change log only when told (a serving node between two
 // polls), an administrator; then twice an import of USERS new users with a grant each (2
 // rows a user) by `custodian import entitlements` in another process: after the first the node catches up
-// (the baseline), after the second it logs in (the measured write).
+// (the baseline), after the second it logs in (the measured write), while another node, up to date, logs in
+// every 50 ms (does it wait for the write lock meanwhile? In this process: it also waits for the event loop,
+// which the other reads on a page at a time).
 // Settings: BACKENDS (default "sqlite,postgres"), PG_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 // USERS (default 1,500,000: 3,000,000 changes an import).
 
@@ -59,6 +61,7 @@ async function benchBackend(backend, dir) {
       : { db: join(dir, 'custodian.db'), drop: async () => {} }
   // Not following the change log (PostgreSQL would tell it of the import at once): it reads when told.
   const node = await Custodian.open({ db: target.db, follow: false, config: { logLevel: 'silent' } })
+  let other
   try {
     await runProvisioning(node, [
       'define_permission control_door, control_door, control_door',
@@ -68,6 +71,7 @@ async function benchBackend(backend, dir) {
     ])
     const admin = (await node.login('root', 'root secret')).token
     const atRest = await measured(() => node.login('root', 'root secret'))
+    other = await Custodian.open({ db: target.db, follow: false, config: { logLevel: 'silent' } })
     const importUsers = async (prefix) => {
       const file = await usersWithAGrant(join(dir, `${prefix}.jsonl`), USERS, prefix)
       await run(process.execPath, [CLI, 'import', 'entitlements', file, '--db', target.db], {
@@ -80,7 +84,22 @@ async function benchBackend(backend, dir) {
     await importUsers('first')
     const caughtUp = await measured(() => node.catchUp())
     await importUsers('second')
+    await other.catchUp()
+    // Meanwhile another node, up to date, logs in every 50 ms: how long does it wait for the lock?
+    let done = false
+    const others = { slowest: 0, failed: 0, count: 0 }
+    const meanwhile = (async () => {
+      while (!done) {
+        const t0 = performance.now()
+        await other.login('root', 'root secret').catch(() => others.failed++)
+        others.slowest = Math.max(others.slowest, performance.now() - t0)
+        others.count++
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    })()
     const behind = await measured(() => node.login('root', 'root secret'))
+    done = true
+    await meanwhile
     if (!node.index.users.has(`second${USERS - 1}`))
       throw new Error('the login did not bring the node up to date')
 
@@ -97,9 +116,13 @@ async function benchBackend(backend, dir) {
       `  login behind the second import           ${ms(behind.ms)}   peak RSS +${mb(behind.extraMb)}`,
     )
     console.log(
+      `  meanwhile, another node's logins (up to date): ${others.count}, the slowest ${ms(others.slowest).trim()}, ${others.failed} failed`,
+    )
+    console.log(
       `  ratio: login behind / catch-up = ${(behind.ms / caughtUp.ms).toFixed(2)} (time), ${(behind.extraMb / caughtUp.extraMb).toFixed(2)} (memory)\n`,
     )
   } finally {
+    await other?.close()
     await node.close()
     await target.drop()
   }
