@@ -11,7 +11,8 @@
 // answers 503 until it has read all of it).
 // Settings: BACKENDS (default "sqlite,postgres"), PG_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 // USERS (users in the file, each with one grant: 2 rows a user; default 1,500,000), AFTER (ms of checks after
-// the import's process ends, default 10,000).
+// the import's process ends, default 10,000), LOGINS (users logging in over HTTP throughout, each a second after
+// its last answer, default 12: a write waits for the import's lock, and must not take what checks need).
 
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -35,6 +36,7 @@ const BACKENDS = (process.env.BACKENDS ?? 'sqlite,postgres').split(',')
 const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const USERS = Number(process.env.USERS ?? 1_500_000)
 const AFTER = Number(process.env.AFTER ?? 10_000)
+const LOGINS = Number(process.env.LOGINS ?? 12)
 const REST_MS = 5_000
 const EVERY_MS = 20
 const CLI = new URL('../bin/custodian.js', import.meta.url).pathname
@@ -45,6 +47,10 @@ async function provision(db, w) {
   try {
     await runProvisioning(custodian, [
       ...provisioningScript(w),
+      ...Array.from({ length: LOGINS }, (_, i) => [
+        `create_user login${i}, Login ${i}`,
+        `add_user_credential login${i}, password, secret ${i}`,
+      ]).flat(),
       'create_user root, Root',
       'add_user_credential root, password, root secret',
       'add_role_to_user root, admin',
@@ -74,6 +80,23 @@ async function checks(url, token, body, t0, until) {
       response.status === 503 ? JSON.parse(text).detail : undefined,
     ])
     await new Promise((resolve) => setTimeout(resolve, EVERY_MS))
+  }
+  return seen
+}
+
+/** User `i` logs in again and again, a second apart, until `until()` says stop: [took (ms), status] each. */
+async function logins(url, i, until) {
+  const seen = []
+  while (!until()) {
+    const start = performance.now()
+    const response = await fetch(`${url}/v1/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: `login${i}`, password: `secret ${i}` }),
+    })
+    await response.text()
+    seen.push([performance.now() - start, response.status])
+    await new Promise((resolve) => setTimeout(resolve, 1000))
   }
   return seen
 }
@@ -132,13 +155,10 @@ async function benchBackend(backend, dir, w) {
           resolve(code)
         }),
       )
-      const during = await checks(
-        url,
-        token,
-        body,
-        started,
-        () => endedAt && performance.now() - endedAt > AFTER,
-      )
+      const over = () => endedAt && performance.now() - endedAt > AFTER
+      const loggingIn = Promise.all(Array.from({ length: LOGINS }, (_, i) => logins(url, i, over)))
+      const during = await checks(url, token, body, started, over)
+      const tried = (await loggingIn).flat()
       if ((await exited) !== 0) throw new Error(`the import failed:\n${output}`)
       const unavailable = during.filter(([, , status]) => status === 503)
       const other = during.filter(([, , status]) => status !== 200 && status !== 503)
@@ -154,6 +174,10 @@ async function benchBackend(backend, dir, w) {
         unavailable.length > 0
           ? `  503: ${unavailable.length}, from ${ms(unavailable[0][0])} to ${ms(unavailable.at(-1)[0])} after the import started: ${[...new Set(unavailable.map(([, , , detail]) => detail.replace(/\b\d+ s\b/g, 'N s')))].join('; ')}`
           : '  503: none',
+      )
+      const statuses = Object.entries(Object.groupBy(tried, ([, status]) => status))
+      console.log(
+        `  meanwhile, ${LOGINS} users logging in a second apart: ${tried.length} logins, the slowest ${ms(Math.max(...tried.map(([took]) => took)))}; ${statuses.map(([status, list]) => `${status}: ${list.length}`).join(', ')}`,
       )
       console.log(
         `  ratio: slowest during / slowest at rest = ${(slowest(during) / slowest(rest)).toFixed(1)}`,

@@ -4,14 +4,8 @@ import { CustodianError } from '../errors.js'
 import { createLogger, type Logger } from '../logger.js'
 import type { ReplicatedTable } from '../store/schema.js'
 import type { JoinedSink, RowSink, SnapshotSinks } from '../store/snapshot-stream.js'
-import {
-  type Change,
-  openStore,
-  type Store,
-  TooFarBehind,
-  type WriteOutcome,
-  type WritePlan,
-} from '../store/store.js'
+import { type Change, openStore, type Store, type WriteOutcome, type WritePlan } from '../store/store.js'
+import { TooFarBehind } from '../store/write-statements.js'
 import { AuditRecorder, type DueChanges } from './audit-recorder.js'
 import type { AuditVerification } from './audit-retention.js'
 import { ChangeFollower } from './change-follower.js'

@@ -7,6 +7,7 @@ import { type BulkOutcome, type BulkPlanner, type BulkProgress, bulkWrite } from
 import { BUSY_MS, connect, openSqlite, type Prepare, type StoreKind, statementCache } from './dialects.js'
 import { migrateToLatest } from './migrations.js'
 import { type OidcPayloadStore, oidcPayloadStore } from './oidc-payload-store.js'
+import { oneWriter } from './one-writer.js'
 import { insertOutbox, type OutboxMessage } from './outbox.js'
 import {
   claimOutbox,
@@ -40,8 +41,6 @@ import {
   changesPageSqlite,
   insertChanges,
 } from './write-statements.js'
-
-export { TooFarBehind } from './write-statements.js'
 
 /** A change to one replicated row. `row` holds the whole row for `put`, the key columns for `delete`. */
 export type PlannedChange = {
@@ -200,6 +199,8 @@ class KyselyStore implements Store {
   /** SQLite's kept statements, run on the connection the current transaction holds; undefined on PostgreSQL. */
   readonly #prepare: Prepare | undefined
   readonly #sqlite: ReturnType<typeof connect>['sqlite']
+  /** Transactions that take the write lock, in turn (one-writer.ts). */
+  readonly #inTurn: ReturnType<typeof oneWriter>
   /** The audit log's head as this node last wrote it: where its next append alone chains from (PostgreSQL). */
   #auditHead: AuditHead = { seq: 0, hash: GENESIS_HASH }
 
@@ -217,6 +218,7 @@ class KyselyStore implements Store {
         : undefined,
     )
     this.#sqlite = connection.sqlite
+    this.#inTurn = oneWriter(connection.kind)
     this.throttle = throttleStore(this.#db, this.kind, connection.sqlite)
     this.replay = replayStore(this.#db)
     this.oidc = oidcPayloadStore(this.#db)
@@ -259,24 +261,26 @@ class KyselyStore implements Store {
 
   async write<T>(since: number, plan: (pending: Change[]) => WritePlan<T>): Promise<WriteOutcome<T>> {
     let auditHead: AuditHead | undefined
-    const outcome = await this.#db.transaction().execute(async (trx) => {
-      await this.#writeLock(trx)
-      const pending = (await changesAfter(trx, this.#prepare, since)).map(toChange)
-      const { changes, audit, result, outbox = [] } = plan(pending)
-      // Nothing was committed after `since`, and a pure audit append numbers no change: no need to look.
-      const head = pending.at(-1)?.revision ?? (changes.length > 0 ? await this.#maxRevision(trx) : since)
-      const at = new Date().toISOString()
-      const committed = changes.map((change, i) => ({ ...change, revision: head + i + 1, at }) as Change)
-      for (const change of committed) await applyChange(trx as Loose, change)
-      await insertChanges(trx, committed)
-      if (audit.length > 0) auditHead = await appendAudit(trx, this.#prepare, audit)
-      await insertOutbox(trx, outbox, at)
-      const revision = committed.at(-1)?.revision ?? head
-      if (this.kind === 'postgres' && committed.length > 0) {
-        await sql`select pg_notify(${NOTIFY_CHANNEL}, ${String(revision)})`.execute(trx)
-      }
-      return { result, changes: committed, revision }
-    })
+    const outcome = await this.#inTurn(() =>
+      this.#db.transaction().execute(async (trx) => {
+        await this.#writeLock(trx)
+        const pending = (await changesAfter(trx, this.#prepare, since)).map(toChange)
+        const { changes, audit, result, outbox = [] } = plan(pending)
+        // Nothing was committed after `since`, and a pure audit append numbers no change: no need to look.
+        const head = pending.at(-1)?.revision ?? (changes.length > 0 ? await this.#maxRevision(trx) : since)
+        const at = new Date().toISOString()
+        const committed = changes.map((change, i) => ({ ...change, revision: head + i + 1, at }) as Change)
+        for (const change of committed) await applyChange(trx as Loose, change)
+        await insertChanges(trx, committed)
+        if (audit.length > 0) auditHead = await appendAudit(trx, this.#prepare, audit)
+        await insertOutbox(trx, outbox, at)
+        const revision = committed.at(-1)?.revision ?? head
+        if (this.kind === 'postgres' && committed.length > 0) {
+          await sql`select pg_notify(${NOTIFY_CHANNEL}, ${String(revision)})`.execute(trx)
+        }
+        return { result, changes: committed, revision }
+      }),
+    )
     if (auditHead) this.#auditHead = auditHead
     return outcome
   }
@@ -337,7 +341,9 @@ class KyselyStore implements Store {
   }
 
   claimOutbox(now: string, leaseUntil: string, limit: number): Promise<OutboxRow[]> {
-    return claimOutbox(this.#db, (trx) => this.#writeLock(trx), { now, leaseUntil, limit })
+    return this.#inTurn(() =>
+      claimOutbox(this.#db, (trx) => this.#writeLock(trx), { now, leaseUntil, limit }),
+    )
   }
 
   settleOutbox(
@@ -454,23 +460,25 @@ class KyselyStore implements Store {
     progress?: BulkProgress,
   ): Promise<BulkOutcome<T>> {
     const postgres = this.kind === 'postgres'
-    return bulkWrite(
-      {
-        db: this.#db,
-        sqlite: this.#sqlite,
-        lock: (trx) => this.#writeLock(trx),
-        maxRevision: (trx) => this.#maxRevision(trx),
-        toChange,
-        appendAudit: async (trx, entries) => {
-          await appendAudit(trx, this.#prepare, entries)
+    return this.#inTurn(() =>
+      bulkWrite(
+        {
+          db: this.#db,
+          sqlite: this.#sqlite,
+          lock: (trx) => this.#writeLock(trx),
+          maxRevision: (trx) => this.#maxRevision(trx),
+          toChange,
+          appendAudit: async (trx, entries) => {
+            await appendAudit(trx, this.#prepare, entries)
+          },
+          announce: async (trx, revision) => {
+            if (postgres) await sql`select pg_notify(${NOTIFY_CHANNEL}, ${String(revision)})`.execute(trx)
+          },
         },
-        announce: async (trx, revision) => {
-          if (postgres) await sql`select pg_notify(${NOTIFY_CHANNEL}, ${String(revision)})`.execute(trx)
-        },
-      },
-      since,
-      plan,
-      progress,
+        since,
+        plan,
+        progress,
+      ),
     )
   }
 }

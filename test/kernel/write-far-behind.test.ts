@@ -1,7 +1,6 @@
 import { beforeAll, expect, it, vi } from 'vitest'
 import type { Custodian } from '../../src/custodian.js'
-import { TooFarBehind } from '../../src/store/store.js'
-import { PENDING_LIMIT } from '../../src/store/write-statements.js'
+import { PENDING_LIMIT, TooFarBehind } from '../../src/store/write-statements.js'
 import { nodeBesideAWriter } from '../support/other-writer.js'
 
 // A write reads, under the store's write lock, the changes others committed since its node last read. After

@@ -55,3 +55,26 @@ it("appends decisions' records while another transaction holds the write lock; a
   expect(verifyAuditChain(rows, { seq: 0, hash: GENESIS_HASH }).problems).toEqual([])
   expect(await store.auditHead()).toEqual({ seq: 4, hash: rows[3]?.hash })
 })
+
+// Each write waiting for the lock held a pooled connection: a dozen logins during an import took all ten, and
+// decisions' records waited for the import too. A node's writes now wait their turn without one.
+it("appends decisions' records while more of this node's writes wait for the lock than its pool holds", async () => {
+  await holder.query('begin')
+  await holder.query('select pg_advisory_xact_lock($1)', [WRITE_LOCK_KEY])
+  const head = (await store.changesSince(0)).at(-1)?.revision ?? 0
+  const writes = Array.from({ length: 12 }, (_, i) =>
+    store.write(head, () => ({
+      changes: [{ tbl: 'users', op: 'put', row: { id: `waiting${i}`, name: 'Waiting' } }],
+      audit: [],
+      result: null,
+    })),
+  )
+  await within(
+    10_000,
+    "decisions' records behind a dozen waiting writes",
+    store.appendAudit([auditEntry('check:d')]),
+  )
+  await holder.query('commit')
+  const revisions = (await Promise.all(writes)).map((w) => w.revision)
+  expect(revisions).toEqual(Array.from({ length: 12 }, (_, i) => head + i + 1))
+})
