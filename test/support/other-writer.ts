@@ -1,7 +1,8 @@
+import pg from 'pg'
 import { afterAll, beforeAll, vi } from 'vitest'
 import { Custodian } from '../../src/custodian.js'
 import { openStore, type PlannedChange, type Store } from '../../src/store/store.js'
-import { tempSqlite } from './temp-store.js'
+import { tempPostgres, tempSqlite } from './temp-store.js'
 
 /**
  * A node that reads the change log only when told, on a SQLite store another process writes to (`writer`),
@@ -42,4 +43,29 @@ export function nodeBesideAWriter() {
         })),
       ),
   }
+}
+
+/**
+ * A store on a fresh PostgreSQL database for a test file, and another process's connection (`holder`) that
+ * may take its locks: opened before the file's tests, closed after.
+ */
+export function postgresStoreBesideAHolder() {
+  const fixture = { remove: async () => {} } as {
+    store: Store
+    holder: pg.Client
+    remove: () => Promise<void>
+  }
+  beforeAll(async () => {
+    const temp = await tempPostgres()
+    fixture.remove = temp.remove
+    fixture.store = await openStore(temp.target)
+    fixture.holder = new pg.Client({ connectionString: temp.target })
+    await fixture.holder.connect()
+  })
+  afterAll(async () => {
+    await fixture.holder.end()
+    await fixture.store.close()
+    await fixture.remove()
+  })
+  return fixture
 }
