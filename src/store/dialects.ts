@@ -47,7 +47,7 @@ export const isPostgresUrl = (target: string) => /^postgres(ql)?:\/\//i.test(tar
  * deadlock two connections of one process; the lock is retried asynchronously instead, every few milliseconds
  * so that a writer in another process that pauses between short transactions (an import) lets it in.
  */
-const LOCK_WAIT_MS = 15_000
+export const LOCK_WAIT_MS = 15_000
 /**
  * How long a statement on a node's own connection waits inside SQLite for another connection's lock: a
  * commit's moment, no more, since the event loop waits with it. Past the first try, BEGIN IMMEDIATE waits

@@ -7,7 +7,7 @@ import { type BulkOutcome, type BulkPlanner, type BulkProgress, bulkWrite } from
 import { BUSY_MS, connect, openSqlite, type Prepare, type StoreKind, statementCache } from './dialects.js'
 import { migrateToLatest } from './migrations.js'
 import { type OidcPayloadStore, oidcPayloadStore } from './oidc-payload-store.js'
-import { oneWriter } from './one-writer.js'
+import { oneWriter, takeWriteLock, writeDeadline } from './one-writer.js'
 import { insertOutbox, type OutboxMessage } from './outbox.js'
 import {
   claimOutbox,
@@ -261,9 +261,10 @@ class KyselyStore implements Store {
 
   async write<T>(since: number, plan: (pending: Change[]) => WritePlan<T>): Promise<WriteOutcome<T>> {
     let auditHead: AuditHead | undefined
+    const deadline = writeDeadline()
     const outcome = await this.#inTurn(() =>
       this.#db.transaction().execute(async (trx) => {
-        await this.#writeLock(trx)
+        await this.#writeLock(trx, deadline)
         const pending = (await changesAfter(trx, this.#prepare, since)).map(toChange)
         const { changes, audit, result, outbox = [] } = plan(pending)
         // Nothing was committed after `since`, and a pure audit append numbers no change: no need to look.
@@ -302,9 +303,9 @@ class KyselyStore implements Store {
     if (head) this.#auditHead = head
   }
 
-  /** Takes the write lock inside `trx`: PostgreSQL's advisory lock; SQLite's is taken at BEGIN IMMEDIATE. */
-  async #writeLock(trx: Transaction<Database>): Promise<void> {
-    if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`.execute(trx)
+  /** The write lock in `trx`: PostgreSQL's advisory lock, until `deadline` if given; SQLite's is BEGIN IMMEDIATE. */
+  async #writeLock(trx: Transaction<Database>, deadline?: number): Promise<void> {
+    if (this.kind === 'postgres') await takeWriteLock(trx, WRITE_LOCK_KEY, deadline)
   }
 
   async #maxRevision(trx: Transaction<Database>): Promise<number> {
