@@ -38,7 +38,7 @@ import {
   appendAuditAlone,
   type ChangeRow,
   changesAfter,
-  changesPageSqlite,
+  changesPage,
   insertChanges,
 } from './write-statements.js'
 
@@ -248,15 +248,8 @@ class KyselyStore implements Store {
   }
 
   async changesSince(revision: number, limit = 10_000): Promise<Change[]> {
-    if (this.#feed) return changesPageSqlite(this.#feed.prepare, revision, limit).map(toChange)
-    const rows = await this.#db
-      .selectFrom('changes')
-      .selectAll()
-      .where('revision', '>', revision)
-      .orderBy('revision')
-      .limit(limit)
-      .execute()
-    return rows.map(toChange)
+    // A serving SQLite node reads on its own feed connection; otherwise through the pool (Kysely's SQLite path).
+    return (await changesPage(this.#db, this.#feed?.prepare, revision, limit)).map(toChange)
   }
 
   async write<T>(since: number, plan: (pending: Change[]) => WritePlan<T>): Promise<WriteOutcome<T>> {

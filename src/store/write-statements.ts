@@ -43,8 +43,25 @@ export async function insertChanges(
 }
 
 /** Up to `limit` change rows after `since`, oldest first, read with kept statements of a SQLite connection. */
-export const changesPageSqlite = (prepare: Prepare, since: number, limit: number): ChangeRow[] =>
+const changesPageSqlite = (prepare: Prepare, since: number, limit: number): ChangeRow[] =>
   prepare(SQLITE.changesPage).all(since, limit) as ChangeRow[]
+
+/** Up to `limit` change rows after `since`, oldest first: with kept statements where a SQLite `prepare` is given. */
+export async function changesPage(
+  db: Kysely<Database> | Transaction<Database>,
+  prepare: Prepare | undefined,
+  since: number,
+  limit: number,
+): Promise<ChangeRow[]> {
+  if (prepare) return changesPageSqlite(prepare, since, limit)
+  return db
+    .selectFrom('changes')
+    .selectAll()
+    .where('revision', '>', since)
+    .orderBy('revision')
+    .limit(limit)
+    .execute()
+}
 
 /**
  * Changes a write reads under the write lock at most: what others committed since the writer last read. A
@@ -70,15 +87,7 @@ export async function changesAfter(
   prepare: Prepare | undefined,
   since: number,
 ): Promise<ChangeRow[]> {
-  const rows = prepare
-    ? changesPageSqlite(prepare, since, PENDING_LIMIT + 1)
-    : await trx
-        .selectFrom('changes')
-        .selectAll()
-        .where('revision', '>', since)
-        .orderBy('revision')
-        .limit(PENDING_LIMIT + 1)
-        .execute()
+  const rows = await changesPage(trx, prepare, since, PENDING_LIMIT + 1)
   if (rows.length > PENDING_LIMIT) throw new TooFarBehind(since)
   return rows
 }
