@@ -1,7 +1,8 @@
+import BetterSqlite3 from 'better-sqlite3'
 import { type Kysely, sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
-import { storeBackends } from '../../test/support/temp-store.js'
-import { connect, lossableTransaction } from './dialects.js'
+import { storeBackends, tempSqlite } from '../../test/support/temp-store.js'
+import { BUSY_MS, connect, lossableTransaction } from './dialects.js'
 import type { Database } from './schema.js'
 
 describe.each(storeBackends)('a lossable transaction on $name', ({ make }) => {
@@ -27,6 +28,39 @@ describe.each(storeBackends)('a lossable transaction on $name', ({ make }) => {
     } finally {
       await db.destroy()
       await temp.remove()
+    }
+  })
+})
+
+describe("a statement outside a transaction on a SQLite node's connection", () => {
+  it('waits for the write lock another connection holds, as BEGIN does, with the event loop free', async () => {
+    const temp = tempSqlite()
+    const { db } = connect(temp.target)
+    // The node's audit appender is such a connection: it holds the lock through each commit's fsync.
+    const other = new BetterSqlite3(temp.target)
+    try {
+      await sql`create table t (v integer)`.execute(db)
+      other.exec('begin immediate')
+      const insert = sql`insert into t values (1)`.execute(db)
+      let ticks = 0
+      const ticking = setInterval(() => ticks++, 1)
+      // Released well past the time SQLite itself waits, once the event loop has turned many times.
+      const released = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          other.exec('commit')
+          resolve()
+        }, 10 * BUSY_MS),
+      )
+      await insert
+      clearInterval(ticking)
+      await released
+      expect(ticks).toBeGreaterThan(10)
+      const rows = await sql<{ v: number }>`select v from t`.execute(db)
+      expect(rows.rows.map((r) => Number(r.v))).toEqual([1])
+    } finally {
+      other.close()
+      await db.destroy()
+      temp.remove()
     }
   })
 })

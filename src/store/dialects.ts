@@ -50,48 +50,83 @@ export const isPostgresUrl = (target: string) => /^postgres(ql)?:\/\//i.test(tar
 export const LOCK_WAIT_MS = 15_000
 /**
  * How long a statement on a node's own connection waits inside SQLite for another connection's lock: a
- * commit's moment, no more, since the event loop waits with it. Past the first try, BEGIN IMMEDIATE waits
- * not at all (busy_timeout 0), retried from the event loop, which stays free for what needs no write.
+ * commit's moment, no more, since the event loop waits with it. Past the first try, a statement outside a
+ * transaction (BEGIN IMMEDIATE among them) waits not at all (busy_timeout 0), retried from the event loop,
+ * which stays free for what needs no write.
  */
 export const BUSY_MS = 20
 
-class ImmediateSqliteDriver extends SqliteDriver {
+/**
+ * Runs a statement, retrying it from the event loop while another connection holds the write lock (SQLite
+ * answers SQLITE_BUSY once BUSY_MS has passed), for at most LOCK_WAIT_MS. Only where no transaction is open:
+ * a statement that was refused did nothing, so running it again is safe.
+ */
+async function waitingForTheLock<T>(connection: DatabaseConnection, run: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + LOCK_WAIT_MS
+  let waiting = false
+  try {
+    for (let pause = 1; ; pause = Math.min(pause * 2, 2)) {
+      try {
+        return await run()
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error
+        if (!waiting) await connection.executeQuery(CompiledQuery.raw('pragma busy_timeout = 0'))
+        waiting = true
+        await sleep(pause)
+      }
+    }
+  } finally {
+    if (waiting) await connection.executeQuery(CompiledQuery.raw(`pragma busy_timeout = ${BUSY_MS}`))
+  }
+}
+
+/**
+ * The node's one connection, whose statements outside a transaction (oidc-provider's records, outbox and
+ * retention bookkeeping) wait for the write lock as a transaction's BEGIN does. They failed after BUSY_MS
+ * before: the node's own audit appender holds the lock through each commit's fsync, often longer on a loaded
+ * disk, and a customer's consent then ended in a server error.
+ */
+class WaitingSqliteDriver extends SqliteDriver {
+  readonly #sqlite: BetterSqlite3.Database
+  #connection: DatabaseConnection | undefined
+
+  constructor(config: ConstructorParameters<typeof SqliteDriver>[0], sqlite: BetterSqlite3.Database) {
+    super(config)
+    this.#sqlite = sqlite
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await super.acquireConnection()
+    this.#connection ??= {
+      executeQuery: (query) =>
+        this.#sqlite.inTransaction
+          ? connection.executeQuery(query)
+          : waitingForTheLock(connection, () => connection.executeQuery(query)),
+      streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+    }
+    return this.#connection
+  }
+
   override async beginTransaction(
     connection: DatabaseConnection,
     settings?: TransactionSettings,
   ): Promise<void> {
-    if (settings?.accessMode === 'read only') {
-      await connection.executeQuery(CompiledQuery.raw('begin'))
-      return
-    }
-    const deadline = Date.now() + LOCK_WAIT_MS
-    let waiting = false
-    try {
-      for (let pause = 1; ; pause = Math.min(pause * 2, 2)) {
-        try {
-          await connection.executeQuery(CompiledQuery.raw('begin immediate'))
-          return
-        } catch (error) {
-          if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error
-          if (!waiting) await connection.executeQuery(CompiledQuery.raw('pragma busy_timeout = 0'))
-          waiting = true
-          await sleep(pause)
-        }
-      }
-    } finally {
-      if (waiting) await connection.executeQuery(CompiledQuery.raw(`pragma busy_timeout = ${BUSY_MS}`))
-    }
+    await connection.executeQuery(
+      CompiledQuery.raw(settings?.accessMode === 'read only' ? 'begin' : 'begin immediate'),
+    )
   }
 }
 
-class ImmediateSqliteDialect extends SqliteDialect {
+class WaitingSqliteDialect extends SqliteDialect {
   readonly #config: ConstructorParameters<typeof SqliteDialect>[0]
-  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+  readonly #sqlite: BetterSqlite3.Database
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0], sqlite: BetterSqlite3.Database) {
     super(config)
     this.#config = config
+    this.#sqlite = sqlite
   }
   override createDriver() {
-    return new ImmediateSqliteDriver(this.#config)
+    return new WaitingSqliteDriver(this.#config, this.#sqlite)
   }
 }
 
@@ -200,7 +235,7 @@ export function connect(target: string): Connection {
   const database = { prepare, close: () => sqlite.close() }
   return {
     kind: 'sqlite',
-    db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) }),
+    db: new Kysely<Database>({ dialect: new WaitingSqliteDialect({ database }, sqlite) }),
     sqlite,
     location: file,
     prepare,
