@@ -6,7 +6,7 @@ import { ALICE_BODY } from '../support/customers.js'
 import { authorizeAsCustomer } from '../support/oauth-customer.js'
 import { call, type RunningServer, startWithAdmin } from '../support/server.js'
 import { tempSqlite } from '../support/temp-store.js'
-import { authorizationRequest, discoverAs } from '../support/third-party.js'
+import { authorizationRequest, registerSolarSavings } from '../support/third-party.js'
 
 /** How long the other process holds SQLite's write lock each time: far past the 20 ms SQLite itself waits. */
 const HELD_MS = 300
@@ -70,20 +70,11 @@ describe("a customer's consent while another process holds the SQLite store's wr
 
   it('completes: every step that writes oidc-provider records waits for the lock instead of failing', async () => {
     const redirectUri = 'https://solar.example/callback'
-    const party = await call(server.url, 'POST', '/v1/third-parties', {
-      token: admin,
-      body: {
-        name: 'Solar Savings',
-        redirect_uris: [redirectUri],
-        notify_uri: 'https://solar.example/notify',
-        scope: 'FB=1_3_4_5_15;IntervalDuration=900',
-      },
+    const { config } = await registerSolarSavings(server.url, admin, {
+      redirectUri,
+      notifyUri: 'https://solar.example/notify',
+      scope: 'FB=1_3_4_5_15;IntervalDuration=900',
     })
-    const config = await discoverAs(
-      server.url,
-      party.body.client_id as string,
-      party.body.client_secret as string,
-    )
     const flow = await authorizationRequest(config, redirectUri, 'FB=1_3_4_5_15;IntervalDuration=900')
     // Each of the browser's requests (the authorization request, the login, the consent and the resumes,
     // each storing an interaction, a session or a grant) arrives while the lock is held elsewhere.
