@@ -3,6 +3,7 @@ import { type Adapter, type AdapterPayload, errors, Provider } from 'oidc-provid
 import type { ConsentModel } from '../consent/consent-model.js'
 import { REGISTERED_AUTH_METHOD, REGISTERED_GRANT_TYPES } from '../consent/registration-metadata.js'
 import type { OidcPayloadStore } from '../store/oidc-payload-store.js'
+import { isStoreUnavailable } from '../store/unavailable.js'
 
 /**
  * oidc-provider's storage on Custodian's store (one table, SQLite or PostgreSQL). Models whose id is the
@@ -19,6 +20,26 @@ const SECRET_IDS = new Set([
 ])
 /** oidc-provider looks expired codes up to say "expired" rather than "not found": keep rows a little longer. */
 const CLOCK_TOLERANCE_S = 15
+
+/**
+ * `work`, with a store that cannot be reached now (a database restart) told as OAuth's
+ * `temporarily_unavailable` (RFC 6749 §4.1.2.1) and 503, not as a server error: the authorization endpoint
+ * sends the third party back that error, so that it may ask again, rather than leave the customer on "oops!
+ * something went wrong". The store's own error stays the cause, for the log; it is not shown.
+ */
+async function reachable<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (!isStoreUnavailable(error)) throw error
+    const unavailable = new errors.TemporarilyUnavailable(
+      'the store cannot be reached just now; try again shortly',
+      { cause: error },
+    )
+    unavailable.status = unavailable.statusCode = 503
+    throw unavailable
+  }
+}
 
 export class StoreAdapter implements Adapter {
   readonly #secret: boolean
@@ -45,51 +66,58 @@ export class StoreAdapter implements Adapter {
     return payload
   }
 
-  async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+  upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     const stored = this.#secret ? { ...payload, jti: undefined } : payload
-    await this.store.upsert({
-      model: this.model,
-      id: this.#key(id),
-      payload: JSON.stringify(stored),
-      grant_id: payload.grantId ?? null,
-      uid: payload.uid ?? null,
-      client_id: payload.clientId ?? null,
-      expires_at: typeof expiresIn === 'number' ? Date.now() + (expiresIn + CLOCK_TOLERANCE_S) * 1000 : null,
-      consumed_at: null,
-    })
+    return reachable(() =>
+      this.store.upsert({
+        model: this.model,
+        id: this.#key(id),
+        payload: JSON.stringify(stored),
+        grant_id: payload.grantId ?? null,
+        uid: payload.uid ?? null,
+        client_id: payload.clientId ?? null,
+        expires_at:
+          typeof expiresIn === 'number' ? Date.now() + (expiresIn + CLOCK_TOLERANCE_S) * 1000 : null,
+        consumed_at: null,
+      }),
+    )
   }
 
-  async find(id: string): Promise<AdapterPayload | undefined> {
-    return this.#out(await this.store.find(this.model, this.#key(id), Date.now()), id)
+  find(id: string): Promise<AdapterPayload | undefined> {
+    return reachable(async () => this.#out(await this.store.find(this.model, this.#key(id), Date.now()), id))
   }
 
-  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    return this.#out(await this.store.findByUid(this.model, uid, Date.now()), undefined)
+  findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return reachable(async () =>
+      this.#out(await this.store.findByUid(this.model, uid, Date.now()), undefined),
+    )
   }
 
   async findByUserCode(): Promise<AdapterPayload | undefined> {
     return undefined // no device flow
   }
 
-  async consume(id: string): Promise<void> {
-    if (await this.store.consume(this.model, this.#key(id), Date.now())) return
-    // Lost a race with a concurrent use: treat it as the reuse it is, as oidc-provider does when it sees
-    // `consumed`, and revoke everything of the grant.
-    const row = await this.store.find(this.model, this.#key(id), 0)
-    if (row?.grant_id) {
-      await this.store.revokeByGrantId(undefined, row.grant_id)
-      const ctx = Provider.ctx
-      ctx?.oidc?.provider.emit('grant.revoked', ctx, row.grant_id)
-    }
-    throw new errors.InvalidGrant(`${this.model} was already used`)
+  consume(id: string): Promise<void> {
+    return reachable(async () => {
+      if (await this.store.consume(this.model, this.#key(id), Date.now())) return
+      // Lost a race with a concurrent use: treat it as the reuse it is, as oidc-provider does when it sees
+      // `consumed`, and revoke everything of the grant.
+      const row = await this.store.find(this.model, this.#key(id), 0)
+      if (row?.grant_id) {
+        await this.store.revokeByGrantId(undefined, row.grant_id)
+        const ctx = Provider.ctx
+        ctx?.oidc?.provider.emit('grant.revoked', ctx, row.grant_id)
+      }
+      throw new errors.InvalidGrant(`${this.model} was already used`)
+    })
   }
 
-  async destroy(id: string): Promise<void> {
-    await this.store.destroy(this.model, this.#key(id))
+  destroy(id: string): Promise<void> {
+    return reachable(() => this.store.destroy(this.model, this.#key(id)))
   }
 
-  async revokeByGrantId(grantId: string): Promise<void> {
-    await this.store.revokeByGrantId(this.model, grantId)
+  revokeByGrantId(grantId: string): Promise<void> {
+    return reachable(() => this.store.revokeByGrantId(this.model, grantId))
   }
 }
 

@@ -18,6 +18,8 @@ const PG_MESSAGES =
  */
 export function isStoreUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false
+  // Told on in another's terms (oauth/adapter.ts's temporarily_unavailable), it is still the store's.
+  if (error.cause !== undefined && isStoreUnavailable(error.cause)) return true
   const code = (error as { code?: unknown }).code
   if (
     typeof code === 'string' &&
