@@ -9,8 +9,10 @@
 // status codes: 200 allowed, 403 denied) from a Map of tokens and a Map of what each user holds, without
 // validation, token hashing or audit. Rounds alternate between the servers; the best round of each is kept.
 //
-// Workload: 100 houses with 3 rooms each, 1,000 users (10 a house, 40% adults) with a resource role on their
-// house, each with a token; 20,000 request bodies drawn from a seeded PRNG (a user's own house 70% of the time).
+// Workload: USERS users (default 1,000; USERS=1000000 for a store of a million), 10 a house of 3 rooms, 40%
+// adults, each with a resource role on their house, provisioned by `custodian import entitlements`; 20,000
+// request bodies drawn from a seeded PRNG (a user's own house 70% of the time), each asked with a token of its
+// user (the users who ask get one: at a million, about 20,000 of them).
 // Settings: BACKENDS (default "sqlite,postgres"), PG_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 // CONNECTIONS (50), SECONDS (8 a round), ROUNDS (3), PROFILE_DIR (a CPU profile of each Custodian server).
 // Also printed: the Custodian server's event loop delay during its best round (from its /metrics).
@@ -27,10 +29,10 @@ import {
   holdings,
   issueTokens,
   postgresDatabase,
-  provisioningScript,
-  runProvisioning,
   startChild,
+  USERS_PER_HOUSE,
   world,
+  writeWorldImport,
 } from './check-world.js'
 import { prng } from './prng.js'
 
@@ -41,33 +43,36 @@ const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgre
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50)
 const SECONDS = Number(process.env.SECONDS ?? 8)
 const ROUNDS = Number(process.env.ROUNDS ?? 3)
+const HOUSES = Math.ceil(Number(process.env.USERS ?? 1_000) / USERS_PER_HOUSE)
 
 // ---- the requests (seeded: the same in the parent and the baseline child) ----------------------------------
 
-/** `count` requests: a user's token and the body of its question. */
-function requests({ houses, users }, tokens, count) {
+/** `count` requests: a user and the body of its question. */
+function requests({ houses, users }, count) {
   const random = prng(SEED ^ 0x5a5a)
   const pick = (list) => list[Math.floor(random() * list.length)]
   const all = []
   for (let i = 0; i < count; i++) {
-    const u = Math.floor(random() * users.length)
-    const user = users[u]
+    const user = users[Math.floor(random() * users.length)]
     const house = random() < 0.7 ? user.house : pick(houses)
     const body = JSON.stringify({ permission: pick(ASKED), resource: pick([house.id, ...house.rooms]) })
-    all.push({ user: user.id, token: tokens[u], body })
+    all.push({ user, body })
   }
   return all
 }
+
+/** The users who ask, each once, in the order they first do. */
+const askersOf = (all) => [...new Set(all.map((r) => r.user))]
 
 // ---- the baseline server: bare Fastify answering from Maps ------------------------------------------------
 
 async function baselineServer(tokensFile) {
   const { readFileSync } = await import('node:fs')
   const { default: Fastify } = await import('fastify')
-  const w = world(SEED)
-  const held = holdings(w)
+  const askers = askersOf(requests(world(SEED, HOUSES), BODIES))
+  const held = holdings({ users: askers })
   const tokens = JSON.parse(readFileSync(tokensFile, 'utf8'))
-  const userOf = new Map(tokens.map((token, i) => [token, w.users[i].id]))
+  const userOf = new Map(tokens.map((token, i) => [token, askers[i].id]))
   const app = Fastify()
   app.post('/v1/check', async (request, reply) => {
     const user = userOf.get(/^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1])
@@ -85,13 +90,16 @@ async function baselineServer(tokensFile) {
 
 // ---- the benchmark ---------------------------------------------------------------------------------------
 
-/** Provisions the store in-process: the world through a command script, then one token a user. */
-async function provision(db, w) {
+/** Provisions the store: the world by `custodian import entitlements`, then a token for each user who asks. */
+async function provision(db, worldFile, askers) {
+  const cli = fileURLToPath(new URL('../bin/custodian.js', import.meta.url))
+  await run(process.execPath, [cli, 'import', 'entitlements', worldFile, '--db', db], {
+    maxBuffer: 16 * 1024 * 1024,
+  })
   const { Custodian } = await import('../dist/custodian.js')
   const custodian = await Custodian.open({ db, follow: false, config: { logLevel: 'silent' } })
   try {
-    await runProvisioning(custodian, provisioningScript(w))
-    return await issueTokens(custodian, w.users)
+    return await issueTokens(custodian, askers)
   } finally {
     await custodian.close()
   }
@@ -176,17 +184,19 @@ async function auditHead(db) {
   }
 }
 
-async function benchBackend(backend, dir, w, held) {
+async function benchBackend(backend, dir, worldFile, all) {
   const target =
     backend === 'postgres'
       ? await postgresDatabase(PG_URL, `custodian_bench_${process.pid}`)
       : { db: join(dir, `custodian-${backend}.db`), drop: async () => {} }
   const servers = []
   try {
-    const tokens = await provision(target.db, w)
-    const all = requests(w, tokens, BODIES)
+    const askers = askersOf(all)
+    const held = holdings({ users: askers })
+    const tokens = await provision(target.db, worldFile, askers)
+    const tokenOf = new Map(askers.map((user, i) => [user, tokens[i]]))
     const requestsFile = join(dir, `requests-${backend}.tsv`)
-    writeFileSync(requestsFile, `${all.map((r) => `${r.token}\t${r.body}`).join('\n')}\n`)
+    writeFileSync(requestsFile, `${all.map((r) => `${tokenOf.get(r.user)}\t${r.body}`).join('\n')}\n`)
     const tokensFile = join(dir, `tokens-${backend}.json`)
     writeFileSync(tokensFile, JSON.stringify(tokens))
     const script = join(dir, `check-${backend}.lua`)
@@ -207,13 +217,14 @@ async function benchBackend(backend, dir, w, held) {
     let allowed = 0
     for (const r of all.slice(0, 200)) {
       const { permission, resource } = JSON.parse(r.body)
-      const expected = held.get(r.user).has(`${permission} ${resource}`)
+      const expected = held.get(r.user.id).has(`${permission} ${resource}`)
+      const token = tokenOf.get(r.user)
       const [ours, theirs] = await Promise.all([
-        post(custodianUrl, r.token, r.body),
-        post(baselineUrl, r.token, r.body),
+        post(custodianUrl, token, r.body),
+        post(baselineUrl, token, r.body),
       ])
       if (ours.status !== (expected ? 200 : 403) || theirs.status !== ours.status)
-        throw new Error(`disagreement on ${r.user} ${r.body}: ${ours.status} ${JSON.stringify(ours.body)}`)
+        throw new Error(`disagreement on ${r.user.id} ${r.body}: ${ours.status} ${JSON.stringify(ours.body)}`)
       if (expected) allowed++
     }
     await wrk(custodianUrl, script, 2) // warm-up
@@ -241,7 +252,7 @@ async function benchBackend(backend, dir, w, held) {
         `  ${name.padEnd(30)} ${Math.round(r.rps).toLocaleString('en').padStart(8)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms   ${r.notes}`,
       )
     console.log(
-      `${backend}: POST /v1/check, ${CONNECTIONS} connections, best of ${ROUNDS} rounds of ${SECONDS} s (${allowed} of the first 200 allowed: the rest are 403)`,
+      `${backend}, ${(HOUSES * USERS_PER_HOUSE).toLocaleString('en')} users (${askers.length.toLocaleString('en')} asking): POST /v1/check, ${CONNECTIONS} connections, best of ${ROUNDS} rounds of ${SECONDS} s (${allowed} of the first 200 allowed: the rest are 403)`,
     )
     row(`Custodian (${backend}, audited)`, best.custodian)
     console.log(
@@ -266,9 +277,11 @@ async function benchBackend(backend, dir, w, held) {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'custodian-check-http-'))
   try {
-    const w = world(SEED)
-    const held = holdings(w)
-    for (const backend of BACKENDS) await benchBackend(backend, dir, w, held)
+    const w = world(SEED, HOUSES)
+    const worldFile = join(dir, 'world.jsonl')
+    await writeWorldImport(w, worldFile)
+    const all = requests(w, BODIES)
+    for (const backend of BACKENDS) await benchBackend(backend, dir, worldFile, all)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
