@@ -6,25 +6,27 @@
 // shared machines): a bare Fastify server, also a child process, answering the same POST bodies with the same
 // JSON shape from a Map of what each user holds, without tokens, validation or audit.
 //
-// Workload: 100 houses with 3 rooms each, 1,000 users (10 a house, 40% adults) with a resource role on their
-// house, and REQUESTS requests of 100 questions {permission, resource, user} drawn from a seeded PRNG: a
-// user's own house 70% of the time. The administrator's token asks (naming `user` needs the admin permission).
-// Every decision is audited and committed before its answer, one commit a request.
-// Settings: REQUESTS (default 2,000), CONCURRENCY (default 32), QUESTIONS (default 100), PROFILE_DIR.
+// Workload: USERS users (default 1,000; USERS=1000000 for a store of a million), 10 a house of 3 rooms, 40%
+// adults, each with a resource role on their house, provisioned by `custodian import entitlements`; REQUESTS
+// requests of 100 questions {permission, resource, user} drawn from a seeded PRNG: a user's own house 70% of
+// the time. The administrator's token asks (naming `user` needs the admin permission). Every decision is
+// audited and committed before its answer, one commit a request.
+// Settings: USERS, REQUESTS (default 2,000), CONCURRENCY (default 32), QUESTIONS (default 100), PROFILE_DIR.
 
+import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import {
   ASKED,
-  HOUSES,
   holdings,
-  provisioningScript,
   ROOMS,
-  runProvisioning,
   startChild,
+  USERS_PER_HOUSE,
   world,
+  writeWorldImport,
 } from './check-world.js'
 import { prng } from './prng.js'
 
@@ -34,12 +36,14 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32)
 const QUESTIONS = Number(process.env.QUESTIONS ?? 100)
 const WARMUP = 200
 const ROUNDS = 2 // each server runs this many timed rounds, interleaved; the best is reported
+const HOUSES = Math.ceil(Number(process.env.USERS ?? 1_000) / USERS_PER_HOUSE)
+const CLI = fileURLToPath(new URL('../bin/custodian.js', import.meta.url))
 
 // ---- the baseline server: bare Fastify answering from a Map ----------------------------------------------
 
 async function baselineServer() {
   const { default: Fastify } = await import('fastify')
-  const held = holdings(world(SEED))
+  const held = holdings({ users: bodies(world(SEED, HOUSES)).askers })
   const app = Fastify()
   app.post('/v1/checks', async (request) => {
     const answers = request.body.questions.map(({ permission, resource, user }) => {
@@ -67,39 +71,43 @@ if (process.argv[2] === '--baseline-server') {
 
 // ---- the benchmark ---------------------------------------------------------------------------------------
 
-/** Provisions the store in-process through a command script: bootstrap mode, the administrator last. */
-async function provision(db, w) {
-  const { Custodian } = await import('../dist/custodian.js')
-  const lines = [
-    ...provisioningScript(w),
-    'create_user root, Root',
-    'add_user_credential root, password, root secret',
-    'add_role_to_user root, admin',
-  ]
-  const custodian = await Custodian.open({ db, follow: false, config: { logLevel: 'silent' } })
+/** Provisions the store by `custodian import entitlements` (bootstrap mode): the world, the administrator last. */
+async function provision(db, w, dir) {
+  const file = join(dir, 'world.jsonl')
+  await writeWorldImport(w, file, [
+    { type: 'user', id: 'root', name: 'Root' },
+    { type: 'credential', user: 'root', password: 'root secret' },
+    { type: 'grant', user: 'root', permission: 'admin' },
+  ])
   const started = performance.now()
-  try {
-    await runProvisioning(custodian, lines)
-  } finally {
-    await custodian.close()
-  }
-  return { commands: lines.length, ms: performance.now() - started }
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    CLI,
+    'import',
+    'entitlements',
+    file,
+    '--db',
+    db,
+  ])
+  return { said: stdout.trim(), ms: performance.now() - started }
 }
 
+/** The request bodies, and the users they ask about (each once). */
 function bodies({ houses, users }) {
   const random = prng(SEED ^ 0x5a5a)
   const pick = (list) => list[Math.floor(random() * list.length)]
   const all = []
+  const askers = new Set()
   for (let i = 0; i < REQUESTS + WARMUP; i++) {
     const questions = []
     for (let q = 0; q < QUESTIONS; q++) {
       const user = pick(users)
+      askers.add(user)
       const house = random() < 0.7 ? user.house : pick(houses)
       questions.push({ permission: pick(ASKED), resource: pick([house.id, ...house.rooms]), user: user.id })
     }
     all.push(JSON.stringify({ questions }))
   }
-  return all
+  return { all, askers: [...askers] }
 }
 
 async function post(url, token, body) {
@@ -136,20 +144,19 @@ async function load(url, token, all, from, count) {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'custodian-bench-'))
   const db = join(dir, 'custodian.db')
-  const cli = fileURLToPath(new URL('../bin/custodian.js', import.meta.url))
   const servers = []
   try {
-    const w = world(SEED)
-    const held = holdings(w)
-    const setup = await provision(db, w)
+    const w = world(SEED, HOUSES)
+    const { all, askers } = bodies(w)
+    const held = holdings({ users: askers })
+    const setup = await provision(db, w, dir)
     console.log(
-      `provisioned ${w.users.length} users, ${HOUSES * (ROOMS + 1)} resources: ${setup.commands} script commands in ${(setup.ms / 1000).toFixed(1)} s`,
+      `provisioned ${w.users.length.toLocaleString('en')} users, ${(HOUSES * (ROOMS + 1)).toLocaleString('en')} resources in ${(setup.ms / 1000).toFixed(1)} s: ${setup.said}`,
     )
-    const all = bodies(w)
 
     // PROFILE_DIR=<dir> writes a CPU profile of the Custodian server there when it stops.
     const profile = process.env.PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.PROFILE_DIR] : []
-    const custodian = startChild([...profile, cli, 'serve', '--port', '0', '--db', db])
+    const custodian = startChild([...profile, CLI, 'serve', '--port', '0', '--db', db])
     servers.push(custodian)
     const baseline = startChild([fileURLToPath(import.meta.url), '--baseline-server'])
     servers.push(baseline)

@@ -66,11 +66,11 @@ export function provisioningScript({ houses, users }) {
 }
 
 /**
- * The world as a `custodian import entitlements` file (JSON Lines) at `file`: the same permissions, roles,
- * resources, resource roles, users and grants as provisioningScript, in one all-or-nothing import, which a
- * million users take in seconds where the script takes hours.
+ * The world as a `custodian import entitlements` file (JSON Lines) at `file`, and `more` records after it: the
+ * same permissions, roles, resources, resource roles, users and grants as provisioningScript, in one
+ * all-or-nothing import, which a million users take in seconds where the script takes hours.
  */
-export async function writeWorldImport({ houses, users }, file) {
+export async function writeWorldImport({ houses, users }, file, more = []) {
   const out = createWriteStream(file)
   const write = async (record) => {
     if (!out.write(`${JSON.stringify(record)}\n`)) await once(out, 'drain')
@@ -99,6 +99,7 @@ export async function writeWorldImport({ houses, users }, file) {
       resource_role: `${user.house.id}_${user.adult ? 'adult' : 'child'}`,
     })
   }
+  for (const record of more) await write(record)
   out.end()
   await once(out, 'finish')
 }
