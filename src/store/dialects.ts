@@ -69,7 +69,9 @@ async function waitingForTheLock<T>(connection: DatabaseConnection, run: () => P
       try {
         return await run()
       } catch (error) {
-        if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error
+        // SQLITE_BUSY_SNAPSHOT too: a statement that read before it wrote, while another connection committed.
+        const code = (error as { code?: string }).code ?? ''
+        if (!code.startsWith('SQLITE_BUSY') || Date.now() > deadline) throw error
         if (!waiting) await connection.executeQuery(CompiledQuery.raw('pragma busy_timeout = 0'))
         waiting = true
         await sleep(pause)
