@@ -44,7 +44,7 @@ describe("a statement outside a transaction on a SQLite node's connection", () =
       const insert = sql`insert into t values (1)`.execute(db)
       let ticks = 0
       const ticking = setInterval(() => ticks++, 1)
-      // Released well past the time SQLite itself waits, once the event loop has turned many times.
+      // Released well past the time SQLite itself waits; a loop blocked inside SQLite would not tick meanwhile.
       const released = new Promise<void>((resolve) =>
         setTimeout(() => {
           other.exec('commit')
@@ -54,7 +54,7 @@ describe("a statement outside a transaction on a SQLite node's connection", () =
       await insert
       clearInterval(ticking)
       await released
-      expect(ticks).toBeGreaterThan(10)
+      expect(ticks).toBeGreaterThan(3)
       const rows = await sql<{ v: number }>`select v from t`.execute(db)
       expect(rows.rows.map((r) => Number(r.v))).toEqual([1])
     } finally {
