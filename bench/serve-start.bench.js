@@ -13,6 +13,11 @@
 //
 // Store: the users of bench/entitlement-workload.js (as bench/admin-writes.bench.js), with argon2id-length
 // password hashes and display names. One access token, of a user who is not an administrator, asks the checks.
+//
+// ASK_ALL=1 then asks about every user once, as `POST /v1/checks` of 100 questions naming users in turn (an
+// administrator's token, added to the store if missing), and reports the child's RSS after that: what serving
+// a million users costs beyond the start (the Index keeps what each user asked about holds). The peak RSS
+// of the targets is then the higher of the two.
 
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -22,7 +27,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import Database from 'better-sqlite3'
 import { openStore } from '../dist/store/store.js'
-import { ADMINS, definitions, grantsOf } from './entitlement-workload.js'
+import { ADMINS, definitions, grantsOf, PERMISSIONS } from './entitlement-workload.js'
 
 const USERS = Number(process.env.USERS ?? 1_000_000)
 const RUNS = Number(process.env.RUNS ?? 3)
@@ -31,6 +36,8 @@ const FAR = '2099-01-01T00:00:00.000Z'
 const ASKER = `user${ADMINS + 490}` // holds p20 directly: (500 + 0 * 7) % 30
 const TOKEN_ID = 'servestartbench'
 const TOKEN_SECRET = 'the-secret-part-of-the-bench-token'
+const ADMIN_TOKEN_ID = 'servestartadmin' // of user0, who holds `admins`
+const ASK_ALL = process.env.ASK_ALL === '1'
 const DB = join(tmpdir(), `custodian-serve-start-${USERS}.db`)
 // CUSTODIAN_BIN=/path/to/bin/custodian.js times another build (the code before the change, say).
 const CLI = process.env.CUSTODIAN_BIN ?? new URL('../bin/custodian.js', import.meta.url).pathname
@@ -81,6 +88,58 @@ async function generate() {
   db.pragma('journal_mode = DELETE')
   db.close()
   renameSync(part, DB)
+}
+
+/** An administrator's token for ASK_ALL, added to a store generated before it was needed. */
+function addAdminToken() {
+  const db = new Database(DB)
+  db.prepare(
+    `INSERT OR IGNORE INTO access_tokens (id, user_id, secret_hash, method, created_at, expires_at,
+       idle_timeout_seconds, last_used_at, ended_at) VALUES (?, 'user0', ?, 'password', ?, ?, ?, ?, NULL)`,
+  ).run(
+    ADMIN_TOKEN_ID,
+    createHash('sha256').update(TOKEN_SECRET).digest('hex'),
+    NOW,
+    FAR,
+    10 * 365 * 86_400,
+    NOW,
+  )
+  db.close()
+}
+
+const currentRss = (pid) =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024
+
+/** Asks about every user once, 100 questions a request, 8 requests in flight. */
+async function askAll(url) {
+  let next = 0
+  let allowed = 0
+  const worker = async () => {
+    while (next < USERS) {
+      const from = next
+      next += 100
+      const questions = []
+      for (let i = from; i < Math.min(from + 100, USERS); i++)
+        questions.push({
+          permission: `p${(i * 11) % PERMISSIONS}`,
+          resource: `res${i % 100}`,
+          user: `user${i}`,
+        })
+      const response = await fetch(`${url}/v1/checks`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer cst_${ADMIN_TOKEN_ID}.${TOKEN_SECRET}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ questions }),
+      })
+      if (response.status !== 200)
+        throw new Error(`POST /v1/checks: ${response.status} ${await response.text()}`)
+      for (const answer of (await response.json()).answers) if (answer.allowed) allowed++
+    }
+  }
+  await Promise.all(Array.from({ length: 8 }, worker))
+  return allowed
 }
 
 /** Plain better-sqlite3 reading every row a start must read at least: the baseline. */
@@ -136,7 +195,15 @@ async function startOnce() {
     const answer = await response.json()
     const ms = performance.now() - start
     if (!answer.allowed) throw new Error(`the first check was not allowed: ${JSON.stringify(answer)}`)
-    return { ms, rss: peakRss(child.pid) }
+    if (!ASK_ALL) return { ms, rss: peakRss(child.pid) }
+    const asked = performance.now()
+    const allowed = await askAll(url)
+    const seconds = (performance.now() - asked) / 1000
+    console.log(
+      `  every user asked about once: ${fmt(USERS / seconds)} decisions/s (${fmt(allowed)} allowed); RSS then ` +
+        `${fmt(currentRss(child.pid) / 2 ** 20)} MB, peak ${fmt(peakRss(child.pid) / 2 ** 20)} MB`,
+    )
+    return { ms, rss: peakRss(child.pid) } // the start's peak, or the asking's if higher
   } finally {
     child.kill('SIGTERM')
     await exited
@@ -148,6 +215,7 @@ if (process.env.FRESH === '1' || !existsSync(DB)) {
   await generate()
   console.log(`generated ${DB} in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 }
+if (ASK_ALL) addAdminToken()
 console.log(`node ${process.version}; ${fmt(USERS)} users x 10 grants; ${RUNS} starts`)
 const results = []
 for (let run = 0; run < RUNS; run++) {
