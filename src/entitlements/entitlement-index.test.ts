@@ -10,8 +10,9 @@ import {
 } from './changes.js'
 import { EntitlementIndex } from './entitlement-index.js'
 
-// A write drops only the cached entitlements it can alter, and keeps the administrators up to date. Each test
-// compares the index, written to step by step with its caches warm, with a fresh index built from every row.
+// A user's grants written keep what every other user holds, as worked out; a role's written has it worked out
+// again; the administrators are kept up to date. Each test compares the index, written to step by step with
+// its caches warm, with a fresh index built from every row.
 
 const user = (id: string, op: 'put' | 'delete' = 'put'): PlannedChange =>
   ({ tbl: 'users', op, row: op === 'put' ? { id, name: id } : { id } }) as PlannedChange
@@ -118,12 +119,11 @@ describe('EntitlementIndex caches', () => {
     const logged = base()
     const { index } = logged
     for (const id of ['ann', 'bob', 'cat', 'dan']) index.effective(id)
-    const dan = index.effective('dan')
     logged.write(holds('inner', 'permission', 'delete'))
     expect(index.effective('ann').global.has('delete')).toBe(true)
     expect(index.effective('bob').global.has('delete')).toBe(true)
     expect(index.effective('cat').byResource.get('house1')?.has('delete')).toBe(true)
-    expect(index.effective('dan')).toBe(dan)
+    expect([...index.effective('dan').global]).toEqual(['read'])
     logged.expectSameAsFresh()
 
     logged.write(holds('outer', 'role', 'inner', 'delete'))

@@ -11,17 +11,20 @@ import type {
 } from '../store/schema.js'
 import type { Change, PlannedChange, Snapshot } from '../store/store.js'
 import { holdsAdmin } from './administrator.js'
-import { GrantSets, Holders, touching } from './grant-sets.js'
+import {
+  type EffectiveEntitlements,
+  GRANT_FIELDS,
+  type GrantField,
+  GrantSets,
+  type Grants,
+  GrantsOfKind,
+  grantsOf,
+  Holders,
+  replaced,
+  touching,
+} from './grant-sets.js'
 import { ADMIN_PERMISSION } from './permissions.js'
-import { addTo, removeFrom } from './set-maps.js'
-
-/** What one user holds, with roles expanded: permissions everywhere, and per resource. */
-export interface EffectiveEntitlements {
-  global: ReadonlySet<string>
-  byResource: ReadonlyMap<string, ReadonlySet<string>>
-  /** Memo of each set as sorted, comma-joined text (key '' for global), for explanations. */
-  texts: Map<string, string>
-}
+import { addTo, removeFrom, union } from './set-maps.js'
 
 const EMPTY: ReadonlySet<string> = new Set()
 /** The tables this projection reads; other tables' changes only advance its revision. */
@@ -38,21 +41,16 @@ const OWN_TABLES: ReadonlySet<string> = new Set([
 ])
 const NOTHING: EffectiveEntitlements = { global: EMPTY, byResource: new Map(), texts: new Map() }
 
-/** Entitlements shared by every user holding the same grant sets: roles -> permissions -> resource roles. */
-type SharedEntitlements = WeakMap<
-  ReadonlySet<string>,
-  WeakMap<ReadonlySet<string>, WeakMap<ReadonlySet<string>, EffectiveEntitlements>>
->
-
 /**
  * The in-memory projection of the entitlement tables. It changes only by `apply`, which runs synchronously
  * between decisions, so every decision sees one revision whole. Decisions read it through the read-only
- * members. Compact for a million users: a user's grants of one kind are a frozen set, shared by the users
- * granted the same ones when loaded, and replaced (never changed in place) on a write; a user id is one
- * string, whichever maps hold it. What users hold, roles expanded, is worked out once per distinct
- * combination of grant sets and cached per user; a change drops only the entries it can alter (a user's
- * grants that user's; a role's entitlements or a resource role's binding its holders'). The administrators
- * who can log in are kept as a set, updated by the same changes.
+ * members. Compact for a million users: a user's grants are one object (grant-sets.ts Grants) of a frozen set
+ * of each kind, shared by the users loaded with the same ones and replaced (never changed in place) on a
+ * write; a user id is one string, whichever maps hold it. The object keeps what its grants hold, roles
+ * expanded, once worked out: a decision looks its user up once, a new user or not, and nothing is kept per
+ * user asked about. A change to a role's entitlements or a resource role's binding has them worked out again
+ * when next asked, so that it costs the same whatever the number of users. The administrators who can log
+ * in are kept as a set, updated by the same changes.
  */
 export class EntitlementIndex {
   revision = 0
@@ -66,10 +64,13 @@ export class EntitlementIndex {
   /** voice print digest -> user id, and back. */
   readonly voicePrints = new Map<string, string>()
   readonly voicePrintOf = new Map<string, string>()
-  /** user id -> the targets of its grants of one kind: frozen sets, which users with the same grants share. */
-  readonly userRoles = new Map<string, ReadonlySet<string>>()
-  readonly userPermissions = new Map<string, ReadonlySet<string>>()
-  readonly userResourceRoles = new Map<string, ReadonlySet<string>>()
+  /** user id -> its grants, for every user; grants whose user row is absent (a load's order) wait apart. */
+  readonly #grants = new Map<string, Grants>()
+  readonly #grantsWithoutUser = new Map<string, Grants>()
+  /** user id -> the targets of its grants of one kind, where it has any. */
+  readonly userRoles = new GrantsOfKind(this.#grants, 'roles')
+  readonly userPermissions = new GrantsOfKind(this.#grants, 'permissions')
+  readonly userResourceRoles = new GrantsOfKind(this.#grants, 'resourceRoles')
   readonly resources = new Map<string, ResourceRow>()
   readonly resourceRoles = new Map<string, ResourceRoleRow>()
   readonly tokens = new Map<string, AccessTokenRow>()
@@ -83,8 +84,9 @@ export class EntitlementIndex {
   readonly tokensOfUser = new Map<string, Set<string>>()
 
   #roleClosure = new Map<string, ReadonlySet<string>>()
-  #effective = new Map<string, EffectiveEntitlements>()
-  #shared: SharedEntitlements = new WeakMap()
+  /** Moved on by a change to a role's entitlements or a resource role's binding: what users hold is stale. */
+  #generation = 0
+  readonly #noGrants = grantsOf(EMPTY, EMPTY, EMPTY)
   /** Users who can log in and hold admin; undefined until isBootstrap() first asks, then kept up to date. */
   #admins: Set<string> | undefined
 
@@ -113,8 +115,7 @@ export class EntitlementIndex {
                 if (credentials !== '[]')
                   for (const [kind, hash] of JSON.parse(credentials) as [CredentialRow['kind'], string][])
                     index.#putCredential(user.id, kind, hash)
-                if (held !== '[]')
-                  for (const [kind, set] of grants.byKind(held)) index.#grantMap(kind).set(user.id, set)
+                index.#grants.set(user.id, held === '[]' ? index.#noGrants : grants.of(held))
               },
             }
           : undefined,
@@ -147,7 +148,6 @@ export class EntitlementIndex {
       case 'users':
       case 'user_grants':
         this.#write(change)
-        this.#effective.delete(row.user_id ?? row.id ?? '')
         this.#recheckAdmin(row.user_id ?? row.id ?? '')
         return
       case 'credentials':
@@ -158,9 +158,8 @@ export class EntitlementIndex {
         const previous = this.resourceRoles.get(row.id as string)
         this.#write(change)
         const current = this.resourceRoles.get(row.id as string)
-        if (previous?.role_id !== current?.role_id || previous?.resource_id !== current?.resource_id) {
-          this.#dropHolders(EMPTY, new Set([row.id as string]))
-        }
+        if (previous?.role_id !== current?.role_id || previous?.resource_id !== current?.resource_id)
+          this.#generation++
         return
       }
       case 'role_entitlements': {
@@ -170,10 +169,7 @@ export class EntitlementIndex {
         const adminBefore = [...affected].map((id) => this.permissionsOfRole(id).has(ADMIN_PERMISSION))
         this.#write(change)
         for (const roleId of affected) this.#roleClosure.delete(roleId)
-        const bound = new Set<string>()
-        for (const roleId of affected)
-          for (const rr of this.resourceRolesOfRole.get(roleId) ?? EMPTY) bound.add(rr)
-        this.#dropHolders(affected, bound)
+        this.#generation++
         let i = 0
         for (const roleId of affected) {
           const changed = this.permissionsOfRole(roleId).has(ADMIN_PERMISSION) !== adminBefore[i++]
@@ -209,21 +205,6 @@ export class EntitlementIndex {
     return found
   }
 
-  /**
-   * Drops the cached entitlements of every user granted one of `roles` or `resourceRoles` (one pass over the
-   * cached users, each distinct grant set looked at once), and starts the shared ones afresh: they are keyed
-   * by grant sets, whichever users hold them, so they cannot be dropped one by one.
-   */
-  #dropHolders(roles: ReadonlySet<string>, resourceRoles: ReadonlySet<string>): void {
-    const holdsRole = touching(roles)
-    const holdsResourceRole = touching(resourceRoles)
-    for (const userId of this.#effective.keys()) {
-      if (holdsRole(this.userRoles.get(userId)) || holdsResourceRole(this.userResourceRoles.get(userId)))
-        this.#effective.delete(userId)
-    }
-    this.#shared = new WeakMap()
-  }
-
   #recheckAdmin(userId: string): void {
     if (!this.#admins) return
     if (this.#isLoggableAdmin(userId)) this.#admins.add(userId)
@@ -231,13 +212,12 @@ export class EntitlementIndex {
   }
 
   /**
-   * The bootstrap rule's administrator: a user who can log in and holds admin (`holdsAdmin`). Reads the shared
-   * entitlements, but does not fill the per-user cache: counting every user must not keep an entry for each.
+   * The bootstrap rule's administrator: a user who can log in and holds admin (`holdsAdmin`).
    */
   #isLoggableAdmin(userId: string): boolean {
     const canLogIn = this.passwordHashes.has(userId) || this.voicePrintOf.has(userId)
-    if (!canLogIn || !this.users.has(userId)) return false
-    return holdsAdmin(this.#effective.get(userId) ?? this.#sharedOf(userId))
+    const held = canLogIn ? this.held(userId) : undefined
+    return held !== undefined && holdsAdmin(held)
   }
 
   #putCredential(userId: string, kind: CredentialRow['kind'], secretHash: string): void {
@@ -265,9 +245,19 @@ export class EntitlementIndex {
       }
       case 'user_grants': {
         const { user_id, grant_kind, target_id } = change.row as Required<typeof change.row>
-        const map = this.#grantMap(grant_kind)
+        const table = this.#grantsTable(user_id)
+        const grants = table.get(user_id) ?? this.#noGrants
+        const field = GRANT_FIELDS[grant_kind]
         // A new set, never the old one changed: other users may share it.
-        map.set(user_id, new Set(map.get(user_id) ?? EMPTY).add(target_id))
+        table.set(user_id, replaced(grants, field, new Set(grants[field]).add(target_id)))
+        break
+      }
+      case 'users': {
+        const row = change.row as UserRow
+        this.users.set(row.id, row)
+        const waiting = this.#grantsWithoutUser.get(row.id)
+        if (waiting) this.#grantsWithoutUser.delete(row.id)
+        if (!this.#grants.has(row.id)) this.#grants.set(row.id, waiting ?? this.#noGrants)
         break
       }
       case 'resource_roles': {
@@ -312,13 +302,20 @@ export class EntitlementIndex {
         }
         break
       case 'user_grants': {
-        const map = this.#grantMap(row.grant_kind as string)
-        const held = map.get(row.user_id as string)
-        if (!held?.has(row.target_id as string)) break
-        const rest = new Set(held) // other users may share the old set
+        const table = this.#grantsTable(row.user_id as string)
+        const grants = table.get(row.user_id as string)
+        const field: GrantField = GRANT_FIELDS[row.grant_kind as keyof typeof GRANT_FIELDS]
+        if (!grants?.[field].has(row.target_id as string)) break
+        const rest = new Set(grants[field]) // other users may share the old set
         rest.delete(row.target_id as string)
-        if (rest.size > 0) map.set(row.user_id as string, rest)
-        else map.delete(row.user_id as string)
+        table.set(row.user_id as string, replaced(grants, field, rest))
+        break
+      }
+      case 'users': {
+        const grants = this.#grants.get(row.id as string)
+        this.users.delete(row.id as string)
+        this.#grants.delete(row.id as string)
+        if (grants && grants !== this.#noGrants) this.#grantsWithoutUser.set(row.id as string, grants)
         break
       }
       case 'resource_roles': {
@@ -338,10 +335,8 @@ export class EntitlementIndex {
     }
   }
 
-  #grantMap(kind: string): Map<string, ReadonlySet<string>> {
-    if (kind === 'role') return this.userRoles
-    if (kind === 'permission') return this.userPermissions
-    return this.userResourceRoles
+  #grantsTable(userId: string): Map<string, Grants> {
+    return this.users.has(userId) ? this.#grants : this.#grantsWithoutUser
   }
 
   #byId(tbl: ReplicatedTable): Map<string, unknown> {
@@ -379,56 +374,27 @@ export class EntitlementIndex {
     return this.held(userId) ?? NOTHING
   }
 
-  /** What `userId` holds, or undefined for an unknown user: one map lookup on the hot path. */
+  /** What `userId` holds, or undefined for an unknown user: one map lookup, a new user or not. */
   held(userId: string): EffectiveEntitlements | undefined {
-    const cached = this.#effective.get(userId)
-    if (cached) return cached
-    if (!this.users.has(userId)) return undefined
-    const result = this.#sharedOf(userId)
-    this.#effective.set(userId, result)
-    return result
+    const grants = this.#grants.get(userId)
+    if (!grants) return undefined
+    if (grants.held === undefined || grants.generation !== this.#generation) {
+      grants.held = this.#entitlementsOf(grants)
+      grants.generation = this.#generation
+    }
+    return grants.held
   }
 
-  /** What users holding `userId`'s grant sets hold: worked out once per combination of sets. */
-  #sharedOf(userId: string): EffectiveEntitlements {
-    const roles = this.userRoles.get(userId) ?? EMPTY
-    const permissions = this.userPermissions.get(userId) ?? EMPTY
-    const resourceRoles = this.userResourceRoles.get(userId) ?? EMPTY
-    let byPermissions = this.#shared.get(roles)
-    if (!byPermissions) {
-      byPermissions = new WeakMap()
-      this.#shared.set(roles, byPermissions)
-    }
-    let byResourceRoles = byPermissions.get(permissions)
-    if (!byResourceRoles) {
-      byResourceRoles = new WeakMap()
-      byPermissions.set(permissions, byResourceRoles)
-    }
-    let result = byResourceRoles.get(resourceRoles)
-    if (!result) {
-      result = this.#entitlementsOf(roles, permissions, resourceRoles)
-      byResourceRoles.set(resourceRoles, result)
-    }
-    return result
-  }
-
-  #entitlementsOf(
-    roles: ReadonlySet<string>,
-    permissions: ReadonlySet<string>,
-    resourceRoles: ReadonlySet<string>,
-  ): EffectiveEntitlements {
-    const global = new Set<string>(permissions)
-    for (const roleId of roles) for (const p of this.permissionsOfRole(roleId)) global.add(p)
-    const byResource = new Map<string, Set<string>>()
+  #entitlementsOf({ roles, permissions, resourceRoles }: Grants): EffectiveEntitlements {
+    let global = permissions
+    for (const roleId of roles) global = union(global, this.permissionsOfRole(roleId))
+    const byResource = new Map<string, ReadonlySet<string>>()
     for (const rrId of resourceRoles) {
       const rr = this.resourceRoles.get(rrId)
-      if (!rr) continue
-      let set = byResource.get(rr.resource_id)
-      if (!set) {
-        set = new Set()
-        byResource.set(rr.resource_id, set)
+      if (rr) {
+        const here = byResource.get(rr.resource_id) ?? EMPTY
+        byResource.set(rr.resource_id, union(here, this.permissionsOfRole(rr.role_id)))
       }
-      for (const p of this.permissionsOfRole(rr.role_id)) set.add(p)
     }
     return { global, byResource, texts: new Map<string, string>() }
   }

@@ -1,30 +1,48 @@
 import { describe, expect, it } from 'vitest'
-import { GrantSets, Holders } from './grant-sets.js'
+import { GrantSets, type Grants, GrantsOfKind, grantsOf, Holders, replaced } from './grant-sets.js'
 
 describe('GrantSets', () => {
-  const sorted = (byKind: readonly (readonly [string, ReadonlySet<string>])[]) =>
-    byKind.map(([kind, set]) => [kind, [...set]])
+  const sorted = (grants: Grants) =>
+    [grants.roles, grants.permissions, grants.resourceRoles].map((set) => [...set])
 
-  it("makes one set per kind of a user's grants, and one object of users' identical sets", () => {
+  it("makes one set per kind of a user's grants, and one object of users' identical grants", () => {
     const sets = new GrantSets()
-    const ann = sets.byKind('[["role","b"],["permission","p"],["role","a"]]')
-    // Bob's grants in another order: another text, the same sets.
-    const bob = sets.byKind('[["role","a"],["role","b"]]')
-    expect(sorted(ann)).toEqual([
-      ['role', ['a', 'b']],
-      ['permission', ['p']],
-    ])
-    expect(sorted(bob)).toEqual([['role', ['a', 'b']]])
-    expect(bob[0]?.[1]).toBe(ann[0]?.[1])
-    expect(sets.byKind('[["role","a"],["role","b"]]')).toBe(bob)
+    const ann = sets.of('[["role","b"],["permission","p"],["role","a"]]')
+    // Bob's grants in another order: another text, the same object; cat's roles are ann's set.
+    const bob = sets.of('[["permission","p"],["role","a"],["role","b"]]')
+    const cat = sets.of('[["role","a"],["role","b"],["resource_role","h"]]')
+    expect(sorted(ann)).toEqual([['a', 'b'], ['p'], []])
+    expect(bob).toBe(ann)
+    expect(sorted(cat)).toEqual([['a', 'b'], [], ['h']])
+    expect(cat.roles).toBe(ann.roles)
+    expect(sets.of('[["role","a"],["role","b"]]')).not.toBe(ann)
   })
 
   it('keeps targets that a joined text would confuse apart', () => {
     const sets = new GrantSets()
-    const [[, one] = []] = sets.byKind('[["role","a\\u0000b"]]')
-    const [[, two] = []] = sets.byKind('[["role","a"],["role","b"]]')
+    const one = sets.of('[["role","a\\u0000b"]]')
+    const two = sets.of('[["role","a"],["role","b"]]')
+    const three = sets.of('[["role","a"],["permission","b"]]')
     expect(one).not.toBe(two)
-    expect(one && [...one]).toEqual(['a\u0000b'])
+    expect([...one.roles]).toEqual(['a\u0000b'])
+    expect(sorted(three)).toEqual([['a'], ['b'], []])
+  })
+})
+
+describe('GrantsOfKind', () => {
+  it("is each user's set of one kind where it is not empty", () => {
+    const roles = new Set(['r1'])
+    const grants = new Map([
+      ['ann', grantsOf(roles, new Set(), new Set())],
+      ['bob', grantsOf(new Set(), new Set(['p']), new Set())],
+    ])
+    const userRoles = new GrantsOfKind(grants, 'roles')
+    expect(userRoles.get('ann')).toBe(roles)
+    expect(userRoles.get('bob')).toBeUndefined()
+    expect(userRoles.has('bob')).toBe(false)
+    expect([...userRoles]).toEqual([['ann', roles]])
+    const replacedAnn = replaced(grantsOf(roles, new Set(), new Set()), 'roles', new Set())
+    expect(replacedAnn.roles.size).toBe(0)
   })
 })
 

@@ -1,6 +1,7 @@
 import { allow, type Decision, deny } from '../decision/decision.js'
 import { holdsAdmin } from './administrator.js'
-import type { EffectiveEntitlements, EntitlementIndex } from './entitlement-index.js'
+import type { EntitlementIndex } from './entitlement-index.js'
+import type { EffectiveEntitlements } from './grant-sets.js'
 import { ADMIN_PERMISSION } from './permissions.js'
 
 /** Parent chains longer than this are treated as broken data (a loop), so a check always ends. */
@@ -37,21 +38,26 @@ export function decideAccess(
   if (holdsAdmin(held)) {
     return allow(`${userId} holds ${ADMIN_PERMISSION}, which allows every permission`, revision)
   }
-  if (held.byResource.size > 0) {
-    let id: string | null | undefined = resourceId
-    for (let depth = 0; id != null && depth < MAX_DEPTH; depth++) {
-      if (held.byResource.get(id)?.has(permission)) {
-        return allow(
-          id === resourceId
-            ? `${userId} holds ${permission} on ${id}`
-            : `${userId} holds ${permission} on ${id}, which contains ${resourceId}`,
-          revision,
-        )
-      }
-      id = index.resources.get(id)?.parent_id
+  if (held.byResource.size === 0) return deny(explain(index, held, userId, permission, resourceId), revision)
+  // The ids walked are kept for the explanation, so that a refusal looks each resource up once.
+  const walked: string[] = []
+  let registered = false
+  let id: string | null | undefined = resourceId
+  for (let depth = 0; id != null && depth < MAX_DEPTH; depth++) {
+    if (held.byResource.get(id)?.has(permission)) {
+      return allow(
+        id === resourceId
+          ? `${userId} holds ${permission} on ${id}`
+          : `${userId} holds ${permission} on ${id}, which contains ${resourceId}`,
+        revision,
+      )
     }
+    walked.push(id)
+    const row = index.resources.get(id)
+    if (depth === 0) registered = row !== undefined
+    id = row?.parent_id
   }
-  return deny(explain(index, held, userId, permission, resourceId), revision)
+  return deny(explain(index, held, userId, permission, resourceId, { walked, registered }), revision)
 }
 
 /** Allowed when any one of `permissions` is; a refusal explains them all at once. */
@@ -92,28 +98,45 @@ function textOf(held: EffectiveEntitlements, key: string, set: ReadonlySet<strin
   return text
 }
 
+/** The resource and its ancestors, nearest first (up to MAX_DEPTH, a loop's ids again), and whether it exists. */
+interface Lineage {
+  walked: readonly string[]
+  registered: boolean
+}
+
+function lineageOf(index: EntitlementIndex, resourceId: string): Lineage {
+  const walked: string[] = []
+  for (let id: string | null | undefined = resourceId; id != null && walked.length < MAX_DEPTH; ) {
+    walked.push(id)
+    id = index.resources.get(id)?.parent_id
+  }
+  return { walked, registered: index.resources.has(resourceId) }
+}
+
 function explain(
   index: EntitlementIndex,
   held: EffectiveEntitlements,
   userId: string,
   asked: string | readonly string[],
   resourceId: string,
+  lineage?: Lineage,
 ): string {
   const permissions = typeof asked === 'string' ? [asked] : asked
   const permission =
     permissions.length === 1 ? (permissions[0] as string) : `any of ${permissions.join(', ')}`
   let parts = held.global.size > 0 ? `${textOf(held, '', held.global)} on every resource` : ''
-  if (held.byResource.size > 0) {
-    const walked: string[] = []
-    let id: string | null | undefined = resourceId
-    while (id != null && walked.length < MAX_DEPTH && !walked.includes(id)) {
-      walked.push(id)
-      const here = held.byResource.get(id)
-      if (here && here.size > 0) {
-        const where = id === resourceId ? id : `${id} (which contains ${resourceId})`
-        parts += `${parts ? ' and ' : ''}${textOf(held, id, here)} on ${where}`
-      }
-      id = index.resources.get(id)?.parent_id
+  const { walked, registered } =
+    lineage ??
+    (held.byResource.size > 0
+      ? lineageOf(index, resourceId)
+      : { walked: [], registered: index.resources.has(resourceId) })
+  for (let i = 0; i < walked.length; i++) {
+    const id = walked[i] as string
+    if (walked.indexOf(id) < i) break // a parent loop: each resource once
+    const here = held.byResource.get(id)
+    if (here && here.size > 0) {
+      const where = id === resourceId ? id : `${id} (which contains ${resourceId})`
+      parts += `${parts ? ' and ' : ''}${textOf(held, id, here)} on ${where}`
     }
   }
   let notes = ''
@@ -121,8 +144,7 @@ function explain(
   if (undefinedOnes.length > 0) {
     notes = `${undefinedOnes.join(', ')} ${undefinedOnes.length === 1 ? 'is not a defined permission' : 'are not defined permissions'}`
   }
-  if (!index.resources.has(resourceId))
-    notes += `${notes ? '; ' : ''}${resourceId} is not a registered resource`
+  if (!registered) notes += `${notes ? '; ' : ''}${resourceId} is not a registered resource`
   const suffix = notes ? ` (${notes})` : ''
   if (!parts)
     return `${userId} holds no permission that applies to ${resourceId}, so not ${permission}${suffix}`
