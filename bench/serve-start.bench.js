@@ -16,8 +16,8 @@
 //
 // ASK_ALL=1 then asks about every user once, as `POST /v1/checks` of 100 questions naming users in turn (an
 // administrator's token, added to the store if missing), and reports the child's RSS after that: what serving
-// a million users costs beyond the start (the Index keeps what each user asked about holds). The peak RSS
-// of the targets is then the higher of the two.
+// a million users costs beyond the start (the Index keeps what each combination of grants asked about holds).
+// The peak RSS of the targets is then the higher of the two.
 
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
