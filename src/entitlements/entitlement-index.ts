@@ -39,7 +39,7 @@ const OWN_TABLES: ReadonlySet<string> = new Set([
   'resource_roles',
   'access_tokens',
 ])
-const NOTHING: EffectiveEntitlements = { global: EMPTY, byResource: new Map(), texts: new Map() }
+const NOTHING: EffectiveEntitlements = { global: EMPTY, byResource: new Map(), texts: undefined }
 
 /**
  * The in-memory projection of the entitlement tables. It changes only by `apply`, which runs synchronously
@@ -396,7 +396,7 @@ export class EntitlementIndex {
         byResource.set(rr.resource_id, union(here, this.permissionsOfRole(rr.role_id)))
       }
     }
-    return { global, byResource, texts: new Map<string, string>() }
+    return { global, byResource, texts: undefined }
   }
 
   /**

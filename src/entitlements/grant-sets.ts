@@ -2,8 +2,8 @@
 export interface EffectiveEntitlements {
   global: ReadonlySet<string>
   byResource: ReadonlyMap<string, ReadonlySet<string>>
-  /** Memo of each set as sorted, comma-joined text (key '' for global), for explanations. */
-  texts: Map<string, string>
+  /** Memo of each set as sorted, comma-joined text (key '' for global), for explanations; made when first asked. */
+  texts: Map<string, string> | undefined
 }
 
 /** Grant texts kept at most while a snapshot loads. */

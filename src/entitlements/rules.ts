@@ -90,6 +90,7 @@ export function explainDenial(
 
 /** A set's sorted text, memoised on the user's entitlements (which are rebuilt on any change). */
 function textOf(held: EffectiveEntitlements, key: string, set: ReadonlySet<string>): string {
+  held.texts ??= new Map()
   let text = held.texts.get(key)
   if (text === undefined) {
     text = [...set].sort().join(', ')
