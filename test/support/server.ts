@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+/** How long `stop` waits for the server's drain (less than a hook's 60 s, so that its output is shown). */
+const STOP_MS = 40_000
+
 export const CLI = fileURLToPath(new URL('../../bin/custodian.js', import.meta.url))
 
 export interface RunningServer {
@@ -55,10 +58,19 @@ export async function startServer(
     ...(password ? { adminPassword: password } : {}),
     output: () => output,
     stop: async () => {
-      if (child.exitCode !== null) return child.exitCode
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
       child.kill('SIGTERM')
-      const [code] = await once(child, 'exit')
-      return code as number | null
+      // A drain that never ends fails the test with what the server said, not a hook's timeout with nothing.
+      const drained = await Promise.race([
+        once(child, 'exit').then(([code]) => ({ code: code as number | null })),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), STOP_MS).unref()),
+      ])
+      if (drained) return drained.code
+      child.kill('SIGKILL')
+      await once(child, 'exit')
+      throw new Error(
+        `the server did not stop within ${STOP_MS / 1000} s of SIGTERM; its output:\n${output.slice(-4000)}`,
+      )
     },
     crash: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return
