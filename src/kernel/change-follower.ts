@@ -23,6 +23,8 @@ export class ChangeFollower {
   #poller: NodeJS.Timeout | undefined
   #relistenTimer: NodeJS.Timeout | undefined
   #unsubscribe: (() => Promise<void>) | undefined
+  /** An attempt to listen in progress: `stop` waits for it, so that no connection opens after the stop. */
+  #listening: Promise<void> | undefined
   #attempt = 0
   #failing = false
   #stopped = false
@@ -33,7 +35,14 @@ export class ChangeFollower {
 
   async start(): Promise<void> {
     this.#poller = setInterval(() => this.poll(), this.#deps.pollMs).unref()
-    await this.#listen()
+    await this.#listenNow()
+  }
+
+  #listenNow(): Promise<void> {
+    this.#listening = this.#listen().finally(() => {
+      this.#listening = undefined
+    })
+    return this.#listening
   }
 
   /** Catches up now; a failure is retried by the next poll. */
@@ -55,8 +64,9 @@ export class ChangeFollower {
   async #listen(): Promise<void> {
     if (this.#stopped) return
     let lost = false
+    let unsubscribe: () => Promise<void>
     try {
-      this.#unsubscribe = await this.#deps.store.subscribe(
+      unsubscribe = await this.#deps.store.subscribe(
         () => this.poll(),
         (error) => {
           if (lost) return
@@ -70,6 +80,12 @@ export class ChangeFollower {
       this.#relisten()
       return
     }
+    // Stopped while connecting: a connection left listening would keep the process alive after its drain.
+    if (this.#stopped) {
+      await unsubscribe()
+      return
+    }
+    this.#unsubscribe = unsubscribe
     if (this.#attempt > 0) {
       this.#deps.log.info('listening for change notifications again')
       this.poll() // what was committed while nobody listened
@@ -84,7 +100,7 @@ export class ChangeFollower {
     if (this.#stopped) return
     const delay = Math.min(MAX_RELISTEN_MS, 250 * 2 ** this.#attempt)
     this.#attempt += 1
-    this.#relistenTimer = setTimeout(() => void this.#listen(), delay)
+    this.#relistenTimer = setTimeout(() => void this.#listenNow(), delay)
     this.#relistenTimer.unref()
   }
 
@@ -92,6 +108,7 @@ export class ChangeFollower {
     this.#stopped = true
     clearInterval(this.#poller)
     clearTimeout(this.#relistenTimer)
+    await this.#listening
     await this.#unsubscribe?.()
   }
 }

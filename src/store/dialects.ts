@@ -223,7 +223,12 @@ export function connect(target: string): Connection {
       db: new Kysely<Database>({ dialect }),
       location: redactUrl(target),
       connectListener: async () => {
-        const client = new pg.Client({ connectionString: target, types: pgTypes })
+        // Bounded: a node that stops waits for a connect in progress, which a silent network would hold.
+        const client = new pg.Client({
+          connectionString: target,
+          types: pgTypes,
+          connectionTimeoutMillis: 10_000,
+        })
         client.on('error', () => {}) // until the subscriber listens: a failed connect rejects instead
         await client.connect()
         return client
