@@ -13,6 +13,7 @@ import type { Change, PlannedChange, Snapshot } from '../store/store.js'
 import { holdsAdmin } from './administrator.js'
 import {
   type EffectiveEntitlements,
+  EMPTY,
   GRANT_FIELDS,
   type GrantField,
   GrantSets,
@@ -26,7 +27,6 @@ import {
 import { ADMIN_PERMISSION } from './permissions.js'
 import { addTo, removeFrom, union } from './set-maps.js'
 
-const EMPTY: ReadonlySet<string> = new Set()
 /** The tables this projection reads; other tables' changes only advance its revision. */
 const OWN_TABLES: ReadonlySet<string> = new Set([
   'permissions',

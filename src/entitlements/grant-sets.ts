@@ -8,7 +8,8 @@ export interface EffectiveEntitlements {
 
 /** Grant texts kept at most while a snapshot loads. */
 const TEXTS_KEPT = 65_536
-const EMPTY: ReadonlySet<string> = new Set()
+/** The empty set of ids: one object, so that a user with none of a kind holds nothing of its own. */
+export const EMPTY: ReadonlySet<string> = new Set()
 
 /** The kinds of grant, and the field of `Grants` each is kept in. */
 export const GRANT_FIELDS = {
